@@ -1,0 +1,61 @@
+"""Types shared by every check."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Mapping
+
+from ..config.model import AssertionSpec
+
+if TYPE_CHECKING:
+    from ..providers.base import Provider, ProviderResponse
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a check found. ``reason`` states the fact neutrally so it reads well negated too."""
+
+    passed: bool
+    reason: str
+    score: float | None = None  # defaults to 1.0 / 0.0 from ``passed``
+
+
+@dataclass
+class GradingResult:
+    passed: bool
+    score: float
+    reason: str
+    assertion: AssertionSpec | None = None
+    value: Any = None  # the assertion's value with vars rendered in
+    children: list["GradingResult"] = field(default_factory=list)
+    named_scores: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class AssertionContext:
+    """What a check may look at besides the output."""
+
+    vars: Mapping[str, Any]
+    prompt: str
+    base_dir: Path
+    response: "ProviderResponse | None" = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    # Returns a ready provider for an assertion's ``provider`` (model-graded checks).
+    resolve_provider: Callable[[Any, str], "Provider"] | None = None
+    # Calls a provider inside the item's own HTTP context (cassette, cancellation).
+    call_provider: Callable[["Provider", str], "ProviderResponse"] | None = None
+
+    def as_user_context(self) -> dict[str, Any]:
+        """The ``context`` argument user code receives, as in promptfoo."""
+        return {"vars": dict(self.vars), "prompt": self.prompt, "metadata": dict(self.metadata)}
+
+
+def output_text(output: Any) -> str:
+    """The text form of an output that a transform may have turned into data."""
+    if isinstance(output, str):
+        return output
+    if output is None:
+        return ""
+    return json.dumps(output, ensure_ascii=False)

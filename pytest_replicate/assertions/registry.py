@@ -1,0 +1,55 @@
+"""The assertion-type registry: names, their check functions and load-time value checks."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from ..config.model import AssertionSpec
+from .base import AssertionContext, Verdict
+
+Check = Callable[[Any, Any, AssertionSpec, AssertionContext], Verdict]
+
+
+@dataclass(frozen=True)
+class AssertionType:
+    name: str
+    check: Check
+    needs_value: bool
+    validate_value: Callable[[Any], str | None] | None = None  # returns an error message
+    render_value: bool = True  # whether vars are rendered into the value first
+
+
+ASSERTION_TYPES: dict[str, AssertionType] = {}
+
+
+def assertion(
+    name: str,
+    *,
+    needs_value: bool = True,
+    validate_value: Callable[[Any], str | None] | None = None,
+    render_value: bool = True,
+) -> Callable[[Check], Check]:
+    """Register a check under a promptfoo assertion type name."""
+
+    def register(check: Check) -> Check:
+        ASSERTION_TYPES[name] = AssertionType(name, check, needs_value, validate_value, render_value)
+        return check
+
+    return register
+
+
+def suggest_type(name: str) -> str | None:
+    """The valid type closest to a misspelled ``name`` (``not-`` forms included)."""
+    known = list(ASSERTION_TYPES) + ["assert-set"] + [f"not-{n}" for n in ASSERTION_TYPES]
+    matches = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
+    return matches[0] if matches else None
+
+
+def _load_checks() -> None:
+    # Importing the modules registers their checks.
+    from . import deterministic  # noqa: F401
+
+
+_load_checks()

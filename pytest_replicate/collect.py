@@ -1,0 +1,67 @@
+"""pytest nodes for eval files: one ``EvalFile`` per YAML file, one ``EvalItem`` per case."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import pytest
+
+from .config.expand import expand
+from .config.loader import load_suite
+from .config.model import Case
+from .errors import ConfigError, ReplicateEvalError
+from .providers.registry import InvalidProviderId
+from .report.failure import format_failure
+from .runner import CaseResult
+
+runtime_key = pytest.StashKey["EvalRuntime"]()
+
+
+class EvalFailed(Exception):
+    """Raised by an item whose case failed; carries the result for the failure view."""
+
+    def __init__(self, result: CaseResult) -> None:
+        super().__init__(result.error or (result.grading.reason if result.grading else "failed"))
+        self.result = result
+
+
+class EvalFile(pytest.File):
+    def collect(self) -> Iterator["EvalItem"]:
+        suite = load_suite(self.path)
+        runtime = self.config.stash[runtime_key]
+        for index, spec in enumerate(suite.providers):
+            try:
+                runtime.provider_for(spec, suite)
+            except (InvalidProviderId, ValueError) as error:
+                raise ConfigError(str(error), file=self.path, location=f"providers[{index}]",
+                                  hint=getattr(error, "hint", None)) from None
+        for case in expand(suite):
+            yield EvalItem.from_parent(self, name=case.name, case=case)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        if isinstance(excinfo.value, ReplicateEvalError):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo, style)
+
+
+class EvalItem(pytest.Item):
+    def __init__(self, *, case: Case, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.case = case
+        self.result: CaseResult | None = None
+        self.user_properties.extend([("provider", case.provider.id), ("prompt", case.prompt.label)])
+
+    def runtest(self) -> None:
+        self.result = self.config.stash[runtime_key].run(self.case)
+        if not self.result.passed:
+            raise EvalFailed(self.result)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        if isinstance(excinfo.value, EvalFailed):
+            return format_failure(excinfo.value.result, verbose=self.config.get_verbosity() > 1)
+        if isinstance(excinfo.value, ReplicateEvalError):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo, style)
+
+    def reportinfo(self) -> tuple[Any, int | None, str]:
+        return self.path, None, f"{self.case.name} ({self.case.test.location})"

@@ -1,0 +1,1 @@
+"""Eval-file configuration: loading, validation and expansion into cases."""

@@ -1,0 +1,352 @@
+"""Load an eval file: parse, validate against schema.json, resolve ``file://`` references.
+
+The result is an :class:`EvalSuite` in which every reference is resolved and every piece
+of user code is compiled, so problems surface at collection time with a file and line.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import json
+import re
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterator
+
+import jsonschema
+from jsonschema.exceptions import best_match
+
+from ..assertions.registry import ASSERTION_TYPES, suggest_type
+from ..errors import ConfigError
+from ..providers.registry import check_provider_id
+from ..transforms import compile_code
+from .model import AssertionSpec, EvalSuite, Prompt, ProviderSpec, TestCase
+from .source import Document, YamlPath, load_yaml
+
+FILE_PREFIX = "file://"
+_PATH_HINT = "paths in file:// references are relative to the folder of the file that names them"
+# promptfoo keys we recognise but do not implement: say so instead of "unknown key".
+_UNSUPPORTED = {
+    "scenarios": "promptfoo scenarios are not supported yet; list the combinations under tests",
+    "extensions": "promptfoo extensions (JavaScript hooks) are not supported",
+    "derivedMetrics": "derivedMetrics are not supported yet",
+    "redteam": "promptfoo red-teaming configs are not supported",
+    "nunjucksFilters": "custom Nunjucks filters are not supported; Jinja2's built-in filters are available",
+}
+
+
+@lru_cache(maxsize=None)
+def _schema() -> dict[str, Any]:
+    return json.loads(resources.files(__package__).joinpath("schema.json").read_text(encoding="utf-8"))
+
+
+def validate(doc: Document, definition: str | None = None) -> None:
+    """Check ``doc.data`` against the schema (or one of its ``$defs``); raise the clearest error."""
+    schema = _schema() if definition is None else {"$ref": f"#/$defs/{definition}", "$defs": _schema()["$defs"]}
+    error = best_match(jsonschema.Draft202012Validator(schema).iter_errors(doc.data))
+    if error is None:
+        return
+    path = tuple(error.absolute_path)
+    if error.validator == "additionalProperties":
+        unknown = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        key = unknown[0]
+        hint = _UNSUPPORTED.get(key)
+        if hint is None:
+            close = difflib.get_close_matches(key, list(error.schema.get("properties", {})), n=1)
+            allowed = ", ".join(error.schema.get("properties", {}))
+            hint = f"did you mean {close[0]!r}?" if close else f"allowed keys here: {allowed}"
+        raise doc.error(path + (key,), f"unknown key {key!r}", hint)
+    if error.validator == "pattern" and error.schema.get("pattern") == "^file://":
+        raise doc.error(path, f"expected a list here or a file:// reference, got {error.instance!r}")
+    raise doc.error(path, error.message)
+
+
+def load_suite(file: Path) -> EvalSuite:
+    doc = load_yaml(file)
+    if not isinstance(doc.data, dict):
+        raise ConfigError("an eval file must be a mapping with prompts, providers and tests", file=file, line=1)
+    validate(doc)
+    data = doc.data
+    default_raw = data.get("defaultTest") or {}
+    default = _parse_test(default_raw, doc, ("defaultTest",), None)
+    return EvalSuite(
+        file=file,
+        description=data.get("description"),
+        prompts=_load_prompts(doc),
+        providers=_load_providers(doc),
+        tests=[_parse_test(raw, source, path, default) for raw, source, path in _test_entries(doc)]
+        or [_parse_test({}, doc, ("defaultTest",), default)],
+        env={key: str(value) for key, value in (data.get("env") or {}).items()},
+    )
+
+
+# -- file references ---------------------------------------------------------------------
+
+
+def _resolve_files(doc: Document, path: YamlPath, reference: str) -> list[Path]:
+    """The files a ``file://`` reference names (globs allowed), or a ConfigError."""
+    target = reference[len(FILE_PREFIX) :]
+    if any(char in target for char in "*?["):
+        matches = sorted(p for p in doc.base_dir.glob(target) if p.is_file())
+        if not matches:
+            raise doc.error(path, f"no file matches {reference!r}", _PATH_HINT)
+        return matches
+    file = doc.base_dir / target
+    if not file.is_file():
+        raise doc.error(path, f"file not found: {reference!r} (looked for {file})", _PATH_HINT)
+    return [file]
+
+
+def _read_text(doc: Document, path: YamlPath, reference: str) -> str:
+    file = _resolve_files(doc, path, reference)[0]
+    return file.read_text(encoding="utf-8")
+
+
+def _load_data_file(doc: Document, path: YamlPath, reference: str) -> Any:
+    """Contents of a referenced file: parsed for .json/.yaml/.yml, text otherwise."""
+    file = _resolve_files(doc, path, reference)[0]
+    if file.suffix == ".json":
+        try:
+            return json.loads(file.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as error:
+            raise ConfigError(f"invalid JSON: {error.msg}", file=file, line=error.lineno) from None
+    if file.suffix in (".yaml", ".yml"):
+        return load_yaml(file).data
+    return file.read_text(encoding="utf-8")
+
+
+# -- prompts and providers ---------------------------------------------------------------
+
+
+def _short_label(text: str, limit: int = 40) -> str:
+    flat = " ".join(text.split()).replace("::", ":")
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
+def _as_entries(doc: Document, key: str) -> Iterator[tuple[Any, YamlPath]]:
+    raw = doc.data[key]
+    if isinstance(raw, list):
+        for index, item in enumerate(raw):
+            yield item, (key, index)
+    else:
+        yield raw, (key,)
+
+
+def _load_prompts(doc: Document) -> list[Prompt]:
+    prompts: list[Prompt] = []
+    for item, path in _as_entries(doc, "prompts"):
+        if isinstance(item, dict):
+            prompts.append(Prompt(item["raw"], item.get("label") or item.get("id") or _short_label(item["raw"]), item.get("id")))
+        elif item.startswith(FILE_PREFIX):
+            for file in _resolve_files(doc, path, item):
+                prompts.extend(_prompts_from_file(file, doc.base_dir))
+        else:
+            prompts.append(Prompt(item, _short_label(item)))
+    return prompts
+
+
+def _prompts_from_file(file: Path, base_dir: Path) -> list[Prompt]:
+    """A .json file is one (chat) prompt; a text file holds prompts separated by ``---`` lines."""
+    text = file.read_text(encoding="utf-8")
+    name = file.relative_to(base_dir).as_posix() if file.is_relative_to(base_dir) else file.name
+    if file.suffix == ".json":
+        return [Prompt(text, name)]
+    parts = [part.strip() for part in re.split(r"^---\s*$", text, flags=re.MULTILINE) if part.strip()]
+    if len(parts) == 1:
+        return [Prompt(parts[0], name)]
+    return [Prompt(part, f"{name}#{index}") for index, part in enumerate(parts, 1)]
+
+
+def _load_providers(doc: Document) -> list[ProviderSpec]:
+    providers = []
+    for item, path in _as_entries(doc, "providers"):
+        if isinstance(item, str):
+            item, id_path = {"id": item}, path
+        else:
+            id_path = path + ("id",)
+        try:
+            check_provider_id(item["id"])
+        except ValueError as error:
+            raise doc.error(id_path, str(error), getattr(error, "hint", None)) from None
+        transform = None
+        if "transform" in item:
+            transform = _compile(doc, path + ("transform",), item["transform"], "get_transform", "provider transform")
+        prompts = tuple(item["prompts"]) if "prompts" in item else None
+        providers.append(ProviderSpec(item["id"], item.get("label") or item["id"], item.get("config") or {}, prompts, transform))
+    return providers
+
+
+def _compile(doc: Document, path: YamlPath, source: str, default_function: str, what: str):
+    try:
+        return compile_code(source, doc.base_dir, default_function=default_function, what=what)
+    except ValueError as error:
+        raise doc.error(path, str(error), "transforms are Python expressions over output and context, or file://module.py:function") from None
+
+
+# -- tests -------------------------------------------------------------------------------
+
+
+def _test_entries(doc: Document) -> Iterator[tuple[dict, Document, YamlPath]]:
+    """Every test dict with the document and path to blame for it."""
+    raw = doc.data.get("tests")
+    if raw is None:
+        return
+    items = [(raw, ("tests",))] if isinstance(raw, str) else [(item, ("tests", i)) for i, item in enumerate(raw)]
+    for item, path in items:
+        if isinstance(item, dict):
+            yield item, doc, path
+            continue
+        for file in _resolve_files(doc, path, item):
+            yield from _tests_from_file(file)
+
+
+def _tests_from_file(file: Path) -> Iterator[tuple[dict, Document, YamlPath]]:
+    if file.suffix == ".csv":
+        source = _csv_document(file)
+    else:
+        source = load_yaml(file)
+        validate(source, "testList")
+    for index, item in enumerate(source.data or []):
+        if isinstance(item, str):
+            raise source.error((index,), "nested file:// test references are not supported")
+        yield item, source, (index,)
+
+
+_EXPECTED = re.compile(r"^(?P<type>(?:not-)?[a-z][a-z0-9-]*)(?:\((?P<threshold>[\d.]+)\))?(?::\s?(?P<value>.*))?$", re.DOTALL)
+_LIST_TYPES = {"contains-all", "contains-any", "icontains-all", "icontains-any"}
+_VALUELESS = {"is-json", "contains-json"}
+
+
+def assertion_from_string(text: str) -> dict[str, Any]:
+    """promptfoo's CSV syntax: ``contains: foo``, ``not-regex: ^x``, ``levenshtein(3): bar``.
+
+    Text that does not start with a known type is an ``equals`` check, as in promptfoo.
+    """
+    match = _EXPECTED.match(text.strip())
+    if match:
+        kind = match.group("type")
+        base = kind[4:] if kind.startswith("not-") else kind
+        value = match.group("value")
+        if base in ASSERTION_TYPES and (value is not None or base in _VALUELESS):
+            result: dict[str, Any] = {"type": kind}
+            if value is not None and value.strip():
+                result["value"] = [v.strip() for v in value.split(",")] if base in _LIST_TYPES else value
+            if match.group("threshold"):
+                result["threshold"] = float(match.group("threshold"))
+            return result
+    return {"type": "equals", "value": text}
+
+
+def _csv_document(file: Path) -> Document:
+    """Turn a promptfoo test CSV into test dicts: columns are vars, ``__`` columns are special."""
+    with file.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        tests, lines = [], {}
+        for row in reader:
+            test: dict[str, Any] = {"vars": {}, "assert": [], "metadata": {}}
+            for column, cell in row.items():
+                if column is None or cell is None:
+                    continue
+                if column.startswith("__expected"):
+                    if cell.strip():
+                        test["assert"].append(assertion_from_string(cell))
+                elif column == "__description":
+                    test["description"] = cell
+                elif column == "__threshold":
+                    if cell.strip():
+                        test["threshold"] = float(cell)
+                elif column.startswith("__metadata"):
+                    key = column.partition(":")[2] or "metadata"
+                    test["metadata"][key] = cell
+                elif column in ("__prefix", "__suffix"):
+                    test.setdefault("options", {})[column[2:]] = cell
+                elif column.startswith("__"):
+                    raise ConfigError(f"unknown special column {column!r}", file=file, line=1,
+                                      hint="special columns are __expected, __expectedN, __description, __threshold, __metadata:KEY, __prefix, __suffix")
+                else:
+                    test["vars"][column] = cell
+            lines[(len(tests),)] = reader.line_num
+            tests.append(test)
+    return Document(file=file, data=tests, lines=lines)
+
+
+def _resolve_vars(doc: Document, path: YamlPath, raw: Any) -> dict[str, Any]:
+    if isinstance(raw, str):  # vars: file://vars.yaml
+        raw = _load_data_file(doc, path, raw)
+        if not isinstance(raw, dict):
+            raise doc.error(path, "a vars file must contain a mapping of variable names to values")
+    return {name: _resolve_var(doc, path + (name,), value) for name, value in (raw or {}).items()}
+
+
+def _resolve_var(doc: Document, path: YamlPath, value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(FILE_PREFIX):
+        return _read_text(doc, path, value)
+    if isinstance(value, list):
+        return [_resolve_var(doc, path + (index,), item) for index, item in enumerate(value)]
+    return value
+
+
+def _parse_test(raw: dict, doc: Document, path: YamlPath, default: TestCase | None) -> TestCase:
+    options = dict(raw.get("options") or {})
+    if "transform" in options:
+        options["transform"] = _compile(doc, path + ("options", "transform"), options["transform"], "get_transform", "transform")
+    test = TestCase(
+        description=raw.get("description"),
+        vars=_resolve_vars(doc, path + ("vars",), raw.get("vars")),
+        asserts=[_parse_assertion(item, doc, path + ("assert", i)) for i, item in enumerate(raw.get("assert") or [])],
+        options=options,
+        threshold=raw.get("threshold"),
+        metadata=dict(raw.get("metadata") or {}),
+        location=f"{doc.file.name}:{doc.line_of(path) or 1}",
+    )
+    if default is None:
+        return test
+    test.vars = {**default.vars, **test.vars}
+    test.asserts = default.asserts + test.asserts
+    test.options = {**default.options, **test.options}
+    test.metadata = {**default.metadata, **test.metadata}
+    if test.threshold is None:
+        test.threshold = default.threshold
+    return test
+
+
+def _parse_assertion(raw: dict, doc: Document, path: YamlPath) -> AssertionSpec:
+    name = raw["type"]
+    negate = name.startswith("not-")
+    base = name[4:] if negate else name
+    spec = AssertionSpec(
+        type=base,
+        negate=negate,
+        threshold=raw.get("threshold"),
+        weight=raw.get("weight", 1.0),
+        metric=raw.get("metric"),
+        provider=raw.get("provider"),
+        config=raw.get("config") or {},
+    )
+    if "transform" in raw:
+        spec.transform = _compile(doc, path + ("transform",), raw["transform"], "get_transform", "assertion transform")
+    if base == "assert-set":
+        if negate:
+            raise doc.error(path + ("type",), "assert-set cannot be negated", "negate the assertions inside it instead")
+        spec.children = [_parse_assertion(item, doc, path + ("assert", i)) for i, item in enumerate(raw["assert"])]
+        return spec
+    kind = ASSERTION_TYPES.get(base)
+    if kind is None:
+        suggestion = suggest_type(name)
+        hint = f"did you mean {suggestion!r}?" if suggestion else "known types: " + ", ".join(sorted(ASSERTION_TYPES))
+        raise doc.error(path + ("type",), f"unknown assertion type {name!r}", hint)
+    value = raw.get("value")
+    if isinstance(value, str) and value.startswith(FILE_PREFIX) and base != "python":
+        value = _load_data_file(doc, path + ("value",), value)
+    if kind.needs_value and value is None:
+        raise doc.error(path, f"{name} needs a value", f"add 'value:' to this {name} assertion")
+    if kind.validate_value and value is not None:
+        problem = kind.validate_value(value)
+        if problem:
+            raise doc.error(path + ("value",), problem)
+    spec.value = value
+    if base == "python":
+        spec.code = _compile(doc, path + ("value",), str(value), "get_assert", "python assertion")
+    return spec

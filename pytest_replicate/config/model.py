@@ -1,0 +1,95 @@
+"""The validated, resolved form of an eval file: plain data, no pytest, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from ..transforms import UserCode
+
+
+@dataclass(frozen=True)
+class Prompt:
+    raw: str
+    label: str
+    id: str | None = None
+
+
+@dataclass(frozen=True)
+class ProviderSpec:
+    id: str
+    label: str
+    config: Mapping[str, Any] = field(default_factory=dict)
+    prompts: tuple[str, ...] | None = None  # labels/ids of the prompts this provider runs
+    transform: UserCode | None = None
+
+    def runs_prompt(self, prompt: Prompt) -> bool:
+        return self.prompts is None or prompt.label in self.prompts or (prompt.id in self.prompts)
+
+
+@dataclass
+class AssertionSpec:
+    """One ``assert`` entry. ``type`` is the base type; ``negate`` records a ``not-`` prefix."""
+
+    type: str
+    negate: bool = False
+    value: Any = None
+    threshold: float | None = None
+    weight: float = 1.0
+    metric: str | None = None
+    transform: UserCode | None = None
+    provider: Any = None
+    config: Mapping[str, Any] = field(default_factory=dict)
+    children: list["AssertionSpec"] = field(default_factory=list)
+    code: UserCode | None = None  # compiled value of a ``python`` assertion
+
+    @property
+    def display_type(self) -> str:
+        return f"not-{self.type}" if self.negate else self.type
+
+
+@dataclass
+class TestCase:
+    """A test after ``defaultTest`` is merged in; ``vars`` may still hold lists to expand."""
+
+    description: str | None
+    vars: dict[str, Any]
+    asserts: list[AssertionSpec]
+    options: dict[str, Any]
+    threshold: float | None
+    metadata: dict[str, Any]
+    location: str  # e.g. "tests[3]" or "tests.csv row 4", for messages
+
+
+@dataclass
+class EvalSuite:
+    """Everything one eval file defines."""
+
+    file: Path
+    description: str | None
+    prompts: list[Prompt]
+    providers: list[ProviderSpec]
+    tests: list[TestCase]
+    env: dict[str, str]
+
+    @property
+    def base_dir(self) -> Path:
+        return self.file.parent
+
+
+@dataclass
+class Case:
+    """One (test, prompt, provider) combination with concrete vars: one pytest item."""
+
+    label: str  # from the test: description or vars
+    suite: EvalSuite
+    test: TestCase
+    vars: dict[str, Any]
+    prompt: Prompt
+    provider: ProviderSpec
+
+    @property
+    def name(self) -> str:
+        """The item name, pytest-parametrize style: ``label[prompt-provider]``."""
+        return f"{self.label}[{self.prompt.label}-{self.provider.label}]".replace("::", ":")

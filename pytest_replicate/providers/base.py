@@ -1,0 +1,60 @@
+"""The provider interface every model backend implements."""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Mapping
+
+if TYPE_CHECKING:
+    import httpx
+
+
+@dataclass(frozen=True)
+class ImageOutput:
+    """An image a provider produced, with the bytes fetched while the URL was still valid."""
+
+    data: bytes
+    media_type: str
+    width: int | None
+    height: int | None
+    url: str | None = None
+
+
+@dataclass
+class ProviderResponse:
+    output: Any = None  # text for language models; the markdown image link for image models
+    error: str | None = None
+    image: ImageOutput | None = None
+    latency_ms: float = 0.0
+    metadata: dict[str, Any] = field(default_factory=dict)  # prediction id, predict_time, logs...
+    raw: Any = None  # the provider's final JSON response
+
+
+@dataclass
+class CallContext:
+    """Per-call inputs that are not the prompt.
+
+    ``http`` is an httpx client-like object already bound to the item's cassette; providers
+    make every request through it, which is what lets calls run concurrently and replay.
+    """
+
+    vars: Mapping[str, Any] = field(default_factory=dict)
+    http: "httpx.Client | None" = None
+    cancel: threading.Event = field(default_factory=threading.Event)
+
+
+class Provider(ABC):
+    """A model endpoint. Construction validates config and must not need a token or network."""
+
+    def __init__(self, id: str, label: str | None = None) -> None:
+        self.id = id
+        self.label = label or id
+
+    @abstractmethod
+    def call(self, prompt: str, context: CallContext) -> ProviderResponse:
+        """Return the model's answer; report model-side failures in ``error``, not by raising."""
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.id}>"

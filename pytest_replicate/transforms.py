@@ -1,0 +1,99 @@
+"""User Python code in eval files: ``transform`` expressions and ``python`` assertions.
+
+promptfoo runs JavaScript here; we run Python, in the same two shapes:
+an expression over ``output`` and ``context`` (or a body with ``return``), or
+``file://module.py:function`` called as ``function(output, context)``.
+Code is compiled when the file is collected, so a syntax error is a collection error.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import sys
+import textwrap
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Callable, Mapping
+
+from .errors import TransformError
+
+UserFunction = Callable[[Any, Mapping[str, Any]], Any]
+
+_GLOBALS = {"json": json, "re": re}
+
+
+@dataclass(frozen=True)
+class UserCode:
+    """A compiled piece of user code; calling it wraps failures in :class:`TransformError`."""
+
+    source: str
+    function: UserFunction
+    what: str = "transform"
+
+    def __call__(self, output: Any, context: Mapping[str, Any]) -> Any:
+        try:
+            return self.function(output, context)
+        except Exception as error:  # the user's code: any exception is a user error
+            raise TransformError(
+                f"{self.what} {self.source.strip()!r} raised {type(error).__name__}: {error}"
+            ) from error
+
+
+def compile_code(source: str, base_dir: Path, *, default_function: str, what: str = "transform") -> UserCode:
+    """Compile ``source``; raise ValueError with a readable message when it cannot be."""
+    if source.startswith("file://"):
+        return UserCode(source, _load_file_function(source, base_dir, default_function), what)
+    return UserCode(source, _compile_expression(source), what)
+
+
+def _compile_expression(source: str) -> UserFunction:
+    try:
+        code = compile(source.strip(), "<eval file>", "eval")
+    except SyntaxError:
+        code = None
+    if code is not None:
+        def evaluate(output: Any, context: Mapping[str, Any]) -> Any:
+            return eval(code, dict(_GLOBALS), {"output": output, "context": context})
+
+        return evaluate
+    # Not a single expression: treat it as a function body that returns a value.
+    body = "def __user_code(output, context):\n" + textwrap.indent(textwrap.dedent(source), "    ")
+    namespace: dict[str, Any] = dict(_GLOBALS)
+    try:
+        exec(compile(body, "<eval file>", "exec"), namespace)
+    except SyntaxError as error:
+        raise ValueError(f"invalid Python ({error.msg}): {source.strip()!r}") from None
+    return namespace["__user_code"]
+
+
+def _load_file_function(reference: str, base_dir: Path, default_function: str) -> UserFunction:
+    target = reference[len("file://") :]
+    path_text, _, function_name = target.partition(":")
+    path = (base_dir / path_text).resolve()
+    if not path.is_file():
+        raise ValueError(f"file not found: {path_text} (resolved to {path})")
+    module = _import_file(path)
+    function = getattr(module, function_name or default_function, None)
+    if not callable(function):
+        raise ValueError(f"{path_text} has no function {function_name or default_function!r}")
+    return function
+
+
+@lru_cache(maxsize=None)
+def _import_file(path: Path) -> ModuleType:
+    name = f"pytest_replicate_user_{abs(hash(str(path)))}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ValueError(f"cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as error:
+        del sys.modules[name]
+        raise ValueError(f"importing {path.name} raised {type(error).__name__}: {error}") from None
+    return module

@@ -1,0 +1,168 @@
+"""Which files are collected, how cases expand and how items are named."""
+
+from __future__ import annotations
+
+import pytest
+
+ECHO_SUITE = """
+    prompts:
+      - "Hello {{ name }}"
+    providers: [echo]
+    tests:
+      - description: greets
+        vars: {name: Ada}
+        assert:
+          - type: contains
+            value: Ada
+"""
+
+
+@pytest.mark.parametrize("name", ["promptfooconfig.yaml", "x.eval.yaml", "x.eval.yml", "eval_x.yaml"])
+def test_default_patterns_are_collected(pytester, write_eval, name):
+    write_eval(ECHO_SUITE, name)
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1)
+
+
+def test_other_yaml_files_are_left_alone(pytester, write_eval):
+    write_eval(ECHO_SUITE, "config.yaml")
+    write_eval("a: [unclosed\n", "docker-compose.yml")
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED
+
+
+def test_explicitly_named_yaml_is_collected_when_it_looks_like_an_eval(pytester, write_eval):
+    write_eval(ECHO_SUITE, "suite.yaml")
+    write_eval("name: not an eval\n", "other.yaml")
+    pytester.runpytest("suite.yaml").assert_outcomes(passed=1)
+    # pytest's own answer for a named file that no plugin collects.
+    result = pytester.runpytest("other.yaml")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*not found*other.yaml*"])
+
+
+def test_ini_key_changes_patterns(pytester, write_eval):
+    write_eval(ECHO_SUITE, "evals/greeting.yaml")
+    pytester.makeini("[pytest]\nreplicate_eval_files = evals/*.yaml\n")
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_item_names_and_k_selection(pytester, write_eval):
+    write_eval(
+        """
+        prompts:
+          - id: short
+            raw: "Hi {{ name }}"
+          - "Hello {{ name }}, how are you?"
+        providers:
+          - echo
+          - id: echo
+            label: echo-2
+        tests:
+          - description: greets
+            vars: {name: Ada}
+          - vars: {name: Bob}
+        """
+    )
+    result = pytester.runpytest("--collect-only", "-q")
+    result.stdout.fnmatch_lines(
+        [
+            "suite.eval.yaml::greets[[]short-echo[]]",
+            "suite.eval.yaml::greets[[]short-echo-2[]]",
+            "suite.eval.yaml::greets[[]Hello {{ name }}, how are you?-echo[]]",
+            "suite.eval.yaml::name=Bob[[]short-echo[]]",
+            "*8 tests collected*",
+        ]
+    )
+    pytester.runpytest("-k", "greets and short").assert_outcomes(passed=2)
+
+
+def test_names_are_stable_when_a_case_is_inserted(pytester, write_eval):
+    body = 'prompts: ["{{ q }}"]\nproviders: [echo]\ntests:\n'
+    case_a = "      - description: first\n        vars: {q: a}\n"
+    case_b = "      - vars: {q: b}\n"
+    case_c = "      - description: first\n        vars: {q: c}\n"
+    write_eval(body + case_a + case_b)
+    before = pytester.runpytest("--collect-only", "-q").stdout.lines
+    write_eval(body + case_c + case_a + case_b)
+    after = pytester.runpytest("--collect-only", "-q").stdout.lines
+    assert "suite.eval.yaml::q=b[{{ q }}-echo]" in before
+    assert "suite.eval.yaml::q=b[{{ q }}-echo]" in after
+    # Two cases with the same description are told apart by their content, not position.
+    duplicates = [line for line in after if line.startswith("suite.eval.yaml::first #")]
+    assert len(duplicates) == 2
+
+
+def test_list_vars_expand_as_cartesian_product(pytester, write_eval):
+    write_eval(
+        """
+        prompts: ["{{ greeting }} {{ name }}"]
+        providers: [echo]
+        tests:
+          - description: combos
+            vars:
+              greeting: [Hi, Hello]
+              name: [Ada, Bob, Cy]
+            assert:
+              - type: contains
+                value: "{{ greeting }} {{ name }}"
+        """
+    )
+    result = pytester.runpytest("-v")
+    result.assert_outcomes(passed=6)
+    result.stdout.fnmatch_lines(["*combos (greeting=Hello, name=Cy)*PASSED*"])
+
+
+def test_default_test_is_merged_into_every_case(pytester, write_eval):
+    write_eval(
+        """
+        prompts: ["{{ greeting }} {{ name }}"]
+        providers: [echo]
+        defaultTest:
+          vars: {greeting: Hi, name: Nobody}
+          assert:
+            - type: starts-with
+              value: Hi
+          metadata: {team: core}
+        tests:
+          - vars: {name: Ada}
+            assert:
+              - type: contains
+                value: Ada
+          - vars: {name: Bob, greeting: Yo}
+        """
+    )
+    result = pytester.runpytest("-v")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*output does not start with 'Hi'*"])
+
+
+def test_no_tests_runs_each_prompt_once(pytester, write_eval):
+    write_eval('prompts: ["static prompt"]\nproviders: [echo]\n')
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_pytest_selection_options_work(pytester, write_eval):
+    write_eval(
+        """
+        prompts: ["{{ x }}"]
+        providers: [echo]
+        tests:
+          - vars: {x: a}
+            assert: [{type: equals, value: b}]
+          - vars: {x: c}
+            assert: [{type: equals, value: c}]
+        """
+    )
+    first = pytester.runpytest("-x")
+    first.assert_outcomes(failed=1)
+    assert first.ret == pytest.ExitCode.TESTS_FAILED
+    pytester.runpytest("--lf").assert_outcomes(failed=1)
+
+
+def test_entry_point_is_registered(pytester, write_eval, monkeypatch):
+    monkeypatch.delenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+    monkeypatch.delenv("PYTEST_ADDOPTS")
+    write_eval(ECHO_SUITE)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
