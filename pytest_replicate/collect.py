@@ -10,7 +10,6 @@ from .config.expand import expand
 from .config.loader import load_suite
 from .config.model import Case
 from .errors import ConfigError, ReplicateEvalError
-from .providers.registry import InvalidProviderId
 from .report.failure import format_failure
 from .runner import CaseResult
 
@@ -32,8 +31,8 @@ class EvalFile(pytest.File):
         for index, spec in enumerate(suite.providers):
             try:
                 runtime.provider_for(spec, suite)
-            except (InvalidProviderId, ValueError) as error:
-                raise ConfigError(str(error), file=self.path, location=f"providers[{index}]",
+            except ValueError as error:  # includes InvalidProviderId, which carries a hint
+                raise ConfigError(str(error), file=self.path, location=f"providers[{index}]", line=spec.line,
                                   hint=getattr(error, "hint", None)) from None
         for case in expand(suite):
             yield EvalItem.from_parent(self, name=case.name, case=case)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from .collect import EvalFile, runtime_key
+from .providers.replicate_api import ClientSettings
 from .runtime import EvalRuntime
 
 DEFAULT_EVAL_FILES = [
@@ -28,10 +29,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=DEFAULT_EVAL_FILES,
         help="glob patterns of YAML eval files to collect (default: %s)" % " ".join(DEFAULT_EVAL_FILES),
     )
+    parser.addini(
+        "replicate_timeout",
+        default="300",
+        help="seconds a Replicate prediction may take before it is canceled (provider config 'timeout' wins)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.stash[runtime_key] = EvalRuntime()
+    defaults = ClientSettings(timeout=float(config.getini("replicate_timeout")))
+    config.stash[runtime_key] = EvalRuntime(defaults=defaults)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -61,7 +61,7 @@ def run_case(
             response=response,
             metadata=case.test.metadata,
             resolve_provider=resolve_provider,
-            call_provider=lambda grader, text: grader.call(text, context),
+            call_context=context,
         )
         output = response.output
         user_context = assertion_context.as_user_context()

@@ -57,6 +57,8 @@ def render(source: str, variables: Mapping[str, Any], *, what: str = "template")
         ) from None
     except jinja2.TemplateSyntaxError as error:
         raise TemplateError(f"{what} has a template syntax error on line {error.lineno}: {error.message}") from None
+    except Exception as error:  # e.g. a filter or operator applied to a var of the wrong type
+        raise TemplateError(f"{what} could not be rendered: {type(error).__name__}: {error}") from None
 
 
 def render_value(value: Any, variables: Mapping[str, Any], *, what: str) -> Any:

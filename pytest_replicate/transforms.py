@@ -57,7 +57,9 @@ def _compile_expression(source: str) -> UserFunction:
         code = None
     if code is not None:
         def evaluate(output: Any, context: Mapping[str, Any]) -> Any:
-            return eval(code, dict(_GLOBALS), {"output": output, "context": context})
+            # One namespace, not separate globals and locals: with separate locals,
+            # generator expressions and comprehensions could not see output/context.
+            return eval(code, {**_GLOBALS, "output": output, "context": context})
 
         return evaluate
     # Not a single expression: treat it as a function body that returns a value.

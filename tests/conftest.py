@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import textwrap
 
+# httpx imports httpcore lazily and caches its exception classes. pytester's in-process
+# runs unload modules first imported during a run, which would leave that cache holding
+# classes of an unloaded httpcore; importing it here keeps one copy for the session.
+import httpcore  # noqa: F401
 import pytest
 
 
@@ -32,3 +36,27 @@ def _isolated_plugins(request: pytest.FixtureRequest, monkeypatch: pytest.Monkey
     request.getfixturevalue("pytester")  # it clears PYTEST_ADDOPTS when created
     monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
     monkeypatch.setenv("PYTEST_ADDOPTS", "-p pytest_replicate.plugin")
+
+
+FAKE_TOKEN = "r8_test0000000000000000000000000000000000"
+
+
+@pytest.fixture
+def simulator():
+    """A Replicate simulator on 127.0.0.1, stopped after the test."""
+    from pytest_replicate.simulator import Simulator
+
+    with Simulator() as server:
+        yield server
+
+
+@pytest.fixture
+def replicate_env(simulator, monkeypatch: pytest.MonkeyPatch):
+    """Point providers at the simulator with a fake token; returns the simulator."""
+    monkeypatch.setenv("REPLICATE_BASE_URL", simulator.url)
+    monkeypatch.setenv("REPLICATE_API_TOKEN", FAKE_TOKEN)
+    for name in ("REPLICATE_API_KEY", "REPLICATE_TEMPERATURE", "REPLICATE_MAX_LENGTH", "REPLICATE_TOP_P",
+                 "REPLICATE_TOP_K", "REPLICATE_SEED", "REPLICATE_STOP_SEQUENCES", "REPLICATE_SYSTEM_PROMPT",
+                 "REPLICATE_REPETITION_PENALTY"):
+        monkeypatch.delenv(name, raising=False)
+    return simulator

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping
 from ..config.model import AssertionSpec
 
 if TYPE_CHECKING:
-    from ..providers.base import Provider, ProviderResponse
+    from ..providers.base import CallContext, Provider, ProviderResponse
 
 
 @dataclass(frozen=True)
@@ -42,10 +42,10 @@ class AssertionContext:
     base_dir: Path
     response: "ProviderResponse | None" = None
     metadata: Mapping[str, Any] = field(default_factory=dict)
-    # Returns a ready provider for an assertion's ``provider`` (model-graded checks).
+    # Returns a ready provider for an assertion's ``provider`` value, or the default id given.
     resolve_provider: Callable[[Any, str], "Provider"] | None = None
-    # Calls a provider inside the item's own HTTP context (cassette, cancellation).
-    call_provider: Callable[["Provider", str], "ProviderResponse"] | None = None
+    # The item's call context (cassette-bound HTTP, cancellation), for grader calls.
+    call_context: "CallContext | None" = None
 
     def as_user_context(self) -> dict[str, Any]:
         """The ``context`` argument user code receives, as in promptfoo."""

@@ -9,6 +9,7 @@ from typing import Any, Iterator
 import jsonschema
 
 from ..config.model import AssertionSpec
+from ..errors import TemplateError
 from .base import AssertionContext, Verdict, output_text
 from .registry import assertion
 
@@ -118,7 +119,9 @@ def check_regex(output: Any, value: Any, spec: AssertionSpec, ctx: AssertionCont
     try:
         found = re.search(value, output_text(output)) is not None
     except re.error as error:
-        return Verdict(False, f"invalid regular expression {value!r}: {error}")
+        # Only reachable when vars made the pattern invalid. An error, not a verdict:
+        # a failed verdict would make not-regex pass.
+        raise TemplateError(f"regex value {value!r} is not a valid regular expression once vars are rendered: {error}") from None
     return Verdict(found, f"output {'matches' if found else 'does not match'} /{value}/")
 
 
@@ -189,7 +192,10 @@ def check_python(output: Any, value: Any, spec: AssertionSpec, ctx: AssertionCon
     result = spec.code(output, ctx.as_user_context())
     if isinstance(result, dict):
         passed = bool(result.get("pass", result.get("pass_", False)))
-        score = float(result.get("score", 1.0 if passed else 0.0))
+        try:
+            score = float(result.get("score", 1.0 if passed else 0.0))
+        except (TypeError, ValueError):
+            return Verdict(False, f"python check returned a score that is not a number: {result.get('score')!r}")
         return Verdict(passed, str(result.get("reason", "python check returned " + ("pass" if passed else "fail"))), score)
     if isinstance(result, bool):
         return Verdict(result, f"python check returned {result}")

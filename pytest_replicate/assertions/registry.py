@@ -49,7 +49,7 @@ def suggest_type(name: str) -> str | None:
 
 def _load_checks() -> None:
     # Importing the modules registers their checks.
-    from . import deterministic  # noqa: F401
+    from . import deterministic, image, moderation  # noqa: F401
 
 
 _load_checks()

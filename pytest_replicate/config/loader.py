@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import io
 import json
 import re
 from functools import lru_cache
@@ -58,9 +59,47 @@ def validate(doc: Document, definition: str | None = None) -> None:
             allowed = ", ".join(error.schema.get("properties", {}))
             hint = f"did you mean {close[0]!r}?" if close else f"allowed keys here: {allowed}"
         raise doc.error(path + (key,), f"unknown key {key!r}", hint)
+    if error.validator == "pattern" and error.schema.get("pattern") == "^file://" and error.parent is not None:
+        error = error.parent  # a string where a file:// reference or something else was allowed
+    if error.validator in ("oneOf", "anyOf"):
+        expected = " or ".join(dict.fromkeys(_describe(sub) for sub in error.validator_value))
+        raise doc.error(path, f"expected {expected}, got {_describe_instance(error.instance)}")
     if error.validator == "pattern" and error.schema.get("pattern") == "^file://":
-        raise doc.error(path, f"expected a list here or a file:// reference, got {error.instance!r}")
+        raise doc.error(path, f"expected a file:// reference, got {error.instance!r}")
+    if error.validator == "not" and isinstance(error.instance, dict) and "assert" in error.instance:
+        kind = error.instance.get("type")
+        if kind == "not-assert-set":
+            raise doc.error(path + ("type",), "assert-set cannot be negated", "negate the assertions inside it instead")
+        raise doc.error(path + ("assert",), f"only an assert-set can hold 'assert' (this is a {kind!r} assertion)",
+                        "use type: assert-set to group assertions")
     raise doc.error(path, error.message)
+
+
+_TYPE_NAMES = {"string": "a string", "array": "a list", "object": "a mapping", "number": "a number",
+               "integer": "an integer", "boolean": "true or false", "null": "nothing"}
+
+
+def _describe(schema: Any) -> str:
+    """What a (sub)schema accepts, in words: ``a list``, ``a file:// reference``..."""
+    if not isinstance(schema, dict):
+        return "something else"
+    if "$ref" in schema:
+        schema = _schema()["$defs"].get(schema["$ref"].rsplit("/", 1)[-1], {})
+    if schema.get("pattern") == "^file://":
+        return "a file:// reference"
+    if "oneOf" in schema or "anyOf" in schema:
+        return " or ".join(dict.fromkeys(_describe(sub) for sub in schema.get("oneOf", schema.get("anyOf"))))
+    kind = schema.get("type")
+    return _TYPE_NAMES.get(kind, str(kind)) if isinstance(kind, str) else "something else"
+
+
+def _describe_instance(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def load_suite(file: Path) -> EvalSuite:
@@ -99,9 +138,19 @@ def _resolve_files(doc: Document, path: YamlPath, reference: str) -> list[Path]:
     return [file]
 
 
+def _read_file(file: Path) -> str:
+    """A referenced file's text; unreadable or non-UTF-8 files are a ConfigError, not a crash."""
+    try:
+        return file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"cannot read file: not UTF-8 text ({error.reason} at byte {error.start})", file=file) from None
+    except OSError as error:
+        raise ConfigError(f"cannot read file: {error.strerror}", file=file) from None
+
+
 def _read_text(doc: Document, path: YamlPath, reference: str) -> str:
     file = _resolve_files(doc, path, reference)[0]
-    return file.read_text(encoding="utf-8")
+    return _read_file(file)
 
 
 def _load_data_file(doc: Document, path: YamlPath, reference: str) -> Any:
@@ -109,12 +158,12 @@ def _load_data_file(doc: Document, path: YamlPath, reference: str) -> Any:
     file = _resolve_files(doc, path, reference)[0]
     if file.suffix == ".json":
         try:
-            return json.loads(file.read_text(encoding="utf-8"))
+            return json.loads(_read_file(file))
         except json.JSONDecodeError as error:
             raise ConfigError(f"invalid JSON: {error.msg}", file=file, line=error.lineno) from None
     if file.suffix in (".yaml", ".yml"):
         return load_yaml(file).data
-    return file.read_text(encoding="utf-8")
+    return _read_file(file)
 
 
 # -- prompts and providers ---------------------------------------------------------------
@@ -149,7 +198,7 @@ def _load_prompts(doc: Document) -> list[Prompt]:
 
 def _prompts_from_file(file: Path, base_dir: Path) -> list[Prompt]:
     """A .json file is one (chat) prompt; a text file holds prompts separated by ``---`` lines."""
-    text = file.read_text(encoding="utf-8")
+    text = _read_file(file)
     name = file.relative_to(base_dir).as_posix() if file.is_relative_to(base_dir) else file.name
     if file.suffix == ".json":
         return [Prompt(text, name)]
@@ -174,15 +223,23 @@ def _load_providers(doc: Document) -> list[ProviderSpec]:
         if "transform" in item:
             transform = _compile(doc, path + ("transform",), item["transform"], "get_transform", "provider transform")
         prompts = tuple(item["prompts"]) if "prompts" in item else None
-        providers.append(ProviderSpec(item["id"], item.get("label") or item["id"], item.get("config") or {}, prompts, transform))
+        label = item.get("label") or _default_provider_label(item["id"])
+        providers.append(ProviderSpec(item["id"], label, item.get("config") or {}, prompts, transform, doc.line_of(path)))
     return providers
+
+
+def _default_provider_label(provider_id: str) -> str:
+    """The id, with a 64-hex version shortened so item names stay readable."""
+    return re.sub(r":([0-9a-f]{12})[0-9a-f]{52}$", r":\1", provider_id)
 
 
 def _compile(doc: Document, path: YamlPath, source: str, default_function: str, what: str):
     try:
         return compile_code(source, doc.base_dir, default_function=default_function, what=what)
     except ValueError as error:
-        raise doc.error(path, str(error), "transforms are Python expressions over output and context, or file://module.py:function") from None
+        hint = (f"a {what} is a Python expression over output and context, a body with return, "
+                f"or file://module.py:function (default function {default_function})")
+        raise doc.error(path, str(error), hint) from None
 
 
 # -- tests -------------------------------------------------------------------------------
@@ -207,6 +264,8 @@ def _tests_from_file(file: Path) -> Iterator[tuple[dict, Document, YamlPath]]:
         source = _csv_document(file)
     else:
         source = load_yaml(file)
+        if not isinstance(source.data, list):
+            raise source.error((), "a tests file must contain a YAML list of tests")
         validate(source, "testList")
     for index, item in enumerate(source.data or []):
         if isinstance(item, str):
@@ -241,9 +300,11 @@ def assertion_from_string(text: str) -> dict[str, Any]:
 
 def _csv_document(file: Path) -> Document:
     """Turn a promptfoo test CSV into test dicts: columns are vars, ``__`` columns are special."""
-    with file.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        tests, lines = [], {}
+    text = _read_file(file).removeprefix("\ufeff")  # Excel writes a byte-order mark
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    tests: list[dict[str, Any]] = []
+    lines: dict[YamlPath, int] = {}
+    try:
         for row in reader:
             test: dict[str, Any] = {"vars": {}, "assert": [], "metadata": {}}
             for column, cell in row.items():
@@ -256,7 +317,11 @@ def _csv_document(file: Path) -> Document:
                     test["description"] = cell
                 elif column == "__threshold":
                     if cell.strip():
-                        test["threshold"] = float(cell)
+                        try:
+                            test["threshold"] = float(cell)
+                        except ValueError:
+                            raise ConfigError(f"__threshold must be a number, got {cell!r}", file=file,
+                                              line=reader.line_num) from None
                 elif column.startswith("__metadata"):
                     key = column.partition(":")[2] or "metadata"
                     test["metadata"][key] = cell
@@ -269,6 +334,8 @@ def _csv_document(file: Path) -> Document:
                     test["vars"][column] = cell
             lines[(len(tests),)] = reader.line_num
             tests.append(test)
+    except csv.Error as error:
+        raise ConfigError(f"invalid CSV: {error}", file=file, line=reader.line_num) from None
     return Document(file=file, data=tests, lines=lines)
 
 

@@ -23,6 +23,7 @@ class ProviderSpec:
     config: Mapping[str, Any] = field(default_factory=dict)
     prompts: tuple[str, ...] | None = None  # labels/ids of the prompts this provider runs
     transform: UserCode | None = None
+    line: int | None = None  # where the eval file declares it, for errors found later
 
     def runs_prompt(self, prompt: Prompt) -> bool:
         return self.prompts is None or prompt.label in self.prompts or (prompt.id in self.prompts)

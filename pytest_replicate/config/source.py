@@ -79,6 +79,8 @@ def load_yaml(file: Path) -> Document:
         text = file.read_text(encoding="utf-8")
     except OSError as error:
         raise ConfigError(f"cannot read file: {error.strerror}", file=file) from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"cannot read file: not UTF-8 text ({error.reason} at byte {error.start})", file=file) from None
     loader = _Loader(text)
     try:
         node = loader.get_single_node()

@@ -61,6 +61,10 @@ def format_failure(result: CaseResult, *, verbose: bool = False) -> str:
         parts.append("prompt:")
         parts.append(_indent(result.prompt if limit is None else _truncate(result.prompt, PROMPT_LIMIT)))
     if result.error is not None:
+        if result.output is not None:  # e.g. an assertion raised: the output helps to see why
+            parts.append("output:")
+            text = output_text(result.output)
+            parts.append(_indent(text if limit is None else _truncate(text, OUTPUT_LIMIT)))
         parts.append("error:")
         parts.append(_indent(result.error))
         return "\n".join(parts)

@@ -1,0 +1,100 @@
+"""Retries, Retry-After, timeouts with cancel, and Ctrl-C, against injected faults."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import time
+
+from pytest_replicate.simulator import Fault
+
+def suite(extra_config: str = "") -> str:
+    return (
+        'prompts: ["What is the capital of {{ country }}?"]\n'
+        "providers:\n"
+        "  - id: replicate:meta/llama-2-7b-chat\n"
+        "    config:\n"
+        "      retry_backoff: 0.01\n"
+        "      poll_interval: 0.02\n"
+        + "".join(f"      {line}\n" for line in extra_config.strip().splitlines())
+        + "tests:\n  - vars: {country: France}\n    assert: [{type: icontains, value: paris}]\n"
+    )
+
+
+def creates(simulator):
+    return [r for r in simulator.requests if r.method == "POST" and r.path.endswith("/predictions")]
+
+
+def polls(simulator):
+    return [r for r in simulator.requests if r.method == "GET"]
+
+
+def test_429_honours_retry_after(pytester, write_eval, replicate_env):
+    replicate_env.add_fault(Fault("status", status=429, retry_after=0.3))
+    write_eval(suite())
+    started = time.monotonic()
+    pytester.runpytest().assert_outcomes(passed=1)
+    assert time.monotonic() - started >= 0.3  # waited as asked, not the 0.01 s back-off
+    assert len(creates(replicate_env)) == 2
+
+
+def test_5xx_on_create_and_poll_are_retried(pytester, write_eval, replicate_env):
+    replicate_env.latency = 0.1
+    replicate_env.add_fault(Fault("status", status=503, method="POST"))
+    replicate_env.add_fault(Fault("status", status=500, method="GET"))
+    write_eval(suite("wait: 0"))
+    pytester.runpytest().assert_outcomes(passed=1)
+    assert len(creates(replicate_env)) == 2
+
+
+def test_retries_are_bounded(pytester, write_eval, replicate_env):
+    replicate_env.add_fault(Fault("status", status=500, times=10))
+    write_eval(suite("max_retries: 2"))
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*Replicate answered 500*"])
+    assert len(creates(replicate_env)) == 3
+
+
+def test_dropped_create_is_not_resent(pytester, write_eval, replicate_env):
+    replicate_env.add_fault(Fault("drop", method="POST"))
+    write_eval(suite())
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*not retried, because the prediction may have been created*"])
+    assert len(creates(replicate_env)) == 1
+
+
+def test_dropped_poll_is_retried(pytester, write_eval, replicate_env):
+    replicate_env.latency = 0.1
+    replicate_env.add_fault(Fault("drop", method="GET"))
+    write_eval(suite("wait: 0"))
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_timeout_cancels_the_prediction(pytester, write_eval, replicate_env):
+    replicate_env.latency = 30
+    write_eval(suite("wait: 0\ntimeout: 0.2"))
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*did not finish within 0.2s and was canceled*"])
+    assert len(replicate_env.canceled) == 1
+
+
+def test_ctrl_c_cancels_in_flight_predictions(pytester, write_eval, replicate_env):
+    replicate_env.latency = 30
+    write_eval(suite("wait: 0"))
+    process = pytester.popen([sys.executable, "-m", "pytest", "-p", "pytest_replicate.plugin", "-q"],
+                             stdin=None)
+    try:
+        # Interrupt once the client is polling, i.e. it knows the prediction's id.
+        deadline = time.monotonic() + 20
+        while not polls(replicate_env) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert polls(replicate_env), "the prediction was never polled"
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert len(replicate_env.canceled) == 1
