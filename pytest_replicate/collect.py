@@ -37,10 +37,10 @@ class EvalFile(pytest.File):
         for case in expand(suite):
             yield EvalItem.from_parent(self, name=case.name, case=case)
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException]) -> Any:  # type: ignore[override]
         if isinstance(excinfo.value, ReplicateEvalError):
             return str(excinfo.value)
-        return super().repr_failure(excinfo, style)
+        return super().repr_failure(excinfo)
 
 
 class EvalItem(pytest.Item):
@@ -51,7 +51,7 @@ class EvalItem(pytest.Item):
         self.user_properties.extend([("provider", case.provider.id), ("prompt", case.prompt.label)])
 
     def runtest(self) -> None:
-        self.result = self.config.stash[runtime_key].run(self.case)
+        self.result = self.config.stash[runtime_key].run(self.case, self.nodeid)
         if not self.result.passed:
             raise EvalFailed(self.result)
 

@@ -33,9 +33,10 @@ class CaseResult:
 
 
 def render_prompt(case: Case) -> str:
-    prompt = render(case.prompt.raw, case.vars, what=f"prompt {case.prompt.label!r}")
+    """The test's ``options.prefix``/``suffix`` wrap the raw prompt before rendering, as in promptfoo."""
     options = case.test.options
-    return f"{options.get('prefix', '')}{prompt}{options.get('suffix', '')}"
+    raw = f"{options.get('prefix', '')}{case.prompt.raw}{options.get('suffix', '')}"
+    return render(raw, case.vars, what=f"prompt {case.prompt.label!r}")
 
 
 def run_case(

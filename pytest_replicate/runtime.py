@@ -13,18 +13,27 @@ from typing import Any, Mapping
 
 import httpx
 
+from .cassettes import CassetteStats, ItemCassette
 from .config.model import Case, EvalSuite, ProviderSpec
-from .transport import LiveTransport, make_client
+from .errors import CassetteError
 from .providers import CallContext, Provider, create_provider
 from .providers.replicate_api import ClientSettings
 from .runner import CaseResult, run_case
+from .settings import CassetteSettings
+from .transport import ItemClient, make_client
+
+TOKEN_VARIABLES = ("REPLICATE_API_TOKEN", "REPLICATE_API_KEY")
 
 
 class EvalRuntime:
-    def __init__(self, *, defaults: ClientSettings | None = None, env: Mapping[str, str] | None = None) -> None:
+    def __init__(self, *, defaults: ClientSettings | None = None, cassettes: CassetteSettings | None = None,
+                 env: Mapping[str, str] | None = None) -> None:
         self.defaults = defaults or ClientSettings()
+        self.cassettes = cassettes or CassetteSettings()
         self.env = dict(os.environ if env is None else env)
+        self.stats = CassetteStats()
         self._providers: dict[str, Provider] = {}
+        self._secrets = {self.env[name] for name in TOKEN_VARIABLES if self.env.get(name)}
         self._lock = threading.Lock()
         self._http: httpx.Client | None = None
 
@@ -33,7 +42,7 @@ class EvalRuntime:
         """One pooled client for the session, created on first use (it costs ~0.1 s)."""
         with self._lock:
             if self._http is None:
-                self._http = make_client(LiveTransport())
+                self._http = make_client()
             return self._http
 
     def provider(self, provider_id: str, *, label: str | None = None, config: Mapping[str, Any] | None = None,
@@ -43,15 +52,28 @@ class EvalRuntime:
         key = json.dumps([provider_id, label, config or {}, file_env], sort_keys=True, default=str)
         with self._lock:
             if key not in self._providers:
-                self._providers[key] = create_provider(provider_id, label=label, config=config,
-                                                       env={**self.env, **file_env}, defaults=self.defaults)
+                provider = create_provider(provider_id, label=label, config=config,
+                                           env={**self.env, **file_env}, defaults=self.defaults)
+                self._providers[key] = provider
+                token = getattr(provider, "token", None)
+                if token:
+                    self._secrets.add(token)  # scrubbed from every cassette
             return self._providers[key]
 
     def provider_for(self, spec: ProviderSpec, suite: EvalSuite) -> Provider:
         return self.provider(spec.id, label=spec.label, config=spec.config, env=suite.env)
 
-    def run(self, case: Case) -> CaseResult:
+    def open_cassette(self, case: Case, nodeid: str) -> ItemCassette:
+        return ItemCassette(self.cassettes.path_for(case), self.cassettes.record_mode, secrets=set(self._secrets),
+                            rerun_hint=f"'{nodeid}'", stats=self.stats)
+
+    def run(self, case: Case, nodeid: str | None = None) -> CaseResult:
+        """Run one case inside its own cassette; save the cassette if the run completed."""
         provider = self.provider_for(case.provider, case.suite)
+        try:
+            cassette = self.open_cassette(case, nodeid or case.name)
+        except CassetteError as error:
+            return CaseResult(case, error=str(error))
 
         def resolve(reference: Any, default_id: str) -> Provider:
             """An assertion's ``provider``: an id, a {id, config} mapping, or the default."""
@@ -60,7 +82,10 @@ class EvalRuntime:
                                      config=reference.get("config"), env=case.suite.env)
             return self.provider(reference or default_id, env=case.suite.env)
 
-        return run_case(case, provider, CallContext(vars=case.vars, http=self.http), resolve_provider=resolve)
+        context = CallContext(vars=case.vars, http=ItemClient(self.http, cassette))
+        result = run_case(case, provider, context, resolve_provider=resolve)
+        cassette.save()  # not reached on Ctrl-C: an interrupted exchange is never saved
+        return result
 
     def close(self) -> None:
         with self._lock:

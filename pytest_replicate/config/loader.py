@@ -110,11 +110,14 @@ def load_suite(file: Path) -> EvalSuite:
     data = doc.data
     default_raw = data.get("defaultTest") or {}
     default = _parse_test(default_raw, doc, ("defaultTest",), None)
+    prompts = _load_prompts(doc)
+    providers = _load_providers(doc)
+    _check_prompt_filters(doc, prompts)
     return EvalSuite(
         file=file,
         description=data.get("description"),
-        prompts=_load_prompts(doc),
-        providers=_load_providers(doc),
+        prompts=prompts,
+        providers=providers,
         tests=[_parse_test(raw, source, path, default) for raw, source, path in _test_entries(doc)]
         or [_parse_test({}, doc, ("defaultTest",), default)],
         env={key: str(value) for key, value in (data.get("env") or {}).items()},
@@ -226,6 +229,17 @@ def _load_providers(doc: Document) -> list[ProviderSpec]:
         label = item.get("label") or _default_provider_label(item["id"])
         providers.append(ProviderSpec(item["id"], label, item.get("config") or {}, prompts, transform, doc.line_of(path)))
     return providers
+
+
+def _check_prompt_filters(doc: Document, prompts: list[Prompt]) -> None:
+    """A provider's ``prompts`` entry that names no prompt would silently drop its cases."""
+    known = [prompt.label for prompt in prompts] + [prompt.id for prompt in prompts if prompt.id]
+    for item, path in _as_entries(doc, "providers"):
+        for index, name in enumerate(item.get("prompts", ()) if isinstance(item, dict) else ()):
+            if name not in known:
+                close = difflib.get_close_matches(name, known, n=1)
+                hint = f"did you mean {close[0]!r}?" if close else "prompt ids and labels here: " + ", ".join(map(repr, known))
+                raise doc.error(path + ("prompts", index), f"no prompt has the id or label {name!r}", hint)
 
 
 def _default_provider_label(provider_id: str) -> str:

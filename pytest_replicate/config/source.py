@@ -89,7 +89,10 @@ def load_yaml(file: Path) -> Document:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else None
         column = f", column {mark.column + 1}" if mark else ""
-        problem = " ".join(part for part in (error.context, error.problem) if part)
+        context = error.context
+        if context and error.context_mark and mark and error.context_mark.line != mark.line:
+            context += f" started on line {error.context_mark.line + 1}"  # usually the real mistake
+        problem = " ".join(part for part in (context, error.problem) if part)
         raise ConfigError(
             f"invalid YAML{column}: {problem}",
             file=file,

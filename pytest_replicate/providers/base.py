@@ -5,10 +5,20 @@ from __future__ import annotations
 import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping, Protocol
 
 if TYPE_CHECKING:
     import httpx
+
+
+class HttpClient(Protocol):
+    """The part of ``httpx.Client`` providers use; the runtime hands in a cassette-bound one."""
+
+    def request(self, method: str, url: str, **kwargs: Any) -> "httpx.Response": ...
+
+    def get(self, url: str, **kwargs: Any) -> "httpx.Response": ...
+
+    def post(self, url: str, **kwargs: Any) -> "httpx.Response": ...
 
 
 @dataclass(frozen=True)
@@ -41,7 +51,7 @@ class CallContext:
     """
 
     vars: Mapping[str, Any] = field(default_factory=dict)
-    http: "httpx.Client | None" = None
+    http: HttpClient | None = None
     cancel: threading.Event = field(default_factory=threading.Event)
 
 

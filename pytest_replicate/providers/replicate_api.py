@@ -18,7 +18,8 @@ from typing import Any, Callable
 
 import httpx
 
-from ..errors import ProviderError
+from ..errors import ProviderError, ReplicateEvalError
+from .base import HttpClient
 
 TERMINAL = ("succeeded", "failed", "canceled")
 REPLAYED = "pytest_replicate.replayed"  # response extension set by the cassette transport
@@ -81,7 +82,7 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
 class PredictionRun:
     """One prediction from creation to a terminal status, for one item's call."""
 
-    def __init__(self, http: httpx.Client, settings: ClientSettings, token: str | None, ref: ModelRef,
+    def __init__(self, http: HttpClient, settings: ClientSettings, token: str | None, ref: ModelRef,
                  cancel: threading.Event, sleep: Callable[[float], bool] | None = None) -> None:
         self.http = http
         self.settings = settings
@@ -92,6 +93,7 @@ class PredictionRun:
         self._sleep = sleep or cancel.wait
         self.prediction: dict[str, Any] | None = None
         self._cancel_sent = False
+        self.replaying = False  # the last response came from a cassette: never sleep
 
     # -- requests -------------------------------------------------------------------------
 
@@ -160,6 +162,7 @@ class PredictionRun:
         timeout = httpx.Timeout(30.0, connect=5.0, read=self.settings.wait + 15.0)
         response = self._request("POST", url, idempotent=False, headers=prefer, json=body, timeout=timeout)
         self._raise_for_status(response)
+        self.replaying = _is_replayed(response)
         self.prediction = response.json()
         return self.prediction
 
@@ -168,7 +171,6 @@ class PredictionRun:
         assert self.prediction is not None
         started = time.monotonic()
         interval = self.settings.poll_interval
-        replayed = False
         while self.prediction.get("status") not in TERMINAL:
             if self.cancel_event.is_set():
                 self.cancel()
@@ -180,12 +182,12 @@ class PredictionRun:
                     f"{self.settings.timeout:g}s and was canceled; raise 'timeout' in the provider config "
                     "or the replicate_timeout ini key"
                 )
-            if not replayed and self._sleep(interval):
+            if not self.replaying and self._sleep(interval):
                 continue  # woken by cancellation: loop round to cancel
             interval = min(interval * 1.5, self.settings.poll_interval_max)
             response = self._request("GET", self._url("get"), idempotent=True)
             self._raise_for_status(response)
-            replayed = _is_replayed(response)
+            self.replaying = _is_replayed(response)
             self.prediction = response.json()
         return self.prediction
 
@@ -197,8 +199,8 @@ class PredictionRun:
         try:
             self.http.post(self._url("cancel"), headers=self._headers(), extensions={NEEDS_TOKEN: self.ref.slug},
                            timeout=5.0)
-        except httpx.HTTPError:
-            pass
+        except (httpx.HTTPError, ReplicateEvalError):
+            pass  # nothing more to do: the prediction ends on its own or by its timeout
 
     def _url(self, name: str) -> str:
         assert self.prediction is not None

@@ -1,0 +1,259 @@
+"""Record and replay every HTTP exchange of an eval item with vcrpy.
+
+vcrpy's ``use_cassette`` patches HTTP libraries globally, which loses or misroutes
+requests when several cassettes are active from worker threads. Instead each item gets
+its own vcrpy ``Cassette`` object (vcrpy's format, record modes, matchers, filters and
+persister API) and its requests carry that cassette to :class:`CassetteTransport`, a
+layer in our own httpx client. Nothing global is patched, so concurrent items, pytest-xdist
+and a user's own vcrpy or pytest-recording cassettes do not interfere.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import httpx
+import vcr
+from vcr.cassette import Cassette
+from vcr.persisters.filesystem import CassetteNotFoundError
+from vcr.request import Request as VcrRequest
+from vcr.serialize import deserialize, serialize
+
+from .errors import CassetteError
+from .providers.replicate_api import REPLAYED
+
+CASSETTE = "pytest_replicate.cassette"  # request extension naming the item's cassette
+TOKEN_PLACEHOLDER = "<REPLICATE_API_TOKEN>"
+# The prediction API is the same whichever host served it (Replicate or the simulator),
+# so the host is not matched; the JSON body is compared parsed, so key order is irrelevant.
+MATCH_ON = ("method", "path", "query", "body")
+# The token must never reach disk; the rest is noise in code review (headers are not matched).
+_UNRECORDED_REQUEST_HEADERS = ["authorization", "accept", "accept-encoding", "connection", "content-length",
+                               "host", "user-agent"]
+# Recorded bodies are stored decoded, so these would describe the wrong bytes on replay.
+_DROPPED_RESPONSE_HEADERS = {"content-encoding", "transfer-encoding", "content-length", "connection"}
+
+
+class AtomicPersister:
+    """vcrpy persister that never leaves a half-written cassette and reports corrupt ones."""
+
+    @staticmethod
+    def load_cassette(cassette_path: str | Path, serializer: Any) -> Any:
+        path = Path(cassette_path)
+        if not path.is_file():
+            raise CassetteNotFoundError()
+        try:
+            text = path.read_text(encoding="utf-8")
+            if not text.strip():
+                raise CassetteNotFoundError()
+            return deserialize(text, serializer)
+        except CassetteNotFoundError:
+            raise
+        except Exception as error:  # any parse failure means the file cannot be trusted
+            raise CassetteError(
+                f"cassette {path} is corrupt ({type(error).__name__}: {str(error).splitlines()[0]}); "
+                "delete it or re-record it with --record-mode=rewrite"
+            ) from None
+
+    @staticmethod
+    def save_cassette(cassette_path: str | Path, cassette_dict: dict[str, Any], serializer: Any) -> None:
+        path = Path(cassette_path)
+        data = serialize(cassette_dict, serializer)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+
+@dataclass
+class CassetteStats:
+    """Exchange counts for the terminal summary; shared by threads, summed across xdist workers."""
+
+    replayed: int = 0
+    recorded: int = 0
+    missed: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def count(self, kind: str) -> None:
+        with self._lock:
+            setattr(self, kind, getattr(self, kind) + 1)
+
+    def as_dict(self) -> dict[str, int]:
+        return {"replayed": self.replayed, "recorded": self.recorded, "missed": self.missed}
+
+    def add(self, counts: dict[str, int]) -> None:
+        with self._lock:
+            for kind, value in counts.items():
+                setattr(self, kind, getattr(self, kind) + value)
+
+    @property
+    def total(self) -> int:
+        return self.replayed + self.recorded + self.missed
+
+
+def _cassette_options(path: Path, record_mode: str, secrets: Iterable[str]) -> dict[str, Any]:
+    """Cassette arguments built by vcrpy's own configuration object."""
+    config = vcr.VCR(
+        record_mode="all" if record_mode == "rewrite" else record_mode,
+        match_on=MATCH_ON,
+        filter_headers=_UNRECORDED_REQUEST_HEADERS,
+        filter_sensitive_data=[(TOKEN_PLACEHOLDER, secret) for secret in secrets if secret],
+        decode_compressed_response=True,
+    ).get_merged_config(path=str(path), persister=AtomicPersister)
+    for key in ("path_transformer", "func_path_generator", "record_on_exception"):
+        config.pop(key)  # options of vcrpy's context manager, not of the cassette
+    return config
+
+
+class ItemCassette:
+    """One item's cassette: replays what it holds, records the rest if the mode allows."""
+
+    def __init__(self, path: Path, record_mode: str, *, secrets: Iterable[str] = (), rerun_hint: str = "",
+                 stats: CassetteStats | None = None) -> None:
+        self.path = path
+        self.record_mode = record_mode
+        self.rerun_hint = rerun_hint
+        self.stats = stats or CassetteStats()
+        self._lock = threading.Lock()
+        config = _cassette_options(path, record_mode, secrets)
+        # rewrite starts afresh: the old file is not read, and is replaced when saved.
+        self._cassette = Cassette(**config) if record_mode == "rewrite" else Cassette.load(**config)
+
+    def exchange(self, request: httpx.Request, network: httpx.BaseTransport) -> httpx.Response:
+        recorded_request = VcrRequest(request.method, str(request.url), request.read(), dict(request.headers))
+        with self._lock:
+            if self._cassette.can_play_response_for(recorded_request):
+                self.stats.count("replayed")
+                return _replayed_response(self._cassette.play_response(recorded_request), request)
+            if self._cassette.write_protected:
+                self.stats.count("missed")
+                raise CassetteError(self._miss_message(recorded_request))
+        response = network.handle_request(request)
+        try:
+            content = response.read()
+        finally:
+            response.close()
+        headers = [(name, value) for name, value in response.headers.multi_items()
+                   if name.lower() not in _DROPPED_RESPONSE_HEADERS]
+        with self._lock:
+            self._cassette.append(recorded_request, _recorded_response(response, headers, content))
+            self.stats.count("recorded")
+        return httpx.Response(response.status_code, headers=headers, content=content, request=request,
+                              extensions={"reason_phrase": response.reason_phrase.encode("ascii", "replace")})
+
+    def save(self) -> None:
+        with self._lock:
+            self._cassette._save()  # vcrpy's own save: filters, then our atomic persister
+
+    def _miss_message(self, request: VcrRequest) -> str:
+        where = f"{request.method} {request.path}"
+        lines = [f"cassette miss: no recorded response for {where}",
+                 f"  cassette: {_display(self.path)} (record mode: {self.record_mode})"]
+        if not self.path.exists():
+            lines[0] = f"cassette miss: no cassette recorded for this item ({where})"
+            lines.append(f"  record it: REPLICATE_API_TOKEN=... pytest {self.rerun_hint} --record-mode=once")
+            return "\n".join(lines)
+        try:
+            already = self._cassette.responses_of(request)
+        except Exception:
+            already = []
+        if already:
+            lines.append(f"  all {len(already)} recorded responses for this request were already replayed")
+        else:
+            closest = self._cassette.find_requests_with_most_matches(request)
+            if closest:
+                recorded, _, failures = closest[0]
+                differences = _json_differences(recorded.body, request.body)
+                if differences is None:
+                    differences = [f"{name}: {message}" for name, message in failures]
+                lines.append("  the closest recorded request differs in:")
+                lines.extend(f"    {line}" for line in differences[:10])
+        lines.append(f"  re-record it: REPLICATE_API_TOKEN=... pytest {self.rerun_hint} --record-mode=rewrite")
+        return "\n".join(lines)
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _recorded_response(response: httpx.Response, headers: list[tuple[str, str]], content: bytes) -> dict[str, Any]:
+    grouped: dict[str, list[str]] = {}
+    for name, value in headers:
+        grouped.setdefault(name, []).append(value)
+    return {"status": {"code": response.status_code, "message": response.reason_phrase},
+            "headers": grouped, "body": {"string": content}}
+
+
+def _replayed_response(recorded: dict[str, Any], request: httpx.Request) -> httpx.Response:
+    body = recorded["body"]["string"]
+    headers = [(name, value) for name, values in recorded["headers"].items() for value in values]
+    message = recorded["status"].get("message") or ""
+    return httpx.Response(
+        recorded["status"]["code"],
+        headers=headers,
+        content=body.encode() if isinstance(body, str) else body,
+        request=request,
+        extensions={REPLAYED: True, "reason_phrase": message.encode("ascii", "replace")},
+    )
+
+
+def _json_differences(recorded: Any, new: Any) -> list[str] | None:
+    """``input.temperature: 0.01 -> 0.2`` lines, or None when a body is not JSON."""
+    try:
+        before, after = json.loads(recorded or b"null"), json.loads(new or b"null")
+    except (TypeError, ValueError):
+        return None
+    lines: list[str] = []
+    _walk(before, after, "", lines)
+    return lines or ["(bodies are equal; the method, path or query differs)"]
+
+
+def _walk(before: Any, after: Any, where: str, lines: list[str]) -> None:
+    if isinstance(before, dict) and isinstance(after, dict):
+        for key in sorted(set(before) | set(after)):
+            path = f"{where}.{key}" if where else str(key)
+            if key not in before:
+                lines.append(f"{path}: (not recorded) -> {json.dumps(after[key])}")
+            elif key not in after:
+                lines.append(f"{path}: {json.dumps(before[key])} -> (not sent)")
+            else:
+                _walk(before[key], after[key], path, lines)
+    elif before != after:
+        lines.append(f"{where or '(body)'}: {_short(before)} -> {_short(after)}")
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+class CassetteTransport(httpx.BaseTransport):
+    """Routes each request through the cassette it carries; requests without one go live."""
+
+    def __init__(self, network: httpx.BaseTransport) -> None:
+        self.network = network
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        cassette: ItemCassette | None = request.extensions.get(CASSETTE)
+        if cassette is None:
+            return self.network.handle_request(request)
+        return cassette.exchange(request, self.network)
+
+    def close(self) -> None:
+        self.network.close()

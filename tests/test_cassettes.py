@@ -1,0 +1,312 @@
+"""Recording and replaying eval items with vcrpy cassettes."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import FAKE_TOKEN
+from pytest_replicate.cassettes import AtomicPersister
+from pytest_replicate.config.expand import expand
+from pytest_replicate.config.loader import load_suite
+from pytest_replicate.runtime import EvalRuntime
+from pytest_replicate.settings import CassetteSettings
+from pytest_replicate.simulator import Simulator
+
+LLAMA = """
+prompts: ["What is the capital of {{ country }}?"]
+providers:
+  - id: replicate:meta/llama-2-7b-chat
+    config: {temperature: TEMPERATURE, poll_interval: 0.01}
+tests:
+  - vars: {country: [France, Japan, Italy]}
+    assert: [{type: icontains, value: capital}]
+"""
+
+
+def llama(temperature: float = 0.01) -> str:
+    return LLAMA.replace("TEMPERATURE", str(temperature))
+
+
+def cassette_files(root: Path) -> list[Path]:
+    return sorted(root.glob("cassettes/**/*.yaml"))
+
+
+def offline(monkeypatch, simulator=None) -> None:
+    """No token and, once the simulator is stopped, nothing listening."""
+    monkeypatch.delenv("REPLICATE_API_TOKEN", raising=False)
+    if simulator is not None:
+        simulator.stop()
+
+
+def test_record_then_replay_offline_without_token(pytester, write_eval, replicate_env, monkeypatch):
+    write_eval(llama())
+    first = pytester.runpytest()
+    first.assert_outcomes(passed=3)
+    first.stdout.fnmatch_lines(["*replicate cassettes*", "0 replayed, 3 recorded, 0 missed (record mode: once)"])
+    files = cassette_files(pytester.path)
+    assert len(files) == 3 and all(f.parent.name == "suite.eval" for f in files)
+
+    offline(monkeypatch, replicate_env)
+    monkeypatch.setenv("CI", "true")
+    second = pytester.runpytest()
+    second.assert_outcomes(passed=3)
+    second.stdout.fnmatch_lines(["3 replayed, 0 recorded, 0 missed (record mode: none)"])
+
+
+def test_cassette_names_follow_item_names(pytester, write_eval, replicate_env):
+    write_eval(llama())
+    pytester.runpytest().assert_outcomes(passed=3)
+    before = {f.name for f in cassette_files(pytester.path)}
+    write_eval(llama().replace("[France, Japan, Italy]", "[Spain, France, Japan, Italy]"))
+    pytester.runpytest().assert_outcomes(passed=4)
+    after = {f.name for f in cassette_files(pytester.path)}
+    assert before < after and len(after) == 4
+
+
+def test_none_mode_without_cassette_says_how_to_record(pytester, write_eval, monkeypatch):
+    monkeypatch.delenv("REPLICATE_API_TOKEN", raising=False)
+    write_eval(llama())
+    result = pytester.runpytest("--record-mode=none", "-k", "France")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([
+        "cassette miss: no cassette recorded for this item (POST /v1/models/meta/llama-2-7b-chat/predictions)",
+        "*cassette: cassettes/suite.eval/country_France_*.yaml (record mode: none)*",
+        "*record it: REPLICATE_API_TOKEN=... pytest 'suite.eval.yaml::country=France*' --record-mode=once*",
+        "*0 replayed, 0 recorded, 1 missed (record mode: none)*",
+    ])
+
+
+def test_changed_request_is_a_miss_naming_the_difference(pytester, write_eval, replicate_env, monkeypatch):
+    write_eval(llama(0.01))
+    pytester.runpytest("-k", "France").assert_outcomes(passed=1)
+    offline(monkeypatch, replicate_env)
+    write_eval(llama(0.2))
+    result = pytester.runpytest("-k", "France")  # once: the cassette exists, so it is not extended
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([
+        "cassette miss: no recorded response for POST /v1/models/meta/llama-2-7b-chat/predictions",
+        "*the closest recorded request differs in:",
+        "*input.temperature: 0.01 -> 0.2",
+        "*re-record it: REPLICATE_API_TOKEN=... pytest 'suite.eval.yaml::country=France*' --record-mode=rewrite",
+    ])
+
+
+def test_json_key_order_does_not_matter(pytester, write_eval, replicate_env, monkeypatch):
+    write_eval(llama())
+    pytester.runpytest("-k", "France").assert_outcomes(passed=1)
+    (cassette,) = cassette_files(pytester.path)
+    text = cassette.read_text()
+    reordered = text.replace('{"input":{"temperature":0.01,"prompt":"What is the capital of France?"}}',
+                             '{"input":{"prompt":"What is the capital of France?","temperature":0.01}}')
+    assert reordered != text
+    cassette.write_text(reordered)
+    offline(monkeypatch, replicate_env)
+    pytester.runpytest("-k", "France", "--record-mode=none").assert_outcomes(passed=1)
+
+
+def test_new_episodes_appends_and_all_rerecords(pytester, write_eval, replicate_env):
+    write_eval(llama(0.01))
+    pytester.runpytest("-k", "France").assert_outcomes(passed=1)
+    (cassette,) = cassette_files(pytester.path)
+    write_eval(llama(0.2))
+    pytester.runpytest("-k", "France", "--record-mode=new_episodes").assert_outcomes(passed=1)
+    temperatures = [yaml.safe_load(i["request"]["body"])["input"]["temperature"]
+                    for i in yaml.safe_load(cassette.read_text())["interactions"]]
+    assert temperatures == [0.01, 0.2]
+
+    replicate_env.reset()
+    pytester.runpytest("-k", "France", "--record-mode=all").assert_outcomes(passed=1)
+    assert len([r for r in replicate_env.requests if r.method == "POST"]) == 1  # nothing replayed
+    interactions = yaml.safe_load(cassette.read_text())["interactions"]
+    assert len(interactions) == 2  # the 0.2 exchange was replaced, not duplicated
+
+
+def test_rewrite_starts_the_cassette_afresh(pytester, write_eval, replicate_env):
+    write_eval(llama(0.01))
+    pytester.runpytest("-k", "France").assert_outcomes(passed=1)
+    write_eval(llama(0.2))
+    pytester.runpytest("-k", "France", "--replicate-record-mode=rewrite").assert_outcomes(passed=1)
+    (cassette,) = cassette_files(pytester.path)
+    interactions = yaml.safe_load(cassette.read_text())["interactions"]
+    assert [yaml.safe_load(i["request"]["body"])["input"]["temperature"] for i in interactions] == [0.2]
+
+
+def test_ini_record_mode_and_cassette_dir(pytester, write_eval, monkeypatch):
+    monkeypatch.delenv("REPLICATE_API_TOKEN", raising=False)
+    pytester.makeini("[pytest]\nreplicate_record_mode = none\nreplicate_cassette_dir = recorded\n")
+    write_eval(llama())
+    result = pytester.runpytest("-k", "France")
+    result.stdout.fnmatch_lines(["*cassette: recorded/suite.eval/*(record mode: none)*"])
+
+
+def test_replay_never_sleeps(pytester, write_eval, replicate_env, monkeypatch):
+    replicate_env.latency = 0.2
+    write_eval(llama().replace("poll_interval: 0.01", "poll_interval: 0.05, wait: 0"))
+    pytester.runpytest("-k", "France").assert_outcomes(passed=1)
+    polls = [r for r in replicate_env.requests if r.method == "GET"]
+    assert len(polls) >= 2
+
+    waits: list[float] = []
+    original = threading.Event.wait
+
+    def recording_wait(self, timeout=None):
+        if sys._getframe(1).f_globals.get("__name__", "").startswith("pytest_replicate"):
+            waits.append(timeout)
+        return original(self, timeout)
+
+    offline(monkeypatch, replicate_env)
+    monkeypatch.setattr(threading.Event, "wait", recording_wait)
+    pytester.runpytest("-k", "France", "--record-mode=none").assert_outcomes(passed=1)
+    assert waits == []
+
+
+def test_no_secret_reaches_disk(pytester, write_eval, replicate_env, monkeypatch):
+    canary = "r8_" + "canary" * 7  # built here, so the repository never holds a token-like string
+    config_canary = "r8_" + "config" * 7
+    monkeypatch.setenv("REPLICATE_API_TOKEN", canary)
+    write_eval(
+        "prompts: ['Repeat this: {{ secret }}']\n"
+        "providers:\n  - replicate:meta/llama-2-7b-chat\n"
+        f"  - {{id: 'replicate:meta/llama-2-70b-chat', config: {{apiKey: {config_canary}}}}}\n"
+        f"tests:\n  - description: the token even travels in the prompt\n    vars: {{secret: {canary}}}\n"
+    )
+    result = pytester.runpytest("--junitxml=report.xml", "-vv")
+    result.assert_outcomes(passed=2)
+    files = [p for p in pytester.path.rglob("*") if p.is_file() and p.name != "suite.eval.yaml"]
+    assert cassette_files(pytester.path)
+    for path in files:
+        text = path.read_bytes()
+        assert canary.encode() not in text, path
+        assert config_canary.encode() not in text, path
+    cassette_text = "".join(p.read_text() for p in cassette_files(pytester.path))
+    assert "<REPLICATE_API_TOKEN>" in cassette_text and "authorization" not in cassette_text.lower()
+    # The scrubbed cassettes still replay: the placeholder stands for the token again.
+    replicate_env.stop()
+    pytester.runpytest("--record-mode=none").assert_outcomes(passed=2)
+
+
+def test_corrupt_cassette_fails_only_its_item(pytester, write_eval, replicate_env, monkeypatch):
+    write_eval(llama())
+    pytester.runpytest().assert_outcomes(passed=3)
+    broken = cassette_files(pytester.path)[0]
+    broken.write_text("interactions:\n- request: {body: 'unterminated\n")
+    offline(monkeypatch, replicate_env)
+    result = pytester.runpytest("--record-mode=none")
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(["*cassette * is corrupt (*); delete it or re-record it with --record-mode=rewrite*"])
+
+
+def test_failed_write_leaves_the_old_cassette_intact(tmp_path, monkeypatch):
+    from vcr.serializers import yamlserializer
+
+    target = tmp_path / "c.yaml"
+    AtomicPersister.save_cassette(target, {"requests": [], "responses": []}, yamlserializer)
+    before = target.read_text()
+
+    def failing_replace(source, destination):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("os.replace", failing_replace)
+    with pytest.raises(OSError):
+        AtomicPersister.save_cassette(target, {"requests": [], "responses": []}, yamlserializer)
+    assert target.read_text() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["c.yaml"]
+
+
+def test_interrupted_run_leaves_only_complete_cassettes(pytester, write_eval, replicate_env):
+    replicate_env.latency = 0.3
+    write_eval(llama().replace("poll_interval: 0.01", "poll_interval: 0.05, wait: 0"))
+    process = pytester.popen([sys.executable, "-m", "pytest", "-p", "pytest_replicate.plugin", "-q"], stdin=None)
+    try:
+        deadline = time.monotonic() + 20
+        while not cassette_files(pytester.path) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        process.send_signal(signal.SIGINT)  # the second item is mid-prediction now
+        process.wait(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    files = cassette_files(pytester.path)
+    assert 1 <= len(files) < 3
+    for path in files:
+        interactions = yaml.safe_load(path.read_text())["interactions"]
+        assert '"succeeded"' in interactions[-1]["response"]["body"]["string"]
+    assert not [p for p in pytester.path.rglob("*.tmp")]
+
+
+def test_concurrent_recording_and_replay_from_a_thread_pool(tmp_path, monkeypatch):
+    suite_file = tmp_path / "many.eval.yaml"
+    suite_file.write_text(
+        "prompts: ['What is the capital of {{ country }}?']\n"
+        "providers: [{id: 'replicate:meta/llama-2-7b-chat', config: {poll_interval: 0.02, wait: 0}}]\n"
+        "tests:\n  - vars: {country: [France, Japan, Italy, Germany, Spain, Canada, Peru, Chile]}\n"
+        "    assert: [{type: icontains, value: '{{ country }}'}]\n"
+    )
+    cases = expand(load_suite(suite_file))
+    with Simulator(latency=0.1) as server:
+        env = {"REPLICATE_BASE_URL": server.url, "REPLICATE_API_TOKEN": FAKE_TOKEN}
+        recorder = EvalRuntime(cassettes=CassetteSettings(record_mode="once"), env=env)
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            results = list(pool.map(recorder.run, cases))
+        recorder.close()
+    assert all(r.passed for r in results), [r.error for r in results]
+    assert recorder.stats.recorded >= 2 * len(cases)  # creates and polls
+
+    replayer = EvalRuntime(cassettes=CassetteSettings(record_mode="none"), env={})
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        replayed = list(pool.map(replayer.run, cases))
+    replayer.close()
+    assert all(r.passed for r in replayed), [r.error for r in replayed]
+    assert replayer.stats.missed == 0 and replayer.stats.replayed == recorder.stats.recorded
+    countries = {case.vars["country"] for case in cases}
+    for case in cases:  # every cassette holds its own item's exchanges only
+        text = CassetteSettings().path_for(case).read_text()
+        assert case.vars["country"] in text
+        assert not [other for other in countries - {case.vars["country"]} if other in text]
+
+
+def test_xdist_records_and_replays(pytester, write_eval, replicate_env, monkeypatch):
+    pytest.importorskip("xdist")
+    write_eval(llama())
+    write_eval(llama().replace("France, Japan, Italy", "Germany, Spain, Canada"), "second.eval.yaml")
+    first = pytester.runpytest("-p", "xdist", "-n", "2")
+    first.assert_outcomes(passed=6)
+    first.stdout.fnmatch_lines(["0 replayed, 6 recorded, 0 missed (record mode: once)"])
+    assert len(cassette_files(pytester.path)) == 6
+    offline(monkeypatch, replicate_env)
+    second = pytester.runpytest("-p", "xdist", "-n", "2", "--record-mode=none")
+    second.assert_outcomes(passed=6)
+    second.stdout.fnmatch_lines(["6 replayed, 0 recorded, 0 missed (record mode: none)"])
+
+
+def test_coexists_with_pytest_recording(pytester, write_eval, replicate_env, monkeypatch):
+    pytest.importorskip("pytest_recording")
+    write_eval(llama())
+    pytester.makepyfile(test_user=f"""
+        import httpx
+        import pytest
+
+        @pytest.mark.vcr
+        def test_user_call():
+            response = httpx.get("{replicate_env.url}/v1/predictions/unknown",
+                                 headers={{"Authorization": "Bearer r8_user"}})
+            assert response.status_code == 404
+    """)
+    result = pytester.runpytest("-p", "recording", "--record-mode=once")
+    result.assert_outcomes(passed=4)
+    user_cassette = pytester.path / "cassettes" / "test_user" / "test_user_call.yaml"
+    assert user_cassette.exists()
+    assert "capital" not in user_cassette.read_text()  # our calls did not land in it
+    ours = "".join(p.read_text() for p in (pytester.path / "cassettes" / "suite.eval").glob("*.yaml"))
+    assert "unknown" not in ours
+
+    offline(monkeypatch, replicate_env)  # one --record-mode drives both plugins
+    pytester.runpytest("-p", "recording", "--record-mode=none").assert_outcomes(passed=4)
