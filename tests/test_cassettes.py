@@ -310,3 +310,16 @@ def test_coexists_with_pytest_recording(pytester, write_eval, replicate_env, mon
 
     offline(monkeypatch, replicate_env)  # one --record-mode drives both plugins
     pytester.runpytest("-p", "recording", "--record-mode=none").assert_outcomes(passed=4)
+
+
+def test_example_suite_replays_offline_under_ci(pytester, monkeypatch):
+    """The README's first command: the bundled suite replays with CI=true and no token."""
+    import shutil
+
+    shutil.copytree(Path(__file__).parent.parent / "example_suite", pytester.path / "example_suite")
+    for name in ("REPLICATE_API_TOKEN", "REPLICATE_API_KEY", "REPLICATE_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CI", "true")
+    result = pytester.runpytest("example_suite")
+    result.assert_outcomes(passed=13)
+    result.stdout.fnmatch_lines(["* replayed, 0 recorded, 0 missed (record mode: none)"])
