@@ -19,11 +19,14 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import httpx
-import vcr
+from vcr import matchers
 from vcr.cassette import Cassette
+from vcr.filters import sensitive_data_hooks
 from vcr.persisters.filesystem import CassetteNotFoundError
+from vcr.record_mode import RecordMode
 from vcr.request import Request as VcrRequest
 from vcr.serialize import deserialize, serialize
+from vcr.serializers import yamlserializer
 
 from .errors import CassetteError
 from .providers.replicate_api import REPLAYED
@@ -32,10 +35,10 @@ CASSETTE = "pytest_replicate.cassette"  # request extension naming the item's ca
 TOKEN_PLACEHOLDER = "<REPLICATE_API_TOKEN>"
 # The prediction API is the same whichever host served it (Replicate or the simulator),
 # so the host is not matched; the JSON body is compared parsed, so key order is irrelevant.
-MATCH_ON = ("method", "path", "query", "body")
-# The token must never reach disk; the rest is noise in code review (headers are not matched).
-_UNRECORDED_REQUEST_HEADERS = ["authorization", "accept", "accept-encoding", "connection", "content-length",
-                               "host", "user-agent"]
+MATCH_ON = (matchers.method, matchers.path, matchers.query, matchers.body)
+# Request headers worth keeping: the body matcher reads content-type. An allow-list keeps
+# Authorization (and any header added later) out of cassettes, and their diffs quiet.
+_RECORDED_REQUEST_HEADERS = ("content-type", "prefer")
 # Recorded bodies are stored decoded, so these would describe the wrong bytes on replay.
 _DROPPED_RESPONSE_HEADERS = {"content-encoding", "transfer-encoding", "content-length", "connection"}
 
@@ -105,17 +108,17 @@ class CassetteStats:
 
 
 def _cassette_options(path: Path, record_mode: str, secrets: Iterable[str]) -> dict[str, Any]:
-    """Cassette arguments built by vcrpy's own configuration object."""
-    config = vcr.VCR(
-        record_mode="all" if record_mode == "rewrite" else record_mode,
-        match_on=MATCH_ON,
-        filter_headers=_UNRECORDED_REQUEST_HEADERS,
-        filter_sensitive_data=[(TOKEN_PLACEHOLDER, secret) for secret in secrets if secret],
-        decode_compressed_response=True,
-    ).get_merged_config(path=str(path), persister=AtomicPersister)
-    for key in ("path_transformer", "func_path_generator", "record_on_exception"):
-        config.pop(key)  # options of vcrpy's context manager, not of the cassette
-    return config
+    # vcrpy's sensitive-data filter, used only to hide: restoring is ambiguous when several
+    # tokens share the placeholder, and requests carry no token once headers are dropped.
+    hide, _restore = sensitive_data_hooks([(TOKEN_PLACEHOLDER, secret) for secret in secrets if secret])
+    return {
+        "path": str(path),
+        "serializer": yamlserializer,
+        "persister": AtomicPersister,
+        "record_mode": RecordMode("all" if record_mode == "rewrite" else record_mode),
+        "match_on": MATCH_ON,
+        "before_save_interaction": hide,
+    }
 
 
 class ItemCassette:
@@ -133,7 +136,8 @@ class ItemCassette:
         self._cassette = Cassette(**config) if record_mode == "rewrite" else Cassette.load(**config)
 
     def exchange(self, request: httpx.Request, network: httpx.BaseTransport) -> httpx.Response:
-        recorded_request = VcrRequest(request.method, str(request.url), request.read(), dict(request.headers))
+        headers = {name: request.headers[name] for name in _RECORDED_REQUEST_HEADERS if name in request.headers}
+        recorded_request = VcrRequest(request.method, str(request.url), request.read(), headers)
         with self._lock:
             if self._cassette.can_play_response_for(recorded_request):
                 self.stats.count("replayed")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import httpx
@@ -23,16 +24,21 @@ class LiveTransport(httpx.BaseTransport):
     """The last hop before the network; refuses an API call that has no token to send."""
 
     def __init__(self) -> None:
-        self._network = httpx.HTTPTransport(retries=0)
+        self._network: httpx.HTTPTransport | None = None
+        self._lock = threading.Lock()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         model = request.extensions.get(NEEDS_TOKEN)
         if model and "authorization" not in request.headers:
             raise ProviderError(MISSING_TOKEN.format(model=model))
+        with self._lock:  # created on first use: a replay-only run never pays for TLS setup
+            if self._network is None:
+                self._network = httpx.HTTPTransport(retries=0)
         return _send(self._network, request)
 
     def close(self) -> None:
-        self._network.close()
+        if self._network is not None:
+            self._network.close()
 
 
 def make_client() -> httpx.Client:

@@ -188,9 +188,6 @@ def test_no_secret_reaches_disk(pytester, write_eval, replicate_env, monkeypatch
         assert config_canary.encode() not in text, path
     cassette_text = "".join(p.read_text() for p in cassette_files(pytester.path))
     assert "<REPLICATE_API_TOKEN>" in cassette_text and "authorization" not in cassette_text.lower()
-    # The scrubbed cassettes still replay: the placeholder stands for the token again.
-    replicate_env.stop()
-    pytester.runpytest("--record-mode=none").assert_outcomes(passed=2)
 
 
 def test_corrupt_cassette_fails_only_its_item(pytester, write_eval, replicate_env, monkeypatch):
