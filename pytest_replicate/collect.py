@@ -35,7 +35,9 @@ class EvalFile(pytest.File):
                 raise ConfigError(str(error), file=self.path, location=f"providers[{index}]", line=spec.line,
                                   hint=getattr(error, "hint", None)) from None
         for case in expand(suite):
-            yield EvalItem.from_parent(self, name=case.name, case=case)
+            # An explicit string id: pytest >= 9.2 parses ids into name and [params], and
+            # --lf compares ids parsed from strings, so ours must be built the same way.
+            yield EvalItem.from_parent(self, name=case.name, nodeid=f"{self.nodeid}::{case.name}", case=case)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException]) -> Any:  # type: ignore[override]
         if isinstance(excinfo.value, ReplicateEvalError):

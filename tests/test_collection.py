@@ -157,6 +157,7 @@ def test_pytest_selection_options_work(pytester, write_eval):
     first = pytester.runpytest("-x")
     first.assert_outcomes(failed=1)
     assert first.ret == pytest.ExitCode.TESTS_FAILED
+    pytester.runpytest().assert_outcomes(failed=1, passed=1)
     pytester.runpytest("--lf").assert_outcomes(failed=1)
 
 

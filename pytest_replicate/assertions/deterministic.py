@@ -88,24 +88,19 @@ def _contains_many(output: Any, value: Any, *, every: bool, ignore_case: bool) -
     return Verdict(passed, reason + (" (ignoring case)" if ignore_case else ""))
 
 
-@assertion("contains-all", validate_value=_needs_list)
-def check_contains_all(output: Any, value: Any, spec: AssertionSpec, ctx: AssertionContext) -> Verdict:
-    return _contains_many(output, value, every=True, ignore_case=False)
+def _register_contains_many(name: str, *, every: bool, ignore_case: bool) -> None:
+    @assertion(name, validate_value=_needs_list)
+    def check(output: Any, value: Any, spec: AssertionSpec, ctx: AssertionContext) -> Verdict:
+        return _contains_many(output, value, every=every, ignore_case=ignore_case)
 
 
-@assertion("contains-any", validate_value=_needs_list)
-def check_contains_any(output: Any, value: Any, spec: AssertionSpec, ctx: AssertionContext) -> Verdict:
-    return _contains_many(output, value, every=False, ignore_case=False)
-
-
-@assertion("icontains-all", validate_value=_needs_list)
-def check_icontains_all(output: Any, value: Any, spec: AssertionSpec, ctx: AssertionContext) -> Verdict:
-    return _contains_many(output, value, every=True, ignore_case=True)
-
-
-@assertion("icontains-any", validate_value=_needs_list)
-def check_icontains_any(output: Any, value: Any, spec: AssertionSpec, ctx: AssertionContext) -> Verdict:
-    return _contains_many(output, value, every=False, ignore_case=True)
+for _name, _every, _ignore_case in [
+    ("contains-all", True, False),
+    ("contains-any", False, False),
+    ("icontains-all", True, True),
+    ("icontains-any", False, True),
+]:
+    _register_contains_many(_name, every=_every, ignore_case=_ignore_case)
 
 
 @assertion("starts-with")
