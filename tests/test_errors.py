@@ -38,7 +38,7 @@ BAD_INPUTS = [
         "schema error deep inside",
         HEAD + "tests:\n  - vars: {name: Ada}\n  - vars: {name: Bob}\n    assert:\n"
         "      - type: contains\n        value: Bob\n        weight: heavy\n",
-        "suite.eval.yaml:9: tests[1].assert[0].weight: 'heavy' is not of type 'number'",
+        "suite.eval.yaml:9: tests[1].assert[0].weight: expected a number, got 'heavy'",
     ),
     _case(
         "unknown top-level key",
@@ -61,7 +61,7 @@ BAD_INPUTS = [
     _case(
         "missing required key",
         'prompts: ["hi"]\ntests: []\n',
-        "suite.eval.yaml:1: 'providers' is a required property",
+        "suite.eval.yaml:1: missing required key 'providers'",
     ),
     _case(
         "tests given a mapping",
@@ -185,7 +185,7 @@ BAD_INPUTS = [
     _case(
         "schema error inside a tests file",
         HEAD + "tests: file://cases.yaml\n",
-        "cases.yaml:2: [0].threshold: 'high' is not of type 'number'",
+        "cases.yaml:2: [0].threshold: expected a number, got 'high'",
         cases__yaml="- vars: {name: Ada}\n  threshold: high\n",
     ),
     _case(
@@ -311,6 +311,17 @@ BAD_INPUTS = [
         HEAD + "tests:\n  - options: {transform: 'file://transform.py:clean'}\n",
         "suite.eval.yaml:4: tests[0].options.transform: importing transform.py raised SyntaxError:*",
         transform__py="def clean(output, context)\n    return output\n",
+    ),
+    _case(
+        "promptfoo assertion shorthand without type",
+        HEAD + "tests:\n  - assert:\n      - contains: hi\n",
+        "suite.eval.yaml:5: tests[0].assert[0]: an assertion needs a 'type' (got 'contains' as a key)",
+        "  hint: write it as: {type: contains, value: ...}",
+    ),
+    _case(
+        "provider config of the wrong type",
+        'prompts: ["hi"]\nproviders:\n  - id: echo\n    config: 5\n',
+        "suite.eval.yaml:4: providers[0].config: expected a mapping, got 5",
     ),
 ]
 

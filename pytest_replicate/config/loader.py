@@ -47,8 +47,34 @@ def validate(doc: Document, definition: str | None = None) -> None:
     """Check ``doc.data`` against the schema (or one of its ``$defs``); raise the clearest error."""
     schema = _schema() if definition is None else {"$ref": f"#/$defs/{definition}", "$defs": _schema()["$defs"]}
     error = best_match(jsonschema.Draft202012Validator(schema).iter_errors(doc.data))
-    if error is None:
-        return
+    if error is not None:
+        error = _narrow(error)
+        path, message, hint = _explain(error)
+        raise doc.error(path, message, hint)
+
+
+def _narrow(error: jsonschema.ValidationError) -> jsonschema.ValidationError:
+    """Descend into the one ``oneOf`` branch whose type the value has: its error is the real one."""
+    while error.validator in ("oneOf", "anyOf") and error.context:
+        branches = [i for i, sub in enumerate(error.validator_value) if _accepts_type(sub, error.instance)]
+        if len(branches) != 1:
+            break
+        inner = [e for e in error.context if e.schema_path and e.schema_path[0] == branches[0]]
+        if not inner:
+            break
+        error = best_match(inner)
+    return error
+
+
+def _accepts_type(schema: Any, instance: Any) -> bool:
+    if isinstance(schema, dict) and "$ref" in schema:
+        schema = _schema()["$defs"].get(schema["$ref"].rsplit("/", 1)[-1], {})
+    kind = schema.get("type") if isinstance(schema, dict) else None
+    python_types = {"object": dict, "array": list, "string": str}
+    return kind in python_types and isinstance(instance, python_types[kind])
+
+
+def _explain(error: jsonschema.ValidationError) -> tuple[tuple, str, str | None]:
     path = tuple(error.absolute_path)
     if error.validator == "additionalProperties":
         unknown = sorted(set(error.instance) - set(error.schema.get("properties", {})))
@@ -58,21 +84,30 @@ def validate(doc: Document, definition: str | None = None) -> None:
             close = difflib.get_close_matches(key, list(error.schema.get("properties", {})), n=1)
             allowed = ", ".join(error.schema.get("properties", {}))
             hint = f"did you mean {close[0]!r}?" if close else f"allowed keys here: {allowed}"
-        raise doc.error(path + (key,), f"unknown key {key!r}", hint)
+        return path + (key,), f"unknown key {key!r}", hint
+    if error.validator == "required":
+        missing = next(key for key in error.validator_value if key not in error.instance)
+        if missing == "type" and len(error.instance) == 1:
+            shorthand = next(iter(error.instance))
+            return path, f"an assertion needs a 'type' (got {shorthand!r} as a key)", \
+                f"write it as: {{type: {shorthand}, value: ...}}"
+        return path, f"missing required key {missing!r}", None
     if error.validator == "pattern" and error.schema.get("pattern") == "^file://" and error.parent is not None:
         error = error.parent  # a string where a file:// reference or something else was allowed
     if error.validator in ("oneOf", "anyOf"):
         expected = " or ".join(dict.fromkeys(_describe(sub) for sub in error.validator_value))
-        raise doc.error(path, f"expected {expected}, got {_describe_instance(error.instance)}")
+        return path, f"expected {expected}, got {_describe_instance(error.instance)}", None
     if error.validator == "pattern" and error.schema.get("pattern") == "^file://":
-        raise doc.error(path, f"expected a file:// reference, got {error.instance!r}")
+        return path, f"expected a file:// reference, got {error.instance!r}", None
+    if error.validator == "type":
+        return path, f"expected {_describe(error.schema)}, got {_describe_instance(error.instance)}", None
     if error.validator == "not" and isinstance(error.instance, dict) and "assert" in error.instance:
         kind = error.instance.get("type")
         if kind == "not-assert-set":
-            raise doc.error(path + ("type",), "assert-set cannot be negated", "negate the assertions inside it instead")
-        raise doc.error(path + ("assert",), f"only an assert-set can hold 'assert' (this is a {kind!r} assertion)",
-                        "use type: assert-set to group assertions")
-    raise doc.error(path, error.message)
+            return path + ("type",), "assert-set cannot be negated", "negate the assertions inside it instead"
+        return path + ("assert",), f"only an assert-set can hold 'assert' (this is a {kind!r} assertion)", \
+            "use type: assert-set to group assertions"
+    return path, error.message, None
 
 
 _TYPE_NAMES = {"string": "a string", "array": "a list", "object": "a mapping", "number": "a number",
@@ -90,6 +125,8 @@ def _describe(schema: Any) -> str:
     if "oneOf" in schema or "anyOf" in schema:
         return " or ".join(dict.fromkeys(_describe(sub) for sub in schema.get("oneOf", schema.get("anyOf"))))
     kind = schema.get("type")
+    if isinstance(kind, list):
+        return " or ".join(_TYPE_NAMES.get(k, k) for k in kind)
     return _TYPE_NAMES.get(kind, str(kind)) if isinstance(kind, str) else "something else"
 
 
