@@ -106,10 +106,13 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> EvalFile |
     return None
 
 
-def pytest_sessionfinish(session: pytest.Session) -> None:
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    runtime = session.config.stash[runtime_key]
+    if exitstatus == pytest.ExitCode.INTERRUPTED:
+        runtime.cancel.set()  # Ctrl-C: calls still running in other threads cancel their predictions
     workeroutput = getattr(session.config, "workeroutput", None)
     if workeroutput is not None:  # an xdist worker: hand the counts to the controller
-        workeroutput[_WORKER_STATS] = session.config.stash[runtime_key].stats.as_dict()
+        workeroutput[_WORKER_STATS] = runtime.stats.as_dict()
 
 
 @pytest.hookimpl(optionalhook=True)

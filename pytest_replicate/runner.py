@@ -6,12 +6,12 @@ The same function serves YAML items, the scheduler and the Python API.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from .assertions import AssertionContext, GradingResult, grade
 from .config.model import Case
-from .errors import ReplicateEvalError
+from .errors import CassetteError, ProviderError, ReplicateEvalError
 from .providers.base import CallContext, Provider, ProviderResponse
 from .templating import render
 
@@ -24,8 +24,10 @@ class CaseResult:
     output: Any = None  # after transforms
     grading: GradingResult | None = None
     error: str | None = None  # why the case could not be graded
+    # A model call (the provider's or a grader's) failed or missed its cassette: such an
+    # exchange must not be saved, or replay would repeat the failure for good.
+    call_failed: bool = False
     duration: float = 0.0
-    metadata: dict[str, Any] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -54,6 +56,7 @@ def run_case(
         response = result.response = provider.call(result.prompt, context)
         if response.error is not None:
             result.error = response.error
+            result.call_failed = True
             return result
         assertion_context = AssertionContext(
             vars=case.vars,
@@ -74,6 +77,7 @@ def run_case(
         result.grading = grade(case.test.asserts, output, assertion_context, case.test.threshold)
     except ReplicateEvalError as error:
         result.error = str(error)
+        result.call_failed = isinstance(error, (ProviderError, CassetteError))
     finally:
         result.duration = time.perf_counter() - started
     return result

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import threading
 from typing import Any, Mapping
 
@@ -15,7 +16,7 @@ import httpx
 
 from .cassettes import CassetteStats, ItemCassette
 from .config.model import Case, EvalSuite, ProviderSpec
-from .errors import CassetteError
+from .errors import CassetteError, ConfigError
 from .providers import CallContext, Provider, create_provider
 from .providers.replicate_api import ClientSettings
 from .runner import CaseResult, run_case
@@ -36,6 +37,8 @@ class EvalRuntime:
         self._secrets = {self.env[name] for name in TOKEN_VARIABLES if self.env.get(name)}
         self._lock = threading.Lock()
         self._http: httpx.Client | None = None
+        # Set on Ctrl-C: every call in flight, in any thread, cancels its prediction.
+        self.cancel = threading.Event()
 
     @property
     def http(self) -> httpx.Client:
@@ -64,8 +67,10 @@ class EvalRuntime:
         return self.provider(spec.id, label=spec.label, config=spec.config, env=suite.env)
 
     def open_cassette(self, case: Case, nodeid: str) -> ItemCassette:
-        return ItemCassette(self.cassettes.path_for(case), self.cassettes.record_mode, secrets=set(self._secrets),
-                            rerun_hint=f"'{nodeid}'", stats=self.stats)
+        with self._lock:
+            secrets = set(self._secrets)
+        return ItemCassette(self.cassettes.path_for(case), self.cassettes.record_mode, secrets=secrets,
+                            rerun_hint=shlex.quote(nodeid), stats=self.stats)
 
     def run(self, case: Case, nodeid: str | None = None) -> CaseResult:
         """Run one case inside its own cassette; save the cassette if the run completed."""
@@ -77,14 +82,18 @@ class EvalRuntime:
 
         def resolve(reference: Any, default_id: str) -> Provider:
             """An assertion's ``provider``: an id, a {id, config} mapping, or the default."""
-            if isinstance(reference, dict):
-                return self.provider(reference["id"], label=reference.get("label"),
-                                     config=reference.get("config"), env=case.suite.env)
-            return self.provider(reference or default_id, env=case.suite.env)
+            spec = reference if isinstance(reference, dict) else {"id": reference or default_id}
+            try:
+                return self.provider(spec["id"], label=spec.get("label"), config=spec.get("config"),
+                                     env=case.suite.env)
+            except ValueError as error:  # a bad grader config, e.g. a non-numeric temperature
+                raise ConfigError(f"assertion provider {spec['id']}: {error}", file=case.suite.file) from None
 
-        context = CallContext(vars=case.vars, http=ItemClient(self.http, cassette))
+        context = CallContext(vars=case.vars, http=ItemClient(self.http, cassette), cancel=self.cancel)
         result = run_case(case, provider, context, resolve_provider=resolve)
-        cassette.save()  # not reached on Ctrl-C: an interrupted exchange is never saved
+        # Saved only when every call succeeded, and never after Ctrl-C or a crash (not reached).
+        if not result.call_failed:
+            cassette.save()
         return result
 
     def close(self) -> None:

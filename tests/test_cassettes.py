@@ -320,3 +320,30 @@ def test_example_suite_replays_offline_under_ci(pytester, monkeypatch):
     result = pytester.runpytest("example_suite")
     result.assert_outcomes(passed=13)
     result.stdout.fnmatch_lines(["* replayed, 0 recorded, 0 missed (record mode: none)"])
+
+
+def test_failed_calls_are_not_saved(pytester, write_eval, replicate_env):
+    from pytest_replicate.simulator import Fault
+
+    replicate_env.add_fault(Fault("status", status=401))
+    replicate_env.add_fault(Fault("fail"))
+    write_eval(llama().replace("[France, Japan, Italy]", "[France, Japan]"))
+    pytester.runpytest().assert_outcomes(failed=2)
+    assert cassette_files(pytester.path) == []  # a replayed 401 would fail for good
+    pytester.runpytest().assert_outcomes(passed=2)  # the next run calls the API again
+    assert len(cassette_files(pytester.path)) == 2
+
+
+def test_a_missing_poll_is_one_miss(pytester, write_eval, replicate_env, monkeypatch):
+    replicate_env.latency = 0.1
+    write_eval(llama().replace("poll_interval: 0.01", "poll_interval: 0.02, wait: 0"))
+    pytester.runpytest("-k", "France").assert_outcomes(passed=1)
+    (cassette,) = cassette_files(pytester.path)
+    document = yaml.safe_load(cassette.read_text())
+    document["interactions"] = document["interactions"][:-1]  # drop the final poll
+    cassette.write_text(yaml.safe_dump(document))
+    offline(monkeypatch, replicate_env)
+    result = pytester.runpytest("-k", "France", "--record-mode=none")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*all * recorded responses for this request were already replayed*",
+                                 "*, 0 recorded, 1 missed (record mode: none)"])

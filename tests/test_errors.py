@@ -323,6 +323,16 @@ BAD_INPUTS = [
         'prompts: ["hi"]\nproviders:\n  - id: echo\n    config: 5\n',
         "suite.eval.yaml:4: providers[0].config: expected a mapping, got 5",
     ),
+    _case(
+        "is-image with a bad size",
+        HEAD + "tests:\n  - assert:\n      - type: is-image\n        value: {width: big}\n",
+        "suite.eval.yaml:6: tests[0].assert[0].value: width must be a positive whole number of pixels, got 'big'",
+    ),
+    _case(
+        "word-count with min above max",
+        HEAD + "tests:\n  - assert:\n      - type: word-count\n        value: {min: 5, max: 2}\n",
+        "suite.eval.yaml:6: tests[0].assert[0].value: min 5 is greater than max 2",
+    ),
 ]
 
 

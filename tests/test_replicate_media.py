@@ -87,11 +87,19 @@ def test_moderation_assertion(pytester, write_eval, replicate_env):
     assert any("llama-guard-4-12b" in r.path for r in replicate_env.requests)
 
 
-def test_moderation_provider_must_be_a_moderation_model(pytester, write_eval, replicate_env):
-    write_eval("prompts: [hi]\nproviders: [echo]\ntests:\n  - assert: [{type: moderation, provider: echo}]\n")
+@pytest.mark.parametrize(
+    ("provider", "message"),
+    [
+        ("echo", "suite.eval.yaml:4: tests[[]0].assert[[]0].provider: 'echo' cannot grade this assertion"),
+        ("'replicate:moderatoin:meta/llama-guard-3-8b'",
+         "*tests[[]0].assert[[]0].provider: unknown Replicate provider kind 'moderatoin'*"),
+    ],
+)
+def test_moderation_provider_is_checked_at_collection(pytester, write_eval, provider, message):
+    write_eval(f"prompts: [hi]\nproviders: [echo]\ntests:\n  - assert: [{{type: moderation, provider: {provider}}}]\n")
     result = pytester.runpytest()
-    result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*echo is not a moderation provider*"])
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines([message])
 
 
 def test_moderation_model_as_a_provider(pytester, write_eval, replicate_env):

@@ -47,7 +47,7 @@ def _valid_regex(value: Any) -> str | None:
 
 @assertion("equals")
 def check_equals(output: Any, value: Any, spec: AssertionSpec, ctx: AssertionContext) -> Verdict:
-    if isinstance(value, (dict, list)):
+    if not isinstance(value, str):  # a YAML mapping, list, number or boolean: compare as JSON
         try:
             actual = json.loads(output) if isinstance(output, str) else output
         except json.JSONDecodeError:
@@ -225,6 +225,8 @@ def _valid_word_count(value: Any) -> str | None:
     if isinstance(value, dict) and value and set(value) <= {"min", "max"} and all(
         isinstance(v, int) and not isinstance(v, bool) for v in value.values()
     ):
+        if value.get("min", 0) > value.get("max", value.get("min", 0)):
+            return f"min {value['min']} is greater than max {value['max']}"
         return None
     return "value must be a word count or {min: N, max: M}"
 

@@ -13,11 +13,19 @@ _KEYS = {"width", "height", "format"}
 _FORMAT_ALIASES = {"jpg": "jpeg"}
 
 
+_FORMATS = {"png", "jpeg", "jpg", "gif", "webp"}
+
+
 def _valid(value: Any) -> str | None:
     if value is None:
         return None
     if not isinstance(value, dict) or not set(value) <= _KEYS:
         return "value must be a mapping with any of width, height, format (or omitted)"
+    for key in ("width", "height"):
+        if key in value and not (isinstance(value[key], int) and not isinstance(value[key], bool) and value[key] > 0):
+            return f"{key} must be a positive whole number of pixels, got {value[key]!r}"
+    if "format" in value and str(value["format"]).lower() not in _FORMATS:
+        return f"format must be one of {', '.join(sorted(_FORMATS))}, got {value['format']!r}"
     return None
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from ..config.model import AssertionSpec
 from ..errors import ConfigError
+from ..providers.replicate import ReplicateModerationProvider
 from .base import AssertionContext, Verdict, output_text
 from .registry import assertion
 
@@ -18,18 +19,13 @@ def _valid(value: Any) -> str | None:
     return "value must be a list of category codes such as [S1, S10] (or omitted for all categories)"
 
 
-@assertion("moderation", needs_value=False, validate_value=_valid)
+@assertion("moderation", needs_value=False, validate_value=_valid, provider_prefix="replicate:moderation:")
 def check_moderation(output: Any, value: Any, spec: AssertionSpec, ctx: AssertionContext) -> Verdict:
     if ctx.resolve_provider is None or ctx.call_context is None:
         raise ConfigError("the moderation assertion needs a provider; it cannot run in this context")
     moderator = ctx.resolve_provider(spec.provider, DEFAULT_MODERATION_PROVIDER)
-    moderate = getattr(moderator, "moderate", None)
-    if moderate is None:
-        raise ConfigError(
-            f"{moderator.id} is not a moderation provider",
-            hint="use a replicate:moderation:OWNER/MODEL id, e.g. " + DEFAULT_MODERATION_PROVIDER,
-        )
-    result = moderate(ctx.prompt, output_text(output), ctx.call_context)
+    assert isinstance(moderator, ReplicateModerationProvider)  # the loader checked the id
+    result = moderator.moderate(ctx.prompt, output_text(output), ctx.call_context)
     forbidden = {code.upper() for code in value} if value else None
     hits = {code: name for code, name in result.flagged.items() if forbidden is None or code in forbidden}
     if hits:

@@ -19,6 +19,7 @@ class AssertionType:
     needs_value: bool
     validate_value: Callable[[Any], str | None] | None = None  # returns an error message
     render_value: bool = True  # whether vars are rendered into the value first
+    provider_prefix: str | None = None  # what an assertion-level ``provider`` id must start with
 
 
 ASSERTION_TYPES: dict[str, AssertionType] = {}
@@ -30,11 +31,12 @@ def assertion(
     needs_value: bool = True,
     validate_value: Callable[[Any], str | None] | None = None,
     render_value: bool = True,
+    provider_prefix: str | None = None,
 ) -> Callable[[Check], Check]:
     """Register a check under a promptfoo assertion type name."""
 
     def register(check: Check) -> Check:
-        ASSERTION_TYPES[name] = AssertionType(name, check, needs_value, validate_value, render_value)
+        ASSERTION_TYPES[name] = AssertionType(name, check, needs_value, validate_value, render_value, provider_prefix)
         return check
 
     return register

@@ -255,10 +255,7 @@ def _load_providers(doc: Document) -> list[ProviderSpec]:
             item, id_path = {"id": item}, path
         else:
             id_path = path + ("id",)
-        try:
-            check_provider_id(item["id"])
-        except ValueError as error:
-            raise doc.error(id_path, str(error), getattr(error, "hint", None)) from None
+        _check_provider_id(doc, id_path, item["id"])
         transform = None
         if "transform" in item:
             transform = _compile(doc, path + ("transform",), item["transform"], "get_transform", "provider transform")
@@ -277,6 +274,15 @@ def _check_prompt_filters(doc: Document, prompts: list[Prompt]) -> None:
                 close = difflib.get_close_matches(name, known, n=1)
                 hint = f"did you mean {close[0]!r}?" if close else "prompt ids and labels here: " + ", ".join(map(repr, known))
                 raise doc.error(path + ("prompts", index), f"no prompt has the id or label {name!r}", hint)
+
+
+def _check_provider_id(doc: Document, path: YamlPath, provider_id: str, required_prefix: str | None = None) -> None:
+    try:
+        check_provider_id(provider_id)
+    except ValueError as error:
+        raise doc.error(path, str(error), getattr(error, "hint", None)) from None
+    if required_prefix and not provider_id.startswith(required_prefix):
+        raise doc.error(path, f"{provider_id!r} cannot grade this assertion", f"use a {required_prefix}OWNER/MODEL id")
 
 
 def _default_provider_label(provider_id: str) -> str:
@@ -458,6 +464,10 @@ def _parse_assertion(raw: dict, doc: Document, path: YamlPath) -> AssertionSpec:
     value = raw.get("value")
     if isinstance(value, str) and value.startswith(FILE_PREFIX) and base != "python":
         value = _load_data_file(doc, path + ("value",), value)
+    if spec.provider is not None:
+        provider_id = spec.provider if isinstance(spec.provider, str) else spec.provider["id"]
+        provider_path = path + (("provider",) if isinstance(spec.provider, str) else ("provider", "id"))
+        _check_provider_id(doc, provider_path, provider_id, kind.provider_prefix)
     if kind.needs_value and value is None:
         raise doc.error(path, f"{name} needs a value", f"add 'value:' to this {name} assertion")
     if kind.validate_value and value is not None:

@@ -193,8 +193,8 @@ class PredictionRun:
 
     def cancel(self) -> None:
         """Best effort: ask Replicate to stop the prediction so it stops costing money."""
-        if not self.prediction or self.prediction.get("status") in TERMINAL or self._cancel_sent:
-            return
+        if not self.prediction or self.prediction.get("status") in TERMINAL or self._cancel_sent or self.replaying:
+            return  # nothing running: done, already asked, or only a recording
         self._cancel_sent = True
         try:
             self.http.post(self._url("cancel"), headers=self._headers(), extensions={NEEDS_TOKEN: self.ref.slug},
