@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 import pytest
+from _pytest._code.code import ReprFileLocation, TerminalRepr
 
 from .config.expand import expand
 from .config.loader import load_suite
@@ -22,6 +23,18 @@ class EvalFailed(Exception):
     def __init__(self, result: CaseResult) -> None:
         super().__init__(result.error or (result.grading.reason if result.grading else "failed"))
         self.result = result
+
+
+class EvalFailureRepr(TerminalRepr):
+    """A failure view whose first line is what pytest's short summary and JUnit show."""
+
+    def __init__(self, text: str, path: str) -> None:
+        self.text = text
+        self.reprcrash = ReprFileLocation(path, 0, text.splitlines()[0] if text else "")
+
+    def toterminal(self, tw: Any) -> None:
+        for line in self.text.splitlines():
+            tw.line(line)
 
 
 class EvalFile(pytest.File):
@@ -59,9 +72,8 @@ class EvalItem(pytest.Item):
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         if isinstance(excinfo.value, EvalFailed):
-            return format_failure(excinfo.value.result, verbose=self.config.get_verbosity() > 1)
-        if isinstance(excinfo.value, ReplicateEvalError):
-            return str(excinfo.value)
+            text = format_failure(excinfo.value.result, verbose=self.config.get_verbosity() > 1)
+            return EvalFailureRepr(text, str(self.path))
         return super().repr_failure(excinfo, style)
 
     def reportinfo(self) -> tuple[Any, int | None, str]:

@@ -22,6 +22,7 @@ DEFAULT_EVAL_FILES = [
     "eval_*.yml",
 ]
 _EVAL_KEYS = re.compile(r"^(prompts|providers|tests)\s*:", re.MULTILINE)
+_CASSETTE_KEYS = re.compile(r"^interactions\s*:", re.MULTILINE)
 _RECORD_MODE_HELP = (
     "cassette record mode for eval items: none (replay only), once (record missing cassettes), "
     "new_episodes, all, rewrite (record every cassette afresh). Default: none if the CI "
@@ -53,13 +54,26 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
     if not early_config.pluginmanager.hasplugin("recording"):
         parser.addoption("--record-mode", dest="record_mode", choices=RECORD_MODES, default=None,
                          help=_RECORD_MODE_HELP)
+    # ``args`` includes addopts and PYTEST_ADDOPTS, unlike the invocation arguments.
+    early_config.stash[_record_mode_given] = _names_record_mode(args)
+
+
+_record_mode_given = pytest.StashKey[bool]()
+
+
+def _names_record_mode(args: Any) -> bool:
+    return any(arg == "--record-mode" or str(arg).startswith("--record-mode=") for arg in args)
 
 
 def _explicit_record_mode(config: pytest.Config) -> str | None:
-    """``--record-mode`` when given on the command line (pytest-recording's has a default)."""
+    """``--record-mode`` when the user gave it: pytest-recording's version has a default."""
     value = getattr(config.option, "record_mode", None)
-    given = any(arg == "--record-mode" or arg.startswith("--record-mode=") for arg in config.invocation_params.args)
-    return value if given or not config.pluginmanager.hasplugin("recording") else None
+    if not config.pluginmanager.hasplugin("recording"):
+        return value
+    given = config.stash.get(_record_mode_given, None)
+    if given is None:  # loaded too late for the early hook (from a conftest)
+        given = _names_record_mode(config.invocation_params.args)
+    return value if given else None
 
 
 def record_mode(config: pytest.Config) -> str:
@@ -72,13 +86,24 @@ def record_mode(config: pytest.Config) -> str:
     return mode
 
 
+def _timeout(config: pytest.Config) -> float:
+    value = config.getini("replicate_timeout")
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if seconds <= 0:
+        raise pytest.UsageError(f"replicate_timeout = {value!r}: give a number of seconds greater than 0")
+    return seconds
+
+
 def pytest_configure(config: pytest.Config) -> None:
     # Imported here, not at the top: it loads vcrpy, and pytest-recording must register
     # vcrpy's matchers for assertion rewriting before vcrpy is first imported.
     from .runtime import EvalRuntime
 
     config.stash[runtime_key] = EvalRuntime(
-        defaults=ClientSettings(timeout=float(config.getini("replicate_timeout"))),
+        defaults=ClientSettings(timeout=_timeout(config)),
         cassettes=CassetteSettings(record_mode=record_mode(config), directory=config.getini("replicate_cassette_dir")),
     )
 
@@ -89,19 +114,24 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         runtime.close()
 
 
-def _looks_like_eval(path: Path) -> bool:
+def _read(path: Path) -> str:
     try:
-        return bool(_EVAL_KEYS.search(path.read_text(encoding="utf-8", errors="replace")))
+        return path.read_text(encoding="utf-8", errors="replace")
     except OSError:
-        return False
+        return ""
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> EvalFile | None:
     if file_path.suffix not in (".yaml", ".yml"):
         return None
     patterns = parent.config.getini("replicate_eval_files")
-    named_explicitly = parent.session.isinitpath(file_path)
-    if any(file_path.match(pattern) for pattern in patterns) or (named_explicitly and _looks_like_eval(file_path)):
+    if any(file_path.match(pattern) for pattern in patterns):
+        text = _read(file_path)
+        # A cassette named after an item called "eval_..." matches too; it is never an eval file.
+        if _CASSETTE_KEYS.search(text) and not _EVAL_KEYS.search(text):
+            return None
+        return EvalFile.from_parent(parent, path=file_path)
+    if parent.session.isinitpath(file_path) and _EVAL_KEYS.search(_read(file_path)):
         return EvalFile.from_parent(parent, path=file_path)
     return None
 

@@ -13,7 +13,8 @@ from .providers.replicate_api import NEEDS_TOKEN
 
 MISSING_TOKEN = (
     "no Replicate API token to call {model}: set REPLICATE_API_TOKEN (or REPLICATE_API_KEY, or "
-    "apiKey in the provider config), or replay recorded cassettes with --record-mode=none"
+    "apiKey in the provider config) to record this item; once recorded, --record-mode=none replays "
+    "it without a token"
 )
 # vcrpy patches this method on the class while a user's cassette is active. Calling the
 # method captured at import keeps our calls out of a user's cassette in the same session.

@@ -347,3 +347,12 @@ def test_a_missing_poll_is_one_miss(pytester, write_eval, replicate_env, monkeyp
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*all * recorded responses for this request were already replayed*",
                                  "*, 0 recorded, 1 missed (record mode: none)"])
+
+
+def test_record_mode_from_addopts_is_honoured_beside_pytest_recording(pytester, write_eval, monkeypatch):
+    pytest.importorskip("pytest_recording")
+    monkeypatch.delenv("REPLICATE_API_TOKEN", raising=False)
+    pytester.makeini("[pytest]\naddopts = --record-mode=none\n")
+    write_eval(llama())
+    result = pytester.runpytest("-p", "recording", "-k", "France")
+    result.stdout.fnmatch_lines(["*(record mode: none)*"])

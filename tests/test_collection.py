@@ -167,3 +167,20 @@ def test_entry_point_is_registered(pytester, write_eval, monkeypatch):
     write_eval(ECHO_SUITE)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
+
+
+def test_cassettes_are_never_collected(pytester, write_eval):
+    write_eval(ECHO_SUITE.replace("description: greets", "description: eval_basic"))
+    cassette = pytester.path / "cassettes" / "suite.eval" / "eval_basic.yaml"
+    cassette.parent.mkdir(parents=True)
+    cassette.write_text("interactions:\n- request: {}\n  response: {}\nversion: 1\n")
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_short_summary_shows_the_headline_only(pytester, write_eval, monkeypatch):
+    monkeypatch.setenv("CI", "true")  # pytest prints summary messages untruncated on CI
+    write_eval('prompts: ["{{ x }}"]\nproviders: [echo]\ntests:\n  - vars: {x: a}\n    assert: [{type: equals, value: b}]\n')
+    result = pytester.runpytest()
+    result.stdout.fnmatch_lines(["FAILED suite.eval.yaml::x=a[[]{{ x }}-echo[]] - output 'a' does not equal 'b'"])
+    summary = result.stdout.str().split("short test summary info")[1]
+    assert "provider: echo" not in summary

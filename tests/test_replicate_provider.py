@@ -203,3 +203,16 @@ def test_bad_provider_ids_are_collection_errors(pytester, write_eval, provider_i
         "  hint: accepted forms: echo, replicate:OWNER/MODEL, replicate:OWNER/MODEL:VERSION*deployment:OWNER/NAME",
     ])
     assert "Traceback" not in result.stdout.str()
+
+
+def test_stop_sequences_list_is_sent_comma_separated(pytester, write_eval, replicate_env):
+    write_eval(suite("replicate:meta/llama-2-7b-chat", 'stop_sequences: ["</s>", "User:"]'))
+    pytester.runpytest().assert_outcomes(passed=1)
+    assert creates(replicate_env)[0].json()["input"]["stop_sequences"] == "</s>,User:"
+
+
+def test_bad_timeout_ini_is_a_usage_error(pytester, write_eval):
+    write_eval(suite("echo"))
+    result = pytester.runpytest("-o", "replicate_timeout=abc")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: replicate_timeout = 'abc': give a number of seconds greater than 0"])

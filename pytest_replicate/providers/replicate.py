@@ -48,7 +48,8 @@ LLAMA_GUARD_CATEGORIES = {
 def _coerce(name: str, value: Any, kind: type, source: str) -> Any:
     """Parse a parameter to its type; a bad value is a config error naming its source."""
     if kind is str:
-        return str(value)
+        # Replicate takes stop sequences as one comma-separated string.
+        return ",".join(str(item) for item in value) if isinstance(value, list) else str(value)
     if isinstance(value, bool):
         raise ValueError(f"{source} must be a {kind.__name__}, got {value!r}")
     try:
