@@ -28,7 +28,7 @@ from vcr.request import Request as VcrRequest
 from vcr.serialize import deserialize, serialize
 from vcr.serializers import yamlserializer
 
-from .errors import CassetteError
+from .errors import CassetteError, display_path
 from .providers.replicate_api import REPLAYED
 
 CASSETTE = "pytest_replicate.cassette"  # request extension naming the item's cassette
@@ -160,12 +160,13 @@ class ItemCassette:
 
     def save(self) -> None:
         with self._lock:
-            self._cassette._save()  # vcrpy's own save: filters, then our atomic persister
+            # vcrpy's own save (its context manager calls the same): hooks, then our persister.
+            self._cassette._save()
 
     def _miss_message(self, request: VcrRequest) -> str:
         where = f"{request.method} {request.path}"
         lines = [f"cassette miss: no recorded response for {where}",
-                 f"  cassette: {_display(self.path)} (record mode: {self.record_mode})"]
+                 f"  cassette: {display_path(self.path)} (record mode: {self.record_mode})"]
         if not self.path.exists():
             lines[0] = f"cassette miss: no cassette recorded for this item ({where})"
             lines.append(f"  record it: REPLICATE_API_TOKEN=... pytest {self.rerun_hint} --record-mode=once")
@@ -187,13 +188,6 @@ class ItemCassette:
                 lines.extend(f"    {line}" for line in differences[:10])
         lines.append(f"  re-record it: REPLICATE_API_TOKEN=... pytest {self.rerun_hint} --record-mode=rewrite")
         return "\n".join(lines)
-
-
-def _display(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
 
 
 def _recorded_response(response: httpx.Response, headers: list[tuple[str, str]], content: bytes) -> dict[str, Any]:

@@ -38,14 +38,14 @@ class ConfigError(ReplicateEvalError):
         self.hint = hint
 
     def __str__(self) -> str:
-        where = _display_path(self.file) if self.file is not None else ""
+        where = display_path(self.file) if self.file is not None else ""
         if self.line is not None:
             where += f":{self.line}"
         head = ": ".join(part for part in (where, self.location, self.message) if part)
         return f"{head}\n  hint: {self.hint}" if self.hint else head
 
 
-def _display_path(file: Path | str) -> str:
+def display_path(file: Path | str) -> str:
     """Paths relative to the working directory, as pytest shows them."""
     path = Path(file)
     try:

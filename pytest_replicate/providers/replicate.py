@@ -33,7 +33,7 @@ TYPED_PARAMETERS: dict[str, type] = {**ENV_PARAMETERS, "max_new_tokens": int}
 # Keys that configure the provider itself; they never reach the model input.
 SETTING_KEYS = {
     "apiKey", "prompt", "base_url", "timeout", "wait", "poll_interval", "poll_interval_max",
-    "max_retries", "retry_backoff", "retry_backoff_max", "concurrency",
+    "max_retries", "retry_backoff", "retry_backoff_max",
 }
 IMAGE_DEFAULTS = {"width": 768, "height": 768}
 LLAMA_GUARD_CATEGORIES = {
