@@ -41,6 +41,17 @@ def has_template_syntax(text: str) -> bool:
     return "{{" in text or "{%" in text or "{#" in text
 
 
+def syntax_error(source: str) -> str | None:
+    """Why ``source`` is not a valid template (bad syntax, unknown filter), or None."""
+    if not has_template_syntax(source):
+        return None
+    try:
+        _compile(source)
+    except jinja2.TemplateSyntaxError as error:  # includes unknown filters and tests
+        return f"template error on line {error.lineno}: {error.message}"
+    return None
+
+
 def render(source: str, variables: Mapping[str, Any], *, what: str = "template") -> str:
     """Render ``source`` with ``variables``; raise :class:`TemplateError` naming the problem."""
     if not has_template_syntax(source):

@@ -408,3 +408,12 @@ def test_single_string_prompts_and_providers(pytester, write_eval):
         """
     )
     pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_promptfoo_assertions_we_lack_are_named_not_compared(pytester, write_eval):
+    (pytester.path / "cases.csv").write_text("q,__expected\nhi,llm-rubric: is polite\n")
+    write_eval('prompts: ["{{ q }}"]\nproviders: [echo]\ntests: file://cases.csv\n')
+    result = pytester.runpytest()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["cases.csv:2: [[]0[]].assert[[]0[]].type: the promptfoo assertion 'llm-rubric' is not supported yet",
+                                 "  hint: supported types: *"])

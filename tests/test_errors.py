@@ -420,10 +420,6 @@ def test_template_problems_in_assertion_values_fail_the_case(pytester, write_eva
             vars: {name: Ada, count: 3}
             assert:
               - {type: contains, value: "{{ name + count }}"}
-          - description: syntax error in a value
-            vars: {name: Ada}
-            assert:
-              - {type: icontains, value: "{{ name }"}
           - description: invalid regex once rendered
             vars: {name: Ada, pattern: "("}
             assert:
@@ -431,7 +427,7 @@ def test_template_problems_in_assertion_values_fail_the_case(pytester, write_eva
         """
     )
     result = pytester.runpytest()
-    result.assert_outcomes(failed=4)
+    result.assert_outcomes(failed=3)
     result.stdout.fnmatch_lines(
         [
             "*_ undefined var in a value*",
@@ -454,9 +450,6 @@ def test_template_problems_in_assertion_values_fail_the_case(pytester, write_eva
         ]
     )
     result.stdout.fnmatch_lines(
-        ["*_ syntax error in a value*", "icontains value has a template syntax error on line 1: *"]
-    )
-    result.stdout.fnmatch_lines(
         [
             "*_ invalid regex once rendered*",
             "regex value '(' is not a valid regular expression once vars are rendered: *",
@@ -465,11 +458,17 @@ def test_template_problems_in_assertion_values_fail_the_case(pytester, write_eva
     assert_clean(result)
 
 
-def test_template_syntax_error_in_prompt_fails_the_case(pytester, write_eval):
+def test_template_syntax_errors_are_collection_errors(pytester, write_eval):
     write_eval('prompts: ["Hello {% if name %}{{ name }}"]\nproviders: [echo]\ntests:\n  - vars: {name: Ada}\n')
-    result = pytester.runpytest()
-    result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["prompt * has a template syntax error on line 1: *"])
+    write_eval('prompts: ["Hi"]\nproviders: [echo]\ntests:\n  - assert: [{type: icontains, value: "{{ x | nosuch }}"}]\n',
+               "filter.eval.yaml")
+    result = pytester.runpytest("--continue-on-collection-errors")
+    result.assert_outcomes(errors=2)
+    result.stdout.fnmatch_lines([
+        "filter.eval.yaml:4: tests[[]0].assert[[]0].value: template error on line 1: No filter named 'nosuch'.",
+        "suite.eval.yaml:1: prompts[[]0]: prompt 'Hello {% if name %}{{ name }}': template error on line 1: "
+        "Unexpected end of template.*",
+    ])
     assert_clean(result)
 
 

@@ -19,8 +19,9 @@ from typing import Any, Iterator
 import jsonschema
 from jsonschema.exceptions import best_match
 
-from ..assertions.registry import ASSERTION_TYPES, suggest_type
+from ..assertions.registry import ASSERTION_TYPES, PROMPTFOO_ONLY_TYPES, suggest_type
 from ..errors import ConfigError
+from ..templating import syntax_error
 from ..providers.registry import check_provider_id
 from ..transforms import compile_code
 from .model import AssertionSpec, EvalSuite, Prompt, ProviderSpec, TestCase
@@ -229,12 +230,16 @@ def _load_prompts(doc: Document) -> list[Prompt]:
     prompts: list[Prompt] = []
     for item, path in _as_entries(doc, "prompts"):
         if isinstance(item, dict):
-            prompts.append(Prompt(item["raw"], item.get("label") or item.get("id") or _short_label(item["raw"]), item.get("id")))
+            found = [Prompt(item["raw"], item.get("label") or item.get("id") or _short_label(item["raw"]), item.get("id"))]
         elif item.startswith(FILE_PREFIX):
-            for file in _resolve_files(doc, path, item):
-                prompts.extend(_prompts_from_file(file, doc.base_dir))
+            found = [p for file in _resolve_files(doc, path, item) for p in _prompts_from_file(file, doc.base_dir)]
         else:
-            prompts.append(Prompt(item, _short_label(item)))
+            found = [Prompt(item, _short_label(item))]
+        for prompt in found:
+            problem = syntax_error(prompt.raw)
+            if problem:
+                raise doc.error(path, f"prompt {prompt.label!r}: {problem}")
+        prompts.extend(found)
     return prompts
 
 
@@ -340,13 +345,16 @@ _VALUELESS = {"is-json", "contains-json"}
 def assertion_from_string(text: str) -> dict[str, Any]:
     """promptfoo's CSV syntax: ``contains: foo``, ``not-regex: ^x``, ``levenshtein(3): bar``.
 
-    Text that does not start with a known type is an ``equals`` check, as in promptfoo.
+    Text that does not start with a known type is an ``equals`` check, as in promptfoo; a
+    promptfoo type we lack (``llm-rubric: ...``) is kept, so it is reported, not compared.
     """
     match = _EXPECTED.match(text.strip())
     if match:
         kind = match.group("type")
         base = kind[4:] if kind.startswith("not-") else kind
         value = match.group("value")
+        if base in PROMPTFOO_ONLY_TYPES:
+            return {"type": kind, "value": value}
         if base in ASSERTION_TYPES and (value is not None or base in _VALUELESS):
             result: dict[str, Any] = {"type": kind}
             if value is not None and value.strip():
@@ -438,6 +446,17 @@ def _parse_test(raw: dict, doc: Document, path: YamlPath, default: TestCase | No
     return test
 
 
+def _strings_in(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings_in(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings_in(item)
+
+
 def _parse_assertion(raw: dict, doc: Document, path: YamlPath) -> AssertionSpec:
     name = raw["type"]
     negate = name.startswith("not-")
@@ -460,6 +479,9 @@ def _parse_assertion(raw: dict, doc: Document, path: YamlPath) -> AssertionSpec:
         return spec
     kind = ASSERTION_TYPES.get(base)
     if kind is None:
+        if base in PROMPTFOO_ONLY_TYPES:
+            raise doc.error(path + ("type",), f"the promptfoo assertion {name!r} is not supported yet",
+                            "supported types: " + ", ".join(sorted(ASSERTION_TYPES)))
         suggestion = suggest_type(name)
         hint = f"did you mean {suggestion!r}?" if suggestion else "known types: " + ", ".join(sorted(ASSERTION_TYPES))
         raise doc.error(path + ("type",), f"unknown assertion type {name!r}", hint)
@@ -476,6 +498,11 @@ def _parse_assertion(raw: dict, doc: Document, path: YamlPath) -> AssertionSpec:
         problem = kind.validate_value(value)
         if problem:
             raise doc.error(path + ("value",), problem)
+    if kind.render_value:
+        for text in _strings_in(value):
+            problem = syntax_error(text)
+            if problem:
+                raise doc.error(path + ("value",), problem)
     spec.value = value
     if base == "python":
         spec.code = _compile(doc, path + ("value",), str(value), "get_assert", "python assertion")
