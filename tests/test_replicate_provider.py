@@ -216,3 +216,31 @@ def test_bad_timeout_ini_is_a_usage_error(pytester, write_eval):
     result = pytester.runpytest("-o", "replicate_timeout=abc")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["ERROR: replicate_timeout = 'abc': give a number of seconds greater than 0"])
+
+
+def test_every_sampling_parameter_from_config(pytester, write_eval, replicate_env):
+    write_eval(suite("replicate:meta/llama-2-7b-chat", """
+temperature: 0.5
+max_length: 300
+max_new_tokens: 128
+top_p: 0.95
+top_k: 50
+repetition_penalty: 1.15
+system_prompt: Answer in one sentence.
+stop_sequences: "</s>"
+seed: 7
+"""))
+    pytester.runpytest().assert_outcomes(passed=1)
+    assert creates(replicate_env)[0].json()["input"] == {
+        "temperature": 0.5, "max_length": 300, "max_new_tokens": 128, "top_p": 0.95, "top_k": 50,
+        "repetition_penalty": 1.15, "system_prompt": "Answer in one sentence.", "stop_sequences": "</s>",
+        "seed": 7, "prompt": "What is the capital of France?",
+    }
+
+
+def test_wait_zero_polls_without_prefer_header(pytester, write_eval, replicate_env):
+    replicate_env.latency = 0.05
+    write_eval(suite("replicate:meta/llama-2-7b-chat", "wait: 0\npoll_interval: 0.01"))
+    pytester.runpytest().assert_outcomes(passed=1)
+    assert "prefer" not in creates(replicate_env)[0].headers
+    assert [r for r in replicate_env.requests if r.method == "GET"]
