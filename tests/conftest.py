@@ -39,7 +39,7 @@ def _isolated_plugins(request: pytest.FixtureRequest, monkeypatch: pytest.Monkey
     monkeypatch.delenv("CI", raising=False)  # inner runs use the local default record mode, once
 
 
-FAKE_TOKEN = "r8_test0000000000000000000000000000000000"
+FAKE_TOKEN = "r8_test_not_a_real_token"
 
 
 @pytest.fixture

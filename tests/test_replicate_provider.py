@@ -61,7 +61,7 @@ def test_environment_fallbacks_are_typed_and_config_wins(pytester, write_eval, r
 temperature: 0.2
 min_new_tokens: 5
 max_new_tokens: 100
-apiKey: r8_fromconfig000000000000000000000000000
+apiKey: r8_from_config
 wait: 30
 timeout: 60
 base_url: REPLACED
@@ -79,7 +79,7 @@ base_url: REPLACED
         "max_new_tokens": 100,
         "prompt": "What is the capital of France?",
     }
-    assert request.headers["authorization"] == "Bearer r8_fromconfig000000000000000000000000000"
+    assert request.headers["authorization"] == "Bearer r8_from_config"
     assert request.headers["prefer"] == "wait=30"
 
 
@@ -106,10 +106,10 @@ def test_bad_environment_values_are_collection_errors(pytester, write_eval, repl
 
 
 def test_api_key_precedence(pytester, write_eval, replicate_env, monkeypatch):
-    monkeypatch.setenv("REPLICATE_API_KEY", "r8_fromapikey0000000000000000000000000000")
+    monkeypatch.setenv("REPLICATE_API_KEY", "r8_from_api_key")
     write_eval(suite("replicate:meta/llama-2-7b-chat"))
     pytester.runpytest().assert_outcomes(passed=1)
-    assert creates(replicate_env)[0].headers["authorization"] == "Bearer r8_fromapikey0000000000000000000000000000"
+    assert creates(replicate_env)[0].headers["authorization"] == "Bearer r8_from_api_key"
 
 
 def test_missing_token_fails_with_instructions(pytester, write_eval, replicate_env, monkeypatch):
