@@ -136,8 +136,8 @@ class ItemCassette:
         self._cassette = Cassette(**config) if record_mode == "rewrite" else Cassette.load(**config)
 
     def exchange(self, request: httpx.Request, network: httpx.BaseTransport) -> httpx.Response:
-        headers = {name: request.headers[name] for name in _RECORDED_REQUEST_HEADERS if name in request.headers}
-        recorded_request = VcrRequest(request.method, str(request.url), request.read(), headers)
+        kept = {name: request.headers[name] for name in _RECORDED_REQUEST_HEADERS if name in request.headers}
+        recorded_request = VcrRequest(request.method, str(request.url), request.read(), kept)
         with self._lock:
             if self._cassette.can_play_response_for(recorded_request):
                 self.stats.count("replayed")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 import pytest
 from _pytest._code.code import ReprFileLocation, TerminalRepr
@@ -13,6 +13,9 @@ from .config.model import Case
 from .errors import ConfigError, ReplicateEvalError
 from .report.failure import format_failure
 from .runner import CaseResult
+
+if TYPE_CHECKING:
+    from .runtime import EvalRuntime
 
 runtime_key = pytest.StashKey["EvalRuntime"]()
 

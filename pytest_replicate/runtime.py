@@ -73,7 +73,7 @@ class EvalRuntime:
                             rerun_hint=shlex.quote(nodeid), stats=self.stats)
 
     def run(self, case: Case, nodeid: str | None = None) -> CaseResult:
-        """Run one case inside its own cassette; save the cassette if the run completed."""
+        """Run one case inside its own cassette; save the cassette if every call succeeded."""
         provider = self.provider_for(case.provider, case.suite)
         try:
             cassette = self.open_cassette(case, nodeid or case.name)
