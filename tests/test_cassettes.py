@@ -274,12 +274,12 @@ def test_xdist_records_and_replays(pytester, write_eval, replicate_env, monkeypa
     pytest.importorskip("xdist")
     write_eval(llama())
     write_eval(llama().replace("France, Japan, Italy", "Germany, Spain, Canada"), "second.eval.yaml")
-    first = pytester.runpytest("-p", "xdist", "-n", "2")
+    first = pytester.runpytest("-p", "xdist", "-n", "4")
     first.assert_outcomes(passed=6)
     first.stdout.fnmatch_lines(["0 replayed, 6 recorded, 0 missed (record mode: once)"])
     assert len(cassette_files(pytester.path)) == 6
     offline(monkeypatch, replicate_env)
-    second = pytester.runpytest("-p", "xdist", "-n", "2", "--record-mode=none")
+    second = pytester.runpytest("-p", "xdist", "-n", "4", "--record-mode=none")
     second.assert_outcomes(passed=6)
     second.stdout.fnmatch_lines(["6 replayed, 0 recorded, 0 missed (record mode: none)"])
 
