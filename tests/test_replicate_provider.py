@@ -170,7 +170,7 @@ def test_invalid_input_names_the_field(pytester, write_eval, replicate_env):
     result = pytester.runpytest()
     result.assert_outcomes(passed=1)  # system_prompt is coerced to text; unknown keys are ignored by Replicate
     replicate_env.reset()
-    write_eval(suite(f"replicate:image:stability-ai/sdxl", "width: 4096"))
+    write_eval(suite("replicate:image:stability-ai/sdxl", "width: 4096"))
     result = pytester.runpytest()
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*Replicate rejected the input for replicate:stability-ai/sdxl (422): input.width*"])

@@ -6,142 +6,24 @@ of user code is compiled, so problems surface at collection time with a file and
 
 from __future__ import annotations
 
-import csv
 import difflib
-import io
 import json
 import re
-from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, Iterator
 
-import jsonschema
-from jsonschema.exceptions import best_match
-
 from ..assertions.registry import ASSERTION_TYPES, PROMPTFOO_ONLY_TYPES, suggest_type
 from ..errors import ConfigError
-from ..templating import syntax_error
 from ..providers.registry import check_provider_id
+from ..templating import syntax_error
 from ..transforms import compile_code
+from .csv_tests import load_csv_tests
 from .model import AssertionSpec, EvalSuite, Prompt, ProviderSpec, TestCase
-from .source import Document, YamlPath, load_yaml
+from .source import Document, YamlPath, load_yaml, read_file
+from .validation import validate
 
 FILE_PREFIX = "file://"
 _PATH_HINT = "paths in file:// references are relative to the folder of the file that names them"
-# promptfoo keys we recognise but do not implement: say so instead of "unknown key".
-_UNSUPPORTED = {
-    "scenarios": "promptfoo scenarios are not supported yet; list the combinations under tests",
-    "extensions": "promptfoo extensions (JavaScript hooks) are not supported",
-    "derivedMetrics": "derivedMetrics are not supported yet",
-    "redteam": "promptfoo red-teaming configs are not supported",
-    "nunjucksFilters": "custom Nunjucks filters are not supported; Jinja2's built-in filters are available",
-    "provider": "a grading provider in options arrives with model-graded assertions; "
-    "give the provider on the assertion instead",
-}
-
-
-@lru_cache(maxsize=None)
-def _schema() -> dict[str, Any]:
-    return json.loads(resources.files(__package__).joinpath("schema.json").read_text(encoding="utf-8"))
-
-
-def validate(doc: Document, definition: str | None = None) -> None:
-    """Check ``doc.data`` against the schema (or one of its ``$defs``); raise the clearest error."""
-    schema = _schema() if definition is None else {"$ref": f"#/$defs/{definition}", "$defs": _schema()["$defs"]}
-    error = best_match(jsonschema.Draft202012Validator(schema).iter_errors(doc.data))
-    if error is not None:
-        error = _narrow(error)
-        path, message, hint = _explain(error)
-        raise doc.error(path, message, hint)
-
-
-def _narrow(error: jsonschema.ValidationError) -> jsonschema.ValidationError:
-    """Descend into the one ``oneOf`` branch whose type the value has: its error is the real one."""
-    while error.validator in ("oneOf", "anyOf") and error.context:
-        branches = [i for i, sub in enumerate(error.validator_value) if _accepts_type(sub, error.instance)]
-        if len(branches) != 1:
-            break
-        inner = [e for e in error.context if e.schema_path and e.schema_path[0] == branches[0]]
-        if not inner:
-            break
-        error = best_match(inner)
-    return error
-
-
-def _accepts_type(schema: Any, instance: Any) -> bool:
-    if isinstance(schema, dict) and "$ref" in schema:
-        schema = _schema()["$defs"].get(schema["$ref"].rsplit("/", 1)[-1], {})
-    kind = schema.get("type") if isinstance(schema, dict) else None
-    python_types = {"object": dict, "array": list, "string": str}
-    return kind in python_types and isinstance(instance, python_types[kind])
-
-
-def _explain(error: jsonschema.ValidationError) -> tuple[tuple, str, str | None]:
-    path = tuple(error.absolute_path)
-    if error.validator == "additionalProperties":
-        unknown = sorted(set(error.instance) - set(error.schema.get("properties", {})))
-        key = unknown[0]
-        hint = _UNSUPPORTED.get(key)
-        if hint is None:
-            close = difflib.get_close_matches(key, list(error.schema.get("properties", {})), n=1)
-            allowed = ", ".join(error.schema.get("properties", {}))
-            hint = f"did you mean {close[0]!r}?" if close else f"allowed keys here: {allowed}"
-        return path + (key,), f"unknown key {key!r}", hint
-    if error.validator == "required":
-        missing = next(key for key in error.validator_value if key not in error.instance)
-        if missing == "type" and len(error.instance) == 1:
-            shorthand = next(iter(error.instance))
-            return path, f"an assertion needs a 'type' (got {shorthand!r} as a key)", \
-                f"write it as: {{type: {shorthand}, value: ...}}"
-        return path, f"missing required key {missing!r}", None
-    if error.validator == "pattern" and error.schema.get("pattern") == "^file://" and error.parent is not None:
-        error = error.parent  # a string where a file:// reference or something else was allowed
-    if error.validator in ("oneOf", "anyOf"):
-        expected = " or ".join(dict.fromkeys(_describe(sub) for sub in error.validator_value))
-        return path, f"expected {expected}, got {_describe_instance(error.instance)}", None
-    if error.validator == "pattern" and error.schema.get("pattern") == "^file://":
-        return path, f"expected a file:// reference, got {error.instance!r}", None
-    if error.validator == "type":
-        return path, f"expected {_describe(error.schema)}, got {_describe_instance(error.instance)}", None
-    if error.validator == "not" and isinstance(error.instance, dict) and "assert" in error.instance:
-        kind = error.instance.get("type")
-        if kind == "not-assert-set":
-            return path + ("type",), "assert-set cannot be negated", "negate the assertions inside it instead"
-        return path + ("assert",), f"only an assert-set can hold 'assert' (this is a {kind!r} assertion)", \
-            "use type: assert-set to group assertions"
-    return path, error.message, None
-
-
-_TYPE_NAMES = {"string": "a string", "array": "a list", "object": "a mapping", "number": "a number",
-               "integer": "an integer", "boolean": "true or false", "null": "nothing"}
-
-
-def _describe(schema: Any) -> str:
-    """What a (sub)schema accepts, in words: ``a list``, ``a file:// reference``..."""
-    if not isinstance(schema, dict):
-        return "something else"
-    if "$ref" in schema:
-        schema = _schema()["$defs"].get(schema["$ref"].rsplit("/", 1)[-1], {})
-    if schema.get("pattern") == "^file://":
-        return "a file:// reference"
-    if "oneOf" in schema or "anyOf" in schema:
-        return " or ".join(dict.fromkeys(_describe(sub) for sub in schema.get("oneOf", schema.get("anyOf"))))
-    kind = schema.get("type")
-    if isinstance(kind, list):
-        return " or ".join(_TYPE_NAMES.get(k, k) for k in kind)
-    return _TYPE_NAMES.get(kind, str(kind)) if isinstance(kind, str) else "something else"
-
-
-def _describe_instance(value: Any) -> str:
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
 def load_suite(file: Path) -> EvalSuite:
     doc = load_yaml(file)
     if not isinstance(doc.data, dict):
@@ -181,19 +63,9 @@ def _resolve_files(doc: Document, path: YamlPath, reference: str) -> list[Path]:
     return [file]
 
 
-def _read_file(file: Path) -> str:
-    """A referenced file's text; unreadable or non-UTF-8 files are a ConfigError, not a crash."""
-    try:
-        return file.read_text(encoding="utf-8")
-    except UnicodeDecodeError as error:
-        raise ConfigError(f"cannot read file: not UTF-8 text ({error.reason} at byte {error.start})", file=file) from None
-    except OSError as error:
-        raise ConfigError(f"cannot read file: {error.strerror}", file=file) from None
-
-
 def _read_text(doc: Document, path: YamlPath, reference: str) -> str:
     file = _resolve_files(doc, path, reference)[0]
-    return _read_file(file)
+    return read_file(file)
 
 
 def _load_data_file(doc: Document, path: YamlPath, reference: str) -> Any:
@@ -201,12 +73,12 @@ def _load_data_file(doc: Document, path: YamlPath, reference: str) -> Any:
     file = _resolve_files(doc, path, reference)[0]
     if file.suffix == ".json":
         try:
-            return json.loads(_read_file(file))
+            return json.loads(read_file(file))
         except json.JSONDecodeError as error:
             raise ConfigError(f"invalid JSON: {error.msg}", file=file, line=error.lineno) from None
     if file.suffix in (".yaml", ".yml"):
         return load_yaml(file).data
-    return _read_file(file)
+    return read_file(file)
 
 
 # -- prompts and providers ---------------------------------------------------------------
@@ -245,7 +117,7 @@ def _load_prompts(doc: Document) -> list[Prompt]:
 
 def _prompts_from_file(file: Path, base_dir: Path) -> list[Prompt]:
     """A .json file is one (chat) prompt; a text file holds prompts separated by ``---`` lines."""
-    text = _read_file(file)
+    text = read_file(file)
     name = file.relative_to(base_dir).as_posix() if file.is_relative_to(base_dir) else file.name
     if file.suffix == ".json":
         return [Prompt(text, name)]
@@ -325,7 +197,7 @@ def _test_entries(doc: Document) -> Iterator[tuple[dict, Document, YamlPath]]:
 
 def _tests_from_file(file: Path) -> Iterator[tuple[dict, Document, YamlPath]]:
     if file.suffix == ".csv":
-        source = _csv_document(file)
+        source = load_csv_tests(file)
     else:
         source = load_yaml(file)
         if not isinstance(source.data, list):
@@ -335,75 +207,6 @@ def _tests_from_file(file: Path) -> Iterator[tuple[dict, Document, YamlPath]]:
         if isinstance(item, str):
             raise source.error((index,), "nested file:// test references are not supported")
         yield item, source, (index,)
-
-
-_EXPECTED = re.compile(r"^(?P<type>(?:not-)?[a-z][a-z0-9-]*)(?:\((?P<threshold>[\d.]+)\))?(?::\s?(?P<value>.*))?$", re.DOTALL)
-_LIST_TYPES = {"contains-all", "contains-any", "icontains-all", "icontains-any"}
-_VALUELESS = {"is-json", "contains-json"}
-
-
-def assertion_from_string(text: str) -> dict[str, Any]:
-    """promptfoo's CSV syntax: ``contains: foo``, ``not-regex: ^x``, ``levenshtein(3): bar``.
-
-    Text that does not start with a known type is an ``equals`` check, as in promptfoo; a
-    promptfoo type we lack (``llm-rubric: ...``) is kept, so it is reported, not compared.
-    """
-    match = _EXPECTED.match(text.strip())
-    if match:
-        kind = match.group("type")
-        base = kind[4:] if kind.startswith("not-") else kind
-        value = match.group("value")
-        if base in PROMPTFOO_ONLY_TYPES:
-            return {"type": kind, "value": value}
-        if base in ASSERTION_TYPES and (value is not None or base in _VALUELESS):
-            result: dict[str, Any] = {"type": kind}
-            if value is not None and value.strip():
-                result["value"] = [v.strip() for v in value.split(",")] if base in _LIST_TYPES else value
-            if match.group("threshold"):
-                result["threshold"] = float(match.group("threshold"))
-            return result
-    return {"type": "equals", "value": text}
-
-
-def _csv_document(file: Path) -> Document:
-    """Turn a promptfoo test CSV into test dicts: columns are vars, ``__`` columns are special."""
-    text = _read_file(file).removeprefix("\ufeff")  # Excel writes a byte-order mark
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    tests: list[dict[str, Any]] = []
-    lines: dict[YamlPath, int] = {}
-    try:
-        for row in reader:
-            test: dict[str, Any] = {"vars": {}, "assert": [], "metadata": {}}
-            for column, cell in row.items():
-                if column is None or cell is None:
-                    continue
-                if column.startswith("__expected"):
-                    if cell.strip():
-                        test["assert"].append(assertion_from_string(cell))
-                elif column == "__description":
-                    test["description"] = cell
-                elif column == "__threshold":
-                    if cell.strip():
-                        try:
-                            test["threshold"] = float(cell)
-                        except ValueError:
-                            raise ConfigError(f"__threshold must be a number, got {cell!r}", file=file,
-                                              line=reader.line_num) from None
-                elif column.startswith("__metadata"):
-                    key = column.partition(":")[2] or "metadata"
-                    test["metadata"][key] = cell
-                elif column in ("__prefix", "__suffix"):
-                    test.setdefault("options", {})[column[2:]] = cell
-                elif column.startswith("__"):
-                    raise ConfigError(f"unknown special column {column!r}", file=file, line=1,
-                                      hint="special columns are __expected, __expectedN, __description, __threshold, __metadata:KEY, __prefix, __suffix")
-                else:
-                    test["vars"][column] = cell
-            lines[(len(tests),)] = reader.line_num
-            tests.append(test)
-    except csv.Error as error:
-        raise ConfigError(f"invalid CSV: {error}", file=file, line=reader.line_num) from None
-    return Document(file=file, data=tests, lines=lines)
 
 
 def _resolve_vars(doc: Document, path: YamlPath, raw: Any) -> dict[str, Any]:

@@ -73,15 +73,19 @@ def _index_lines(node: yaml.Node, path: YamlPath, lines: dict[YamlPath, int]) ->
             _index_lines(item, path + (index,), lines)
 
 
-def load_yaml(file: Path) -> Document:
-    """Parse ``file`` into a :class:`Document`; malformed YAML becomes a ConfigError."""
+def read_file(file: Path) -> str:
+    """A config file's text; unreadable or non-UTF-8 files are a ConfigError, not a crash."""
     try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as error:
-        raise ConfigError(f"cannot read file: {error.strerror}", file=file) from None
+        return file.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:
         raise ConfigError(f"cannot read file: not UTF-8 text ({error.reason} at byte {error.start})", file=file) from None
-    loader = _Loader(text)
+    except OSError as error:
+        raise ConfigError(f"cannot read file: {error.strerror}", file=file) from None
+
+
+def load_yaml(file: Path) -> Document:
+    """Parse ``file`` into a :class:`Document`; malformed YAML becomes a ConfigError."""
+    loader = _Loader(read_file(file))
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None

@@ -1,0 +1,130 @@
+"""Schema validation of eval files, with errors explained in a user's words.
+
+jsonschema's own messages name schema internals (``oneOf``, ``$defs``); these name the
+YAML path, say what was expected and, for typos, suggest the nearest valid key.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import jsonschema
+from jsonschema.exceptions import best_match
+
+from .source import Document
+
+# promptfoo keys we recognise but do not implement: say so instead of "unknown key".
+_UNSUPPORTED = {
+    "scenarios": "promptfoo scenarios are not supported yet; list the combinations under tests",
+    "extensions": "promptfoo extensions (JavaScript hooks) are not supported",
+    "derivedMetrics": "derivedMetrics are not supported yet",
+    "redteam": "promptfoo red-teaming configs are not supported",
+    "nunjucksFilters": "custom Nunjucks filters are not supported; Jinja2's built-in filters are available",
+    "provider": "a grading provider in options arrives with model-graded assertions; "
+    "give the provider on the assertion instead",
+}
+
+
+@lru_cache(maxsize=None)
+def _schema() -> dict[str, Any]:
+    return json.loads(resources.files(__package__).joinpath("schema.json").read_text(encoding="utf-8"))
+
+
+def validate(doc: Document, definition: str | None = None) -> None:
+    """Check ``doc.data`` against the schema (or one of its ``$defs``); raise the clearest error."""
+    schema = _schema() if definition is None else {"$ref": f"#/$defs/{definition}", "$defs": _schema()["$defs"]}
+    error = best_match(jsonschema.Draft202012Validator(schema).iter_errors(doc.data))
+    if error is not None:
+        error = _narrow(error)
+        path, message, hint = _explain(error)
+        raise doc.error(path, message, hint)
+
+
+def _narrow(error: jsonschema.ValidationError) -> jsonschema.ValidationError:
+    """Descend into the one ``oneOf`` branch whose type the value has: its error is the real one."""
+    while error.validator in ("oneOf", "anyOf") and error.context:
+        branches = [i for i, sub in enumerate(error.validator_value) if _accepts_type(sub, error.instance)]
+        if len(branches) != 1:
+            break
+        inner = [e for e in error.context if e.schema_path and e.schema_path[0] == branches[0]]
+        if not inner:
+            break
+        error = best_match(inner)
+    return error
+
+
+def _accepts_type(schema: Any, instance: Any) -> bool:
+    if isinstance(schema, dict) and "$ref" in schema:
+        schema = _schema()["$defs"].get(schema["$ref"].rsplit("/", 1)[-1], {})
+    kind = schema.get("type") if isinstance(schema, dict) else None
+    python_types = {"object": dict, "array": list, "string": str}
+    return kind in python_types and isinstance(instance, python_types[kind])
+
+
+def _explain(error: jsonschema.ValidationError) -> tuple[tuple, str, str | None]:
+    path = tuple(error.absolute_path)
+    if error.validator == "additionalProperties":
+        unknown = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        key = unknown[0]
+        hint = _UNSUPPORTED.get(key)
+        if hint is None:
+            close = difflib.get_close_matches(key, list(error.schema.get("properties", {})), n=1)
+            allowed = ", ".join(error.schema.get("properties", {}))
+            hint = f"did you mean {close[0]!r}?" if close else f"allowed keys here: {allowed}"
+        return path + (key,), f"unknown key {key!r}", hint
+    if error.validator == "required":
+        missing = next(key for key in error.validator_value if key not in error.instance)
+        if missing == "type" and len(error.instance) == 1:
+            shorthand = next(iter(error.instance))
+            return path, f"an assertion needs a 'type' (got {shorthand!r} as a key)", \
+                f"write it as: {{type: {shorthand}, value: ...}}"
+        return path, f"missing required key {missing!r}", None
+    if error.validator == "pattern" and error.schema.get("pattern") == "^file://" and error.parent is not None:
+        error = error.parent  # a string where a file:// reference or something else was allowed
+    if error.validator in ("oneOf", "anyOf"):
+        expected = " or ".join(dict.fromkeys(_describe(sub) for sub in error.validator_value))
+        return path, f"expected {expected}, got {_describe_instance(error.instance)}", None
+    if error.validator == "pattern" and error.schema.get("pattern") == "^file://":
+        return path, f"expected a file:// reference, got {error.instance!r}", None
+    if error.validator == "type":
+        return path, f"expected {_describe(error.schema)}, got {_describe_instance(error.instance)}", None
+    if error.validator == "not" and isinstance(error.instance, dict) and "assert" in error.instance:
+        kind = error.instance.get("type")
+        if kind == "not-assert-set":
+            return path + ("type",), "assert-set cannot be negated", "negate the assertions inside it instead"
+        return path + ("assert",), f"only an assert-set can hold 'assert' (this is a {kind!r} assertion)", \
+            "use type: assert-set to group assertions"
+    return path, error.message, None
+
+
+_TYPE_NAMES = {"string": "a string", "array": "a list", "object": "a mapping", "number": "a number",
+               "integer": "an integer", "boolean": "true or false", "null": "nothing"}
+
+
+def _describe(schema: Any) -> str:
+    """What a (sub)schema accepts, in words: ``a list``, ``a file:// reference``..."""
+    if not isinstance(schema, dict):
+        return "something else"
+    if "$ref" in schema:
+        schema = _schema()["$defs"].get(schema["$ref"].rsplit("/", 1)[-1], {})
+    if schema.get("pattern") == "^file://":
+        return "a file:// reference"
+    if "oneOf" in schema or "anyOf" in schema:
+        return " or ".join(dict.fromkeys(_describe(sub) for sub in schema.get("oneOf", schema.get("anyOf"))))
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        return " or ".join(_TYPE_NAMES.get(k, k) for k in kind)
+    return _TYPE_NAMES.get(kind, str(kind)) if isinstance(kind, str) else "something else"
+
+
+def _describe_instance(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
