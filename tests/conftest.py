@@ -61,3 +61,21 @@ def replicate_env(simulator, monkeypatch: pytest.MonkeyPatch):
                  "REPLICATE_REPETITION_PENALTY"):
         monkeypatch.delenv(name, raising=False)
     return simulator
+
+
+@pytest.fixture
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> list:
+    """The delays the plugin waits for (it sleeps on each call's cancel event), in order."""
+    import sys
+    import threading
+
+    waits: list = []
+    original = threading.Event.wait
+
+    def wait(self, timeout=None):
+        if sys._getframe(1).f_globals.get("__name__", "").startswith("pytest_replicate"):
+            waits.append(timeout)
+        return original(self, timeout)
+
+    monkeypatch.setattr(threading.Event, "wait", wait)
+    return waits

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import signal
 import sys
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -147,25 +146,19 @@ def test_ini_record_mode_and_cassette_dir(pytester, write_eval, monkeypatch):
     result.stdout.fnmatch_lines(["*cassette: recorded/suite.eval/*(record mode: none)*"])
 
 
-def test_replay_never_sleeps(pytester, write_eval, replicate_env, monkeypatch):
+def test_replay_never_sleeps(pytester, write_eval, replicate_env, monkeypatch, sleeps):
     replicate_env.latency = 0.2
     write_eval(llama().replace("poll_interval: 0.01", "poll_interval: 0.05, wait: 0"))
     pytester.runpytest("-k", "France").assert_outcomes(passed=1)
     polls = [r for r in replicate_env.requests if r.method == "GET"]
     assert len(polls) >= 2
 
-    waits: list[float] = []
-    original = threading.Event.wait
+    assert sleeps  # recording waited between polls
 
-    def recording_wait(self, timeout=None):
-        if sys._getframe(1).f_globals.get("__name__", "").startswith("pytest_replicate"):
-            waits.append(timeout)
-        return original(self, timeout)
-
+    sleeps.clear()
     offline(monkeypatch, replicate_env)
-    monkeypatch.setattr(threading.Event, "wait", recording_wait)
     pytester.runpytest("-k", "France", "--record-mode=none").assert_outcomes(passed=1)
-    assert waits == []
+    assert sleeps == []
 
 
 def test_no_secret_reaches_disk(pytester, write_eval, replicate_env, monkeypatch):
