@@ -79,3 +79,30 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> list:
 
     monkeypatch.setattr(threading.Event, "wait", wait)
     return waits
+
+
+def interrupt_pytest_when(pytester: pytest.Pytester, ready, timeout: float = 20.0) -> None:
+    """Run pytest in a subprocess and press Ctrl-C (SIGINT) once ``ready()`` is true."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    # A shell that started us in the background may ignore SIGINT, and the child would
+    # inherit that; restore the default so Python turns SIGINT into KeyboardInterrupt.
+    process = pytester.popen(
+        [sys.executable, "-m", "pytest", "-p", "pytest_replicate.plugin", "-q"],
+        stdin=subprocess.DEVNULL,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        deadline = time.monotonic() + timeout
+        while not ready() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert ready(), "the run never reached the point to interrupt"
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=timeout)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()

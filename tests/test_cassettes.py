@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import signal
-import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import yaml
 
-from conftest import FAKE_TOKEN
+from conftest import FAKE_TOKEN, interrupt_pytest_when
 from pytest_replicate.cassettes import AtomicPersister
 from pytest_replicate.config.expand import expand
 from pytest_replicate.config.loader import load_suite
@@ -212,18 +209,10 @@ def test_failed_write_leaves_the_old_cassette_intact(tmp_path, monkeypatch):
 
 
 def test_interrupted_run_leaves_only_complete_cassettes(pytester, write_eval, replicate_env):
-    replicate_env.latency = 0.3
+    replicate_env.latency = 1.0
     write_eval(llama().replace("poll_interval: 0.01", "poll_interval: 0.05, wait: 0"))
-    process = pytester.popen([sys.executable, "-m", "pytest", "-p", "pytest_replicate.plugin", "-q"], stdin=None)
-    try:
-        deadline = time.monotonic() + 20
-        while not cassette_files(pytester.path) and time.monotonic() < deadline:
-            time.sleep(0.01)
-        process.send_signal(signal.SIGINT)  # the second item is mid-prediction now
-        process.wait(timeout=20)
-    finally:
-        if process.poll() is None:
-            process.kill()
+    # Once the first cassette is written, the second item is mid-prediction for ~1 s.
+    interrupt_pytest_when(pytester, lambda: cassette_files(pytester.path))
     files = cassette_files(pytester.path)
     assert 1 <= len(files) < 3
     for path in files:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import signal
-import sys
-import time
-
+from conftest import interrupt_pytest_when
 from pytest_replicate.simulator import Fault
+
 
 def suite(extra_config: str = "") -> str:
     return (
@@ -90,17 +88,6 @@ def test_timeout_cancels_the_prediction(pytester, write_eval, replicate_env):
 def test_ctrl_c_cancels_in_flight_predictions(pytester, write_eval, replicate_env):
     replicate_env.latency = 30
     write_eval(suite("wait: 0"))
-    process = pytester.popen([sys.executable, "-m", "pytest", "-p", "pytest_replicate.plugin", "-q"],
-                             stdin=None)
-    try:
-        # Interrupt once the client is polling, i.e. it knows the prediction's id.
-        deadline = time.monotonic() + 20
-        while not polls(replicate_env) and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert polls(replicate_env), "the prediction was never polled"
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=20)
-    finally:
-        if process.poll() is None:
-            process.kill()
+    # Interrupt once the client is polling, i.e. it knows the prediction's id.
+    interrupt_pytest_when(pytester, lambda: polls(replicate_env))
     assert len(replicate_env.canceled) == 1
