@@ -14,7 +14,7 @@ import threading
 import time
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 
@@ -50,10 +50,6 @@ class ModelRef:
         return f"{self.owner}/{self.name}" + (f":{self.version}" if self.version else "")
 
 
-def _is_replayed(response: httpx.Response) -> bool:
-    return bool(response.extensions.get(REPLAYED))
-
-
 def _api_error(response: httpx.Response) -> tuple[str, str]:
     try:
         body = response.json()
@@ -83,17 +79,22 @@ class PredictionRun:
     """One prediction from creation to a terminal status, for one item's call."""
 
     def __init__(self, http: HttpClient, settings: ClientSettings, token: str | None, ref: ModelRef,
-                 cancel: threading.Event, sleep: Callable[[float], bool] | None = None) -> None:
+                 cancel: threading.Event) -> None:
         self.http = http
         self.settings = settings
         self.token = token
         self.ref = ref
         self.cancel_event = cancel
-        # Waiting on the event wakes up at once when the run is interrupted.
-        self._sleep = sleep or cancel.wait
         self.prediction: dict[str, Any] | None = None
         self._cancel_sent = False
         self.replaying = False  # the last response came from a cassette: never sleep
+
+    def _sleep(self, seconds: float) -> bool:
+        """Wait, unless replaying; True when the run was interrupted meanwhile.
+
+        Waiting on the cancel event wakes up at once when the run is interrupted.
+        """
+        return False if self.replaying else self.cancel_event.wait(seconds)
 
     # -- requests -------------------------------------------------------------------------
 
@@ -116,6 +117,7 @@ class PredictionRun:
             try:
                 response = self.http.request(method, url, headers=headers, extensions={NEEDS_TOKEN: self.ref.slug},
                                              **kwargs)
+                self.replaying = bool(response.extensions.get(REPLAYED))
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:
                 problem = f"could not connect to {self.settings.base_url} ({type(error).__name__}: {error})"
             except httpx.TransportError as error:
@@ -134,8 +136,7 @@ class PredictionRun:
                 if response is not None:
                     return response  # the caller turns the status into a specific message
                 raise ProviderError(f"{method} {url} failed after {attempt + 1} attempts: {problem}")
-            replayed = response is not None and _is_replayed(response)
-            if not replayed and self._sleep(self._backoff(attempt, response)):
+            if self._sleep(self._backoff(attempt, response)):
                 raise ProviderError(f"interrupted while retrying a request for {self.ref.slug}")
         raise AssertionError("unreachable")
 
@@ -162,7 +163,6 @@ class PredictionRun:
         timeout = httpx.Timeout(30.0, connect=5.0, read=self.settings.wait + 15.0)
         response = self._request("POST", url, idempotent=False, headers=prefer, json=body, timeout=timeout)
         self._raise_for_status(response)
-        self.replaying = _is_replayed(response)
         self.prediction = response.json()
         return self.prediction
 
@@ -182,12 +182,11 @@ class PredictionRun:
                     f"{self.settings.timeout:g}s and was canceled; raise 'timeout' in the provider config "
                     "or the replicate_timeout ini key"
                 )
-            if not self.replaying and self._sleep(interval):
+            if self._sleep(interval):
                 continue  # woken by cancellation: loop round to cancel
             interval = min(interval * 1.5, self.settings.poll_interval_max)
             response = self._request("GET", self._url("get"), idempotent=True)
             self._raise_for_status(response)
-            self.replaying = _is_replayed(response)
             self.prediction = response.json()
         return self.prediction
 
