@@ -1,4 +1,4 @@
-"""Shared helpers for the plugin's own tests."""
+"""Fixtures shared by the unit and end-to-end tests; plain helpers live in ``helpers.py``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import textwrap
 # classes of an unloaded httpcore; importing it here keeps one copy for the session.
 import httpcore  # noqa: F401
 import pytest
+from helpers import FAKE_TOKEN
 
 
 @pytest.fixture
@@ -37,9 +38,6 @@ def _isolated_plugins(request: pytest.FixtureRequest, monkeypatch: pytest.Monkey
     monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
     monkeypatch.setenv("PYTEST_ADDOPTS", "-p pytest_replicate.plugin")
     monkeypatch.delenv("CI", raising=False)  # inner runs use the local default record mode, once
-
-
-FAKE_TOKEN = "r8_test_not_a_real_token"
 
 
 @pytest.fixture
@@ -79,30 +77,3 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> list:
 
     monkeypatch.setattr(threading.Event, "wait", wait)
     return waits
-
-
-def interrupt_pytest_when(pytester: pytest.Pytester, ready, timeout: float = 20.0) -> None:
-    """Run pytest in a subprocess and press Ctrl-C (SIGINT) once ``ready()`` is true."""
-    import signal
-    import subprocess
-    import sys
-    import time
-
-    # A shell that started us in the background may ignore SIGINT, and the child would
-    # inherit that; restore the default so Python turns SIGINT into KeyboardInterrupt.
-    process = pytester.popen(
-        [sys.executable, "-m", "pytest", "-p", "pytest_replicate.plugin", "-q"],
-        stdin=subprocess.DEVNULL,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
-    try:
-        deadline = time.monotonic() + timeout
-        while not ready() and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert ready(), "the run never reached the point to interrupt"
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=timeout)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()

@@ -437,7 +437,7 @@ def test_stop_is_quick_and_idempotent() -> None:
 
 
 def test_command_line_server() -> None:
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))}
     process = subprocess.Popen([sys.executable, "-m", "pytest_replicate.simulator", "--port", "0"],
                                cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

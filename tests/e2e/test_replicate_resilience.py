@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import interrupt_pytest_when
+from helpers import interrupt_pytest_when
 from pytest_replicate.simulator import Fault
 
 

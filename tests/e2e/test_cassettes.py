@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import FAKE_TOKEN, interrupt_pytest_when
+from helpers import FAKE_TOKEN, interrupt_pytest_when
 from pytest_replicate.cassettes import AtomicPersister
 from pytest_replicate.config.expand import expand
 from pytest_replicate.config.loader import load_suite
@@ -295,7 +295,7 @@ def test_example_suite_replays_offline_under_ci(pytester, monkeypatch):
     """The README's first command: the bundled suite replays with CI=true and no token."""
     import shutil
 
-    shutil.copytree(Path(__file__).parent.parent / "example_suite", pytester.path / "example_suite")
+    shutil.copytree(Path(__file__).parents[2] / "example_suite", pytester.path / "example_suite")
     for name in ("REPLICATE_API_TOKEN", "REPLICATE_API_KEY", "REPLICATE_BASE_URL"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("CI", "true")

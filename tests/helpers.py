@@ -1,0 +1,35 @@
+"""Plain helpers for the plugin's own tests (fixtures live in ``conftest.py``)."""
+
+from __future__ import annotations
+
+import pytest
+
+# Short and obviously fake: the before-stop leak check looks for long r8_ tokens.
+FAKE_TOKEN = "r8_test_not_a_real_token"
+
+
+def interrupt_pytest_when(pytester: pytest.Pytester, ready, timeout: float = 20.0) -> None:
+    """Run pytest in a subprocess and press Ctrl-C (SIGINT) once ``ready()`` is true."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    # A shell that started us in the background may ignore SIGINT, and the child would
+    # inherit that; restore the default so Python turns SIGINT into KeyboardInterrupt.
+    process = pytester.popen(
+        [sys.executable, "-m", "pytest", "-p", "pytest_replicate.plugin", "-q"],
+        stdin=subprocess.DEVNULL,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        deadline = time.monotonic() + timeout
+        while not ready() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert ready(), "the run never reached the point to interrupt"
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=timeout)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
