@@ -47,9 +47,9 @@ class EvalFile(pytest.File):
         for index, spec in enumerate(suite.providers):
             try:
                 runtime.provider_for(spec, suite)
-            except ValueError as error:  # includes InvalidProviderId, which carries a hint
-                raise ConfigError(str(error), file=self.path, location=f"providers[{index}]", line=spec.line,
-                                  hint=getattr(error, "hint", None)) from None
+            except ConfigError as error:  # a bad config value, e.g. a non-numeric temperature
+                raise ConfigError(error.message, file=self.path, path=("providers", index), line=spec.line,
+                                  hint=error.hint) from None
         for case in expand(suite):
             # An explicit string id: pytest >= 9.2 parses ids into name and [params], and
             # --lf compares ids parsed from strings, so ours must be built the same way.

@@ -8,17 +8,31 @@ not in our code.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Iterable, Union
 
 
 class ReplicateEvalError(Exception):
     """Base class for errors caused by a user's config, environment or models."""
 
 
-class ConfigError(ReplicateEvalError):
-    """An eval file (or a file it references) is malformed.
+PathPart = Union[str, int]
+YamlPath = tuple[PathPart, ...]
 
-    Carries where the problem is, so the message can name the file, the YAML path of the
-    offending node and its line.
+
+def format_path(path: Iterable[PathPart]) -> str:
+    """``("tests", 2, "assert", 0)`` -> ``tests[2].assert[0]``."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+class ConfigError(ReplicateEvalError):
+    """An eval file, a file it references, or a provider/assertion config is malformed.
+
+    Raised where the problem is understood, with ``path`` relative to the node being read
+    (``("config", "temperature")``); the config loader then adds the file, the full YAML
+    path and the line (see ``config.source.Document.locate``).
     """
 
     def __init__(
@@ -26,16 +40,20 @@ class ConfigError(ReplicateEvalError):
         message: str,
         *,
         file: Path | str | None = None,
-        location: str | None = None,
+        path: YamlPath = (),
         line: int | None = None,
         hint: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.file = file
-        self.location = location
+        self.path = tuple(path)
         self.line = line
         self.hint = hint
+
+    @property
+    def location(self) -> str:
+        return format_path(self.path)
 
     def __str__(self) -> str:
         where = display_path(self.file) if self.file is not None else ""

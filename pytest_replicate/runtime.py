@@ -86,8 +86,9 @@ class EvalRuntime:
             try:
                 return self.provider(spec["id"], label=spec.get("label"), config=spec.get("config"),
                                      env=case.suite.env)
-            except ValueError as error:  # a bad grader config, e.g. a non-numeric temperature
-                raise ConfigError(f"assertion provider {spec['id']}: {error}", file=case.suite.file) from None
+            except ConfigError as error:  # a bad grader config, e.g. a non-numeric temperature
+                raise ConfigError(f"assertion provider {spec['id']}: {error.message}", file=case.suite.file,
+                                  hint=error.hint) from None
 
         context = CallContext(vars=case.vars, http=ItemClient(self.http, cassette), cancel=self.cancel)
         result = run_case(case, provider, context, resolve_provider=resolve)

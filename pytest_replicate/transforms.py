@@ -19,7 +19,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable, Mapping
 
-from .errors import TransformError
+from .errors import ConfigError, TransformError
 
 UserFunction = Callable[[Any, Mapping[str, Any]], Any]
 
@@ -44,10 +44,17 @@ class UserCode:
 
 
 def compile_code(source: str, base_dir: Path, *, default_function: str, what: str = "transform") -> UserCode:
-    """Compile ``source``; raise ValueError with a readable message when it cannot be."""
-    if source.startswith("file://"):
-        return UserCode(source, _load_file_function(source, base_dir, default_function), what)
-    return UserCode(source, _compile_expression(source), what)
+    """Compile ``source``; raise :class:`ConfigError` with the accepted forms when it cannot be."""
+    try:
+        if source.startswith("file://"):
+            return UserCode(source, _load_file_function(source, base_dir, default_function), what)
+        return UserCode(source, _compile_expression(source), what)
+    except ValueError as error:
+        raise ConfigError(
+            str(error),
+            hint=f"a {what} is a Python expression over output and context, a body with return, "
+            f"or file://module.py:function (default function {default_function})",
+        ) from None
 
 
 def _compile_expression(source: str) -> UserFunction:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
-from ..config.model import AssertionSpec
+from .spec import AssertionSpec
 
 if TYPE_CHECKING:
     from ..providers.base import CallContext, Provider, ProviderResponse

@@ -8,7 +8,7 @@ from typing import Any, Iterator
 
 import jsonschema
 
-from ..config.model import AssertionSpec
+from .spec import AssertionSpec
 from ..errors import TemplateError
 from .base import AssertionContext, Verdict, output_text
 from .registry import assertion
@@ -89,7 +89,7 @@ def _contains_many(output: Any, value: Any, *, every: bool, ignore_case: bool) -
 
 
 def _register_contains_many(name: str, *, every: bool, ignore_case: bool) -> None:
-    @assertion(name, validate_value=_needs_list)
+    @assertion(name, validate_value=_needs_list, list_value=True)
     def check(output: Any, value: Any, spec: AssertionSpec, ctx: AssertionContext) -> Verdict:
         return _contains_many(output, value, every=every, ignore_case=ignore_case)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..config.model import AssertionSpec
+from .spec import AssertionSpec
 from ..images import sniff_image
 from .base import AssertionContext, Verdict
 from .registry import assertion

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..config.model import AssertionSpec
+from .spec import AssertionSpec
 from ..errors import ConfigError
 from ..providers.replicate import ReplicateModerationProvider
 from .base import AssertionContext, Verdict, output_text

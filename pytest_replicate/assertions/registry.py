@@ -6,7 +6,7 @@ import difflib
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from ..config.model import AssertionSpec
+from .spec import AssertionSpec
 from .base import AssertionContext, Verdict
 
 Check = Callable[[Any, Any, AssertionSpec, AssertionContext], Verdict]
@@ -20,6 +20,7 @@ class AssertionType:
     validate_value: Callable[[Any], str | None] | None = None  # returns an error message
     render_value: bool = True  # whether vars are rendered into the value first
     provider_prefix: str | None = None  # what an assertion-level ``provider`` id must start with
+    list_value: bool = False  # the value is a list; promptfoo's CSV syntax gives it comma-separated
 
 
 ASSERTION_TYPES: dict[str, AssertionType] = {}
@@ -41,11 +42,13 @@ def assertion(
     validate_value: Callable[[Any], str | None] | None = None,
     render_value: bool = True,
     provider_prefix: str | None = None,
+    list_value: bool = False,
 ) -> Callable[[Check], Check]:
     """Register a check under a promptfoo assertion type name."""
 
     def register(check: Check) -> Check:
-        ASSERTION_TYPES[name] = AssertionType(name, check, needs_value, validate_value, render_value, provider_prefix)
+        ASSERTION_TYPES[name] = AssertionType(name, check, needs_value, validate_value, render_value, provider_prefix,
+                                              list_value)
         return check
 
     return register

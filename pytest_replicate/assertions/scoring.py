@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from ..config.model import AssertionSpec
+from .spec import AssertionSpec
 from ..templating import render_value
 from .base import AssertionContext, GradingResult
 from .registry import ASSERTION_TYPES

@@ -13,8 +13,6 @@ from ..errors import ConfigError
 from .source import Document, YamlPath, read_file
 
 _EXPECTED = re.compile(r"^(?P<type>(?:not-)?[a-z][a-z0-9-]*)(?:\((?P<threshold>[\d.]+)\))?(?::\s?(?P<value>.*))?$", re.DOTALL)
-_LIST_TYPES = {"contains-all", "contains-any", "icontains-all", "icontains-any"}
-_VALUELESS = {"is-json", "contains-json"}
 
 
 def assertion_from_string(text: str) -> dict[str, Any]:
@@ -30,10 +28,11 @@ def assertion_from_string(text: str) -> dict[str, Any]:
         value = match.group("value")
         if base in PROMPTFOO_ONLY_TYPES:
             return {"type": kind, "value": value}
-        if base in ASSERTION_TYPES and (value is not None or base in _VALUELESS):
+        known = ASSERTION_TYPES.get(base)
+        if known is not None and (value is not None or not known.needs_value):
             result: dict[str, Any] = {"type": kind}
             if value is not None and value.strip():
-                result["value"] = [v.strip() for v in value.split(",")] if base in _LIST_TYPES else value
+                result["value"] = [v.strip() for v in value.split(",")] if known.list_value else value
             if match.group("threshold"):
                 result["threshold"] = float(match.group("threshold"))
             return result

@@ -12,17 +12,17 @@ import re
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..assertions.registry import ASSERTION_TYPES, PROMPTFOO_ONLY_TYPES, suggest_type
+from ..assertions.parse import FILE_PREFIX, parse_assertion
+from ..assertions.spec import AssertionSpec
 from ..errors import ConfigError
 from ..providers.registry import check_provider_id
 from ..templating import syntax_error
-from ..transforms import compile_code
+from ..transforms import UserCode, compile_code
 from .csv_tests import load_csv_tests
-from .model import AssertionSpec, EvalSuite, Prompt, ProviderSpec, TestCase
+from .model import EvalSuite, Prompt, ProviderSpec, TestCase
 from .source import Document, YamlPath, load_yaml, read_file
 from .validation import validate
 
-FILE_PREFIX = "file://"
 _PATH_HINT = "paths in file:// references are relative to the folder of the file that names them"
 def load_suite(file: Path) -> EvalSuite:
     doc = load_yaml(file)
@@ -155,13 +155,11 @@ def _check_prompt_filters(doc: Document, prompts: list[Prompt]) -> None:
                 raise doc.error(path + ("prompts", index), f"no prompt has the id or label {name!r}", hint)
 
 
-def _check_provider_id(doc: Document, path: YamlPath, provider_id: str, required_prefix: str | None = None) -> None:
+def _check_provider_id(doc: Document, path: YamlPath, provider_id: str) -> None:
     try:
         check_provider_id(provider_id)
-    except ValueError as error:
-        raise doc.error(path, str(error), getattr(error, "hint", None)) from None
-    if required_prefix and not provider_id.startswith(required_prefix):
-        raise doc.error(path, f"{provider_id!r} cannot grade this assertion", f"use a {required_prefix}OWNER/MODEL id")
+    except ConfigError as error:
+        raise doc.locate(error, path) from None
 
 
 def _default_provider_label(provider_id: str) -> str:
@@ -169,13 +167,11 @@ def _default_provider_label(provider_id: str) -> str:
     return re.sub(r":([0-9a-f]{12})[0-9a-f]{52}$", r":\1", provider_id)
 
 
-def _compile(doc: Document, path: YamlPath, source: str, default_function: str, what: str):
+def _compile(doc: Document, path: YamlPath, source: str, default_function: str, what: str) -> UserCode:
     try:
         return compile_code(source, doc.base_dir, default_function=default_function, what=what)
-    except ValueError as error:
-        hint = (f"a {what} is a Python expression over output and context, a body with return, "
-                f"or file://module.py:function (default function {default_function})")
-        raise doc.error(path, str(error), hint) from None
+    except ConfigError as error:
+        raise doc.locate(error, path) from None
 
 
 # -- tests -------------------------------------------------------------------------------
@@ -249,64 +245,11 @@ def _parse_test(raw: dict, doc: Document, path: YamlPath, default: TestCase | No
     return test
 
 
-def _strings_in(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings_in(item)
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _strings_in(item)
-
-
 def _parse_assertion(raw: dict, doc: Document, path: YamlPath) -> AssertionSpec:
-    name = raw["type"]
-    negate = name.startswith("not-")
-    base = name[4:] if negate else name
-    spec = AssertionSpec(
-        type=base,
-        negate=negate,
-        threshold=raw.get("threshold"),
-        weight=raw.get("weight", 1.0),
-        metric=raw.get("metric"),
-        provider=raw.get("provider"),
-        config=raw.get("config") or {},
-    )
-    if "transform" in raw:
-        spec.transform = _compile(doc, path + ("transform",), raw["transform"], "get_transform", "assertion transform")
-    if base == "assert-set":
-        if negate:
-            raise doc.error(path + ("type",), "assert-set cannot be negated", "negate the assertions inside it instead")
-        spec.children = [_parse_assertion(item, doc, path + ("assert", i)) for i, item in enumerate(raw["assert"])]
-        return spec
-    kind = ASSERTION_TYPES.get(base)
-    if kind is None:
-        if base in PROMPTFOO_ONLY_TYPES:
-            raise doc.error(path + ("type",), f"the promptfoo assertion {name!r} is not supported yet",
-                            "supported types: " + ", ".join(sorted(ASSERTION_TYPES)))
-        suggestion = suggest_type(name)
-        hint = f"did you mean {suggestion!r}?" if suggestion else "known types: " + ", ".join(sorted(ASSERTION_TYPES))
-        raise doc.error(path + ("type",), f"unknown assertion type {name!r}", hint)
-    value = raw.get("value")
-    if isinstance(value, str) and value.startswith(FILE_PREFIX) and base != "python":
-        value = _load_data_file(doc, path + ("value",), value)
-    if spec.provider is not None:
-        provider_id = spec.provider if isinstance(spec.provider, str) else spec.provider["id"]
-        provider_path = path + (("provider",) if isinstance(spec.provider, str) else ("provider", "id"))
-        _check_provider_id(doc, provider_path, provider_id, kind.provider_prefix)
-    if kind.needs_value and value is None:
-        raise doc.error(path, f"{name} needs a value", f"add 'value:' to this {name} assertion")
-    if kind.validate_value and value is not None:
-        problem = kind.validate_value(value)
-        if problem:
-            raise doc.error(path + ("value",), problem)
-    if kind.render_value:
-        for text in _strings_in(value):
-            problem = syntax_error(text)
-            if problem:
-                raise doc.error(path + ("value",), problem)
-    spec.value = value
-    if base == "python":
-        spec.code = _compile(doc, path + ("value",), str(value), "get_assert", "python assertion")
-    return spec
+    def load_file(at: YamlPath, reference: str) -> Any:
+        return _load_data_file(doc, at, reference)
+
+    try:
+        return parse_assertion(raw, path, base_dir=doc.base_dir, load_file=load_file)
+    except ConfigError as error:
+        raise doc.locate(error) from None

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from ..assertions.spec import AssertionSpec
 from ..transforms import UserCode
 
 
@@ -27,27 +28,6 @@ class ProviderSpec:
 
     def runs_prompt(self, prompt: Prompt) -> bool:
         return self.prompts is None or prompt.label in self.prompts or (prompt.id in self.prompts)
-
-
-@dataclass
-class AssertionSpec:
-    """One ``assert`` entry. ``type`` is the base type; ``negate`` records a ``not-`` prefix."""
-
-    type: str
-    negate: bool = False
-    value: Any = None
-    threshold: float | None = None
-    weight: float = 1.0
-    metric: str | None = None
-    transform: UserCode | None = None
-    provider: Any = None
-    config: Mapping[str, Any] = field(default_factory=dict)
-    children: list["AssertionSpec"] = field(default_factory=list)
-    code: UserCode | None = None  # compiled value of a ``python`` assertion
-
-    @property
-    def display_type(self) -> str:
-        return f"not-{self.type}" if self.negate else self.type
 
 
 @dataclass

@@ -8,28 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Union
+from typing import Any
 
 import yaml
 
-from ..errors import ConfigError
+from ..errors import ConfigError, YamlPath
 
 try:  # The C loader is several times faster on large suites.
     _Loader: type = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - PyYAML built without libyaml
     _Loader = yaml.SafeLoader
-
-PathPart = Union[str, int]
-YamlPath = tuple[PathPart, ...]
-
-
-def format_path(path: Iterable[PathPart]) -> str:
-    """``("tests", 2, "assert", 0)`` -> ``tests[2].assert[0]``."""
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
-
 
 @dataclass
 class Document:
@@ -55,10 +43,16 @@ class Document:
             path = path[:-1]
 
     def error(self, path: YamlPath, message: str, hint: str | None = None) -> ConfigError:
-        full = self.prefix + tuple(path)
-        return ConfigError(
-            message, file=self.file, location=format_path(full) or None, line=self.line_of(path), hint=hint
-        )
+        return ConfigError(message, file=self.file, path=self.prefix + tuple(path), line=self.line_of(path), hint=hint)
+
+    def locate(self, error: ConfigError, at: YamlPath = ()) -> ConfigError:
+        """``error``, raised by a lower layer about the node at ``at``, with file and line added.
+
+        An error that already names its file (it is about another file) is kept as it is.
+        """
+        if error.file is not None:
+            return error
+        return self.error(tuple(at) + error.path, error.message, error.hint)
 
 
 def _index_lines(node: yaml.Node, path: YamlPath, lines: dict[YamlPath, int]) -> None:

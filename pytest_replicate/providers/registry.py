@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
+from ..errors import ConfigError
 from .base import Provider
 from .echo import EchoProvider
 from .replicate import PROVIDER_CLASSES
@@ -20,10 +21,9 @@ _REPLICATE_ID = re.compile(rf"^replicate:(?:(?P<kind>[a-z]+):)?(?P<owner>{_NAME}
 _VERSION = re.compile(r"^[0-9a-f]{64}$")
 
 
-class InvalidProviderId(ValueError):
+class InvalidProviderId(ConfigError):
     def __init__(self, message: str, hint: str = f"accepted forms: {ACCEPTED_FORMS}") -> None:
-        super().__init__(message)
-        self.hint = hint
+        super().__init__(message, hint=hint)
 
 
 def parse_replicate_id(provider_id: str) -> ModelRef:
@@ -59,7 +59,7 @@ def create_provider(
     env: Mapping[str, str] | None = None,
     defaults: ClientSettings | None = None,
 ) -> Provider:
-    """Build a provider; a bad id or config raises ValueError with a readable message."""
+    """Build a provider; a bad id or config raises :class:`ConfigError` naming the key."""
     check_provider_id(provider_id)
     if provider_id == "echo":
         return EchoProvider(provider_id, label)

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, fields, replace
 from typing import Any, Mapping
 
-from ..errors import ProviderError
+from ..errors import ConfigError, ProviderError
 from ..images import sniff_image
 from .base import CallContext, ImageOutput, Provider, ProviderResponse
 from .replicate_api import ClientSettings, ModelRef, PredictionRun
@@ -51,14 +51,14 @@ def _coerce(name: str, value: Any, kind: type, source: str) -> Any:
         # Replicate takes stop sequences as one comma-separated string.
         return ",".join(str(item) for item in value) if isinstance(value, list) else str(value)
     if isinstance(value, bool):
-        raise ValueError(f"{source} must be a {kind.__name__}, got {value!r}")
+        raise ConfigError(f"{source} must be a {kind.__name__}, got {value!r}")
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"{source} must be a {'number' if kind is float else 'whole number'}, got {value!r}") from None
+        raise ConfigError(f"{source} must be a {'number' if kind is float else 'whole number'}, got {value!r}") from None
     if kind is int:
         if not number.is_integer():
-            raise ValueError(f"{source} must be a whole number, got {value!r}")
+            raise ConfigError(f"{source} must be a whole number, got {value!r}")
         return int(number)
     return number
 
@@ -77,7 +77,7 @@ def client_settings(config: Mapping[str, Any], env: Mapping[str, str], defaults:
         overrides["base_url"] = env["REPLICATE_BASE_URL"]
     settings = replace(defaults, **overrides)
     if not 0 <= settings.wait <= 60:
-        raise ValueError(f"config.wait must be between 0 and 60 seconds, got {settings.wait}")
+        raise ConfigError(f"config.wait must be between 0 and 60 seconds, got {settings.wait}")
     return settings
 
 
@@ -111,7 +111,7 @@ class ReplicateProvider(Provider):
         self.settings = client_settings(config, env, defaults or ClientSettings())
         prompt_config = config.get("prompt") or {}
         if not isinstance(prompt_config, dict):
-            raise ValueError("config.prompt must be a mapping with prefix and/or suffix")
+            raise ConfigError("config.prompt must be a mapping with prefix and/or suffix")
         self.prefix = str(prompt_config.get("prefix", ""))
         self.suffix = str(prompt_config.get("suffix", ""))
         self.parameters = self._parameters(config, env)

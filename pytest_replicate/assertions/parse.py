@@ -1,0 +1,108 @@
+"""The parser of ``assert`` entries, run at collection time.
+
+The assertions package owns it so the config loader depends on assertions and not the
+reverse; the loader hands in the raw mapping and a way to read ``file://`` values.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Iterator, Mapping
+
+from ..errors import ConfigError, YamlPath
+from ..providers.registry import check_provider_id
+from ..templating import syntax_error
+from ..transforms import UserCode, compile_code
+from .registry import ASSERTION_TYPES, PROMPTFOO_ONLY_TYPES, suggest_type
+from .spec import AssertionSpec
+
+FILE_PREFIX = "file://"
+# Reads a ``file://`` assertion value (at a YAML path) into data; the config loader supplies it.
+FileLoader = Callable[[YamlPath, str], Any]
+
+
+def parse_assertion(raw: Mapping[str, Any], at: YamlPath, *, base_dir: Path, load_file: FileLoader) -> AssertionSpec:
+    """Check and compile one (schema-valid) assertion; problems raise ConfigError at their path."""
+    name = raw["type"]
+    negate = name.startswith("not-")
+    base = name[4:] if negate else name
+    spec = AssertionSpec(
+        type=base,
+        negate=negate,
+        threshold=raw.get("threshold"),
+        weight=raw.get("weight", 1.0),
+        metric=raw.get("metric"),
+        provider=raw.get("provider"),
+        config=raw.get("config") or {},
+    )
+    if "transform" in raw:
+        spec.transform = _compile(raw["transform"], at + ("transform",), base_dir, "get_transform", "assertion transform")
+    if base == "assert-set":
+        if negate:
+            raise ConfigError("assert-set cannot be negated", path=at + ("type",),
+                              hint="negate the assertions inside it instead")
+        spec.children = [parse_assertion(item, at + ("assert", i), base_dir=base_dir, load_file=load_file)
+                         for i, item in enumerate(raw["assert"])]
+        return spec
+    kind = ASSERTION_TYPES.get(base)
+    if kind is None:
+        raise _unknown_type(name, base, at + ("type",))
+    value = raw.get("value")
+    if isinstance(value, str) and value.startswith(FILE_PREFIX) and base != "python":
+        value = load_file(at + ("value",), value)
+    if spec.provider is not None:
+        _check_grader(spec.provider, at, kind.provider_prefix)
+    if kind.needs_value and value is None:
+        raise ConfigError(f"{name} needs a value", path=at, hint=f"add 'value:' to this {name} assertion")
+    if kind.validate_value and value is not None:
+        problem = kind.validate_value(value)
+        if problem:
+            raise ConfigError(problem, path=at + ("value",))
+    if kind.render_value:
+        for text in _strings_in(value):
+            problem = syntax_error(text)
+            if problem:
+                raise ConfigError(problem, path=at + ("value",))
+    spec.value = value
+    if base == "python":
+        spec.code = _compile(str(value), at + ("value",), base_dir, "get_assert", "python assertion")
+    return spec
+
+
+def _unknown_type(name: str, base: str, at: YamlPath) -> ConfigError:
+    supported = "supported types: " + ", ".join(sorted(ASSERTION_TYPES))
+    if base in PROMPTFOO_ONLY_TYPES:
+        return ConfigError(f"the promptfoo assertion {name!r} is not supported yet", path=at, hint=supported)
+    suggestion = suggest_type(name)
+    return ConfigError(f"unknown assertion type {name!r}", path=at,
+                       hint=f"did you mean {suggestion!r}?" if suggestion else supported)
+
+
+def _check_grader(provider: Any, at: YamlPath, required_prefix: str | None) -> None:
+    provider_id = provider if isinstance(provider, str) else provider["id"]
+    path = at + (("provider",) if isinstance(provider, str) else ("provider", "id"))
+    try:
+        check_provider_id(provider_id)
+    except ConfigError as error:
+        raise ConfigError(error.message, path=path, hint=error.hint) from None
+    if required_prefix and not provider_id.startswith(required_prefix):
+        raise ConfigError(f"{provider_id!r} cannot grade this assertion", path=path,
+                          hint=f"use a {required_prefix}OWNER/MODEL id")
+
+
+def _compile(source: str, at: YamlPath, base_dir: Path, default_function: str, what: str) -> UserCode:
+    try:
+        return compile_code(source, base_dir, default_function=default_function, what=what)
+    except ConfigError as error:
+        raise ConfigError(error.message, path=at, hint=error.hint) from None
+
+
+def _strings_in(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings_in(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings_in(item)

@@ -1,0 +1,29 @@
+"""One parsed ``assert`` entry: plain data that checks, scoring and reports read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from ..transforms import UserCode
+
+
+@dataclass
+class AssertionSpec:
+    """One ``assert`` entry. ``type`` is the base type; ``negate`` records a ``not-`` prefix."""
+
+    type: str
+    negate: bool = False
+    value: Any = None
+    threshold: float | None = None
+    weight: float = 1.0
+    metric: str | None = None
+    transform: UserCode | None = None
+    provider: Any = None  # an id or {id, config}: who grades a model-graded assertion
+    config: Mapping[str, Any] = field(default_factory=dict)
+    children: list[AssertionSpec] = field(default_factory=list)
+    code: UserCode | None = None  # compiled value of a ``python`` assertion
+
+    @property
+    def display_type(self) -> str:
+        return f"not-{self.type}" if self.negate else self.type
