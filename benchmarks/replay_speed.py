@@ -27,7 +27,7 @@ import yaml
 
 from pytest_replicate.config.expand import expand
 from pytest_replicate.config.loader import load_suite
-from pytest_replicate.settings import CassetteSettings
+from pytest_replicate.session import cassette_path
 from pytest_replicate.simulator import Simulator
 
 EVAL = """\
@@ -93,12 +93,12 @@ def clone_cassettes(source: Path, folder: Path, count: int) -> None:
     """Cassettes for ``count`` items, made from the one recorded for question 0."""
     suite = write_suite(folder, count)
     template_case = expand(load_suite(source / "bench.eval.yaml"))[0]
-    template = yaml.safe_load(CassetteSettings().path_for(template_case).read_text())
+    template = yaml.safe_load(cassette_path(template_case).read_text())
     for case in expand(load_suite(suite)):
         cassette = copy.deepcopy(template)
         request = cassette["interactions"][0]["request"]
         request["body"] = request["body"].replace("(question 0)", f"(question {case.vars['n']})")
-        path = CassetteSettings().path_for(case)
+        path = cassette_path(case)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(yaml.safe_dump(cassette))
 

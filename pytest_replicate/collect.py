@@ -1,7 +1,9 @@
-"""pytest nodes for eval files: one ``EvalFile`` per YAML file, one ``EvalItem`` per case."""
+"""pytest nodes for eval files: which files are evals, one ``EvalFile`` per file, one ``EvalItem`` per case."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
 import pytest
@@ -12,12 +14,38 @@ from .config.loader import load_suite
 from .config.model import Case
 from .errors import ConfigError, ReplicateEvalError
 from .report.failure import format_failure
-from .runner import CaseResult
+from .results import CaseResult
+from .settings import Settings
 
 if TYPE_CHECKING:
-    from .runtime import EvalRuntime
+    from .session import EvalSession
 
-runtime_key = pytest.StashKey["EvalRuntime"]()
+session_key = pytest.StashKey["EvalSession"]()
+settings_key = pytest.StashKey[Settings]()
+_EVAL_KEYS = re.compile(r"^(prompts|providers|tests)\s*:", re.MULTILINE)
+_CASSETTE_KEYS = re.compile(r"^interactions\s*:", re.MULTILINE)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def collect_eval_file(file_path: Path, parent: pytest.Collector) -> EvalFile | None:
+    """An ``EvalFile`` if ``file_path`` is an eval file: it matches the patterns, or was named on the command line."""
+    if file_path.suffix not in (".yaml", ".yml"):
+        return None
+    if any(file_path.match(pattern) for pattern in parent.config.stash[settings_key].eval_files):
+        text = _read(file_path)
+        # A cassette named after an item called "eval_..." matches too; it is never an eval file.
+        if _CASSETTE_KEYS.search(text) and not _EVAL_KEYS.search(text):
+            return None
+        return EvalFile.from_parent(parent, path=file_path)
+    if parent.session.isinitpath(file_path) and _EVAL_KEYS.search(_read(file_path)):
+        return EvalFile.from_parent(parent, path=file_path)
+    return None
 
 
 class EvalFailed(Exception):
@@ -43,10 +71,10 @@ class EvalFailureRepr(TerminalRepr):
 class EvalFile(pytest.File):
     def collect(self) -> Iterator["EvalItem"]:
         suite = load_suite(self.path)
-        runtime = self.config.stash[runtime_key]
+        session = self.config.stash[session_key]
         for index, spec in enumerate(suite.providers):
             try:
-                runtime.provider_for(spec, suite)
+                session.provider_for(spec, suite)
             except ConfigError as error:  # a bad config value, e.g. a non-numeric temperature
                 raise ConfigError(error.message, file=self.path, path=("providers", index), line=spec.line,
                                   hint=error.hint) from None
@@ -69,7 +97,7 @@ class EvalItem(pytest.Item):
         self.user_properties.extend([("provider", case.provider.id), ("prompt", case.prompt.label)])
 
     def runtest(self) -> None:
-        self.result = self.config.stash[runtime_key].run(self.case, self.nodeid)
+        self.result = self.config.stash[session_key].run(self.case, self.nodeid)
         if not self.result.passed:
             raise EvalFailed(self.result)
 

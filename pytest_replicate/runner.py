@@ -6,32 +6,14 @@ The same function serves YAML items, the scheduler and the Python API.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from typing import Any, Callable
 
-from .assertions import AssertionContext, GradingResult, grade
+from .assertions import AssertionContext, grade
+from .assertions.base import Graders
 from .config.model import Case
 from .errors import CassetteError, ProviderError, ReplicateEvalError
-from .providers.base import CallContext, Provider, ProviderResponse
+from .providers.base import CallContext, Provider
+from .results import CaseResult
 from .templating import render
-
-
-@dataclass
-class CaseResult:
-    case: Case
-    prompt: str | None = None  # as sent to the provider
-    response: ProviderResponse | None = None
-    output: Any = None  # after transforms
-    grading: GradingResult | None = None
-    error: str | None = None  # why the case could not be graded
-    # A model call (the provider's or a grader's) failed or missed its cassette: such an
-    # exchange must not be saved, or replay would repeat the failure for good.
-    call_failed: bool = False
-    duration: float = 0.0
-
-    @property
-    def passed(self) -> bool:
-        return self.error is None and self.grading is not None and self.grading.passed
 
 
 def render_prompt(case: Case) -> str:
@@ -46,7 +28,7 @@ def run_case(
     provider: Provider,
     context: CallContext,
     *,
-    resolve_provider: Callable[[Any, str], Provider] | None = None,
+    graders: Graders | None = None,
 ) -> CaseResult:
     """Run ``case``; user-caused failures are captured in ``CaseResult.error``."""
     started = time.perf_counter()
@@ -64,7 +46,7 @@ def run_case(
             base_dir=case.suite.base_dir,
             response=response,
             metadata=case.test.metadata,
-            resolve_provider=resolve_provider,
+            graders=graders,
             call_context=context,
         )
         output = response.output

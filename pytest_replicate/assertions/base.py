@@ -5,12 +5,21 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import Any, Mapping, Protocol
 
+from ..errors import ConfigError
+from ..providers.base import CallContext, Provider, ProviderResponse
 from .spec import AssertionSpec
 
-if TYPE_CHECKING:
-    from ..providers.base import CallContext, Provider, ProviderResponse
+# Grading jobs an assertion can ask a provider for; each has a default grader (see session.py).
+GRADER_PURPOSES = ("moderation", "text", "embedding")
+
+
+class Graders(Protocol):
+    """What assertions ask for a grader: the session resolves ids, config and defaults."""
+
+    def grader(self, purpose: str, override: Any = None) -> Provider:
+        """The provider for ``purpose``: ``override`` (an id or {id, config}) if given, else the default."""
 
 
 @dataclass(frozen=True)
@@ -29,7 +38,7 @@ class GradingResult:
     reason: str
     assertion: AssertionSpec | None = None
     value: Any = None  # the assertion's value with vars rendered in
-    children: list["GradingResult"] = field(default_factory=list)
+    children: list[GradingResult] = field(default_factory=list)
     named_scores: dict[str, float] = field(default_factory=dict)
 
 
@@ -40,12 +49,18 @@ class AssertionContext:
     vars: Mapping[str, Any]
     prompt: str
     base_dir: Path
-    response: "ProviderResponse | None" = None
+    response: ProviderResponse | None = None
     metadata: Mapping[str, Any] = field(default_factory=dict)
-    # Returns a ready provider for an assertion's ``provider`` value, or the default id given.
-    resolve_provider: Callable[[Any, str], "Provider"] | None = None
+    # Where model-graded checks get their grader; None where no session is available.
+    graders: Graders | None = None
     # The item's call context (cassette-bound HTTP, cancellation), for grader calls.
-    call_context: "CallContext | None" = None
+    call_context: CallContext | None = None
+
+    def grader(self, purpose: str, override: Any = None) -> Provider:
+        """A ready provider for a grading job: ``override`` is the assertion's ``provider`` value."""
+        if self.graders is None or self.call_context is None:
+            raise ConfigError(f"a {purpose} grader is needed, but this check runs without a session")
+        return self.graders.grader(purpose, override)
 
     def as_user_context(self) -> dict[str, Any]:
         """The ``context`` argument user code receives, as in promptfoo."""

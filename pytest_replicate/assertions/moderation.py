@@ -6,12 +6,9 @@ from typing import Any
 
 from .spec import AssertionSpec
 from ..errors import ConfigError
-from ..providers.replicate import ReplicateModerationProvider
+from ..providers.base import Moderator
 from .base import AssertionContext, Verdict, output_text
 from .registry import assertion
-
-DEFAULT_MODERATION_PROVIDER = "replicate:moderation:meta/llama-guard-3-8b"
-
 
 def _valid(value: Any) -> str | None:
     if value is None or (isinstance(value, list) and all(isinstance(code, str) for code in value)):
@@ -21,10 +18,9 @@ def _valid(value: Any) -> str | None:
 
 @assertion("moderation", needs_value=False, validate_value=_valid, provider_prefix="replicate:moderation:")
 def check_moderation(output: Any, value: Any, spec: AssertionSpec, ctx: AssertionContext) -> Verdict:
-    if ctx.resolve_provider is None or ctx.call_context is None:
-        raise ConfigError("the moderation assertion needs a provider; it cannot run in this context")
-    moderator = ctx.resolve_provider(spec.provider, DEFAULT_MODERATION_PROVIDER)
-    assert isinstance(moderator, ReplicateModerationProvider)  # the loader checked the id
+    moderator = ctx.grader("moderation", spec.provider)
+    if not isinstance(moderator, Moderator) or ctx.call_context is None:
+        raise ConfigError(f"{moderator.id} cannot moderate: use a replicate:moderation:OWNER/MODEL provider")
     result = moderator.moderate(ctx.prompt, output_text(output), ctx.call_context)
     forbidden = {code.upper() for code in value} if value else None
     hits = {code: name for code, name in result.flagged.items() if forbidden is None or code in forbidden}

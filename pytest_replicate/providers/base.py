@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Mapping, Protocol
+from typing import TYPE_CHECKING, Any, Mapping, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     import httpx
@@ -68,3 +68,18 @@ class Provider(ABC):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.id}>"
+
+
+@dataclass(frozen=True)
+class ModerationResult:
+    flagged: dict[str, str]  # category code -> name, e.g. {"S1": "Violent Crimes"}
+    raw: str  # the moderator's answer, for reports
+
+
+@runtime_checkable
+class Moderator(Protocol):
+    """A provider that can judge an exchange (Llama Guard and the like)."""
+
+    id: str
+
+    def moderate(self, user_prompt: str, assistant_output: str, context: CallContext) -> ModerationResult: ...

@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 import re
 import time
-from dataclasses import dataclass, fields, replace
+from dataclasses import fields, replace
 from typing import Any, Mapping
 
 from ..errors import ConfigError, ProviderError
 from ..images import sniff_image
-from .base import CallContext, ImageOutput, Provider, ProviderResponse
-from .replicate_api import ClientSettings, ModelRef, PredictionRun
+from .base import CallContext, ImageOutput, ModerationResult, Provider, ProviderResponse
+from .replicate_api import TOKEN_VARIABLES, ClientSettings, ModelRef, PredictionRun
 
 # Sampling parameters with their REPLICATE_* environment fallback and type (seed document).
 ENV_PARAMETERS: dict[str, type] = {
@@ -64,7 +64,7 @@ def _coerce(name: str, value: Any, kind: type, source: str) -> Any:
 
 
 def resolve_token(config: Mapping[str, Any], env: Mapping[str, str]) -> str | None:
-    return config.get("apiKey") or env.get("REPLICATE_API_KEY") or env.get("REPLICATE_API_TOKEN") or None
+    return config.get("apiKey") or next((env[name] for name in TOKEN_VARIABLES if env.get(name)), None)
 
 
 def client_settings(config: Mapping[str, Any], env: Mapping[str, str], defaults: ClientSettings) -> ClientSettings:
@@ -213,12 +213,6 @@ class ReplicateImageProvider(ReplicateProvider):
             url=url,
         )
         response.output = f"![{prompt}]({url})"
-
-
-@dataclass(frozen=True)
-class ModerationResult:
-    flagged: dict[str, str]  # category code -> name
-    raw: str
 
 
 def parse_llama_guard(text: str) -> ModerationResult:

@@ -19,11 +19,18 @@ from typing import Any
 import httpx
 
 from ..errors import ProviderError, ReplicateEvalError
+from ..http.extensions import MISSING_CREDENTIALS, REPLAYED
 from .base import HttpClient
 
 TERMINAL = ("succeeded", "failed", "canceled")
-REPLAYED = "pytest_replicate.replayed"  # response extension set by the cassette transport
-NEEDS_TOKEN = "pytest_replicate.needs_token"  # request extension: refuse to go live without a token
+# Where a token may come from, in the order they are read (promptfoo reads apiKey, then
+# REPLICATE_API_KEY, then REPLICATE_API_TOKEN). Every message about tokens names these.
+TOKEN_VARIABLES = ("REPLICATE_API_KEY", "REPLICATE_API_TOKEN")
+TOKEN_SOURCES = "REPLICATE_API_TOKEN (or REPLICATE_API_KEY, or apiKey in the provider config)"
+MISSING_TOKEN = (
+    "no Replicate API token to call {model}: set " + TOKEN_SOURCES + " to record this item; once "
+    "recorded, --record-mode=none replays it without a token"
+)
 
 
 @dataclass(frozen=True)
@@ -104,6 +111,9 @@ class PredictionRun:
             headers["Authorization"] = f"Bearer {self.token}"
         return headers
 
+    def _extensions(self) -> dict[str, str]:
+        return {MISSING_CREDENTIALS: MISSING_TOKEN.format(model=self.ref.slug)}
+
     def _request(self, method: str, url: str, *, idempotent: bool, headers: dict[str, str] | None = None,
                  **kwargs: Any) -> httpx.Response:
         """Send with retries: 429 and 5xx always; transport errors only when it is safe.
@@ -115,7 +125,7 @@ class PredictionRun:
         for attempt in range(self.settings.max_retries + 1):
             response = None
             try:
-                response = self.http.request(method, url, headers=headers, extensions={NEEDS_TOKEN: self.ref.slug},
+                response = self.http.request(method, url, headers=headers, extensions=self._extensions(),
                                              **kwargs)
                 self.replaying = bool(response.extensions.get(REPLAYED))
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:
@@ -196,7 +206,7 @@ class PredictionRun:
             return  # nothing running: done, already asked, or only a recording
         self._cancel_sent = True
         try:
-            self.http.post(self._url("cancel"), headers=self._headers(), extensions={NEEDS_TOKEN: self.ref.slug},
+            self.http.post(self._url("cancel"), headers=self._headers(), extensions=self._extensions(),
                            timeout=5.0)
         except (httpx.HTTPError, ReplicateEvalError):
             pass  # nothing more to do: the prediction ends on its own or by its timeout
@@ -217,8 +227,7 @@ class PredictionRun:
         status = response.status_code
         what = f"replicate:{self.ref.slug}" if self.ref.kind != "deployment" else f"deployment {self.ref.owner}/{self.ref.name}"
         if status == 401:
-            message = (f"Replicate rejected the API token (401 {title}) for {what}: check REPLICATE_API_TOKEN "
-                       "(or REPLICATE_API_KEY, or apiKey in the provider config)")
+            message = f"Replicate rejected the API token (401 {title}) for {what}: check {TOKEN_SOURCES}"
         elif status == 404:
             message = f"Replicate has no {what} (404 {title}: {detail})"
             if self.ref.kind != "deployment" and not self.ref.version:

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..assertions import GradingResult
 from ..assertions.base import output_text
-from ..runner import CaseResult
+from ..results import CaseResult
 
 OUTPUT_LIMIT = 2000
 PROMPT_LIMIT = 2000

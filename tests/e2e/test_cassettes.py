@@ -9,11 +9,11 @@ import pytest
 import yaml
 
 from helpers import FAKE_TOKEN, interrupt_pytest_when
-from pytest_replicate.cassettes import AtomicPersister
+from pytest_replicate.http.cassettes import AtomicPersister
 from pytest_replicate.config.expand import expand
 from pytest_replicate.config.loader import load_suite
-from pytest_replicate.runtime import EvalRuntime
-from pytest_replicate.settings import CassetteSettings
+from pytest_replicate.session import EvalSession, cassette_path
+from pytest_replicate.settings import Settings
 from pytest_replicate.simulator import Simulator
 
 LLAMA = """
@@ -177,7 +177,7 @@ def test_no_secret_reaches_disk(pytester, write_eval, replicate_env, monkeypatch
         assert canary.encode() not in text, path
         assert config_canary.encode() not in text, path
     cassette_text = "".join(p.read_text() for p in cassette_files(pytester.path))
-    assert "<REPLICATE_API_TOKEN>" in cassette_text and "authorization" not in cassette_text.lower()
+    assert "<REDACTED>" in cassette_text and "authorization" not in cassette_text.lower()
 
 
 def test_corrupt_cassette_fails_only_its_item(pytester, write_eval, replicate_env, monkeypatch):
@@ -232,14 +232,14 @@ def test_concurrent_recording_and_replay_from_a_thread_pool(tmp_path, monkeypatc
     cases = expand(load_suite(suite_file))
     with Simulator(latency=0.1) as server:
         env = {"REPLICATE_BASE_URL": server.url, "REPLICATE_API_TOKEN": FAKE_TOKEN}
-        recorder = EvalRuntime(cassettes=CassetteSettings(record_mode="once"), env=env)
+        recorder = EvalSession(Settings(record_mode="once"), env=env)
         with ThreadPoolExecutor(max_workers=8) as pool:
             results = list(pool.map(recorder.run, cases))
         recorder.close()
     assert all(r.passed for r in results), [r.error for r in results]
     assert recorder.stats.recorded >= 2 * len(cases)  # creates and polls
 
-    replayer = EvalRuntime(cassettes=CassetteSettings(record_mode="none"), env={})
+    replayer = EvalSession(Settings(record_mode="none"), env={})
     with ThreadPoolExecutor(max_workers=8) as pool:
         replayed = list(pool.map(replayer.run, cases))
     replayer.close()
@@ -247,7 +247,7 @@ def test_concurrent_recording_and_replay_from_a_thread_pool(tmp_path, monkeypatc
     assert replayer.stats.missed == 0 and replayer.stats.replayed == recorder.stats.recorded
     countries = {case.vars["country"] for case in cases}
     for case in cases:  # every cassette holds its own item's exchanges only
-        text = CassetteSettings().path_for(case).read_text()
+        text = cassette_path(case).read_text()
         assert case.vars["country"] in text
         assert not [other for other in countries - {case.vars["country"]} if other in text]
 

@@ -7,31 +7,26 @@ from typing import Any
 
 import httpx
 
-from .cassettes import CASSETTE, CassetteTransport, ItemCassette
-from .errors import ProviderError
-from .providers.replicate_api import NEEDS_TOKEN
+from ..errors import ProviderError
+from .cassettes import Cassette, CassetteTransport
+from .extensions import CASSETTE, MISSING_CREDENTIALS
 
-MISSING_TOKEN = (
-    "no Replicate API token to call {model}: set REPLICATE_API_TOKEN (or REPLICATE_API_KEY, or "
-    "apiKey in the provider config) to record this item; once recorded, --record-mode=none replays "
-    "it without a token"
-)
 # vcrpy patches this method on the class while a user's cassette is active. Calling the
 # method captured at import keeps our calls out of a user's cassette in the same session.
 _send = httpx.HTTPTransport.handle_request
 
 
 class LiveTransport(httpx.BaseTransport):
-    """The last hop before the network; refuses an API call that has no token to send."""
+    """The last hop before the network; refuses a call that needs credentials it lacks."""
 
     def __init__(self) -> None:
         self._network: httpx.HTTPTransport | None = None
         self._lock = threading.Lock()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        model = request.extensions.get(NEEDS_TOKEN)
-        if model and "authorization" not in request.headers:
-            raise ProviderError(MISSING_TOKEN.format(model=model))
+        missing = request.extensions.get(MISSING_CREDENTIALS)
+        if missing and "authorization" not in request.headers:
+            raise ProviderError(missing)
         with self._lock:  # created on first use: a replay-only run never pays for TLS setup
             if self._network is None:
                 self._network = httpx.HTTPTransport(retries=0)
@@ -51,17 +46,17 @@ def make_client() -> httpx.Client:
     )
 
 
-class ItemClient:
-    """The session client seen by one item: every request carries the item's cassette."""
+class CallClient:
+    """The session client as one test sees it: every request carries the test's cassette."""
 
-    def __init__(self, client: httpx.Client, cassette: ItemCassette | None) -> None:
+    def __init__(self, client: httpx.Client, cassette: Cassette | None) -> None:
         self._client = client
-        self._cassette = cassette
+        self.cassette = cassette
 
     def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         extensions = dict(kwargs.pop("extensions", None) or {})
-        if self._cassette is not None:
-            extensions[CASSETTE] = self._cassette
+        if self.cassette is not None:
+            extensions[CASSETTE] = self.cassette
         return self._client.request(method, url, extensions=extensions, **kwargs)
 
     def get(self, url: str, **kwargs: Any) -> httpx.Response:

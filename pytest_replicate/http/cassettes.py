@@ -1,17 +1,19 @@
-"""Record and replay every HTTP exchange of an eval item with vcrpy.
+"""Record and replay every HTTP exchange of one test (an eval item or a test function) with vcrpy.
 
 vcrpy's ``use_cassette`` patches HTTP libraries globally, which loses or misroutes
-requests when several cassettes are active from worker threads. Instead each item gets
+requests when several cassettes are active from worker threads. Instead each test gets
 its own vcrpy ``Cassette`` object (vcrpy's format, record modes, matchers, filters and
-persister API) and its requests carry that cassette to :class:`CassetteTransport`, a
-layer in our own httpx client. Nothing global is patched, so concurrent items, pytest-xdist
-and a user's own vcrpy or pytest-recording cassettes do not interfere.
+persister API) and its requests carry that cassette to ``CassetteTransport``, a layer in
+our own httpx client. Nothing global is patched, so concurrent calls, pytest-xdist and a
+user's own vcrpy or pytest-recording cassettes do not interfere.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import tempfile
 import threading
 from dataclasses import dataclass, field
@@ -20,19 +22,18 @@ from typing import Any, Iterable
 
 import httpx
 from vcr import matchers
-from vcr.cassette import Cassette
-from vcr.filters import sensitive_data_hooks
+from vcr.cassette import Cassette as VcrCassette
 from vcr.persisters.filesystem import CassetteNotFoundError
 from vcr.record_mode import RecordMode
 from vcr.request import Request as VcrRequest
 from vcr.serialize import deserialize, serialize
 from vcr.serializers import yamlserializer
 
-from .errors import CassetteError, display_path
-from .providers.replicate_api import REPLAYED
+from ..errors import CassetteError, display_path
+from ..redaction import Redactor
+from .extensions import CASSETTE, REPLAYED
 
-CASSETTE = "pytest_replicate.cassette"  # request extension naming the item's cassette
-TOKEN_PLACEHOLDER = "<REPLICATE_API_TOKEN>"
+from .record_modes import RECORD_MODES
 # The prediction API is the same whichever host served it (Replicate or the simulator),
 # so the host is not matched; the JSON body is compared parsed, so key order is irrelevant.
 MATCH_ON = (matchers.method, matchers.path, matchers.query, matchers.body)
@@ -107,33 +108,38 @@ class CassetteStats:
         return self.replayed + self.recorded + self.missed
 
 
-def _cassette_options(path: Path, record_mode: str, secrets: Iterable[str]) -> dict[str, Any]:
-    # vcrpy's sensitive-data filter, used only to hide: restoring is ambiguous when several
-    # tokens share the placeholder, and requests carry no token once headers are dropped.
-    hide, _restore = sensitive_data_hooks([(TOKEN_PLACEHOLDER, secret) for secret in secrets if secret])
+def _cassette_options(path: Path, record_mode: str, redactor: Redactor) -> dict[str, Any]:
     return {
         "path": str(path),
         "serializer": yamlserializer,
         "persister": AtomicPersister,
         "record_mode": RecordMode("all" if record_mode == "rewrite" else record_mode),
         "match_on": MATCH_ON,
-        "before_save_interaction": hide,
+        "before_save_interaction": redactor.hide_in_interaction,
     }
 
 
-class ItemCassette:
-    """One item's cassette: replays what it holds, records the rest if the mode allows."""
+class Cassette:
+    """One test's cassette: replays what it holds, records the rest if the mode allows.
 
-    def __init__(self, path: Path, record_mode: str, *, secrets: Iterable[str] = (), rerun_hint: str = "",
-                 stats: CassetteStats | None = None) -> None:
+    ``rerun_hint`` is what a person types to re-run this test (a node id), and
+    ``record_hint`` what goes before ``pytest`` to record it (credentials to set); the
+    miss message builds the exact commands from them.
+    """
+
+    def __init__(self, path: Path, record_mode: str, *, redactor: Redactor | None = None, rerun_hint: str = "",
+                 record_hint: str = "", stats: CassetteStats | None = None) -> None:
+        if record_mode not in RECORD_MODES:
+            raise ValueError(f"record mode {record_mode!r}: choose one of {', '.join(RECORD_MODES)}")
         self.path = path
         self.record_mode = record_mode
         self.rerun_hint = rerun_hint
+        self.record_hint = record_hint
         self.stats = stats or CassetteStats()
         self._lock = threading.Lock()
-        config = _cassette_options(path, record_mode, secrets)
+        config = _cassette_options(path, record_mode, redactor or Redactor())
         # rewrite starts afresh: the old file is not read, and is replaced when saved.
-        self._cassette = Cassette(**config) if record_mode == "rewrite" else Cassette.load(**config)
+        self._cassette = VcrCassette(**config) if record_mode == "rewrite" else VcrCassette.load(**config)
 
     def exchange(self, request: httpx.Request, network: httpx.BaseTransport) -> httpx.Response:
         kept = {name: request.headers[name] for name in _RECORDED_REQUEST_HEADERS if name in request.headers}
@@ -163,13 +169,16 @@ class ItemCassette:
             # vcrpy's own save (its context manager calls the same): hooks, then our persister.
             self._cassette._save()
 
+    def _command(self, mode: str) -> str:
+        return " ".join(part for part in (self.record_hint, "pytest", self.rerun_hint, f"--record-mode={mode}") if part)
+
     def _miss_message(self, request: VcrRequest) -> str:
         where = f"{request.method} {request.path}"
         lines = [f"cassette miss: no recorded response for {where}",
                  f"  cassette: {display_path(self.path)} (record mode: {self.record_mode})"]
         if not self.path.exists():
             lines[0] = f"cassette miss: no cassette recorded for this item ({where})"
-            lines.append(f"  record it: REPLICATE_API_TOKEN=... pytest {self.rerun_hint} --record-mode=once")
+            lines.append(f"  record it: {self._command('once')}")
             return "\n".join(lines)
         try:
             already = self._cassette.responses_of(request)
@@ -186,7 +195,7 @@ class ItemCassette:
                     differences = [f"{name}: {message}" for name, message in failures]
                 lines.append("  the closest recorded request differs in:")
                 lines.extend(f"    {line}" for line in differences[:10])
-        lines.append(f"  re-record it: REPLICATE_API_TOKEN=... pytest {self.rerun_hint} --record-mode=rewrite")
+        lines.append(f"  re-record it: {self._command('rewrite')}")
         return "\n".join(lines)
 
 
@@ -248,10 +257,20 @@ class CassetteTransport(httpx.BaseTransport):
         self.network = network
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        cassette: ItemCassette | None = request.extensions.get(CASSETTE)
+        cassette: Cassette | None = request.extensions.get(CASSETTE)
         if cassette is None:
             return self.network.handle_request(request)
         return cassette.exchange(request, self.network)
 
     def close(self) -> None:
         self.network.close()
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def cassette_file_name(test_name: str) -> str:
+    """A readable, filesystem-safe name; the hash keeps names that slug alike apart."""
+    slug = _UNSAFE.sub("_", test_name).strip("_.")[:80] or "case"
+    digest = hashlib.sha1(test_name.encode("utf-8")).hexdigest()[:8]
+    return f"{slug}.{digest}.yaml"

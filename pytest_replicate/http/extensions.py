@@ -1,0 +1,11 @@
+"""Names of the httpx request/response extensions our layers use to talk to each other.
+
+Extensions ride on each request, so they work from any thread without shared state: the
+item's cassette travels with its requests, and a replayed response says so.
+"""
+
+CASSETTE = "pytest_replicate.cassette"  # request: the Cassette that records or replays it
+REPLAYED = "pytest_replicate.replayed"  # response: came from a cassette (callers must not sleep)
+# request: this call needs credentials to go live; the value is the message to raise if the
+# request has no Authorization header when it reaches the network.
+MISSING_CREDENTIALS = "pytest_replicate.missing_credentials"

@@ -1,0 +1,129 @@
+"""The session object the plugin owns; pytest hooks delegate to it.
+
+Custom pytest items cannot request fixtures, so everything an item needs at run time
+(providers, the shared HTTP client, cassettes, graders) hangs off this one object. It
+knows nothing of pytest's hooks, so the Python API can use it too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import threading
+from pathlib import Path
+from typing import Any, Mapping
+
+import httpx
+
+from .assertions.base import GRADER_PURPOSES
+from .config.model import Case, EvalSuite, ProviderSpec
+from .errors import CassetteError, ConfigError
+from .http.cassettes import Cassette, CassetteStats, cassette_file_name
+from .http.client import CallClient, make_client
+from .providers import CallContext, Provider, create_provider
+from .providers.replicate_api import TOKEN_VARIABLES, ClientSettings
+from .redaction import Redactor
+from .results import CaseResult
+from .runner import run_case
+from .settings import Settings
+
+# The grader each purpose gets when nothing in the eval file or ini names one.
+DEFAULT_GRADERS = {
+    "moderation": "replicate:moderation:meta/llama-guard-3-8b",
+}
+assert set(DEFAULT_GRADERS) <= set(GRADER_PURPOSES)
+# Printed before ``pytest`` in the command that records a missing cassette.
+RECORD_HINT = f"{TOKEN_VARIABLES[-1]}=..."
+
+
+def cassette_path(case: Case, directory: str = "cassettes") -> Path:
+    """``<eval folder>/cassettes/<eval file name>/<item name>.<hash>.yaml``."""
+    suite_name = case.suite.file.name.rsplit(".", 1)[0]
+    return case.suite.base_dir / directory / suite_name / cassette_file_name(case.name)
+
+
+class EvalSession:
+    def __init__(self, settings: Settings | None = None, *, env: Mapping[str, str] | None = None) -> None:
+        self.settings = settings or Settings()
+        self.defaults = ClientSettings(timeout=self.settings.timeout)
+        self.env = dict(os.environ if env is None else env)
+        self.stats = CassetteStats()
+        self.redactor = Redactor(self.env.get(name) for name in TOKEN_VARIABLES)
+        self._providers: dict[str, Provider] = {}
+        self._lock = threading.Lock()
+        self._http: httpx.Client | None = None
+        # Set on Ctrl-C: every call in flight, in any thread, cancels its prediction.
+        self.cancel = threading.Event()
+
+    @property
+    def http(self) -> httpx.Client:
+        """One pooled client for the session, created on first use (it costs ~0.1 s)."""
+        with self._lock:
+            if self._http is None:
+                self._http = make_client()
+            return self._http
+
+    def provider(self, provider_id: str, *, label: str | None = None, config: Mapping[str, Any] | None = None,
+                 env: Mapping[str, str] | None = None) -> Provider:
+        """One provider object per distinct (id, label, config, env), shared by its items."""
+        file_env = dict(env or {})
+        key = json.dumps([provider_id, label, config or {}, file_env], sort_keys=True, default=str)
+        with self._lock:
+            if key not in self._providers:
+                provider = create_provider(provider_id, label=label, config=config,
+                                           env={**self.env, **file_env}, defaults=self.defaults)
+                self._providers[key] = provider
+                self.redactor.add(getattr(provider, "token", None))
+            return self._providers[key]
+
+    def provider_for(self, spec: ProviderSpec, suite: EvalSuite) -> Provider:
+        return self.provider(spec.id, label=spec.label, config=spec.config, env=suite.env)
+
+    def open_cassette(self, path: Path, rerun_hint: str) -> Cassette:
+        """The cassette at ``path`` in the session's record mode; ``rerun_hint`` names the test."""
+        return Cassette(path, self.settings.record_mode, redactor=self.redactor, rerun_hint=shlex.quote(rerun_hint),
+                        record_hint=RECORD_HINT, stats=self.stats)
+
+    def run(self, case: Case, nodeid: str | None = None) -> CaseResult:
+        """Run one case inside its own cassette; save the cassette if every call succeeded."""
+        provider = self.provider_for(case.provider, case.suite)
+        path = cassette_path(case, self.settings.cassette_dir)
+        try:
+            cassette = self.open_cassette(path, nodeid or case.name)
+        except CassetteError as error:
+            return CaseResult(case, error=str(error), cassette=path)
+        context = CallContext(vars=case.vars, http=CallClient(self.http, cassette), cancel=self.cancel)
+        result = run_case(case, provider, context, graders=_CaseGraders(self, case))
+        result.cassette = path
+        # Saved only when every call succeeded, and never after Ctrl-C or a crash (not reached).
+        if not result.call_failed:
+            cassette.save()
+        return result
+
+    def close(self) -> None:
+        with self._lock:
+            if self._http is not None:
+                self._http.close()
+                self._http = None
+            self._providers.clear()
+
+
+class _CaseGraders:
+    """Graders for one case: the assertion's ``provider`` wins, else the default for the purpose."""
+
+    def __init__(self, session: EvalSession, case: Case) -> None:
+        self.session = session
+        self.case = case
+
+    def grader(self, purpose: str, override: Any = None) -> Provider:
+        spec = override if isinstance(override, dict) else {"id": override or DEFAULT_GRADERS.get(purpose)}
+        if not spec.get("id"):
+            raise ConfigError(f"no {purpose} grader is configured", file=self.case.suite.file,
+                              hint="give the assertion a provider")
+        try:
+            return self.session.provider(spec["id"], label=spec.get("label"), config=spec.get("config"),
+                                         env=self.case.suite.env)
+        except ConfigError as error:  # a bad grader config, e.g. a non-numeric temperature
+            raise ConfigError(f"assertion provider {spec['id']}: {error.message}", file=self.case.suite.file,
+                              hint=error.hint) from None
