@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from _pytest._code.code import ReprFileLocation, TerminalRepr
@@ -18,9 +19,9 @@ from .results import CaseResult
 from .settings import Settings
 
 if TYPE_CHECKING:
-    from .session import EvalSession
+    from .session import EvalSession  # imported at configure time: it loads vcrpy
 
-session_key = pytest.StashKey["EvalSession"]()
+session_key: pytest.StashKey[EvalSession] = pytest.StashKey()
 settings_key = pytest.StashKey[Settings]()
 _EVAL_KEYS = re.compile(r"^(prompts|providers|tests)\s*:", re.MULTILINE)
 _CASSETTE_KEYS = re.compile(r"^interactions\s*:", re.MULTILINE)
@@ -69,7 +70,7 @@ class EvalFailureRepr(TerminalRepr):
 
 
 class EvalFile(pytest.File):
-    def collect(self) -> Iterator["EvalItem"]:
+    def collect(self) -> Iterator[EvalItem]:
         suite = load_suite(self.path)
         session = self.config.stash[session_key]
         for index, spec in enumerate(suite.providers):

@@ -7,15 +7,15 @@ not in our code.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable, Union
 
 
 class ReplicateEvalError(Exception):
     """Base class for errors caused by a user's config, environment or models."""
 
 
-PathPart = Union[str, int]
+PathPart = str | int
 YamlPath = tuple[PathPart, ...]
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from .collect import EvalFile, collect_eval_file, session_key, settings_key
 from .http.record_modes import RECORD_MODES
-from .settings import DEFAULT_EVAL_FILES, DEFAULT_TIMEOUT, Settings, names_record_mode, record_mode_given
+from .settings import DEFAULT_EVAL_FILES, DEFAULT_TIMEOUT, Settings
 
 _RECORD_MODE_HELP = (
     "cassette record mode for eval items: none (replay only), once (record missing cassettes), "
@@ -25,7 +25,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--replicate-record-mode", dest="replicate_record_mode", choices=RECORD_MODES, default=None,
                     help=_RECORD_MODE_HELP + " Wins over --record-mode.")
     parser.addini("replicate_eval_files", type="args", default=list(DEFAULT_EVAL_FILES),
-                  help="glob patterns of YAML eval files to collect (default: %s)" % " ".join(DEFAULT_EVAL_FILES))
+                  help="glob patterns of YAML eval files to collect (default: {})".format(" ".join(DEFAULT_EVAL_FILES)))
     parser.addini("replicate_record_mode", default=None, help="default cassette record mode (see --record-mode)")
     parser.addini("replicate_cassette_dir", default="cassettes",
                   help="folder for cassettes, relative to each eval file (default: cassettes)")
@@ -38,14 +38,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser, args: list[str]) -> None:
     """Offer ``--record-mode`` unless pytest-recording, which defines it too, is active.
 
-    Every plugin is registered by now, so we can tell. pytest-recording's option defaults
-    to ``none``, so we note whether the arguments (addopts and PYTEST_ADDOPTS included)
-    really name it; see ``settings._explicit_record_mode``.
+    Every plugin is registered by now (not yet in ``pytest_addoption``), so we can tell.
     """
     if not early_config.pluginmanager.hasplugin("recording"):
         parser.addoption("--record-mode", dest="record_mode", choices=RECORD_MODES, default=None,
                          help=_RECORD_MODE_HELP)
-    early_config.stash[record_mode_given] = names_record_mode(args)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -7,7 +7,8 @@ anything is shown. A secret is any token the session has seen (environment or co
 from __future__ import annotations
 
 import threading
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 PLACEHOLDER = "<REDACTED>"
 

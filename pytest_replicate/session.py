@@ -11,8 +11,9 @@ import json
 import os
 import shlex
 import threading
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import httpx
 
@@ -117,12 +118,13 @@ class _CaseGraders:
         self.case = case
 
     def grader(self, purpose: str, override: Any = None) -> Provider:
-        spec = override if isinstance(override, dict) else {"id": override or DEFAULT_GRADERS.get(purpose)}
-        if not spec.get("id"):
+        spec: dict[str, Any] = override if isinstance(override, dict) else {"id": override or DEFAULT_GRADERS.get(purpose)}
+        provider_id = spec.get("id")
+        if not isinstance(provider_id, str):
             raise ConfigError(f"no {purpose} grader is configured", file=self.case.suite.file,
                               hint="give the assertion a provider")
         try:
-            return self.session.provider(spec["id"], label=spec.get("label"), config=spec.get("config"),
+            return self.session.provider(provider_id, label=spec.get("label"), config=spec.get("config"),
                                          env=self.case.suite.env)
         except ConfigError as error:  # a bad grader config, e.g. a non-numeric temperature
             raise ConfigError(f"assertion provider {spec['id']}: {error.message}", file=self.case.suite.file,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any
 
 import pytest
 
@@ -23,9 +22,6 @@ DEFAULT_EVAL_FILES = (
     "eval_*.yml",
 )
 DEFAULT_TIMEOUT = 300.0
-# Stashed by plugin.pytest_load_initial_conftests: whether the arguments (addopts
-# included) name --record-mode, which pytest-recording defines with a default of its own.
-record_mode_given = pytest.StashKey[bool]()
 
 
 @dataclass(frozen=True)
@@ -45,24 +41,14 @@ class Settings:
         )
 
 
-def names_record_mode(args: Any) -> bool:
-    return any(arg == "--record-mode" or str(arg).startswith("--record-mode=") for arg in args)
-
-
-def _explicit_record_mode(config: pytest.Config) -> str | None:
-    """``--record-mode`` when the user gave it: pytest-recording's version defaults to ``none``."""
-    value = getattr(config.option, "record_mode", None)
-    if not config.pluginmanager.hasplugin("recording"):
-        return value
-    given = config.stash.get(record_mode_given, None)
-    if given is None:  # we were loaded too late for the early hook (from a conftest)
-        given = names_record_mode(config.invocation_params.args)
-    return value if given else None
-
-
 def _record_mode(config: pytest.Config) -> str:
-    """Command line > ini > default (none under CI, else once), as pytest-recording does."""
-    mode = config.option.replicate_record_mode or _explicit_record_mode(config) or config.getini("replicate_record_mode")
+    """Command line > ini > default (none under CI, else once), as pytest-recording does.
+
+    ``--record-mode`` is ours, or pytest-recording's when it is installed; both default to
+    ``None``, so a value means the user gave it.
+    """
+    mode = (config.option.replicate_record_mode or getattr(config.option, "record_mode", None)
+            or config.getini("replicate_record_mode"))
     if not mode:
         return "none" if os.environ.get("CI") else "once"
     if mode not in RECORD_MODES:

@@ -13,11 +13,12 @@ import json
 import re
 import sys
 import textwrap
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from .errors import ConfigError, TransformError
 
@@ -92,7 +93,7 @@ def _load_file_function(reference: str, base_dir: Path, default_function: str) -
     return function
 
 
-@lru_cache(maxsize=None)
+@cache
 def _import_file(path: Path) -> ModuleType:
     name = f"pytest_replicate_user_{abs(hash(str(path)))}"
     spec = importlib.util.spec_from_file_location(name, path)

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import jsonschema
 
-from .spec import AssertionSpec
 from ..errors import TemplateError
 from .base import AssertionContext, Verdict, output_text
 from .registry import assertion
+from .spec import AssertionSpec
 
 _PREVIEW = 60
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .spec import AssertionSpec
 from ..images import sniff_image
 from .base import AssertionContext, Verdict
 from .registry import assertion
+from .spec import AssertionSpec
 
 _KEYS = {"width", "height", "format"}
 _FORMAT_ALIASES = {"jpg": "jpeg"}

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from .spec import AssertionSpec
 from ..errors import ConfigError
 from ..providers.base import Moderator
 from .base import AssertionContext, Verdict, output_text
 from .registry import assertion
+from .spec import AssertionSpec
+
 
 def _valid(value: Any) -> str | None:
     if value is None or (isinstance(value, list) and all(isinstance(code, str) for code in value)):

@@ -6,8 +6,9 @@ reverse; the loader hands in the raw mapping and a way to read ``file://`` value
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any
 
 from ..errors import ConfigError, YamlPath
 from ..providers.registry import check_provider_id

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
-from .spec import AssertionSpec
 from .base import AssertionContext, Verdict
+from .spec import AssertionSpec
 
 Check = Callable[[Any, Any, AssertionSpec, AssertionContext], Verdict]
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
-from .spec import AssertionSpec
 from ..templating import render_value
 from .base import AssertionContext, GradingResult
 from .registry import ASSERTION_TYPES
+from .spec import AssertionSpec
 
 
 def grade(
@@ -59,8 +60,5 @@ def _grade_one(spec: AssertionSpec, output: Any, ctx: AssertionContext) -> Gradi
         value = render_value(value, ctx.vars, what=f"{spec.display_type} value")
     verdict = kind.check(output, value, spec, ctx)
     passed = verdict.passed != spec.negate
-    if spec.negate or verdict.score is None:
-        score = 1.0 if passed else 0.0
-    else:
-        score = verdict.score
+    score = (1.0 if passed else 0.0) if spec.negate or verdict.score is None else verdict.score
     return GradingResult(passed, score, verdict.reason, spec, value)

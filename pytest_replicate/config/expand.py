@@ -10,7 +10,8 @@ import hashlib
 import itertools
 import json
 from collections import Counter
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from .model import Case, EvalSuite, TestCase
 
@@ -37,7 +38,7 @@ def _var_combinations(variables: dict[str, Any]) -> Iterator[dict[str, Any]]:
     keys = list(variables)
     choices = [value if isinstance(value, list) else [value] for value in variables.values()]
     for combination in itertools.product(*choices):
-        yield dict(zip(keys, combination))
+        yield dict(zip(keys, combination, strict=False))
 
 
 def _format_vars(variables: dict[str, Any], keys: list[str]) -> str:

@@ -18,7 +18,7 @@ import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import httpx
 from vcr import matchers
@@ -32,8 +32,8 @@ from vcr.serializers import yamlserializer
 from ..errors import CassetteError, display_path
 from ..redaction import Redactor
 from .extensions import CASSETTE, REPLAYED
-
 from .record_modes import RECORD_MODES
+
 # The prediction API is the same whichever host served it (Replicate or the simulator),
 # so the host is not matched; the JSON body is compared parsed, so key order is irrelevant.
 MATCH_ON = (matchers.method, matchers.path, matchers.query, matchers.body)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Mapping, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     import httpx
@@ -14,11 +15,11 @@ if TYPE_CHECKING:
 class HttpClient(Protocol):
     """The part of ``httpx.Client`` providers use; the runtime hands in a cassette-bound one."""
 
-    def request(self, method: str, url: str, **kwargs: Any) -> "httpx.Response": ...
+    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response: ...
 
-    def get(self, url: str, **kwargs: Any) -> "httpx.Response": ...
+    def get(self, url: str, **kwargs: Any) -> httpx.Response: ...
 
-    def post(self, url: str, **kwargs: Any) -> "httpx.Response": ...
+    def post(self, url: str, **kwargs: Any) -> httpx.Response: ...
 
 
 @dataclass(frozen=True)

@@ -163,12 +163,13 @@ class PredictionRun:
     def create(self, model_input: dict[str, Any]) -> dict[str, Any]:
         base = self.settings.base_url.rstrip("/")
         ref = self.ref
+        body: dict[str, Any] = {"input": model_input}
         if ref.kind == "deployment":
-            url, body = f"{base}/v1/deployments/{ref.owner}/{ref.name}/predictions", {"input": model_input}
+            url = f"{base}/v1/deployments/{ref.owner}/{ref.name}/predictions"
         elif ref.version:
-            url, body = f"{base}/v1/predictions", {"version": ref.version, "input": model_input}
+            url, body = f"{base}/v1/predictions", {"version": ref.version, **body}
         else:
-            url, body = f"{base}/v1/models/{ref.owner}/{ref.name}/predictions", {"input": model_input}
+            url = f"{base}/v1/models/{ref.owner}/{ref.name}/predictions"
         prefer = {"Prefer": f"wait={self.settings.wait}"} if self.settings.wait else {}
         timeout = httpx.Timeout(30.0, connect=5.0, read=self.settings.wait + 15.0)
         response = self._request("POST", url, idempotent=False, headers=prefer, json=body, timeout=timeout)

@@ -27,7 +27,7 @@ def _format_value(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
-def _verdict_lines(result: GradingResult, depth: int = 0) -> list[str]:
+def format_verdicts(result: GradingResult, depth: int = 0) -> list[str]:
     lines = []
     for child in result.children:
         spec = child.assertion
@@ -41,7 +41,7 @@ def _verdict_lines(result: GradingResult, depth: int = 0) -> list[str]:
         if spec and spec.metric:
             extras.append(f"metric {spec.metric}")
         lines.append(f"{'  ' * depth}  [{mark}] {head} ({', '.join(extras)}): {child.reason}")
-        lines.extend(_verdict_lines(child, depth + 1))
+        lines.extend(format_verdicts(child, depth + 1))
     return lines
 
 
@@ -73,5 +73,5 @@ def format_failure(result: CaseResult, *, verbose: bool = False) -> str:
     parts.append(_indent(text if limit is None else _truncate(text, OUTPUT_LIMIT)))
     if result.grading is not None:
         parts.append("assertions:")
-        parts.extend(_verdict_lines(result.grading))
+        parts.extend(format_verdicts(result.grading))
     return "\n".join(parts)

@@ -174,11 +174,7 @@ _MARKERS = re.compile(
     re.I,
 )
 _STOPWORDS = frozenset(
-    "a an the of to in on for and or is are was were be been what which who whom how why "
-    "when where do does did can could would should will please me my i you your tell explain "
-    "describe give write about with as at by from this that these those it its into answer "
-    "question respond reply briefly short using use json format return following text one "
-    "sentence word words only just object".split()
+    ["a", "an", "the", "of", "to", "in", "on", "for", "and", "or", "is", "are", "was", "were", "be", "been", "what", "which", "who", "whom", "how", "why", "when", "where", "do", "does", "did", "can", "could", "would", "should", "will", "please", "me", "my", "i", "you", "your", "tell", "explain", "describe", "give", "write", "about", "with", "as", "at", "by", "from", "this", "that", "these", "those", "it", "its", "into", "answer", "question", "respond", "reply", "briefly", "short", "using", "use", "json", "format", "return", "following", "text", "one", "sentence", "word", "words", "only", "just", "object"]
 )
 
 
@@ -420,7 +416,7 @@ def render_png(width: int, height: int, key: str) -> bytes:
     rows = []
     for y in range(height):
         f = y / (height - 1) if height > 1 else 0.0
-        colour = bytes(round(a + (b - a) * f) for a, b in zip(top, bottom))
+        colour = bytes(round(a + (b - a) * f) for a, b in zip(top, bottom, strict=False))
         rows.append(b"\x00" + colour * width)
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header)

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from helpers import FAKE_TOKEN, interrupt_pytest_when
-from pytest_replicate.http.cassettes import AtomicPersister
+
 from pytest_replicate.config.expand import expand
 from pytest_replicate.config.loader import load_suite
+from pytest_replicate.http.cassettes import AtomicPersister
 from pytest_replicate.session import EvalSession, cassette_path
 from pytest_replicate.settings import Settings
 from pytest_replicate.simulator import Simulator

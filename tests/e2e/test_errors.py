@@ -16,7 +16,7 @@ class BadInput(NamedTuple):
     id: str
     eval_file: str  # suite.eval.yaml
     lines: list[str]  # expected lines, in order; "*" is a wildcard; the first is the headline
-    other_files: dict[str, str | bytes] = {}
+    other_files: dict[str, str | bytes] = {}  # noqa: RUF012 - never mutated
 
 
 def _case(id: str, eval_file: str, *lines: str, **files: str | bytes) -> BadInput:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from helpers import FAKE_TOKEN
+
 from pytest_replicate.simulator import Fault
 
 GEMMA = "google-deepmind/gemma-7b-it:2790a695e5dcae15506138cc4718d1106d0d475e6dca4b1d43f42414647993d5"

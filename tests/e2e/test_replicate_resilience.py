@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from helpers import interrupt_pytest_when
+
 from pytest_replicate.simulator import Fault
 
 
