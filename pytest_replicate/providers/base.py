@@ -43,17 +43,31 @@ class ProviderResponse:
     raw: Any = None  # the provider's final JSON response
 
 
+class Backpressure(Protocol):
+    """Told by providers when the server throttles, so the scheduler can slow the whole run."""
+
+    def throttled(self, retry_after: float | None) -> None:
+        """A 429 arrived; ``retry_after`` is the wait the server asked for, if it said."""
+
+    def relieved(self) -> None:
+        """A request went through without being throttled."""
+
+
 @dataclass
 class CallContext:
     """Per-call inputs that are not the prompt.
 
     ``http`` is an httpx client-like object already bound to the item's cassette; providers
     make every request through it, which is what lets calls run concurrently and replay.
+    ``cancel`` is set when the run stops (Ctrl-C, -x): calls in flight cancel their
+    predictions. ``deadline`` (a ``time.monotonic()`` value) bounds the whole call.
     """
 
     vars: Mapping[str, Any] = field(default_factory=dict)
     http: HttpClient | None = None
     cancel: threading.Event = field(default_factory=threading.Event)
+    deadline: float | None = None
+    backpressure: Backpressure | None = None
 
 
 class Provider(ABC):
