@@ -98,7 +98,7 @@ class EvalItem(pytest.Item):
         self.user_properties.extend([("provider", case.provider.id), ("prompt", case.prompt.label)])
 
     def runtest(self) -> None:
-        self.result = self.config.stash[session_key].run(self.case, self.nodeid)
+        self.result = self.config.stash[session_key].result(self.case, self.nodeid)
         if not self.result.passed:
             raise EvalFailed(self.result)
 
@@ -108,5 +108,60 @@ class EvalItem(pytest.Item):
             return EvalFailureRepr(text, str(self.path))
         return super().repr_failure(excinfo, style)
 
-    def reportinfo(self) -> tuple[Any, int | None, str]:
-        return self.path, None, f"{self.case.name} ({self.case.test.location})"
+    def reportinfo(self) -> tuple[Any, int, str]:
+        # A line is required: pytest reports skip marks by (path, line).
+        _, _, line = self.case.test.location.rpartition(":")
+        return self.path, int(line) - 1 if line.isdigit() else 0, f"{self.case.name} ({self.case.test.location})"
+
+
+def schedule_upcoming(item: pytest.Item) -> None:
+    """Start the calls of ``item`` and of the eval items that will run after it.
+
+    Only items that will really run: after deselection (they are not in ``session.items``)
+    and skip marks. Under pytest-xdist, a worker knows only the items it was sent so far.
+    """
+    session = item.config.stash[session_key]
+    if session.scheduler is None:
+        return
+    for upcoming in _upcoming(item):
+        if isinstance(upcoming, EvalItem) and not _skipped(upcoming):
+            session.submit(upcoming.case, upcoming.nodeid)
+
+
+_all_submitted = pytest.StashKey[bool]()
+
+
+def _upcoming(item: pytest.Item) -> list[pytest.Item]:
+    items = item.session.items
+    worker = _xdist_worker(item.config)
+    if worker is None:
+        if item.config.stash.get(_all_submitted, False):
+            return []
+        item.config.stash[_all_submitted] = True
+        return items[items.index(item):] if item in items else [item]
+    with worker.torun.lock() as queue:
+        indices = [index for index in queue if isinstance(index, int)]
+    following = worker.nextitem_index
+    if isinstance(following, int):
+        indices.insert(0, following)
+    return [item, *(items[index] for index in indices if index < len(items))]
+
+
+def _xdist_worker(config: pytest.Config) -> Any:
+    """pytest-xdist's worker object (it holds the queue of item indices sent to this worker)."""
+    if not hasattr(config, "workerinput"):
+        return None
+    for plugin in config.pluginmanager.get_plugins():
+        if hasattr(plugin, "torun") and hasattr(plugin, "nextitem_index"):
+            return plugin
+    return None
+
+
+def _skipped(item: pytest.Item) -> bool:
+    """Whether a skip or skipif mark applies (pytest's own evaluation, so conditions agree)."""
+    try:
+        from _pytest.skipping import evaluate_skip_marks
+
+        return evaluate_skip_marks(item) is not None
+    except Exception:  # a condition that cannot be evaluated here fails later, in pytest's own check
+        return True

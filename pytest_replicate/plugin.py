@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from .collect import EvalFile, collect_eval_file, session_key, settings_key
+from .collect import EvalFile, collect_eval_file, schedule_upcoming, session_key, settings_key
 from .http.record_modes import RECORD_MODES
-from .settings import DEFAULT_EVAL_FILES, DEFAULT_TIMEOUT, Settings
+from .settings import DEFAULT_CONCURRENCY, DEFAULT_EVAL_FILES, DEFAULT_TIMEOUT, Settings
 
 _RECORD_MODE_HELP = (
     "cassette record mode for eval items: none (replay only), once (record missing cassettes), "
@@ -24,6 +24,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("replicate", "pytest-replicate (LLM evals on Replicate)")
     group.addoption("--replicate-record-mode", dest="replicate_record_mode", choices=RECORD_MODES, default=None,
                     help=_RECORD_MODE_HELP + " Wins over --record-mode.")
+    group.addoption("--replicate-concurrency", dest="replicate_concurrency", metavar="N", default=None,
+                    help=f"provider calls to run at once, ahead of the items that wait for them (default: "
+                    f"{DEFAULT_CONCURRENCY}; 1 runs them one by one)")
+    parser.addini("replicate_concurrency", default=None,
+                  help=f"provider calls to run at once (default: {DEFAULT_CONCURRENCY})")
     parser.addini("replicate_eval_files", type="args", default=list(DEFAULT_EVAL_FILES),
                   help="glob patterns of YAML eval files to collect (default: {})".format(" ".join(DEFAULT_EVAL_FILES)))
     parser.addini("replicate_record_mode", default=None, help="default cassette record mode (see --record-mode)")
@@ -64,28 +69,35 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> EvalFile |
     return collect_eval_file(file_path, parent)
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
+    schedule_upcoming(item)
+    try:
+        return (yield)
+    finally:
+        if item.session.shouldfail or item.session.shouldstop:  # -x / --maxfail
+            item.config.stash[session_key].stop()
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     eval_session = session.config.stash[session_key]
-    if exitstatus == pytest.ExitCode.INTERRUPTED:
-        eval_session.cancel.set()  # Ctrl-C: calls still running in other threads cancel their predictions
+    eval_session.stop()  # nothing queued runs now; calls in flight cancel their predictions
     workeroutput = getattr(session.config, "workeroutput", None)
     if workeroutput is not None:  # an xdist worker: hand the counts to the controller
-        workeroutput[_WORKER_STATS] = eval_session.stats.as_dict()
+        workeroutput[_WORKER_STATS] = eval_session.worker_stats()
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node: Any, error: Any) -> None:
-    counts = getattr(node, "workeroutput", {}).get(_WORKER_STATS)
-    if counts:
-        node.config.stash[session_key].stats.add(counts)
+    stats = getattr(node, "workeroutput", {}).get(_WORKER_STATS)
+    if stats:
+        node.config.stash[session_key].merge_worker_stats(stats)
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    from .report.summary import cassette_summary
+    from .report.summary import summary_sections
 
-    eval_session = config.stash[session_key]
-    lines = cassette_summary(eval_session.stats, eval_session.settings.record_mode)
-    if lines:
-        terminalreporter.write_sep("-", "replicate cassettes")
+    for title, lines in summary_sections(config.stash[session_key]):
+        terminalreporter.write_sep("-", title)
         for line in lines:
             terminalreporter.write_line(line)

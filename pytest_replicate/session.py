@@ -12,6 +12,7 @@ import os
 import shlex
 import threading
 from collections.abc import Mapping
+from concurrent.futures import CancelledError
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from .providers.replicate_api import TOKEN_VARIABLES, ClientSettings
 from .redaction import Redactor
 from .results import CaseResult
 from .runner import run_case
+from .scheduler import Scheduler
 from .settings import Settings
 
 # The grader each purpose gets when nothing in the eval file or ini names one.
@@ -36,6 +38,8 @@ DEFAULT_GRADERS = {
 assert set(DEFAULT_GRADERS) <= set(GRADER_PURPOSES)
 # Printed before ``pytest`` in the command that records a missing cassette.
 RECORD_HINT = f"{TOKEN_VARIABLES[-1]}=..."
+# Provider config keys that tell the scheduler, not the provider, what to do.
+SCHEDULING_KEYS = ("max_concurrency",)
 
 
 def cassette_path(case: Case, directory: str = "cassettes") -> Path:
@@ -50,6 +54,9 @@ class EvalSession:
         self.defaults = ClientSettings(timeout=self.settings.timeout)
         self.env = dict(os.environ if env is None else env)
         self.stats = CassetteStats()
+        self.calls = CallStats()
+        # Provider calls run ahead of the items in worker threads, unless strictly serial.
+        self.scheduler = Scheduler(self.settings.concurrency) if self.settings.concurrency > 1 else None
         self.redactor = Redactor(self.env.get(name) for name in TOKEN_VARIABLES)
         self._providers: dict[str, Provider] = {}
         self._lock = threading.Lock()
@@ -79,7 +86,32 @@ class EvalSession:
             return self._providers[key]
 
     def provider_for(self, spec: ProviderSpec, suite: EvalSuite) -> Provider:
-        return self.provider(spec.id, label=spec.label, config=spec.config, env=suite.env)
+        config = {key: value for key, value in spec.config.items() if key not in SCHEDULING_KEYS}
+        return self.provider(spec.id, label=spec.label, config=config, env=suite.env)
+
+    def submit(self, case: Case, nodeid: str) -> None:
+        """Start ``case``'s calls early, if the session runs calls concurrently."""
+        if self.scheduler is None:
+            return
+        limit = case.provider.config.get("max_concurrency")
+        group = (case.provider.id, json.dumps(case.provider.config, sort_keys=True, default=str))
+        self.scheduler.submit(nodeid, lambda: self.run(case, nodeid), group=group,
+                              group_limit=int(limit) if limit else None)
+
+    def result(self, case: Case, nodeid: str) -> CaseResult:
+        """``case``'s result: from the scheduler if it was submitted, else run now."""
+        if self.scheduler is not None and self.scheduler.submitted(nodeid):
+            try:
+                return self.scheduler.result(nodeid)
+            except CancelledError:
+                return CaseResult(case, error="not run: the session stopped before this item's call started")
+        return self.run(case, nodeid)
+
+    def stop(self) -> None:
+        """The run is over or was stopped (-x, Ctrl-C): drop queued calls, cancel running ones."""
+        self.cancel.set()
+        if self.scheduler is not None:
+            self.scheduler.stop()
 
     def open_cassette(self, path: Path, rerun_hint: str) -> Cassette:
         """The cassette at ``path`` in the session's record mode; ``rerun_hint`` names the test."""
@@ -94,15 +126,35 @@ class EvalSession:
             cassette = self.open_cassette(path, nodeid or case.name)
         except CassetteError as error:
             return CaseResult(case, error=str(error), cassette=path)
-        context = CallContext(vars=case.vars, http=CallClient(self.http, cassette), cancel=self.cancel)
+        context = CallContext(vars=case.vars, http=CallClient(self.http, cassette), cancel=self.cancel,
+                              backpressure=self.scheduler)
         result = run_case(case, provider, context, graders=_CaseGraders(self, case))
         result.cassette = path
+        if cassette.recorded:  # went live: measured, and paced as the provider's delay asks
+            self.calls.add(result.duration)
+            if case.provider.delay:
+                self.cancel.wait(case.provider.delay)
         # Saved only when every call succeeded, and never after Ctrl-C or a crash (not reached).
         if not result.call_failed:
             cassette.save()
         return result
 
+    def worker_stats(self) -> dict[str, Any]:
+        """What an xdist worker sends to the controller for the summary."""
+        return {"cassettes": self.stats.as_dict(), "calls": self.calls.as_dict(self.peak_concurrency)}
+
+    def merge_worker_stats(self, data: dict[str, Any]) -> None:
+        self.stats.add(data["cassettes"])
+        self.calls.merge(data["calls"])
+
+    @property
+    def peak_concurrency(self) -> int:
+        if self.scheduler is not None:
+            return self.scheduler.stats.peak
+        return 1 if self.calls.latencies else 0
+
     def close(self) -> None:
+        self.stop()
         with self._lock:
             if self._http is not None:
                 self._http.close()
@@ -129,3 +181,25 @@ class _CaseGraders:
         except ConfigError as error:  # a bad grader config, e.g. a non-numeric temperature
             raise ConfigError(f"assertion provider {spec['id']}: {error.message}", file=self.case.suite.file,
                               hint=error.hint) from None
+
+
+class CallStats:
+    """Latency of the cases that called models live, for the summary; merged across xdist workers."""
+
+    def __init__(self) -> None:
+        self.latencies: list[float] = []
+        self.peak = 0  # most calls running at once (the largest of any one process)
+        self._lock = threading.Lock()
+
+    def add(self, seconds: float) -> None:
+        with self._lock:
+            self.latencies.append(seconds)
+
+    def merge(self, data: dict[str, Any]) -> None:
+        with self._lock:
+            self.latencies.extend(data.get("latencies", []))
+            self.peak = max(self.peak, data.get("peak", 0))
+
+    def as_dict(self, peak: int) -> dict[str, Any]:
+        with self._lock:
+            return {"latencies": list(self.latencies), "peak": max(peak, self.peak)}

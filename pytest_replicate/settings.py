@@ -22,6 +22,7 @@ DEFAULT_EVAL_FILES = (
     "eval_*.yml",
 )
 DEFAULT_TIMEOUT = 300.0
+DEFAULT_CONCURRENCY = 4  # promptfoo's default too
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class Settings:
     cassette_dir: str = "cassettes"  # relative to each eval file's (or test module's) folder
     timeout: float = DEFAULT_TIMEOUT  # seconds per prediction; provider config 'timeout' wins
     eval_files: tuple[str, ...] = DEFAULT_EVAL_FILES
+    concurrency: int = DEFAULT_CONCURRENCY  # provider calls at once; 1 runs strictly serially
 
     @classmethod
     def from_pytest(cls, config: pytest.Config) -> Settings:
@@ -38,6 +40,7 @@ class Settings:
             cassette_dir=config.getini("replicate_cassette_dir") or "cassettes",
             timeout=_timeout(config),
             eval_files=tuple(config.getini("replicate_eval_files")),
+            concurrency=_concurrency(config),
         )
 
 
@@ -67,3 +70,20 @@ def _timeout(config: pytest.Config) -> float:
     if seconds <= 0:
         raise pytest.UsageError(f"replicate_timeout = {value!r}: give a number of seconds greater than 0")
     return seconds
+
+
+def _concurrency(config: pytest.Config) -> int:
+    """``--replicate-concurrency`` > ini ``replicate_concurrency`` > 4."""
+    value = config.option.replicate_concurrency
+    source = "--replicate-concurrency"
+    if value is None:
+        value, source = config.getini("replicate_concurrency"), "replicate_concurrency"
+    if value in (None, ""):
+        return DEFAULT_CONCURRENCY
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise pytest.UsageError(f"{source} = {value!r}: give a whole number of calls, 1 or more")
+    return number

@@ -8,7 +8,7 @@ import pytest
 FAKE_TOKEN = "r8_test_not_a_real_token"
 
 
-def interrupt_pytest_when(pytester: pytest.Pytester, ready, timeout: float = 20.0) -> None:
+def interrupt_pytest_when(pytester: pytest.Pytester, ready, timeout: float = 20.0, args: tuple[str, ...] = ()):
     """Run pytest in a subprocess and press Ctrl-C (SIGINT) once ``ready()`` is true."""
     import signal
     import subprocess
@@ -18,7 +18,7 @@ def interrupt_pytest_when(pytester: pytest.Pytester, ready, timeout: float = 20.
     # A shell that started us in the background may ignore SIGINT, and the child would
     # inherit that; restore the default so Python turns SIGINT into KeyboardInterrupt.
     process = pytester.popen(
-        [sys.executable, "-m", "pytest", "-p", "pytest_replicate.plugin", "-q"],
+        [sys.executable, "-m", "pytest", "-p", "pytest_replicate.plugin", "-q", *args],
         stdin=subprocess.DEVNULL,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
@@ -29,6 +29,7 @@ def interrupt_pytest_when(pytester: pytest.Pytester, ready, timeout: float = 20.
         assert ready(), "the run never reached the point to interrupt"
         process.send_signal(signal.SIGINT)
         process.wait(timeout=timeout)
+        return process
     finally:
         if process.poll() is None:
             process.kill()

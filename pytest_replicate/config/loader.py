@@ -141,7 +141,8 @@ def _load_providers(doc: Document) -> list[ProviderSpec]:
             transform = _compile(doc, path + ("transform",), item["transform"], "get_transform", "provider transform")
         prompts = tuple(item["prompts"]) if "prompts" in item else None
         label = item.get("label") or _default_provider_label(item["id"])
-        providers.append(ProviderSpec(item["id"], label, item.get("config") or {}, prompts, transform, doc.line_of(path)))
+        providers.append(ProviderSpec(item["id"], label, item.get("config") or {}, prompts, transform, doc.line_of(path),
+                                      delay=item.get("delay", 0) / 1000))
     return providers
 
 

@@ -26,6 +26,7 @@ class ProviderSpec:
     prompts: tuple[str, ...] | None = None  # labels/ids of the prompts this provider runs
     transform: UserCode | None = None
     line: int | None = None  # where the eval file declares it, for errors found later
+    delay: float = 0.0  # seconds to wait after each live call, as promptfoo's provider ``delay`` (ms)
 
     def runs_prompt(self, prompt: Prompt) -> bool:
         return self.prompts is None or prompt.label in self.prompts or (prompt.id in self.prompts)

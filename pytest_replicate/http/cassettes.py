@@ -136,6 +136,7 @@ class Cassette:
         self.rerun_hint = rerun_hint
         self.record_hint = record_hint
         self.stats = stats or CassetteStats()
+        self.recorded = 0  # exchanges that went live through this cassette
         self._lock = threading.Lock()
         config = _cassette_options(path, record_mode, redactor or Redactor())
         # rewrite starts afresh: the old file is not read, and is replaced when saved.
@@ -161,6 +162,7 @@ class Cassette:
         with self._lock:
             self._cassette.append(recorded_request, _recorded_response(response, headers, content))
             self.stats.count("recorded")
+            self.recorded += 1
         return httpx.Response(response.status_code, headers=headers, content=content, request=request,
                               extensions={"reason_phrase": response.reason_phrase.encode("ascii", "replace")})
 

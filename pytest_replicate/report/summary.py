@@ -1,12 +1,36 @@
-"""The plugin's section of pytest's terminal summary."""
+"""The plugin's sections of pytest's terminal summary."""
 
 from __future__ import annotations
 
-from ..http.cassettes import CassetteStats
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..session import EvalSession
 
 
-def cassette_summary(stats: CassetteStats, record_mode: str) -> list[str]:
-    """Lines under the ``replicate cassettes`` header; none when no call was made."""
-    if not stats.total:
-        return []
-    return [f"{stats.replayed} replayed, {stats.recorded} recorded, {stats.missed} missed (record mode: {record_mode})"]
+def summary_sections(session: EvalSession) -> list[tuple[str, list[str]]]:
+    """(title, lines) for each section worth showing; none when no call was made."""
+    sections = []
+    stats = session.stats
+    if stats.total:
+        sections.append(("replicate cassettes", [
+            f"{stats.replayed} replayed, {stats.recorded} recorded, {stats.missed} missed "
+            f"(record mode: {session.settings.record_mode})"
+        ]))
+    calls = session.calls.as_dict(session.peak_concurrency)
+    if calls["latencies"]:
+        latencies = sorted(calls["latencies"])
+        line = (f"{len(latencies)} calls ran live: p50 {_percentile(latencies, 50):.2f}s, "
+                f"p95 {_percentile(latencies, 95):.2f}s, peak concurrency {calls['peak']}")
+        scheduler = session.scheduler
+        if scheduler is not None and scheduler.stats.throttled:
+            line += (f"; throttled {scheduler.stats.throttled} times, slowed to "
+                     f"{scheduler.stats.lowest_limit} at once")
+        sections.append(("replicate calls", [line]))
+    return sections
+
+
+def _percentile(values: list[float], percent: float) -> float:
+    """Nearest-rank percentile of sorted ``values``."""
+    rank = max(1, round(percent / 100 * len(values) + 0.4999))
+    return values[min(rank, len(values)) - 1]

@@ -212,7 +212,7 @@ def test_interrupted_run_leaves_only_complete_cassettes(pytester, write_eval, re
     replicate_env.latency = 1.0
     write_eval(llama().replace("poll_interval: 0.01", "poll_interval: 0.05, wait: 0"))
     # Once the first cassette is written, the second item is mid-prediction for ~1 s.
-    interrupt_pytest_when(pytester, lambda: cassette_files(pytester.path))
+    interrupt_pytest_when(pytester, lambda: cassette_files(pytester.path), args=("--replicate-concurrency=1",))
     files = cassette_files(pytester.path)
     assert 1 <= len(files) < 3
     for path in files:

@@ -83,7 +83,7 @@ def test_moderation_assertion(pytester, write_eval, replicate_env):
     result.stdout.fnmatch_lines(["*[[]FAIL[]] moderation*replicate:moderation:meta/llama-guard-3-8b flagged S1 Violent Crimes, S9 Indiscriminate Weapons*"])
     guard_inputs = [r.json()["input"]["prompt"] for r in replicate_env.requests
                     if r.method == "POST" and "llama-guard" in r.path]
-    assert guard_inputs[0].startswith("Human: What is the capital of France?\n\nAssistant: ")
+    assert any(text.startswith("Human: What is the capital of France?\n\nAssistant: ") for text in guard_inputs)
     assert any("llama-guard-4-12b" in r.path for r in replicate_env.requests)
 
 

@@ -16,7 +16,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "pytest_replicate"
 LAYERS: list[tuple[str, ...]] = [
     ("errors", "redaction", "http.extensions", "http.record_modes", "http"),
     ("http.cassettes", "http.client"),
-    ("images", "templating", "transforms"),
+    ("images", "templating", "transforms", "scheduler"),
     ("providers",),
     ("assertions",),
     ("config",),

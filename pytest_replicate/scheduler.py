@@ -1,0 +1,157 @@
+"""Bounded concurrent execution of provider calls, ahead of pytest's own (serial) run loop.
+
+pytest still runs items one by one, in collection order; each item's ``runtest`` waits for
+its own result. The scheduler only starts the calls of upcoming items early, in worker
+threads, under three bounds: the global concurrency, each provider's ``max_concurrency``,
+and an adaptive limit that halves while the server throttles (429) and creeps back up
+when it stops. It knows nothing of pytest; ``collect.py`` feeds it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Hashable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+# After a 429, the limit is not lowered again for this long: one burst of 429s answers
+# one overload, and halving per response would collapse the limit to 1 at once.
+_THROTTLE_WINDOW = 1.0
+
+
+@dataclass
+class _Job:
+    key: Hashable
+    group: Hashable  # jobs of one provider share its max_concurrency
+    group_limit: int | None
+    work: Callable[[], Any]
+    future: Future[Any] = field(default_factory=Future)
+
+
+@dataclass
+class SchedulerStats:
+    """What the terminal summary reports; summed across pytest-xdist workers."""
+
+    peak: int = 0  # most calls running at once
+    throttled: int = 0  # 429 answers seen
+    lowest_limit: int | None = None  # the adaptive limit's low point, when throttled
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"peak": self.peak, "throttled": self.throttled, "lowest_limit": self.lowest_limit}
+
+
+class Scheduler:
+    """Runs submitted jobs on up to ``concurrency`` threads, first submitted first started."""
+
+    def __init__(self, concurrency: int) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        self.concurrency = concurrency
+        self.limit = concurrency  # lowered while the server throttles
+        self.stats = SchedulerStats()
+        self._queue: list[_Job] = []
+        self._jobs: dict[Hashable, _Job] = {}
+        self._active = 0
+        self._group_active: dict[Hashable, int] = {}
+        self._threads: list[threading.Thread] = []
+        self._stopping = False
+        self._successes = 0
+        self._last_throttle = 0.0
+        self._condition = threading.Condition()
+
+    # -- submitting and waiting ---------------------------------------------------------
+
+    def submit(self, key: Hashable, work: Callable[[], Any], *, group: Hashable = None,
+               group_limit: int | None = None) -> None:
+        """Queue ``work`` under ``key`` unless it is already queued, running or done."""
+        with self._condition:
+            if self._stopping or key in self._jobs:
+                return
+            job = _Job(key, group, group_limit, work)
+            self._jobs[key] = job
+            self._queue.append(job)
+            self._start_threads()
+            self._condition.notify()
+
+    def result(self, key: Hashable) -> Any:
+        """The result of ``key``'s work, waiting for it; KeyError if it was never submitted."""
+        with self._condition:
+            job = self._jobs[key]
+        return job.future.result()
+
+    def submitted(self, key: Hashable) -> bool:
+        with self._condition:
+            return key in self._jobs
+
+    def stop(self, *, wait: float = 10.0) -> None:
+        """Drop queued work and wait (bounded) for running work, which the caller has told to cancel."""
+        with self._condition:
+            self._stopping = True
+            for job in self._queue:
+                job.future.cancel()
+            self._queue.clear()
+            self._condition.notify_all()
+        deadline = time.monotonic() + wait
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+    # -- backpressure (providers report through CallContext.backpressure) ------------------
+
+    def throttled(self, retry_after: float | None) -> None:
+        with self._condition:
+            self.stats.throttled += 1
+            now = time.monotonic()
+            if now - self._last_throttle >= _THROTTLE_WINDOW and self.limit > 1:
+                self.limit = max(1, self.limit // 2)
+                self.stats.lowest_limit = min(self.limit, self.stats.lowest_limit or self.limit)
+            self._last_throttle = now
+            self._successes = 0
+
+    def relieved(self) -> None:
+        with self._condition:
+            if self.limit >= self.concurrency:
+                return
+            self._successes += 1
+            if self._successes >= self.limit:  # one full round without a 429: one more slot
+                self.limit += 1
+                self._successes = 0
+                self._condition.notify()
+
+    # -- workers ------------------------------------------------------------------------
+
+    def _start_threads(self) -> None:
+        while len(self._threads) < min(self.concurrency, len(self._jobs)):
+            thread = threading.Thread(target=self._work, name=f"pytest-replicate-{len(self._threads)}", daemon=True)
+            self._threads.append(thread)
+            thread.start()
+
+    def _next_job(self) -> _Job | None:
+        """The first queued job that every bound admits, or None to stop."""
+        with self._condition:
+            while True:
+                if self._stopping:
+                    return None
+                if self._active < self.limit:
+                    for index, job in enumerate(self._queue):
+                        running = self._group_active.get(job.group, 0)
+                        if job.group_limit is None or running < job.group_limit:
+                            del self._queue[index]
+                            self._active += 1
+                            self._group_active[job.group] = running + 1
+                            self.stats.peak = max(self.stats.peak, self._active)
+                            return job
+                self._condition.wait()
+
+    def _work(self) -> None:
+        while (job := self._next_job()) is not None:
+            if job.future.set_running_or_notify_cancel():
+                try:
+                    job.future.set_result(job.work())
+                except BaseException as error:  # handed to the item that waits for it
+                    job.future.set_exception(error)
+            with self._condition:
+                self._active -= 1
+                self._group_active[job.group] -= 1
+                self._condition.notify_all()
