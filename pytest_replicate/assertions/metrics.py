@@ -1,15 +1,18 @@
-"""promptfoo's metric assertions: reference-text scores (rouge-n, bleu, gleu).
+"""promptfoo's metric assertions: reference-text scores (rouge-n, bleu, gleu), latency and cost.
 
 The formulas live in ``text_metrics``; here are promptfoo's rules around them: default
-thresholds and which values are accepted. Verdict
+thresholds, which values are accepted, and where latency and cost come from. Verdict
 reasons state the score against the threshold so they read right when negated too.
 """
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from typing import Any, Callable
 
 from ..errors import ConfigError
+from ..providers.base import ProviderResponse
 from . import text_metrics
 from .base import AssertionContext, Verdict, output_text
 from .registry import assertion
@@ -57,3 +60,68 @@ def check_rouge_n(output: Any, value: Any, spec: AssertionSpec, ctx: AssertionCo
     threshold = spec.threshold if spec.threshold is not None else 0.75
     score = text_metrics.rouge_n(output_text(output).lower(), str(value).lower())
     return _score_verdict("ROUGE-N", score, threshold, 2)
+
+
+# --- latency and cost ----------------------------------------------------------------------
+
+_FRACTION = re.compile(r"(\.\d{6})\d+")  # Python parses at most microseconds
+
+
+def _timestamp(text: Any) -> datetime | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        return datetime.fromisoformat(_FRACTION.sub(r"\1", text))
+    except ValueError:
+        return None
+
+
+def recorded_latency_ms(response: ProviderResponse) -> tuple[int, str]:
+    """(milliseconds, where they come from) for a provider response.
+
+    A Replicate prediction carries its own ``created_at`` and ``completed_at``; their
+    difference is what Replicate took to answer (queueing and cold boots included), and
+    it is stored in the cassette, so a replayed run gets the figure of the recorded one.
+    Other providers (echo) report the time measured around the call. Whole milliseconds,
+    as promptfoo measures them.
+    """
+    raw = response.raw if isinstance(response.raw, dict) else {}
+    created, completed = _timestamp(raw.get("created_at")), _timestamp(raw.get("completed_at"))
+    if created is not None and completed is not None:
+        return round((completed - created).total_seconds() * 1000), "prediction created_at to completed_at"
+    return round(response.latency_ms), "measured around the call"
+
+
+def _response(ctx: AssertionContext, name: str) -> ProviderResponse:
+    if ctx.response is None:
+        raise ConfigError(f"{name} needs a provider response, and this check has none")
+    return ctx.response
+
+
+def _required_threshold(spec: AssertionSpec) -> float:
+    if spec.threshold is None:  # the parser requires one; a programmatic spec may lack it
+        raise ConfigError(f"{spec.display_type} needs a threshold")
+    return spec.threshold
+
+
+@assertion("latency", needs_value=False, render_value=False, threshold_unit="milliseconds")
+def check_latency(output: Any, value: Any, spec: AssertionSpec, ctx: AssertionContext) -> Verdict:
+    threshold = _required_threshold(spec)
+    latency, source = recorded_latency_ms(_response(ctx, "latency"))
+    passed = latency <= threshold
+    return Verdict(passed, f"latency {latency} ms is {'at most' if passed else 'above'} the threshold of "
+                           f"{threshold:g} ms ({source})")
+
+
+@assertion("cost", needs_value=False, render_value=False, threshold_unit="dollars")
+def check_cost(output: Any, value: Any, spec: AssertionSpec, ctx: AssertionContext) -> Verdict:
+    threshold = _required_threshold(spec)
+    response = _response(ctx, "cost")
+    basis = response.metadata.get("cost_basis", "")
+    if response.cost is None:
+        # An error, not a failed verdict: not-cost must not pass on a missing price.
+        raise ConfigError(f"cost cannot be checked: {basis or 'the provider does not report a cost'}")
+    passed = response.cost <= threshold
+    how = f" ({basis})" if basis else ""
+    return Verdict(passed, f"cost ${response.cost:.4g} is {'at most' if passed else 'above'} the threshold of "
+                           f"${threshold:g}{how}")

@@ -32,8 +32,8 @@ ASSERTION_TYPES: dict[str, AssertionType] = {}
 # promptfoo assertion types we do not implement (yet): named as such instead of "unknown".
 PROMPTFOO_ONLY_TYPES = frozenset({
     "javascript", "llm-rubric", "model-graded-closedqa", "factuality", "similar", "answer-relevance",
-    "context-faithfulness", "context-recall", "context-relevance", "g-eval", "select-best", "cost",
-    "latency", "perplexity", "perplexity-score", "meteor", "webhook",
+    "context-faithfulness", "context-recall", "context-relevance", "g-eval", "select-best",
+    "perplexity", "perplexity-score", "meteor", "webhook",
     "classifier", "is-valid-openai-tools-call", "is-valid-openai-function-call", "is-sql",
     "contains-sql", "is-xml", "contains-xml", "is-html", "contains-html", "trace-span-count",
     "finish-reason", "is-refusal", "pi", "guardrails", "ruby", "human",
