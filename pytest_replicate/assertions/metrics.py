@@ -8,8 +8,9 @@ reasons state the score against the threshold so they read right when negated to
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from ..errors import ConfigError
 from ..providers.base import ProviderResponse
@@ -42,10 +43,7 @@ def _register_reference_metric(name: str, label: str, formula: Callable[[str, li
                                default_threshold: float, digits: int) -> None:
     @assertion(name, validate_value=_references_problem, inverse_score=True)
     def check(output: Any, value: Any, spec: AssertionSpec, ctx: AssertionContext) -> Verdict:
-        problem = _references_problem(value)
-        if problem:  # only reachable through vars rendered into the value
-            raise ConfigError(f"{name}: {problem}, got {value!r}")
-        references = [value] if isinstance(value, str) else value
+        references = [value] if isinstance(value, str) else value  # checked at load; rendering keeps the shape
         threshold = spec.threshold if spec.threshold is not None else default_threshold
         return _score_verdict(label, formula(output_text(output), references), threshold, digits)
 
@@ -82,14 +80,14 @@ def recorded_latency_ms(response: ProviderResponse) -> tuple[int, str]:
     A Replicate prediction carries its own ``created_at`` and ``completed_at``; their
     difference is what Replicate took to answer (queueing and cold boots included), and
     it is stored in the cassette, so a replayed run gets the figure of the recorded one.
-    Other providers (echo) report the time measured around the call. Whole milliseconds,
+    Other providers report their own ``latency_ms`` (echo: 0). Whole milliseconds,
     as promptfoo measures them.
     """
     raw = response.raw if isinstance(response.raw, dict) else {}
     created, completed = _timestamp(raw.get("created_at")), _timestamp(raw.get("completed_at"))
     if created is not None and completed is not None:
         return round((completed - created).total_seconds() * 1000), "prediction created_at to completed_at"
-    return round(response.latency_ms), "measured around the call"
+    return round(response.latency_ms), "as the provider reported it"
 
 
 def _response(ctx: AssertionContext, name: str) -> ProviderResponse:

@@ -12,7 +12,7 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 # JavaScript's \s (and what String.prototype.trim removes). Python's \s differs: it also
 # matches U+001C..U+001F and U+0085, and misses U+FEFF.
@@ -308,7 +308,7 @@ _CLITIC_RULES = [
 def treebank_tokenize(text: str) -> list[str]:
     """Split a sentence into Penn Treebank tokens: punctuation, quotes and clitics apart.
 
-    ``"Don't stop," she said.`` -> ``[``, do, n't, stop, ",", '', she, said, .]``.
+    ``"Don't stop," she said.`` -> ````` ``Do`` ``n't`` ``stop`` ``,`` ``''`` ``she`` ``said`` ``.``.
     """
     text = re.sub(f"[{_JS_SPACE}\u0085]+", " ", text).strip(" ")
     if not text:

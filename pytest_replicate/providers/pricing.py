@@ -13,8 +13,9 @@ dollars per second of ``predict_time``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from ..errors import ConfigError
 
@@ -62,11 +63,11 @@ class Prices:
         metrics = prediction.get("metrics") or {}
         tokens_in, tokens_out = metrics.get("input_token_count"), metrics.get("output_token_count")
         seconds = metrics.get("predict_time")
-        if self.per_input_token is not None and self.per_output_token is not None:
-            if isinstance(tokens_in, (int, float)) and isinstance(tokens_out, (int, float)):
-                cost = tokens_in * self.per_input_token + tokens_out * self.per_output_token
-                return cost, (f"{tokens_in:g} input tokens x ${self.per_input_token:g} + "
-                              f"{tokens_out:g} output tokens x ${self.per_output_token:g}")
+        if (self.per_input_token is not None and self.per_output_token is not None
+                and isinstance(tokens_in, (int, float)) and isinstance(tokens_out, (int, float))):
+            cost = tokens_in * self.per_input_token + tokens_out * self.per_output_token
+            return cost, (f"{tokens_in:g} input tokens x ${self.per_input_token:g} + "
+                          f"{tokens_out:g} output tokens x ${self.per_output_token:g}")
         if self.per_second is not None:
             if isinstance(seconds, (int, float)):
                 return seconds * self.per_second, f"predict_time {seconds:g} s x ${self.per_second:g}/s"
