@@ -14,7 +14,7 @@ from ..errors import ConfigError, YamlPath
 from ..providers.registry import check_provider_id
 from ..templating import syntax_error
 from ..transforms import UserCode, compile_code
-from .registry import ASSERTION_TYPES, PROMPTFOO_ONLY_TYPES, suggest_type
+from .registry import ASSERTION_TYPES, PROMPTFOO_ONLY_TYPES, WHY_UNSUPPORTED, suggest_type
 from .spec import AssertionSpec
 
 FILE_PREFIX = "file://"
@@ -55,6 +55,9 @@ def parse_assertion(raw: Mapping[str, Any], at: YamlPath, *, base_dir: Path, loa
         _check_grader(spec.provider, at, kind.provider_prefix)
     if kind.needs_value and value is None:
         raise ConfigError(f"{name} needs a value", path=at, hint=f"add 'value:' to this {name} assertion")
+    if kind.threshold_unit and spec.threshold is None:
+        raise ConfigError(f"{name} needs a threshold", path=at,
+                          hint=f"add 'threshold:' (in {kind.threshold_unit}) to this {name} assertion")
     if kind.validate_value and value is not None:
         problem = kind.validate_value(value)
         if problem:
@@ -72,6 +75,9 @@ def parse_assertion(raw: Mapping[str, Any], at: YamlPath, *, base_dir: Path, loa
 
 def _unknown_type(name: str, base: str, at: YamlPath) -> ConfigError:
     supported = "supported types: " + ", ".join(sorted(ASSERTION_TYPES))
+    if base in WHY_UNSUPPORTED:
+        return ConfigError(f"the promptfoo assertion {name!r} is not supported by this plugin's providers", path=at,
+                           hint=WHY_UNSUPPORTED[base])
     if base in PROMPTFOO_ONLY_TYPES:
         return ConfigError(f"the promptfoo assertion {name!r} is not supported yet", path=at, hint=supported)
     suggestion = suggest_type(name)

@@ -22,18 +22,31 @@ class AssertionType:
     render_value: bool = True  # whether vars are rendered into the value first
     provider_prefix: str | None = None  # what an assertion-level ``provider`` id must start with
     list_value: bool = False  # the value is a list; promptfoo's CSV syntax gives it comma-separated
+    # A threshold is required (promptfoo throws without one); this names its unit for the message.
+    threshold_unit: str | None = None
+    # The score is a measure (BLEU, ROUGE...): negated, promptfoo scores it 1 - score, not 0/1.
+    inverse_score: bool = False
 
 
 ASSERTION_TYPES: dict[str, AssertionType] = {}
 # promptfoo assertion types we do not implement (yet): named as such instead of "unknown".
 PROMPTFOO_ONLY_TYPES = frozenset({
     "javascript", "llm-rubric", "model-graded-closedqa", "factuality", "similar", "answer-relevance",
-    "context-faithfulness", "context-recall", "context-relevance", "g-eval", "select-best", "cost",
-    "latency", "perplexity", "perplexity-score", "rouge-n", "bleu", "gleu", "meteor", "webhook",
+    "context-faithfulness", "context-recall", "context-relevance", "g-eval", "select-best",
+    "perplexity", "perplexity-score", "meteor", "webhook",
     "classifier", "is-valid-openai-tools-call", "is-valid-openai-function-call", "is-sql",
     "contains-sql", "is-xml", "contains-xml", "is-html", "contains-html", "trace-span-count",
     "finish-reason", "is-refusal", "pi", "guardrails", "ruby", "human",
 })
+# Why some of them cannot be offered at all: said at collection instead of "not supported yet".
+WHY_UNSUPPORTED = {
+    "perplexity": "it needs the log-probabilities of the output tokens, which neither Replicate "
+                  "predictions nor the echo provider return",
+    "meteor": "promptfoo 0.123.1's own meteor fails on every input (its 'natural' import finds no "
+              "PorterStemmer), and its WordNet synonyms need data no PyPI package ships; use bleu, "
+              "gleu or rouge-n",
+}
+WHY_UNSUPPORTED["perplexity-score"] = WHY_UNSUPPORTED["perplexity"]
 
 
 def assertion(
@@ -44,12 +57,14 @@ def assertion(
     render_value: bool = True,
     provider_prefix: str | None = None,
     list_value: bool = False,
+    threshold_unit: str | None = None,
+    inverse_score: bool = False,
 ) -> Callable[[Check], Check]:
     """Register a check under a promptfoo assertion type name."""
 
     def register(check: Check) -> Check:
         ASSERTION_TYPES[name] = AssertionType(name, check, needs_value, validate_value, render_value, provider_prefix,
-                                              list_value)
+                                              list_value, threshold_unit, inverse_score)
         return check
 
     return register
@@ -64,7 +79,7 @@ def suggest_type(name: str) -> str | None:
 
 def _load_checks() -> None:
     # Importing the modules registers their checks.
-    from . import deterministic, image, moderation  # noqa: F401
+    from . import deterministic, image, metrics, moderation  # noqa: F401
 
 
 _load_checks()

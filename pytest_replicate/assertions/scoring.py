@@ -60,5 +60,8 @@ def _grade_one(spec: AssertionSpec, output: Any, ctx: AssertionContext) -> Gradi
         value = render_value(value, ctx.vars, what=f"{spec.display_type} value")
     verdict = kind.check(output, value, spec, ctx)
     passed = verdict.passed != spec.negate
-    score = (1.0 if passed else 0.0) if spec.negate or verdict.score is None else verdict.score
+    if verdict.score is None or (spec.negate and not kind.inverse_score):
+        score = 1.0 if passed else 0.0
+    else:
+        score = 1.0 - verdict.score if spec.negate else verdict.score
     return GradingResult(passed, score, verdict.reason, spec, value)

@@ -39,6 +39,7 @@ class ProviderResponse:
     error: str | None = None
     image: ImageOutput | None = None
     latency_ms: float = 0.0
+    cost: float | None = None  # dollars, when the provider can tell (promptfoo's ``cost``)
     metadata: dict[str, Any] = field(default_factory=dict)  # prediction id, predict_time, logs...
     raw: Any = None  # the provider's final JSON response
 

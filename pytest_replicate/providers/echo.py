@@ -10,4 +10,4 @@ from .base import CallContext, Provider, ProviderResponse
 
 class EchoProvider(Provider):
     def call(self, prompt: str, context: CallContext) -> ProviderResponse:
-        return ProviderResponse(output=prompt)
+        return ProviderResponse(output=prompt, cost=0.0)  # free, as promptfoo's echo says

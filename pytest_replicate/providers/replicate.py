@@ -17,6 +17,7 @@ from typing import Any
 from ..errors import ConfigError, ProviderError
 from ..images import sniff_image
 from .base import CallContext, ImageOutput, ModerationResult, Provider, ProviderResponse
+from .pricing import PRICE_KEYS, Prices
 from .replicate_api import TOKEN_VARIABLES, ClientSettings, ModelRef, PredictionRun
 
 # Sampling parameters with their REPLICATE_* environment fallback and type (seed document).
@@ -34,7 +35,7 @@ TYPED_PARAMETERS: dict[str, type] = {**ENV_PARAMETERS, "max_new_tokens": int}
 # Keys that configure the provider itself; they never reach the model input.
 SETTING_KEYS = {
     "apiKey", "prompt", "base_url", "timeout", "wait", "poll_interval", "poll_interval_max",
-    "max_retries", "retry_backoff", "retry_backoff_max",
+    "max_retries", "retry_backoff", "retry_backoff_max", *PRICE_KEYS,
 }
 IMAGE_DEFAULTS = {"width": 768, "height": 768}
 LLAMA_GUARD_CATEGORIES = {
@@ -116,6 +117,7 @@ class ReplicateProvider(Provider):
         self.prefix = str(prompt_config.get("prefix", ""))
         self.suffix = str(prompt_config.get("suffix", ""))
         self.parameters = self._parameters(config, env)
+        self.prices = Prices.from_config(config)
 
     def _parameters(self, config: Mapping[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
         """Model input besides the prompt: config wins over REPLICATE_* env; unset is not sent."""
@@ -148,6 +150,7 @@ class ReplicateProvider(Provider):
             run.cancel()  # Ctrl-C or a crash must not leave a prediction running
             raise
         response = ProviderResponse(raw=prediction, metadata=_metadata(prediction))
+        response.cost, response.metadata["cost_basis"] = self.prices.bill(prediction)
         status = prediction.get("status")
         if status == "failed":
             logs = response.metadata.get("logs_tail", "")
