@@ -28,6 +28,7 @@ class _Job:
     group_limit: int | None
     work: Callable[[], Any]
     future: Future[Any] = field(default_factory=Future)
+    holds_slot: bool = False
 
 
 @dataclass
@@ -60,6 +61,7 @@ class Scheduler:
         self._successes = 0
         self._last_throttle = 0.0
         self._condition = threading.Condition()
+        self._current = threading.local()  # the job a worker thread is running
 
     # -- submitting and waiting ---------------------------------------------------------
 
@@ -121,8 +123,21 @@ class Scheduler:
 
     # -- workers ------------------------------------------------------------------------
 
+    def release_slot(self) -> None:
+        """Called by running work whose calls are done (what is left, like saving a
+        cassette, needs no model): the next call may start now."""
+        job: _Job | None = getattr(self._current, "job", None)
+        if job is None or not job.holds_slot:
+            return
+        with self._condition:
+            job.holds_slot = False
+            self._active -= 1
+            self._group_active[job.group] -= 1
+            self._condition.notify_all()
+
     def _start_threads(self) -> None:
-        while len(self._threads) < min(self.concurrency, len(self._jobs)):
+        # Twice the slots: a thread that released its slot early may still be finishing.
+        while len(self._threads) < min(2 * self.concurrency, len(self._jobs)):
             thread = threading.Thread(target=self._work, name=f"pytest-replicate-{len(self._threads)}", daemon=True)
             self._threads.append(thread)
             thread.start()
@@ -138,6 +153,7 @@ class Scheduler:
                         running = self._group_active.get(job.group, 0)
                         if job.group_limit is None or running < job.group_limit:
                             del self._queue[index]
+                            job.holds_slot = True
                             self._active += 1
                             self._group_active[job.group] = running + 1
                             self.stats.peak = max(self.stats.peak, self._active)
@@ -146,12 +162,11 @@ class Scheduler:
 
     def _work(self) -> None:
         while (job := self._next_job()) is not None:
+            self._current.job = job
             if job.future.set_running_or_notify_cancel():
                 try:
                     job.future.set_result(job.work())
                 except BaseException as error:  # handed to the item that waits for it
                     job.future.set_exception(error)
-            with self._condition:
-                self._active -= 1
-                self._group_active[job.group] -= 1
-                self._condition.notify_all()
+            self.release_slot()
+            self._current.job = None

@@ -134,6 +134,8 @@ class EvalSession:
             self.calls.add(result.duration)
             if case.provider.delay:
                 self.cancel.wait(case.provider.delay)
+        if self.scheduler is not None:
+            self.scheduler.release_slot()  # saving the cassette below calls no model
         # Saved only when every call succeeded, and never after Ctrl-C or a crash (not reached).
         if not result.call_failed:
             cassette.save()

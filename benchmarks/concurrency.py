@@ -1,0 +1,114 @@
+"""Live-run speed with concurrent provider calls, as ratios measured in one run.
+
+    python benchmarks/concurrency.py [--items 200] [--latency 0.3] [--concurrency 8] [--fast-items 1000]
+
+Starts the bundled simulator with a fixed per-prediction latency and records a suite of
+Llama items with ``pytest --record-mode=rewrite`` in a subprocess (so every item calls the
+simulator), then prints:
+
+1. wall time at ``--concurrency`` against the ideal ``items x latency / concurrency``
+   (target: <= 1.10x);
+2. the speed-up of ``--concurrency`` over ``--replicate-concurrency=1`` (target: >= 6x);
+3. with latency 0 and ``--fast-items`` items: calls per second, and the plugin's own CPU time
+   per item (the pytest process's CPU; the simulator runs in this process, not that one);
+4. the simulator's own peak of simultaneous predictions, to show it is not the bottleneck.
+
+Wall times cover the whole pytest process, start-up and collection included. Uses only the
+command line, like a user would.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from pytest_replicate.simulator import Simulator
+
+EVAL = """\
+prompts: ["Say hello to number {{{{ n }}}}"]
+providers:
+  - id: replicate:meta/llama-2-7b-chat
+tests:
+  - vars:
+      n: [{numbers}]
+    assert:
+      - type: icontains
+        value: hello
+"""
+
+
+def peak_overlap(simulator: Simulator) -> int:
+    """The most predictions the simulator had running at once."""
+    events = []
+    for prediction in simulator._predictions.values():  # the simulator's own record of each prediction
+        end = prediction.canceled_mono or prediction.created_mono + prediction.latency
+        events += [(prediction.created_mono, 1), (end, -1)]
+    running = peak = 0
+    for _, change in sorted(events):
+        running += change
+        peak = max(peak, running)
+    return peak
+
+
+def run(folder: Path, simulator: Simulator, concurrency: int) -> tuple[float, float]:
+    """Wall seconds and child CPU seconds of one recording run."""
+    simulator.reset()
+    env = {**os.environ, "REPLICATE_BASE_URL": simulator.url, "REPLICATE_API_TOKEN": "r8_benchmark",
+           "PYTHONDONTWRITEBYTECODE": "1"}
+    env.pop("CI", None)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    completed = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--record-mode=rewrite",
+         f"--replicate-concurrency={concurrency}", str(folder)],
+        env=env, capture_output=True, text=True, check=False,
+    )
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if completed.returncode != 0:
+        sys.exit(f"pytest failed:\n{completed.stdout[-3000:]}\n{completed.stderr[-3000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+
+def write_suite(folder: Path, count: int) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "bench.eval.yaml").write_text(EVAL.format(numbers=", ".join(map(str, range(count)))))
+    return folder
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--items", type=int, default=200)
+    parser.add_argument("--latency", type=float, default=0.3)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--fast-items", type=int, default=1000)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as temporary, Simulator(latency=args.latency) as simulator:
+        folder = write_suite(Path(temporary) / "suite", args.items)
+        ideal = args.items * args.latency / args.concurrency
+        wall, _ = run(folder, simulator, args.concurrency)
+        peak = peak_overlap(simulator)
+        print(f"{args.items} items, latency {args.latency}s, concurrency {args.concurrency}: {wall:.2f}s "
+              f"(ideal {ideal:.2f}s) -> ratio {wall / ideal:.3f} (target <= 1.10)")
+        print(f"  simulator peak of simultaneous predictions: {peak}")
+        serial, _ = run(folder, simulator, 1)
+        print(f"same suite at concurrency 1: {serial:.2f}s -> speed-up {serial / wall:.2f}x (target >= 6x)")
+
+    with tempfile.TemporaryDirectory() as temporary, Simulator(latency=0.0) as simulator:
+        folder = write_suite(Path(temporary) / "fast", args.fast_items)
+        wall, cpu = run(folder, simulator, args.concurrency)
+        print(f"{args.fast_items} items, latency 0, concurrency {args.concurrency}: {wall:.2f}s -> "
+              f"{args.fast_items / wall:.0f} calls/s; plugin CPU {cpu / args.fast_items * 1000:.2f} ms per item; "
+              f"simulator peak {peak_overlap(simulator)}")
+
+
+if __name__ == "__main__":
+    main()
