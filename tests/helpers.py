@@ -8,6 +8,14 @@ import pytest
 FAKE_TOKEN = "r8_test_not_a_real_token"
 
 
+def assert_no_traceback(result: pytest.RunResult) -> None:
+    """The user sees our message, not how our code got there."""
+    output = result.stdout.str() + result.stderr.str()
+    assert "Traceback" not in output
+    assert "pytest_replicate/" not in output
+    assert "INTERNALERROR" not in output
+
+
 def interrupt_pytest_when(pytester: pytest.Pytester, ready, timeout: float = 20.0, args: tuple[str, ...] = ()):
     """Run pytest in a subprocess and press Ctrl-C (SIGINT) once ``ready()`` is true."""
     import signal

@@ -13,6 +13,7 @@ import textwrap
 from typing import NamedTuple
 
 import pytest
+from helpers import assert_no_traceback
 
 PASS, FAIL = "PASSED", "FAILED"
 
@@ -58,8 +59,7 @@ def run_table(pytester: pytest.Pytester, write_eval, cases: list[Case]) -> pytes
     for case in cases:
         if case.line:
             result.stdout.fnmatch_lines([case.line])
-    output = result.stdout.str()
-    assert "Traceback" not in output and "pytest_replicate/" not in output
+    assert_no_traceback(result)
     return result
 
 
@@ -684,8 +684,7 @@ def test_transform_that_raises_fails_the_item(pytester, write_eval):
             "*",
         ]
     )
-    output = result.stdout.str()
-    assert "Traceback" not in output and "pytest_replicate/" not in output
+    assert_no_traceback(result)
 
 
 def test_provider_transform_that_raises(pytester, write_eval):
@@ -702,7 +701,7 @@ def test_provider_transform_that_raises(pytester, write_eval):
     result.stdout.fnmatch_lines(
         ["provider transform \"output[[]'missing']\" raised TypeError: string indices must be integers*"]
     )
-    assert "Traceback" not in result.stdout.str()
+    assert_no_traceback(result)
 
 
 # -- the failure view ---------------------------------------------------------------------
@@ -749,7 +748,7 @@ def test_failure_view(pytester, write_eval):
             "FAILED greet.eval.yaml::greets people[[]formal-echo[]] - output does not contain *",
         ]
     )
-    assert "Traceback" not in result.stdout.str()
+    assert_no_traceback(result)
 
 
 def test_failure_view_truncates_long_output_unless_very_verbose(pytester, write_eval):

@@ -6,17 +6,13 @@ import json
 import textwrap
 
 import pytest
+from helpers import assert_no_traceback
 
 
 def write(pytester: pytest.Pytester, name: str, text: str) -> None:
     path = pytester.path / name
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
-
-
-def clean(result: pytest.RunResult) -> None:
-    output = result.stdout.str()
-    assert "Traceback" not in output and "pytest_replicate/" not in output
 
 
 # -- prompts ------------------------------------------------------------------------------
@@ -262,7 +258,7 @@ def test_tests_from_csv(pytester, write_eval):
             "  [[]FAIL] equals 'Plain text y' (score 0.00): output 'Plain text x' does not equal 'Plain text y'",
         ]
     )
-    clean(result)
+    assert_no_traceback(result)
 
 
 def test_csv_short_syntax_builds_the_right_assertions(pytester, write_eval):

@@ -10,6 +10,7 @@ import fnmatch
 from typing import NamedTuple
 
 import pytest
+from helpers import assert_no_traceback
 
 
 class BadInput(NamedTuple):
@@ -345,14 +346,6 @@ def _write(pytester: pytest.Pytester, name: str, content: str | bytes) -> None:
         path.write_text(content, encoding="utf-8")
 
 
-def assert_clean(result: pytest.RunResult) -> None:
-    """The user sees our message, not how our code got there."""
-    output = result.stdout.str() + result.stderr.str()
-    assert "Traceback" not in output
-    assert "pytest_replicate/" not in output
-    assert "INTERNALERROR" not in output
-
-
 @pytest.mark.parametrize("case", BAD_INPUTS, ids=[case.id for case in BAD_INPUTS])
 def test_bad_input_is_one_clear_collection_error(pytester, write_eval, case):
     write_eval(case.eval_file)
@@ -368,7 +361,7 @@ def test_bad_input_is_one_clear_collection_error(pytester, write_eval, case):
     result.stdout.fnmatch_lines(["*_ ERROR collecting suite.eval.yaml _*", *patterns])
     headline = patterns[0]
     assert len(fnmatch.filter(result.stdout.lines, headline)) == 1
-    assert_clean(result)
+    assert_no_traceback(result)
 
 
 # -- errors a case hits when it runs --------------------------------------------------------
@@ -403,7 +396,7 @@ def test_undefined_template_variable_fails_the_case(pytester, write_eval):
             "    prompt * uses undefined variable 'nmae'*",
         ]
     )
-    assert_clean(result)
+    assert_no_traceback(result)
 
 
 def test_template_problems_in_assertion_values_fail_the_case(pytester, write_eval):
@@ -455,7 +448,7 @@ def test_template_problems_in_assertion_values_fail_the_case(pytester, write_eva
             "regex value '(' is not a valid regular expression once vars are rendered: *",
         ]
     )
-    assert_clean(result)
+    assert_no_traceback(result)
 
 
 def test_template_syntax_errors_are_collection_errors(pytester, write_eval):
@@ -469,7 +462,7 @@ def test_template_syntax_errors_are_collection_errors(pytester, write_eval):
         "suite.eval.yaml:1: prompts[[]0]: prompt 'Hello {% if name %}{{ name }}': template error on line 1: "
         "Unexpected end of template.*",
     ])
-    assert_clean(result)
+    assert_no_traceback(result)
 
 
 # -- how collection errors sit with the rest of a run ---------------------------------------
@@ -497,7 +490,7 @@ def test_continue_on_collection_errors_runs_the_good_files(pytester, write_eval)
             "  hint: did you mean 'contains'?",
         ]
     )
-    assert_clean(result)
+    assert_no_traceback(result)
 
 
 def test_yaml_files_that_are_not_evals_are_ignored(pytester, write_eval):
@@ -511,4 +504,4 @@ def test_yaml_files_that_are_not_evals_are_ignored(pytester, write_eval):
     # Named on the command line, a YAML file without eval keys is not collected either.
     result = pytester.runpytest("data.yaml")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    assert_clean(result)
+    assert_no_traceback(result)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from helpers import FAKE_TOKEN
+from helpers import FAKE_TOKEN, assert_no_traceback
 
 from pytest_replicate.simulator import Fault
 
@@ -202,7 +202,7 @@ def test_bad_provider_ids_are_collection_errors(pytester, write_eval, provider_i
         f"suite.eval.yaml:2: providers[[]0[]]: {message}",
         "  hint: accepted forms: echo, replicate:OWNER/MODEL, replicate:OWNER/MODEL:VERSION*deployment:OWNER/NAME",
     ])
-    assert "Traceback" not in result.stdout.str()
+    assert_no_traceback(result)
 
 
 def test_stop_sequences_list_is_sent_comma_separated(pytester, write_eval, replicate_env):
