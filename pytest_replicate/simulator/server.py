@@ -394,20 +394,22 @@ class Simulator:
         latency = spec.latency if spec.latency is not None else self.latency
         with self._lock:
             self._throttle()  # with the insert under one lock, so the limit holds under concurrency
-            used = fault is not None and self._use_fault(fault)
+            acting = fault if fault is not None and self._use_fault(fault) else None
+            kind = acting.kind if acting is not None else None
             now = time.monotonic()
             prediction = Prediction(
                 id=self._new_id(), model=spec, version=version, input=inp, effective_input=effective,
                 created_mono=now, created_wall=time.time(),
-                queue_time=latency / 2 + (fault.delay if used and fault.kind == "slow_start" else 0.0),
-                run_time=latency / 2, fail=used and fault.kind == "fail", output=output,
+                queue_time=latency / 2 + (acting.delay if acting is not None and kind == "slow_start" else 0.0),
+                run_time=latency / 2, fail=kind == "fail",
+                output=None if kind == "fail" else output,  # it fails before producing any token
                 deployment=deployment, deadline_mono=now + deadline if deadline is not None else None)
             self._predictions[prediction.id] = prediction
             self._created.append(body)
             self._create_times.append(now)
             self._creates[spec.ref] += 1
-        if used and fault.kind == "created_then_status":
-            return self._fault_reply(fault)
+        if acting is not None and kind == "created_then_status":
+            return self._fault_reply(acting)
         if wait is not None:
             self._wait_terminal(prediction, wait)
         return Reply.json(201, self._serialize(prediction))
