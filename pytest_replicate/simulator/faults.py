@@ -59,6 +59,8 @@ class Fault:
             raise ValueError(f"unknown fault kind {self.kind!r}; expected one of {sorted(FAULT_KINDS)}")
         if self.times < 1:
             raise ValueError("times must be at least 1")
+        if self.delay < 0:
+            raise ValueError("delay must be >= 0")
 
     def matches(self, method: str, path: str, model: str | None) -> bool:
         """Whether this fault applies to a request (create-only kinds only to creates)."""
