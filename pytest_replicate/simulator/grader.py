@@ -27,7 +27,8 @@ _STOPWORDS = frozenset(
     "a an the of to in on for and or is are was were be been being what which who whom how why when "
     "where do does did can could would should will shall may might must it its this that these those "
     "as at by from with about into than then there their they them he she his her you your we our i "
-    "me my not no any all some each every more most very just only also so such own same other".split()
+    "me my not no any all some each every more most very just only also so such own same other like "
+    "if has have had".split()
 )
 # Words a rubric uses to talk about the output rather than about its content.
 _RUBRIC_WORDS = frozenset(
@@ -35,7 +36,7 @@ _RUBRIC_WORDS = frozenset(
     "mention mentions mentioning mentioned say says said state states statement use uses using "
     "provide provides provided give gives given talk talks speak speaks written writes write "
     "respond responds correct correctly accurate accurately appropriate appropriately clearly clear "
-    "something word words least explicitly properly".split()
+    "something word words least explicitly properly name names named list lists listed".split()
 )
 _SYNONYMS = {
     "greeting": ("hello", "hi", "hey", "greetings", "bonjour", "hola", "hallo", "welcome", "morning"),
@@ -188,12 +189,12 @@ def _factuality(text: str, style: str) -> str | None:
     expert_words, submitted_words = set(_content_words(expert)), set(_content_words(submitted))
     expert_numbers = set(re.findall(r"\d+(?:\.\d+)?", expert))
     submitted_numbers = set(re.findall(r"\d+(?:\.\d+)?", submitted))
-    share, _, _ = coverage(submitted, sorted(expert_words))
-    if expert_numbers and submitted_numbers and not expert_numbers & submitted_numbers or share < 0.5:
+    if expert_numbers and submitted_numbers and not expert_numbers & submitted_numbers \
+            or not expert_words & submitted_words:
         category, reason = "D", "The submitted answer disagrees with the expert answer on key facts."
     elif expert_words == submitted_words:
         category, reason = "C", "The submitted answer contains the same details as the expert answer."
-    elif share == 1.0 and submitted_words > expert_words:
+    elif expert_words < submitted_words:
         category, reason = "B", "The submitted answer includes every expert fact and adds consistent details."
     elif submitted_words < expert_words:
         category, reason = "A", "The submitted answer is a consistent subset of the expert answer."
