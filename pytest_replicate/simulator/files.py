@@ -9,6 +9,7 @@ import string
 import threading
 import time
 from dataclasses import dataclass
+from email.message import Message
 from email.parser import BytesParser
 from email.policy import HTTP
 from typing import Any
@@ -35,9 +36,9 @@ class StoredFile:
             "name": self.name,
             "content_type": self.content_type,
             "size": len(self.content),
-            "etag": hashlib.md5(self.content).hexdigest(),  # noqa: S324 - an ETag, not security
+            "etag": hashlib.md5(self.content).hexdigest(),
             "checksums": {"sha256": hashlib.sha256(self.content).hexdigest(),
-                          "md5": hashlib.md5(self.content).hexdigest()},  # noqa: S324
+                          "md5": hashlib.md5(self.content).hexdigest()},
             "metadata": self.metadata,
             "created_at": iso(self.created_wall),
             "expires_at": iso(self.created_wall + FILE_LIFETIME),
@@ -58,14 +59,19 @@ def parse_upload(content_type: str, body: bytes) -> tuple[str, str, bytes, dict[
     part = parts.get("content")
     if part is None:
         raise ValueError("Missing required multipart field 'content'")
-    metadata: dict[str, Any] = {}
+    metadata: Any = {}
     if "metadata" in parts:
         try:
-            metadata = json.loads(parts["metadata"].get_payload(decode=True) or b"{}")
+            metadata = json.loads(_payload(parts["metadata"]) or b"{}")
         except ValueError:
             raise ValueError("metadata must be a JSON object") from None
-    return (part.get_filename() or "file", part.get_content_type(),
-            part.get_payload(decode=True) or b"", metadata if isinstance(metadata, dict) else {})
+    return (part.get_filename() or "file", part.get_content_type(), _payload(part),
+            metadata if isinstance(metadata, dict) else {})
+
+
+def _payload(part: Message) -> bytes:
+    data = part.get_payload(decode=True)
+    return data if isinstance(data, bytes) else b""
 
 
 class FileStore:

@@ -189,8 +189,8 @@ def _factuality(text: str, style: str) -> str | None:
     expert_words, submitted_words = set(_content_words(expert)), set(_content_words(submitted))
     expert_numbers = set(re.findall(r"\d+(?:\.\d+)?", expert))
     submitted_numbers = set(re.findall(r"\d+(?:\.\d+)?", submitted))
-    if expert_numbers and submitted_numbers and not expert_numbers & submitted_numbers \
-            or not expert_words & submitted_words:
+    numbers_differ = bool(expert_numbers and submitted_numbers and not expert_numbers & submitted_numbers)
+    if numbers_differ or not expert_words & submitted_words:
         category, reason = "D", "The submitted answer disagrees with the expert answer on key facts."
     elif expert_words == submitted_words:
         category, reason = "C", "The submitted answer contains the same details as the expert answer."

@@ -92,9 +92,10 @@ class Server(ThreadingHTTPServer):
         wakes the poll at once, so stopping takes milliseconds instead of a poll interval."""
         waiter = threading.Thread(target=self.shutdown, daemon=True)
         waiter.start()
+        host, port = self.server_address[:2]
         while waiter.is_alive():
             try:
-                socket.create_connection(self.server_address[:2], timeout=0.1).close()
+                socket.create_connection((str(host), int(port)), timeout=0.1).close()
             except OSError:
                 pass
             waiter.join(0.01)
@@ -135,7 +136,7 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             self.server.track(self.connection, False)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         """Silenced: per-request lines on stderr would drown test output."""
 
     def do_GET(self) -> None:
@@ -191,7 +192,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _read_body(self) -> bytes:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            chunks = []
+            chunks: list[bytes] = []
             while True:
                 size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
                 if size == 0:

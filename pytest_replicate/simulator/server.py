@@ -20,8 +20,7 @@ from urllib.parse import urlsplit
 
 from . import answers, images
 from .catalogue import BUILTIN, Catalogue, ModelSpec
-from .faults import (CREATE_KINDS, Fault, RateLimit, parse_duration, parse_prefer_wait, round_up_tenth,
-                     seconds_text)
+from .faults import CREATE_KINDS, Fault, RateLimit, parse_duration, parse_prefer_wait, round_up_tenth, seconds_text
 from .files import FileStore, parse_upload
 from .httpd import ApiError, ReceivedRequest, Reply, Server
 from .inputs import error_detail, json_type, validate_input, with_defaults

@@ -12,8 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pytest_replicate.simulator import (BUILTIN, CatalogueError, Simulator, load_catalogue,
-                                        parse_catalogue)
+from pytest_replicate.simulator import BUILTIN, CatalogueError, Simulator, load_catalogue, parse_catalogue
 
 TOKEN = "r8_test_token"
 ROOT = Path(__file__).resolve().parents[2]
@@ -129,7 +128,8 @@ def test_each_model_validates_its_own_parameters(simulator: Simulator) -> None:
         assert response.status_code == 422
         assert response.json()["title"] == "Input validation failed"
         assert response.json()["invalid_fields"] == [
-            {"type": "number_gte", "field": "input.max_new_tokens", "description": "Must be greater than or equal to 1"},
+            {"type": "number_gte", "field": "input.max_new_tokens",
+             "description": "Must be greater than or equal to 1"},
             {"type": "number_lte", "field": "input.top_p", "description": "Must be less than or equal to 1"},
         ]
 

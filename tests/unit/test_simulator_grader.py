@@ -45,7 +45,8 @@ def test_rubric_verdicts_follow_the_rubric_words(output: str, rubric: str, passe
 
 
 def test_wrapping_varies_like_real_models_and_markers_pick_it() -> None:
-    answers = {name: grade(rubric_prompt("Paris", f"Mentions Paris [[{name}]]")) for name in ("json", "prose", "fenced")}
+    answers = {name: grade(rubric_prompt("Paris", f"Mentions Paris [[{name}]]"))
+               for name in ("json", "prose", "fenced")}
     assert json.loads(answers["json"])["pass"] is True
     assert answers["prose"].startswith("Here is") and first_json(answers["prose"])["pass"] is True
     assert answers["fenced"].startswith("```json\n") and answers["fenced"].endswith("\n```")
@@ -146,7 +147,8 @@ def test_grader_and_embedding_models_over_http(simulator: Simulator) -> None:
     headers = {"Authorization": "Bearer r8_test_token", "Prefer": "wait"}
     with httpx.Client(base_url=simulator.url, headers=headers, timeout=5) as client:
         graded = client.post("/v1/models/meta/meta-llama-3-8b-instruct/predictions", json={"input": {
-            "system_prompt": RUBRIC_SYSTEM, "prompt": "<Output>\nParis\n</Output>\n<Rubric>\nMentions Paris [[json]]\n</Rubric>",
+            "system_prompt": RUBRIC_SYSTEM,
+            "prompt": "<Output>\nParis\n</Output>\n<Rubric>\nMentions Paris [[json]]\n</Rubric>",
         }}).json()
         assert json.loads("".join(graded["output"]))["pass"] is True
         version = simulator.catalogue.models["replicate/all-mpnet-base-v2"].latest_version
