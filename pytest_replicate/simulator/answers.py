@@ -15,7 +15,7 @@ from typing import Any
 
 from .catalogue import ModelSpec
 from .embeddings import embedding_output
-from .grader import grade
+from .grader import grade, word_set
 
 # --- text models ----------------------------------------------------------------------
 
@@ -28,12 +28,13 @@ _MARKERS = re.compile(
     r"|<start_of_turn>(?:user|model)?|<end_of_turn>|</?s>|<bos>|<eos>",
     re.I,
 )
-_STOPWORDS = frozenset(
+
+_STOPWORDS = word_set(
     "a an the of to in on for and or is are was were be been what which who whom how why "
     "when where do does did can could would should will please me my i you your tell explain "
     "describe give write about with as at by from this that these those it its into answer "
     "question respond reply briefly short using use json format return following text one "
-    "sentence word words only just object".split()
+    "sentence word words only just object"
 )
 
 

@@ -23,20 +23,27 @@ from typing import Any
 
 REFUSAL = "I'm sorry, but I can't help with evaluating this content."
 _MARKER = re.compile(r"\[\[(json|prose|fenced|malformed|refuse)\]\]")
-_STOPWORDS = frozenset(
+
+
+def word_set(text: str) -> frozenset[str]:
+    """The space-separated words of ``text``: long word lists stay readable as prose."""
+    return frozenset(text.split())
+
+
+_STOPWORDS = word_set(
     "a an the of to in on for and or is are was were be been being what which who whom how why when "
     "where do does did can could would should will shall may might must it its this that these those "
     "as at by from with about into than then there their they them he she his her you your we our i "
     "me my not no any all some each every more most very just only also so such own same other like "
-    "if has have had".split()
+    "if has have had"
 )
 # Words a rubric uses to talk about the output rather than about its content.
-_RUBRIC_WORDS = frozenset(
+_RUBRIC_WORDS = word_set(
     "output response answer text reply content contains contain containing include includes including "
     "mention mentions mentioning mentioned say says said state states statement use uses using "
     "provide provides provided give gives given talk talks speak speaks written writes write "
     "respond responds correct correctly accurate accurately appropriate appropriately clearly clear "
-    "something word words least explicitly properly name names named list lists listed".split()
+    "something word words least explicitly properly name names named list lists listed"
 )
 _SYNONYMS = {
     "greeting": ("hello", "hi", "hey", "greetings", "bonjour", "hola", "hallo", "welcome", "morning"),
@@ -272,7 +279,7 @@ def _faithfulness_verdicts(text: str, style: str) -> str | None:
                   for line in (_between(text, "statements:", "Answer:") or "").splitlines() if line.strip()]
     verdicts = ["Yes" if _supported(s, context) else "No" for s in statements]
     lines = []
-    for number, (statement, verdict) in enumerate(zip(statements, verdicts), start=1):
+    for number, (statement, verdict) in enumerate(zip(statements, verdicts, strict=True), start=1):
         why = "The context supports this." if verdict == "Yes" else "The context does not mention this."
         lines += [f"{number}. {statement}", f"Explanation: {why} Verdict: {verdict}."]
     if style != "malformed":

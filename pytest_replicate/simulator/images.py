@@ -26,7 +26,7 @@ def render_png(width: int, height: int, key: str) -> bytes:
     rows = []
     for y in range(height):
         f = y / (height - 1) if height > 1 else 0.0
-        colour = bytes(round(a + (b - a) * f) for a, b in zip(top, bottom))
+        colour = bytes(round(a + (b - a) * f) for a, b in zip(top, bottom, strict=True))
         rows.append(b"\x00" + colour * width)
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header)
