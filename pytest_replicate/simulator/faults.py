@@ -26,15 +26,27 @@ kind                      what the client sees
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from .httpd import ApiError, Reply
+
 FAULT_KINDS = frozenset({"status", "created_then_status", "drop", "slow", "hang", "die", "fail",
                          "slow_start", "shape"})
 # Kinds that act on a prediction being created, so only creates use them up.
 CREATE_KINDS = frozenset({"fail", "slow_start", "created_then_status"})
+_FAULT_DETAILS = {
+    401: "You did not pass a valid authentication token",
+    404: "The requested resource could not be found.",
+    422: "Input validation failed (simulated)",
+    500: "Internal server error (simulated)",
+    502: "Bad gateway (simulated)",
+    503: "Service temporarily unavailable (simulated)",
+    504: "Gateway timeout (simulated)",
+}
 CREATE_PATH = re.compile(r"/v1/(?:(?:models|deployments)/[^/]+/[^/]+/)?predictions")
 
 
@@ -143,3 +155,30 @@ def parse_prefer_wait(header: str | None) -> float | None:
                 raise ValueError(f"Prefer: wait must be between 1 and 60 seconds, got {match[1]!r}")
             return float(match[1])
     return None
+
+
+def fault_reply(fault: Fault) -> Reply:
+    """The reply of a ``status`` or ``created_then_status`` fault."""
+    if fault.body is not None:
+        html = fault.body.lstrip().startswith("<")
+        return Reply(fault.status, fault.body.encode(), "text/html" if html else "application/json")
+    headers: dict[str, str] = {}
+    if fault.status == 429:
+        wait = seconds_text(fault.retry_after) if fault.retry_after is not None else "1"
+        detail = f"Request was throttled. Your rate limit resets in ~{wait}s."
+        if fault.retry_after is not None:
+            headers["Retry-After"] = wait
+    else:
+        detail = _FAULT_DETAILS.get(fault.status, "Simulated failure")
+    title = {401: "Unauthenticated", 429: "Request was throttled"}.get(fault.status)
+    return ApiError(fault.status, fault.detail or detail, title, headers).reply()
+
+
+def reshape(reply: Reply, fault: Fault) -> Reply:
+    """A ``shape`` fault: the reply's JSON replaced by ``fault.body`` or stripped of ``drop_keys``."""
+    if fault.body is not None:
+        return Reply(reply.status, fault.body.encode(), headers=reply.headers)
+    payload = json.loads(reply.body or b"null")
+    if isinstance(payload, dict):
+        payload = {key: value for key, value in payload.items() if key not in fault.drop_keys}
+    return Reply.json(reply.status, payload, reply.headers)

@@ -6,7 +6,6 @@ See the package docstring for the Python API other tests rely on.
 from __future__ import annotations
 
 import base64
-import json
 import re
 import secrets
 import string
@@ -20,24 +19,26 @@ from urllib.parse import urlsplit
 
 from . import answers, images
 from .catalogue import BUILTIN, Catalogue, ModelSpec
-from .faults import CREATE_KINDS, Fault, RateLimit, parse_duration, parse_prefer_wait, round_up_tenth, seconds_text
-from .files import FileStore, parse_upload
+from .faults import (
+    CREATE_KINDS,
+    Fault,
+    RateLimit,
+    fault_reply,
+    parse_duration,
+    parse_prefer_wait,
+    reshape,
+    round_up_tenth,
+    seconds_text,
+)
+from .files import FileStore
 from .httpd import ApiError, ReceivedRequest, Reply, Server
 from .inputs import error_detail, json_type, validate_input, with_defaults
+from .lookups import LookupEndpoints
 from .predictions import Prediction, peak_concurrency, to_json
-from .resources import deployment_json, model_json, page, version_json
+from .resources import page
 from .streaming import stream_events
 
 _ID_ALPHABET = string.ascii_lowercase + string.digits
-_FAULT_DETAILS = {
-    401: "You did not pass a valid authentication token",
-    404: "The requested resource could not be found.",
-    422: "Input validation failed (simulated)",
-    500: "Internal server error (simulated)",
-    502: "Bad gateway (simulated)",
-    503: "Service temporarily unavailable (simulated)",
-    504: "Gateway timeout (simulated)",
-}
 # Until the provider resolves a version-only model's latest version itself, the default
 # (lenient) simulator still runs these by model name, as it always did; strict=True does not.
 _LENIENT_OFFICIAL = frozenset({"stability-ai/sdxl", "meta/llama-guard-3-8b"})
@@ -56,7 +57,7 @@ class CancelRecord:
     at: float  # epoch seconds
 
 
-class Simulator:
+class Simulator(LookupEndpoints):
     """A Replicate API on 127.0.0.1, started and stopped around tests.
 
     ``latency``: seconds from creation to a terminal status (half "starting", half
@@ -257,7 +258,7 @@ class Simulator:
 
     def _handle(self, request: ReceivedRequest, fault: Fault | None) -> Reply:
         if fault is not None and fault.kind == "status":
-            return self._fault_reply(fault)
+            return fault_reply(fault)
         if fault is not None and fault.kind == "slow":
             self._stopping.wait(fault.delay)
         try:
@@ -265,23 +266,8 @@ class Simulator:
         except ApiError as error:
             reply = error.reply()
         if fault is not None and fault.kind == "shape":
-            reply = _reshape(reply, fault)
+            reply = reshape(reply, fault)
         return reply
-
-    def _fault_reply(self, fault: Fault) -> Reply:
-        if fault.body is not None:
-            html = fault.body.lstrip().startswith("<")
-            return Reply(fault.status, fault.body.encode(), "text/html" if html else "application/json")
-        headers: dict[str, str] = {}
-        if fault.status == 429:
-            wait = seconds_text(fault.retry_after) if fault.retry_after is not None else "1"
-            detail = f"Request was throttled. Your rate limit resets in ~{wait}s."
-            if fault.retry_after is not None:
-                headers["Retry-After"] = wait
-        else:
-            detail = _FAULT_DETAILS.get(fault.status, "Simulated failure")
-        title = {401: "Unauthenticated", 429: "Request was throttled"}.get(fault.status)
-        return ApiError(fault.status, fault.detail or detail, title, headers).reply()
 
     def _route(self, request: ReceivedRequest, fault: Fault | None) -> Reply:
         path = urlsplit(request.path).path
@@ -332,12 +318,6 @@ class Simulator:
             raise ApiError(401, "You did not pass a valid authentication token", "Unauthenticated")
 
     # --- creating predictions -----------------------------------------------------------
-
-    def _model(self, ref: str) -> ModelSpec:
-        spec = self.catalogue.models.get(ref)
-        if spec is None:
-            raise ApiError(404, f"Model not found: {ref}", "Not found")
-        return spec
 
     def _create_official(self, request: ReceivedRequest, fault: Fault | None, ref: str) -> Reply:
         spec = self._model(ref)
@@ -408,7 +388,7 @@ class Simulator:
             self._create_times.append(now)
             self._creates[spec.ref] += 1
         if acting is not None and kind == "created_then_status":
-            return self._fault_reply(acting)
+            return fault_reply(acting)
         if wait is not None:
             self._wait_terminal(prediction, wait)
         return Reply.json(201, self._serialize(prediction))
@@ -524,77 +504,6 @@ class Simulator:
                       if prediction.model.kind == "image" else None)
         return to_json(prediction, time.monotonic(), self.url, lambda: self._final_output(prediction), image_size)
 
-    # --- models, versions, deployments, files, account ------------------------------------
-
-    def _get_model(self, request: ReceivedRequest, fault: Fault | None, ref: str) -> Reply:
-        spec = self._model(ref)
-        with self._lock:
-            runs = self._creates[ref]
-        return Reply.json(200, model_json(spec, runs))
-
-    def _list_models(self, request: ReceivedRequest, fault: Fault | None) -> Reply:
-        specs = sorted(self.catalogue.models.values(), key=lambda s: s.ref)
-        with self._lock:
-            runs = dict(self._creates)
-        return Reply.json(200, page(specs, request.path, self.url, self.page_size,
-                                    lambda spec: model_json(spec, runs.get(spec.ref, 0))))
-
-    def _list_versions(self, request: ReceivedRequest, fault: Fault | None, ref: str) -> Reply:
-        spec = self._model(ref)
-        return Reply.json(200, page(spec.versions, request.path, self.url, self.page_size,
-                                    lambda version: version_json(spec, version)))
-
-    def _get_version(self, request: ReceivedRequest, fault: Fault | None, ref: str, version: str) -> Reply:
-        spec = self._model(ref)
-        if version not in spec.versions:
-            raise ApiError(404, f"Version not found: {ref}:{version}", "Not found")
-        return Reply.json(200, version_json(spec, version))
-
-    def _get_deployment(self, request: ReceivedRequest, fault: Fault | None, ref: str) -> Reply:
-        deployment = self.catalogue.deployments.get(ref)
-        if deployment is None:
-            raise ApiError(404, f"Deployment not found: {ref}", "Not found")
-        return Reply.json(200, deployment_json(deployment, self._model(deployment.model)))
-
-    def _list_deployments(self, request: ReceivedRequest, fault: Fault | None) -> Reply:
-        deployments = sorted(self.catalogue.deployments.values(), key=lambda d: d.ref)
-        return Reply.json(200, page(deployments, request.path, self.url, self.page_size,
-                                    lambda d: deployment_json(d, self._model(d.model))))
-
-    def _upload(self, request: ReceivedRequest, fault: Fault | None) -> Reply:
-        try:
-            name, content_type, content, metadata = parse_upload(request.headers.get("content-type", ""),
-                                                                 request.body)
-        except ValueError as error:
-            raise ApiError(422, str(error), "Invalid file upload") from None
-        return Reply.json(201, self.files.add(name, content_type, content, metadata).to_json(self.url))
-
-    def _stored_file(self, file_id: str) -> Any:
-        stored = self.files.get(file_id)
-        if stored is None:
-            raise ApiError(404, f"File not found: {file_id}", "Not found")
-        return stored
-
-    def _list_files(self, request: ReceivedRequest, fault: Fault | None) -> Reply:
-        return Reply.json(200, page(self.files.all(), request.path, self.url, self.page_size,
-                                    lambda stored: stored.to_json(self.url)))
-
-    def _get_file(self, request: ReceivedRequest, fault: Fault | None, file_id: str) -> Reply:
-        return Reply.json(200, self._stored_file(file_id).to_json(self.url))
-
-    def _download_file(self, request: ReceivedRequest, fault: Fault | None, file_id: str) -> Reply:
-        stored = self._stored_file(file_id)
-        return Reply(200, stored.content, stored.content_type)
-
-    def _delete_file(self, request: ReceivedRequest, fault: Fault | None, file_id: str) -> Reply:
-        self._stored_file(file_id)
-        self.files.delete(file_id)
-        return Reply(204)
-
-    def _account(self, request: ReceivedRequest, fault: Fault | None) -> Reply:
-        return Reply.json(200, {"type": "user", "username": "simulator", "name": "Replicate Simulator",
-                                "github_url": None})
-
 
 def _json_body(request: ReceivedRequest) -> dict[str, Any]:
     try:
@@ -604,14 +513,3 @@ def _json_body(request: ReceivedRequest) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise ApiError(422, f"Request body must be a JSON object, given: {json_type(body)}", "Invalid request body")
     return body
-
-
-def _reshape(reply: Reply, fault: Fault) -> Reply:
-    """A ``shape`` fault: the reply's JSON replaced by ``fault.body`` or stripped of ``drop_keys``."""
-    if fault.body is not None:
-        return Reply(reply.status, fault.body.encode(), headers=reply.headers)
-    payload = json.loads(reply.body or b"null")
-    if isinstance(payload, dict):
-        payload = {key: value for key, value in payload.items() if key not in fault.drop_keys}
-    return Reply.json(reply.status, payload, reply.headers)
-

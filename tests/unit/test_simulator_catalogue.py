@@ -168,3 +168,12 @@ def test_list_models_command_includes_catalogue_files(tmp_path: Path) -> None:
     bad.write_text("models: [{owner: acme}]", encoding="utf-8")
     failed = _cli("--models", str(bad), "--list-models")
     assert failed.returncode == 2 and "give 'owner' and 'name'" in failed.stderr
+
+
+def test_a_catalogue_model_can_set_its_own_latency() -> None:
+    slow = parse_catalogue([{"model": "acme/slow-chat", "latency": 30}])
+    with Simulator(catalogue=BUILTIN.merged(slow)) as simulator, _client(simulator) as client:
+        assert client.post("/v1/models/acme/slow-chat/predictions",
+                           json={"input": {"prompt": "hi"}}).json()["status"] == "starting"
+        assert client.post("/v1/models/meta/llama-2-7b-chat/predictions",
+                           json={"input": {"prompt": "hi"}}).json()["status"] == "succeeded"
