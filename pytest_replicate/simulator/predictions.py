@@ -40,6 +40,12 @@ class Prediction:
     canceled_mono: float | None = None  # from POST .../cancel
 
     @property
+    def latency(self) -> float:
+        """Seconds from creation to the natural end (tests/e2e/test_concurrency.py reads it;
+        Simulator.peak_running() is the supported way to measure overlap)."""
+        return self.queue_time + self.run_time
+
+    @property
     def start_mono(self) -> float:
         return self.created_mono + self.queue_time
 
