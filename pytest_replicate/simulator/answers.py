@@ -1,9 +1,9 @@
-"""Catalogue of simulated Replicate models and their deterministic behaviour.
+"""Deterministic answers of the simulated language and moderation models.
 
 Everything here is a pure function of the prediction input, so recorded cassettes,
 example evals and benchmarks give the same answers on every run and on every machine.
 The answers are canned but plausible enough for realistic assertions (``contains:
-Paris``, ``is-json``, moderation categories, image sizes).
+Paris``, ``is-json``, moderation categories).
 """
 
 from __future__ import annotations
@@ -11,156 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import struct
-import zlib
-from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any, Literal
+from typing import Any
 
-Kind = Literal["text", "image", "moderation"]
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """One simulated model. ``versions[0]`` is the latest version."""
-
-    owner: str
-    name: str
-    kind: Kind
-    versions: tuple[str, ...]
-    # False for models that Replicate only runs by version (no /v1/models/.../predictions).
-    official: bool = True
-    # Default square image size for image models.
-    default_size: int = 768
-
-    @property
-    def ref(self) -> str:
-        return f"{self.owner}/{self.name}"
-
-    @property
-    def latest_version(self) -> str:
-        return self.versions[0]
-
-
-def _model(ref: str, kind: Kind, *versions: str, official: bool = True, size: int = 768) -> ModelSpec:
-    owner, name = ref.split("/")
-    return ModelSpec(owner, name, kind, tuple(versions), official, size)
-
-
-# Versions of llama-2, llama70b-v2-chat, gemma, mixtral and sdxl are the public ones
-# seen in docs; the others are fixed stand-ins (sha256 of a label), never real hashes.
-MODELS: dict[str, ModelSpec] = {
-    spec.ref: spec
-    for spec in (
-        _model("meta/llama-2-7b-chat", "text",
-               "13c3cdee13ee059ab779f0291d29054dab00a47dad8261375654de5540165fb0"),
-        _model("meta/llama-2-70b-chat", "text",
-               "02e509c789964a7ea8736978a43525956ef40397be9033abf9fd2badfe68c9e3"),
-        _model("replicate/llama70b-v2-chat", "text",
-               "e951f18578850b652510200860fc4ea62b3b16fac280f83ff32282f87bbd2e48"),
-        _model("meta/meta-llama-3-8b-instruct", "text",
-               "e284466ba0441179f81e59a981c2edde80d5e68db1df7f9a1e1d7e63783612ce"),
-        _model("meta/meta-llama-3-70b-instruct", "text",
-               "06e18efda52b345bf9001cfc39286179856fb7c3cc3ba4eb8472baf0459932cf"),
-        _model("google-deepmind/gemma-7b-it", "text",
-               "2790a695e5dcae15506138cc4718d1106d0d475e6dca4b1d43f42414647993d5",
-               official=False),
-        _model("mistralai/mistral-7b-instruct-v0.2", "text",
-               "59c15e7ade132932b5cf4909b0bca0ffad227995e2ddb9af415b0f404f60a98b"),
-        _model("mistralai/mixtral-8x7b-instruct-v0.1", "text",
-               "7b3212fbaf88310cfef07a061ce94224e82efc8403c26fc67e8f6c065de51f21",
-               "2b56576fcfbe32fa0526897d8385dd3fb3d36ba6fd0dbe033c72886b81ade93e"),
-        _model("stability-ai/sdxl", "image",
-               "7762fd07cf82c948538e41f63f77d685e02b063e37e496e96eefd46c929f9bdc",
-               "39ed52f2a78e934b3ba6e2a89f5b1c712de7dfea535525255b1aa35c5565e08b"),
-        _model("black-forest-labs/flux-schnell", "image",
-               "bb0d3f37069358aea997f8728115469c53991745b961dd12c731bfd39bcb536d",
-               size=1024),
-        _model("meta/llama-guard-3-8b", "moderation",
-               "77f38b16022e9f9409cdbf105bd5c030f092c1b6f3f327b070ba3870fdc0b790"),
-        _model("meta/llama-guard-4-12b", "moderation",
-               "fefef51dbd3e84b0d0bfe190f34e92e1f9dc4f58d573c03717f536c17a69844a"),
-    )
-}
-
-# Deployment "owner/name" -> the model it runs.
-DEPLOYMENTS: dict[str, str] = {"acme/support-bot": "meta/meta-llama-3-8b-instruct"}
-
-
-def find_version(version: str) -> tuple[ModelSpec, str] | None:
-    """Resolve ``<hash>`` or ``owner/name:<hash>`` to (model, hash), or None if unknown."""
-    ref, sep, digest = version.rpartition(":")
-    if not sep:
-        digest = version
-    for spec in MODELS.values():
-        if digest in spec.versions and (not sep or ref == spec.ref):
-            return spec, digest
-    return None
-
-
-# --- input validation ---------------------------------------------------------------
-
-_TEXT_PARAMS = {
-    "prompt": "string", "system_prompt": "string", "stop_sequences": "string",
-    "temperature": "number", "top_p": "number", "repetition_penalty": "number",
-    "max_length": "integer", "max_new_tokens": "integer", "min_new_tokens": "integer",
-    "top_k": "integer", "seed": "integer",
-}
-_IMAGE_PARAMS = {
-    "prompt": "string", "negative_prompt": "string", "refine": "string",
-    "width": "integer", "height": "integer", "num_inference_steps": "integer",
-    "num_outputs": "integer", "seed": "integer", "guidance_scale": "number",
-    "apply_watermark": "boolean",
-}
-_MODERATION_PARAMS = {"prompt": "string", "assistant": "string"}
-_PARAMS: dict[str, dict[str, str]] = {
-    "text": _TEXT_PARAMS, "image": _IMAGE_PARAMS, "moderation": _MODERATION_PARAMS,
-}
-_RANGES = {"width": (64, 2048), "height": (64, 2048), "num_inference_steps": (1, 500),
-           "num_outputs": (1, 4)}
-
-
-def json_type(value: Any) -> str:
-    """The JSON Schema type name of a decoded JSON value (bool is not a number)."""
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return "null"
-
-
-def _type_ok(expected: str, actual: str) -> bool:
-    return actual == expected or (expected == "number" and actual == "integer")
-
-
-def validate_input(spec: ModelSpec, inp: dict[str, Any]) -> list[tuple[str, str]]:
-    """(field, description) for each invalid input, like Replicate's 422 ``invalid_fields``.
-
-    Unknown keys are ignored, as Replicate does.
-    """
-    errors: list[tuple[str, str]] = []
-    if "prompt" not in inp:
-        errors.append(("input.prompt", "Missing required field"))
-    for key, expected in _PARAMS[spec.kind].items():
-        if key not in inp:
-            continue
-        actual = json_type(inp[key])
-        if not _type_ok(expected, actual):
-            errors.append((f"input.{key}", f"Expected {expected}, got {actual}"))
-        elif key in _RANGES:
-            low, high = _RANGES[key]
-            if not low <= inp[key] <= high:
-                errors.append((f"input.{key}", f"Must be between {low} and {high}"))
-    return errors
-
+from .catalogue import ModelSpec
+from .embeddings import embedding_output
+from .grader import grade, word_set
 
 # --- text models ----------------------------------------------------------------------
 
@@ -173,8 +28,13 @@ _MARKERS = re.compile(
     r"|<start_of_turn>(?:user|model)?|<end_of_turn>|</?s>|<bos>|<eos>",
     re.I,
 )
-_STOPWORDS = frozenset(
-    ["a", "an", "the", "of", "to", "in", "on", "for", "and", "or", "is", "are", "was", "were", "be", "been", "what", "which", "who", "whom", "how", "why", "when", "where", "do", "does", "did", "can", "could", "would", "should", "will", "please", "me", "my", "i", "you", "your", "tell", "explain", "describe", "give", "write", "about", "with", "as", "at", "by", "from", "this", "that", "these", "those", "it", "its", "into", "answer", "question", "respond", "reply", "briefly", "short", "using", "use", "json", "format", "return", "following", "text", "one", "sentence", "word", "words", "only", "just", "object"]
+
+_STOPWORDS = word_set(
+    "a an the of to in on for and or is are was were be been what which who whom how why "
+    "when where do does did can could would should will please me my i you your tell explain "
+    "describe give write about with as at by from this that these those it its into answer "
+    "question respond reply briefly short using use json format return following text one "
+    "sentence word words only just object"
 )
 
 
@@ -352,7 +212,7 @@ def tokenize(text: str) -> list[str]:
 
 
 def _word_limit(inp: dict[str, Any]) -> int | None:
-    limits = [inp[key] for key in ("max_new_tokens", "max_length")
+    limits = [inp[key] for key in ("max_tokens", "max_new_tokens", "max_length")
               if isinstance(inp.get(key), int) and inp[key] > 0]
     return min(limits) if limits else None
 
@@ -362,11 +222,11 @@ def generate_text(inp: dict[str, Any]) -> str:
 
     temperature, top_p and seed are accepted but ignored: determinism matters more here.
     """
-    system, question = split_prompt(inp["prompt"])
+    system, question = split_prompt(str(inp.get("prompt", "")))
     text = _answer(question)
     if "pirate" in f"{inp.get('system_prompt', '')} {system}".lower():
         text = "Arr! " + text
-    for stop in filter(None, inp.get("stop_sequences", "").split(",")):
+    for stop in filter(None, (inp.get("stop_sequences") or "").split(",")):
         text = text.split(stop, 1)[0]
     limit = _word_limit(inp)
     if limit is not None:
@@ -388,41 +248,32 @@ _CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 def moderate(inp: dict[str, Any]) -> str:
     """``safe``, or ``unsafe`` and a line of category codes, as Llama Guard answers."""
-    text = f"{inp['prompt']}\n\n{inp.get('assistant', '')}".lower()
+    text = f"{inp.get('prompt', '')}\n\n{inp.get('assistant') or ''}".lower()
     codes = [code for code, patterns in _CATEGORIES
              if any(re.search(pattern, text) for pattern in patterns)]
     return "unsafe\n" + ",".join(codes) if codes else "safe"
 
 
-# --- image models -----------------------------------------------------------------------
-
-def image_size(spec: ModelSpec, inp: dict[str, Any]) -> tuple[int, int]:
-    """(width, height) of the images a validated input asks for."""
-    return inp.get("width", spec.default_size), inp.get("height", spec.default_size)
 
 
-def _chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+# --- dispatch by model kind ----------------------------------------------------------------
 
+def model_output(spec: ModelSpec, inp: dict[str, Any]) -> Any:
+    """The final output of a model for its effective input (images are rendered by the server).
 
-@lru_cache(maxsize=32)
-def render_png(width: int, height: int, key: str) -> bytes:
-    """A valid RGB PNG, a vertical gradient between two colours derived from ``key``.
-
-    Each row is one colour, so it compresses to a few kilobytes even at 2048x2048.
+    A catalogue's canned answer wins; a grader model answers grading prompts as a grader.
     """
-    digest = hashlib.sha256(key.encode()).digest()
-    top, bottom = digest[0:3], digest[3:6]
-    rows = []
-    for y in range(height):
-        f = y / (height - 1) if height > 1 else 0.0
-        colour = bytes(round(a + (b - a) * f) for a, b in zip(top, bottom, strict=False))
-        rows.append(b"\x00" + colour * width)
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header)
-            + _chunk(b"IDAT", zlib.compress(b"".join(rows), 6)) + _chunk(b"IEND", b""))
-
-
-def image_key(inp: dict[str, Any], index: int) -> str:
-    """What an image depends on: prompt, seed and its position in the outputs."""
-    return f"{inp.get('prompt', '')}\x00{inp.get('seed', '')}\x00{index}"
+    canned = spec.canned(str(inp.get("prompt", inp.get("text", ""))))
+    if canned is not None:
+        return tokenize(canned) if spec.kind in ("text", "grader") and isinstance(canned, str) else canned
+    if spec.kind == "moderation":
+        return moderate(inp)
+    if spec.kind == "embedding":
+        return embedding_output(inp)
+    if spec.kind == "image":
+        return None
+    graded = grade(str(inp.get("prompt", "")), str(inp.get("system_prompt", ""))) if spec.kind == "grader" else None
+    text = graded if graded is not None else generate_text(inp)
+    if "image" in spec.inputs and inp.get("image"):
+        text = "The image shows a smooth colour gradient. " + text
+    return tokenize(text)
