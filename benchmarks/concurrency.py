@@ -43,19 +43,6 @@ tests:
 """
 
 
-def peak_overlap(simulator: Simulator) -> int:
-    """The most predictions the simulator had running at once."""
-    events = []
-    for prediction in simulator._predictions.values():  # the simulator's own record of each prediction
-        end = prediction.canceled_mono or prediction.created_mono + prediction.latency
-        events += [(prediction.created_mono, 1), (end, -1)]
-    running = peak = 0
-    for _, change in sorted(events):
-        running += change
-        peak = max(peak, running)
-    return peak
-
-
 def run(folder: Path, simulator: Simulator, concurrency: int) -> tuple[float, float]:
     """Wall seconds and child CPU seconds of one recording run."""
     simulator.reset()
@@ -95,7 +82,7 @@ def main() -> None:
         folder = write_suite(Path(temporary) / "suite", args.items)
         ideal = args.items * args.latency / args.concurrency
         wall, _ = run(folder, simulator, args.concurrency)
-        peak = peak_overlap(simulator)
+        peak = simulator.peak_running()
         print(f"{args.items} items, latency {args.latency}s, concurrency {args.concurrency}: {wall:.2f}s "
               f"(ideal {ideal:.2f}s) -> ratio {wall / ideal:.3f} (target <= 1.10)")
         print(f"  simulator peak of simultaneous predictions: {peak}")
@@ -107,7 +94,7 @@ def main() -> None:
         wall, cpu = run(folder, simulator, args.concurrency)
         print(f"{args.fast_items} items, latency 0, concurrency {args.concurrency}: {wall:.2f}s -> "
               f"{args.fast_items / wall:.0f} calls/s; plugin CPU {cpu / args.fast_items * 1000:.2f} ms per item; "
-              f"simulator peak {peak_overlap(simulator)}")
+              f"simulator peak {simulator.peak_running()}")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ import time
 import pytest
 from helpers import interrupt_pytest_when
 
-from pytest_replicate.simulator import Fault
+from pytest_replicate.simulator import Fault, RateLimit
 
 
 def suite(cases: int, *, config: str = "poll_interval: 0.02, wait: 0", extra: str = "", failing: tuple[int, ...] = ()) -> str:
@@ -23,19 +23,6 @@ def suite(cases: int, *, config: str = "poll_interval: 0.02, wait: 0", extra: st
         f"providers:\n  - id: replicate:meta/llama-2-7b-chat\n    config: {{{config}}}\n{extra}"
         f"tests:\n{tests}"
     )
-
-
-def peak_overlap(simulator) -> int:
-    """The most predictions the simulator had running at once (created .. finished or canceled)."""
-    events = []
-    for prediction in simulator._predictions.values():
-        end = prediction.canceled_mono or prediction.created_mono + prediction.latency
-        events += [(prediction.created_mono, 1), (end, -1)]
-    running = peak = 0
-    for _, change in sorted(events, key=lambda event: (event[0], event[1])):
-        running += change
-        peak = max(peak, running)
-    return peak
 
 
 def item_lines(result: pytest.RunResult) -> list[str]:
@@ -59,7 +46,7 @@ def test_at_most_the_global_bound_run_at_once(pytester, write_eval, replicate_en
     write_eval(suite(9))
     result = pytester.runpytest("--replicate-concurrency=3")
     result.assert_outcomes(passed=9)
-    assert peak_overlap(replicate_env) == 3
+    assert replicate_env.peak_running() == 3
     result.stdout.fnmatch_lines(["*replicate calls*", "9 calls ran live: p50 *s, p95 *s, peak concurrency 3"])
 
 
@@ -67,14 +54,14 @@ def test_concurrency_1_is_strictly_serial(pytester, write_eval, replicate_env):
     replicate_env.latency = 0.1
     write_eval(suite(4))
     pytester.runpytest("--replicate-concurrency=1").assert_outcomes(passed=4)
-    assert peak_overlap(replicate_env) == 1
+    assert replicate_env.peak_running() == 1
 
 
 def test_a_provider_max_concurrency_bounds_its_calls(pytester, write_eval, replicate_env):
     replicate_env.latency = 0.2
     write_eval(suite(4, config="poll_interval: 0.02, wait: 0, max_concurrency: 1"))
     pytester.runpytest("--replicate-concurrency=4").assert_outcomes(passed=4)
-    assert peak_overlap(replicate_env) == 1
+    assert replicate_env.peak_running() == 1
     # A scheduling setting, not a model input.
     assert all("max_concurrency" not in body["input"] for body in replicate_env.predictions_created())
 
@@ -121,6 +108,15 @@ def test_ctrl_c_cancels_every_running_prediction(pytester, write_eval, replicate
     assert len(replicate_env.canceled) == 3
     stderr = process.stderr.read().decode() if process.stderr else ""
     assert "Traceback" not in stderr and "Exception in thread" not in stderr
+
+
+def test_a_suite_larger_than_the_rate_limit_still_passes(pytester, write_eval, replicate_env):
+    replicate_env.latency = 0.1
+    replicate_env.rate_limit = RateLimit(concurrent=2, retry_after=0.05)
+    write_eval(suite(10, config="poll_interval: 0.02, wait: 0, retry_backoff: 0.01, max_retries: 30"))
+    pytester.runpytest("--replicate-concurrency=6").assert_outcomes(passed=10)
+    assert replicate_env.throttled() > 0 and replicate_env.peak_running() <= 2
+    assert replicate_env.creates_per_model() == {"meta/llama-2-7b-chat": 10}  # none created twice
 
 
 @pytest.mark.xfail(strict=True, reason="needs providers to report 429s through CallContext.backpressure")
