@@ -38,7 +38,7 @@ class UserCode:
     def __call__(self, output: Any, context: Mapping[str, Any]) -> Any:
         try:
             return self.function(output, context)
-        except Exception as error:  # the user's code: any exception is a user error
+        except (Exception, SystemExit) as error:  # the user's code: even sys.exit() fails only this item
             raise TransformError(
                 f"{self.what} {self.source.strip()!r} raised {type(error).__name__}: {error}"
             ) from error
@@ -103,7 +103,7 @@ def _import_file(path: Path) -> ModuleType:
     sys.modules[name] = module
     try:
         spec.loader.exec_module(module)
-    except Exception as error:
+    except (Exception, SystemExit) as error:  # sys.exit() at import must not end the session
         del sys.modules[name]
         raise ValueError(f"importing {path.name} raised {type(error).__name__}: {error}") from None
     return module
