@@ -113,10 +113,15 @@ class EvalSession:
         if self.scheduler is not None:
             self.scheduler.stop()
 
-    def open_cassette(self, path: Path, rerun_hint: str) -> Cassette:
-        """The cassette at ``path`` in the session's record mode; ``rerun_hint`` names the test."""
-        return Cassette(path, self.settings.record_mode, redactor=self.redactor, rerun_hint=shlex.quote(rerun_hint),
-                        record_hint=RECORD_HINT, stats=self.stats)
+    def open_cassette(self, path: Path, rerun_hint: str, record_mode: str | None = None) -> Cassette:
+        """The cassette at ``path``; ``rerun_hint`` names the test. A test function's marker may
+        choose ``record_mode``; otherwise the session's applies."""
+        return Cassette(path, record_mode or self.settings.record_mode, redactor=self.redactor,
+                        rerun_hint=shlex.quote(rerun_hint), record_hint=RECORD_HINT, stats=self.stats)
+
+    def graders(self, *, env: Mapping[str, str] | None = None, file: Path | None = None) -> SessionGraders:
+        """Graders for model-graded checks of one eval case (its file's env) or one test function."""
+        return SessionGraders(self, env=env, file=file)
 
     def run(self, case: Case, nodeid: str | None = None) -> CaseResult:
         """Run one case inside its own cassette; save the cassette if every call succeeded."""
@@ -128,7 +133,7 @@ class EvalSession:
             return CaseResult(case, error=str(error), cassette=path)
         context = CallContext(vars=case.vars, http=CallClient(self.http, cassette), cancel=self.cancel,
                               backpressure=self.scheduler)
-        result = run_case(case, provider, context, graders=_CaseGraders(self, case))
+        result = run_case(case, provider, context, graders=self.graders(env=case.suite.env, file=case.suite.file))
         result.cassette = path
         if cassette.recorded:  # went live: measured, and paced as the provider's delay asks
             self.calls.add(result.duration)
@@ -164,24 +169,30 @@ class EvalSession:
             self._providers.clear()
 
 
-class _CaseGraders:
-    """Graders for one case: the assertion's ``provider`` wins, else the default for the purpose."""
+class SessionGraders:
+    """Graders for one case or test: the assertion's ``provider`` wins, else the default for the purpose.
 
-    def __init__(self, session: EvalSession, case: Case) -> None:
+    ``env`` is the eval file's ``env`` (or a test's overrides, such as the simulator's);
+    ``file`` is named in configuration errors.
+    """
+
+    def __init__(self, session: EvalSession, *, env: Mapping[str, str] | None = None,
+                 file: Path | None = None) -> None:
         self.session = session
-        self.case = case
+        self.env = dict(env or {})
+        self.file = file
 
     def grader(self, purpose: str, override: Any = None) -> Provider:
         spec: dict[str, Any] = override if isinstance(override, dict) else {"id": override or DEFAULT_GRADERS.get(purpose)}
         provider_id = spec.get("id")
         if not isinstance(provider_id, str):
-            raise ConfigError(f"no {purpose} grader is configured", file=self.case.suite.file,
+            raise ConfigError(f"no {purpose} grader is configured", file=self.file,
                               hint="give the assertion a provider")
         try:
             return self.session.provider(provider_id, label=spec.get("label"), config=spec.get("config"),
-                                         env=self.case.suite.env)
+                                         env=self.env)
         except ConfigError as error:  # a bad grader config, e.g. a non-numeric temperature
-            raise ConfigError(f"assertion provider {spec['id']}: {error.message}", file=self.case.suite.file,
+            raise ConfigError(f"assertion provider {spec['id']}: {error.message}", file=self.file,
                               hint=error.hint) from None
 
 
