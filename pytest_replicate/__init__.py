@@ -14,7 +14,7 @@ Exceptions (every error a user can cause; shown as one message, without a traceb
 
 from importlib.metadata import PackageNotFoundError, version
 
-from .api import AssertionInput, assert_output, grade_output, load_suite, parse_assertions
+from .api import AssertionInput, ModelResult, PromptInput, assert_output, grade_output, load_suite, parse_assertions
 from .assertions import GradingResult
 from .config.model import Case
 from .errors import CassetteError, ConfigError, ProviderError, ReplicateEvalError, TemplateError, TransformError
@@ -35,6 +35,8 @@ __all__ = [
     "ConfigError",
     "GradingResult",
     "ImageOutput",
+    "ModelResult",
+    "PromptInput",
     "Provider",
     "ProviderError",
     "ProviderResponse",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from ..assertions import GradingResult
@@ -46,32 +47,50 @@ def format_verdicts(result: GradingResult, depth: int = 0) -> list[str]:
 
 
 def format_failure(result: CaseResult, *, verbose: bool = False) -> str:
-    limit = None if verbose else OUTPUT_LIMIT
+    """The failure view of an eval item (and of ``run_case`` in a test function)."""
     case = result.case
+    return format_report(
+        result.grading, result.output, error=result.error, provider=case.provider.id, vars=case.vars,
+        prompt=result.prompt, verbose=verbose,
+    )
+
+
+def format_report(
+    grading: GradingResult | None,
+    output: Any,
+    *,
+    error: str | None = None,
+    provider: str | None = None,
+    vars: Mapping[str, Any] | None = None,
+    prompt: str | None = None,
+    verbose: bool = False,
+) -> str:
+    """Headline, provider, vars, prompt, output and each verdict: what an eval item and
+    ``assert_output`` both show, so a check reads the same from YAML and from Python."""
+    limit = None if verbose else OUTPUT_LIMIT
     # The first line is what pytest's short summary shows after "FAILED ... - ".
-    if result.error is not None:
-        parts = [result.error.splitlines()[0]]
-    else:
-        parts = [result.grading.reason if result.grading else "failed"]
-    parts.append(f"provider: {case.provider.id}")
-    if case.vars:
+    headline = error.splitlines()[0] if error is not None else (grading.reason if grading else "failed")
+    parts = [headline]
+    if provider is not None:
+        parts.append(f"provider: {provider}")
+    if vars:
         parts.append("vars:")
-        parts.extend(f"    {key}: {_truncate(_format_value(value), 200)}" for key, value in case.vars.items())
-    if result.prompt is not None:
+        parts.extend(f"    {key}: {_truncate(_format_value(value), 200)}" for key, value in vars.items())
+    if prompt is not None:
         parts.append("prompt:")
-        parts.append(_indent(result.prompt if limit is None else _truncate(result.prompt, PROMPT_LIMIT)))
-    if result.error is not None:
-        if result.output is not None:  # e.g. an assertion raised: the output helps to see why
+        parts.append(_indent(prompt if limit is None else _truncate(prompt, PROMPT_LIMIT)))
+    if error is not None:
+        if output is not None:  # e.g. an assertion raised: the output helps to see why
             parts.append("output:")
-            text = output_text(result.output)
+            text = output_text(output)
             parts.append(_indent(text if limit is None else _truncate(text, OUTPUT_LIMIT)))
         parts.append("error:")
-        parts.append(_indent(result.error))
+        parts.append(_indent(error))
         return "\n".join(parts)
     parts.append("output:")
-    text = output_text(result.output)
+    text = output_text(output)
     parts.append(_indent(text if limit is None else _truncate(text, OUTPUT_LIMIT)))
-    if result.grading is not None:
+    if grading is not None:
         parts.append("assertions:")
-        parts.extend(format_verdicts(result.grading))
+        parts.extend(format_verdicts(grading))
     return "\n".join(parts)

@@ -34,6 +34,9 @@ def test_assert_output_failure_lists_every_verdict() -> None:
         assert_output("Hello", [{"type": "contains", "value": "x"}, {"type": "starts-with", "value": "He"}])
     assert str(raised.value).splitlines() == [
         "output does not contain 'x'",
+        "output:",
+        "    Hello",
+        "assertions:",
         "  [FAIL] contains 'x' (score 0.00): output does not contain 'x'",
         "  [PASS] starts-with 'He' (score 1.00): output starts with 'He'",
     ]
