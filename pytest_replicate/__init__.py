@@ -18,6 +18,7 @@ from .api import AssertionInput, ModelResult, PromptInput, assert_output, grade_
 from .assertions import GradingResult
 from .config.model import Case
 from .errors import CassetteError, ConfigError, ProviderError, ReplicateEvalError, TemplateError, TransformError
+from .fixtures import ReplicateModel, ReplicateSession
 from .providers import CallContext, ImageOutput, Provider, ProviderResponse, create_provider
 from .results import CaseResult
 
@@ -41,6 +42,8 @@ __all__ = [
     "ProviderError",
     "ProviderResponse",
     "ReplicateEvalError",
+    "ReplicateModel",
+    "ReplicateSession",
     "TemplateError",
     "TransformError",
     "__version__",

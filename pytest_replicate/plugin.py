@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from .collect import EvalFile, collect_eval_file, schedule_upcoming, session_key, settings_key
+from .fixtures import MARKER, replicate_provider, replicate_session, replicate_simulator  # noqa: F401 (fixtures)
 from .http.record_modes import RECORD_MODES
 from .settings import DEFAULT_CONCURRENCY, DEFAULT_EVAL_FILES, DEFAULT_TIMEOUT, Settings
 
@@ -55,6 +56,7 @@ def pytest_configure(config: pytest.Config) -> None:
     # vcrpy's matchers for assertion rewriting before vcrpy is first imported.
     from .session import EvalSession
 
+    config.addinivalue_line("markers", MARKER)
     settings = config.stash[settings_key] = Settings.from_pytest(config)
     config.stash[session_key] = EvalSession(settings)
 
