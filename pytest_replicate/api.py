@@ -19,7 +19,7 @@ from .assertions.spec import AssertionSpec
 from .config.expand import expand
 from .config.loader import load_suite as _load_eval_file
 from .config.model import Case
-from .errors import ConfigError
+from .errors import ConfigError, ReplicateEvalError
 from .providers.base import CallContext, ImageOutput, ProviderResponse
 from .report.failure import format_report
 from .results import CaseResult
@@ -168,10 +168,19 @@ def assert_output(output: Any, assertions: AssertionInput, value: Any = None, **
     output when known, then each verdict with its score.
     """
     __tracebackhide__ = True
-    result = grade_output(output, assertions, value, **options)
+    try:
+        result = grade_output(output, assertions, value, **options)
+    except ReplicateEvalError as error:  # e.g. an unknown assertion type: a message, not a plugin bug
+        raise without_traceback(error) from None
     if not result.passed:
         raise AssertionError(_failure_report(output, result, options.get("vars")))
     return result
+
+
+def without_traceback(error: ReplicateEvalError) -> ReplicateEvalError:
+    """The error with its traceback cut: raised again from a frame with ``__tracebackhide__``,
+    pytest shows the test's line and the message, not the plugin's frames."""
+    return error.with_traceback(None)
 
 
 def _failure_report(output: Any, grading: GradingResult, vars: Mapping[str, Any] | None) -> str:

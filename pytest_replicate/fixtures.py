@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .api import ModelResult, PromptInput, render_prompt
+from .api import AssertionInput, ModelResult, PromptInput, assert_output, grade_output, render_prompt, without_traceback
+from .assertions import GradingResult
 from .collect import session_key
 from .errors import ConfigError, ProviderError, ReplicateEvalError
 from .http.record_modes import RECORD_MODES
@@ -51,12 +52,6 @@ SIMULATOR_TOKEN = "r8_simulator_not_a_real_token"
 _slots_key = pytest.StashKey[threading.BoundedSemaphore]()
 
 
-def _reraised(error: ReplicateEvalError) -> ReplicateEvalError:
-    """The error with its traceback cut: pytest then shows the test's line and the message,
-    not the plugin's frames (the error is a user-facing message, not a plugin bug)."""
-    return error.with_traceback(None)
-
-
 class ReplicateModel:
     """A provider as a test sees it: ``llm("Say hi")`` or ``await llm.acall("Say hi")``."""
 
@@ -78,7 +73,7 @@ class ReplicateModel:
         try:
             return self._session._call(self.provider, prompt, vars)
         except ReplicateEvalError as error:
-            raise _reraised(error) from None
+            raise without_traceback(error) from None
 
     async def acall(self, prompt: PromptInput, *, vars: Mapping[str, Any] | None = None) -> ModelResult:
         """The same call from an async test (asyncio or trio, through anyio): it runs in a
@@ -90,7 +85,7 @@ class ReplicateModel:
         try:
             return await anyio.to_thread.run_sync(partial(self._session._call, self.provider, prompt, vars))
         except ReplicateEvalError as error:
-            raise _reraised(error) from None
+            raise without_traceback(error) from None
 
     def __repr__(self) -> str:
         return f"<ReplicateModel {self.provider.id}>"
@@ -122,12 +117,32 @@ class ReplicateSession:
             provider = self.session.provider(provider_id, label=label, config={**self.provider_defaults, **config},
                                              env=self.env)
         except ReplicateEvalError as error:
-            raise _reraised(error) from None
+            raise without_traceback(error) from None
         return ReplicateModel(provider, self)
 
     @property
     def graders(self) -> SessionGraders:
         return self.session.graders(env=self.env)
+
+    def grade_output(self, output: Any, assertions: AssertionInput, value: Any = None, **options: Any) -> GradingResult:
+        """:func:`grade_output` with this test's graders: model-graded checks work on any output
+        (text your own code produced, a ``run_case`` result), their calls in this test's cassette."""
+        __tracebackhide__ = True
+        return grade_output(output, assertions, value, **self._grading(options))
+
+    def assert_output(self, output: Any, assertions: AssertionInput, value: Any = None, **options: Any) -> GradingResult:
+        """:func:`assert_output` with this test's graders (see :meth:`grade_output`)."""
+        __tracebackhide__ = True
+        return assert_output(output, assertions, value, **self._grading(options))
+
+    def _grading(self, options: dict[str, Any]) -> dict[str, Any]:
+        options.setdefault("graders", self.graders)
+        if "call_context" not in options:
+            try:
+                options["call_context"] = self._context(options.get("vars") or {})
+            except ReplicateEvalError as error:
+                raise without_traceback(error) from None
+        return options
 
     def run_case(self, case: Case, *, check: bool = True) -> CaseResult:
         """Evaluate one case from :func:`load_suite` inside this test's cassette.
@@ -141,7 +156,7 @@ class ReplicateSession:
             provider = self.session.provider_for(case.provider, suite)
             context = self._context(case.vars)
         except ReplicateEvalError as error:
-            raise _reraised(error) from None
+            raise without_traceback(error) from None
         with self._slots:
             result = _run_case(case, provider, context, graders=self.session.graders(env=suite.env, file=suite.file))
         result.cassette = self.cassette_path
@@ -234,9 +249,10 @@ def cassette_path_for(node: pytest.Item, directory: str, name: str | None = None
     return folder / cassette_file_name(test_name)
 
 
-def _slots(config: pytest.Config) -> threading.BoundedSemaphore:
+def _slots(config: pytest.Config, session: EvalSession) -> threading.BoundedSemaphore:
+    """The session-wide bound, sized by the session's concurrency setting once it has one."""
     if _slots_key not in config.stash:
-        config.stash[_slots_key] = threading.BoundedSemaphore(DEFAULT_CONCURRENCY)
+        config.stash[_slots_key] = threading.BoundedSemaphore(getattr(session.settings, "concurrency", DEFAULT_CONCURRENCY))
     return config.stash[_slots_key]
 
 
@@ -265,7 +281,7 @@ def replicate_session(request: pytest.FixtureRequest) -> Iterator[ReplicateSessi
         cassette = None
     scope = ReplicateSession(session, cassette=cassette, rerun_hint=node.nodeid,
                              record_mode=record_mode_for(request.config, options.record_mode),
-                             provider_defaults=options.provider_defaults, env=env, slots=_slots(request.config))
+                             provider_defaults=options.provider_defaults, env=env, slots=_slots(request.config, session))
     yield scope
     scope.finish()
 
