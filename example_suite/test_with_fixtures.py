@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from pytest_replicate import ReplicateModel, ReplicateSession, assert_output, load_suite
+from pytest_replicate import ProviderFactory, ReplicateModel, ReplicateSession, assert_output, load_suite
 
 HERE = Path(__file__).parent
 
 
 @pytest.fixture
-def llama(replicate_provider) -> ReplicateModel:
+def llama(replicate_provider: ProviderFactory) -> ReplicateModel:
     """The same id and config as ``llama2_chat.eval.yaml`` declares."""
     return replicate_provider("replicate:meta/llama-2-7b-chat", temperature=0.01,
                               prompt={"prefix": "[INST] ", "suffix": " [/INST]"})

@@ -18,7 +18,7 @@ from .api import AssertionInput, ModelResult, PromptInput, assert_output, grade_
 from .assertions import GradingResult
 from .config.model import Case
 from .errors import CassetteError, ConfigError, ProviderError, ReplicateEvalError, TemplateError, TransformError
-from .fixtures import ReplicateModel, ReplicateSession
+from .fixtures import ProviderFactory, ReplicateModel, ReplicateSession
 from .providers import CallContext, ImageOutput, Provider, ProviderResponse, create_provider
 from .results import CaseResult
 
@@ -40,6 +40,7 @@ __all__ = [
     "PromptInput",
     "Provider",
     "ProviderError",
+    "ProviderFactory",
     "ProviderResponse",
     "ReplicateEvalError",
     "ReplicateModel",

@@ -147,6 +147,17 @@ def grade_output(
 
     A ``ModelResult`` brings its prompt, vars and graders, so model-graded checks work on it.
     """
+    __tracebackhide__ = True
+    try:
+        return _grade(output, assertions, value, vars=vars, prompt=prompt, threshold=threshold, response=response,
+                      graders=graders, call_context=call_context)
+    except ReplicateEvalError as error:  # e.g. an unknown assertion type: a message, not a plugin bug
+        raise without_traceback(error) from None
+
+
+def _grade(output: Any, assertions: AssertionInput, value: Any, *, vars: Mapping[str, Any] | None, prompt: str,
+           threshold: float | None, response: ProviderResponse | None, graders: Graders | None,
+           call_context: CallContext | None) -> GradingResult:
     if isinstance(output, ModelResult):
         vars = output.vars if vars is None else vars
         graders, call_context = graders or output.graders, call_context or output.call_context
@@ -168,10 +179,7 @@ def assert_output(output: Any, assertions: AssertionInput, value: Any = None, **
     output when known, then each verdict with its score.
     """
     __tracebackhide__ = True
-    try:
-        result = grade_output(output, assertions, value, **options)
-    except ReplicateEvalError as error:  # e.g. an unknown assertion type: a message, not a plugin bug
-        raise without_traceback(error) from None
+    result = grade_output(output, assertions, value, **options)
     if not result.passed:
         raise AssertionError(_failure_report(output, result, options.get("vars")))
     return result

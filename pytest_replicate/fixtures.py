@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pytest
 
@@ -89,6 +89,12 @@ class ReplicateModel:
 
     def __repr__(self) -> str:
         return f"<ReplicateModel {self.provider.id}>"
+
+
+class ProviderFactory(Protocol):
+    """The ``replicate_provider`` fixture's type, for annotating a test's argument."""
+
+    def __call__(self, provider_id: str, *, label: str | None = None, **config: Any) -> ReplicateModel: ...
 
 
 class ReplicateSession:
@@ -287,7 +293,7 @@ def replicate_session(request: pytest.FixtureRequest) -> Iterator[ReplicateSessi
 
 
 @pytest.fixture
-def replicate_provider(replicate_session: ReplicateSession) -> Callable[..., ReplicateModel]:
+def replicate_provider(replicate_session: ReplicateSession) -> ProviderFactory:
     """``replicate_provider("replicate:meta/llama-2-7b-chat", temperature=0.01)``: a callable model.
 
     Keyword arguments are the provider's ``config`` as in YAML (``prompt={"prefix": ...}``,

@@ -6,7 +6,7 @@ import pytest_replicate
 
 EXPORTED = {
     "AssertionInput", "CallContext", "Case", "CaseResult", "CassetteError", "ConfigError", "GradingResult",
-    "ImageOutput", "ModelResult", "PromptInput", "Provider", "ProviderError", "ProviderResponse", "ReplicateEvalError", "ReplicateModel", "ReplicateSession", "TemplateError",
+    "ImageOutput", "ModelResult", "PromptInput", "Provider", "ProviderFactory", "ProviderError", "ProviderResponse", "ReplicateEvalError", "ReplicateModel", "ReplicateSession", "TemplateError",
     "TransformError", "__version__", "assert_output", "create_provider", "grade_output", "load_suite",
     "parse_assertions",
 }
