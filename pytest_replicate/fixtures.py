@@ -42,10 +42,6 @@ MARKER = (
     "makes through pytest-replicate's fixtures: the cassette record mode (the command line's --record-mode "
     "wins), a cassette name shared with other tests, and provider config defaults such as temperature."
 )
-# Model calls made through fixtures at once, across the whole session and in any thread
-# (sync tests, and ``acall`` from asyncio or trio tests). It belongs to the session object
-# (kept beside it in the config stash) until the scheduler exposes ``session.concurrency``.
-DEFAULT_CONCURRENCY = 4
 # Not a real token: the simulator accepts any ``r8_`` token.
 SIMULATOR_TOKEN = "r8_simulator_not_a_real_token"
 
@@ -110,7 +106,7 @@ class ReplicateSession:
         self.provider_defaults = dict(provider_defaults or {})
         self.env = dict(env or {})
         self._rerun_hint = rerun_hint
-        self._slots = slots or threading.BoundedSemaphore(DEFAULT_CONCURRENCY)
+        self._slots = slots or threading.BoundedSemaphore(session.settings.concurrency)
         self._lock = threading.Lock()
         self._cassette: Cassette | None = None
         # A call failed or missed its cassette: saving would make replay repeat the failure.
@@ -190,7 +186,9 @@ class ReplicateSession:
     def _context(self, vars: Mapping[str, Any]) -> CallContext:
         from .http.client import CallClient
 
-        return CallContext(vars=vars, http=CallClient(self.session.http, self._open()), cancel=self.session.cancel)
+        # 429s tell the scheduler too, so eval items running ahead slow down with the test.
+        return CallContext(vars=vars, http=CallClient(self.session.http, self._open()), cancel=self.session.cancel,
+                           backpressure=self.session.scheduler)
 
     def _open(self) -> Cassette | None:
         """The test's cassette, opened on its first call: a test that calls nothing writes nothing."""
@@ -256,9 +254,15 @@ def cassette_path_for(node: pytest.Item, directory: str, name: str | None = None
 
 
 def _slots(config: pytest.Config, session: EvalSession) -> threading.BoundedSemaphore:
-    """The session-wide bound, sized by the session's concurrency setting once it has one."""
+    """Model calls made through fixtures at once, across the whole session and in any thread
+    (sync tests, and ``acall`` from asyncio or anyio tests): ``--replicate-concurrency``.
+
+    Kept beside the session in the config stash. The scheduler bounds eval items' calls
+    with the same number; a test function's calls wait for this bound, not the scheduler's
+    queue, since pytest runs the test while the scheduler works ahead on later items.
+    """
     if _slots_key not in config.stash:
-        config.stash[_slots_key] = threading.BoundedSemaphore(getattr(session.settings, "concurrency", DEFAULT_CONCURRENCY))
+        config.stash[_slots_key] = threading.BoundedSemaphore(session.settings.concurrency)
     return config.stash[_slots_key]
 
 
