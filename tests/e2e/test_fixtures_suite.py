@@ -6,6 +6,7 @@ import socket
 from urllib.parse import urlsplit
 
 import pytest
+from helpers import assert_no_traceback
 
 EVAL_FILE = """
 prompts: ["What is the capital of {{ country }}?"]
@@ -56,7 +57,7 @@ def test_a_test_parametrized_over_an_eval_file_runs_each_case_in_its_cassette(py
         "E       assertions:",
         "E         [[]FAIL] contains 'Kyoto' (score 0.00): output does not contain 'Kyoto'",
     ])
-    result.stdout.no_fnmatch_line("*pytest_replicate/*.py*")
+    assert_no_traceback(result)
     names = sorted(path.name.split(".")[0] for path in (pytester.path / "cassettes" / "test_suite").glob("*.yaml"))
     assert names == ["test_case_country_France_capital_Paris", "test_case_country_Japan_capital_Kyoto",
                      "test_unchecked"]
