@@ -11,6 +11,7 @@ import jsonschema
 
 from ..errors import TemplateError
 from .base import AssertionContext, Verdict, output_text
+from .js_regex import JsRegexError, compile_js
 from .registry import assertion
 from .spec import AssertionSpec
 
@@ -37,12 +38,14 @@ def _needs_list(value: Any) -> str | None:
 def _valid_regex(value: Any) -> str | None:
     if not isinstance(value, str):
         return "value must be a regular expression string"
+    if not value:
+        return "value must not be empty (promptfoo rejects an empty regex)"
     if "{{" in value or "{%" in value:
         return None  # checked once vars are rendered
     try:
-        re.compile(value)
-    except re.error as error:
-        return f"invalid regular expression: {error}"
+        compile_js(value)
+    except JsRegexError as error:
+        return str(error)
     return None
 
 
@@ -113,8 +116,8 @@ def check_starts_with(output: Any, value: Any, spec: AssertionSpec, ctx: Asserti
 @assertion("regex", validate_value=_valid_regex)
 def check_regex(output: Any, value: Any, spec: AssertionSpec, ctx: AssertionContext) -> Verdict:
     try:
-        found = re.search(value, output_text(output)) is not None
-    except re.error as error:
+        found = compile_js(value).test(output_text(output))
+    except JsRegexError as error:
         # Only reachable when vars made the pattern invalid. An error, not a verdict:
         # a failed verdict would make not-regex pass.
         raise TemplateError(f"regex value {value!r} is not a valid regular expression once vars are rendered: {error}") from None

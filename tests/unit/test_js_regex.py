@@ -1,0 +1,152 @@
+"""JavaScript regular expressions run with Python's re (pytest_replicate.assertions.js_regex).
+
+The expected verdicts are JavaScript's: each (pattern, text, verdict) row was checked with
+``new RegExp(pattern).test(text)`` on Node 22, the runtime of promptfoo 0.123.1.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from pytest_replicate.assertions.js_regex import JsRegexError, compile_js
+
+# new RegExp(pattern).test(text) in Node 22.
+JS_VERDICTS = [
+    ('\\d{3}-\\d{4}', 'call 555-1234', True),
+    ('^abc$', 'abc\n', False),
+    ('^abc$', 'abc', True),
+    ('(?<y>\\d+)-\\k<y>', '12-12', True),
+    ('(?<y>\\d+)-\\k<y>', '12-13', False),
+    ('[^]', '\n', True),
+    ('a[]', 'a', False),
+    ('\\w+', 'é', False),
+    ('\\bé', 'é', False),
+    ('a{,3}', 'a{,3}', True),
+    ('a{,3}', 'aa', False),
+    ('\\y', 'y', True),
+    ('x.y', 'x\ny', False),
+    ('x.y', 'x\ry', False),
+    ('x.y', 'x\u2028y', False),
+    ('\\s', '\xa0', True),
+    ('\\s', '\x1c', False),
+    ('\\s', '\ufeff', True),
+    ('[\\S]', '\xa0', False),
+    ('[^\\S]', '\xa0', True),
+    ('[\\d-z]', '-', True),
+    ('(a)\\1', 'aa', True),
+    ('\\7', '\x07', True),
+    ('a*?b', 'aab', True),
+    ('/abc/i', 'x /abc/i y', True),
+    ('/abc/i', 'ABC', False),
+    ('\\u0041', 'A', True),
+    ('\\x41', 'A', True),
+    ('\\cJ', '\n', True),
+    ('[\\b]', '\x08', True),
+    ('\\Bb', 'ab', True),
+    ('(?<=a)b', 'ab', True),
+    ('[[]', '[', True),
+    ('\\d', '٣', False),
+    ('[^\\d]', '٣', True),
+    ('[\\D]', '٣', True),
+    ('\\W', 'é', True),
+    ('^\\w+$', 'naïve', False),
+    ('\\k', 'k', True),
+    ('a{2}', 'aa', True),
+    ('a{2,}', 'aaa', True),
+    ('a{1,2}b', 'ab', True),
+    ('{', '{', True),
+    ('}', '}', True),
+    (']', ']', True),
+    ('a{', 'a{', True),
+    ('x{1}{', 'x{', True),
+    ('\\0', '\x00', True),
+    ('\\08', '\x008', True),
+    ('\\12', '\n', True),
+    ('(a)\\2', 'a\x02', True),
+    ('\\8', '8', True),
+    ('[\\1]', '\x01', True),
+    ('\\p{L}', 'p{L}', True),
+    ('\\u{41}', 'u{41}', False),
+    ('\\u{2}', 'uu', True),
+    ('$', 'abc\n', True),
+    ('c$', 'abc\n', False),
+    ('c\\n$', 'abc\n', True),
+    ('^$', '', True),
+    ('[a-]', '-', True),
+    ('[-a]', '-', True),
+    ('[\\w-]', '-', True),
+    ('[a\\-z]', '-', True),
+    ('(?:ab)+', 'abab', True),
+    ('(?=a)a', 'a', True),
+    ('(?!b)a', 'a', True),
+    ('(?<!b)a', 'ba', False),
+    ('\\t', '\t', True),
+    ('\\v', '\x0b', True),
+    ('\\f', '\x0c', True),
+    ('\\/', '/', True),
+    ('\\.', '.', True),
+    ('\\$', '$', True),
+    ('a|b', 'b', True),
+    ('(a|)', 'x', True),
+    ('[\\s\\S]+', '😀', True),
+    ('^.$', '😀', False),
+    ('^..$', '😀', True),
+    ('\\bword\\b', 'a word.', True),
+    ('\\bword\\b', 'awordb', False),
+    ('[\\w]', '_', True),
+    ('[\\W]', '_', False),
+    ('\\S+@\\S+', 'a@b', True),
+    ('^\\S+$', 'a\xa0b', False),
+    ('é', 'é', True),
+    ('[éa]', 'é', True),
+    ('[^a]', '\n', True),
+    ('\\c1', '\\c1', True),
+    ('\\c', '\\c', True),
+    ('[\\c]', '\\', True),
+    ('\\q', 'q', True),
+    ('\\e', 'e', True),
+]
+
+
+@pytest.mark.parametrize(("pattern", "text", "expected"), JS_VERDICTS)
+def test_matches_as_javascript_does(pattern: str, text: str, expected: bool) -> None:
+    assert compile_js(pattern).test(text) is expected
+
+
+@pytest.mark.parametrize(("pattern", "message"), [
+    ("(?P<year>\\d+)", "(?P<name>...) and (?P=name) are Python syntax; JavaScript writes (?<name>...)"),
+    ("(?P=year)", "are Python syntax"),
+    ("a*+", "possessive quantifiers"),
+    ("a{2}+", "possessive quantifiers"),
+    ("end\\Z", "\\Z (end of input) is not JavaScript; use $"),
+    ("\\Astart", "\\A (start of input) is not JavaScript; use ^"),
+    ("(?i)hello", "inline flags such as (?i) are not JavaScript"),
+    ("(?#note)a", "comments are not JavaScript"),
+    ("(?>a)", "atomic groups"),
+    ("[abc", "unterminated character class"),
+    ("a\\", "lone backslash"),
+    ("a)", "unbalanced parenthesis"),
+    ("(?<=a+)b", "lookbehind"),
+])
+def test_rejects_what_is_not_javascript(pattern: str, message: str) -> None:
+    with pytest.raises(JsRegexError) as error:
+        compile_js(pattern)
+    assert message in str(error.value)
+    assert "JavaScript regular expressions, as in promptfoo" in str(error.value)
+
+
+def test_unicode_flag_matches_code_points_and_is_strict() -> None:
+    # JSON Schema patterns are compiled by Ajv with the "u" flag.
+    assert compile_js("^.$", "u").test("\U0001F600")
+    assert compile_js("^\\u{1F600}$", "u").test("\U0001F600")
+    with pytest.raises(JsRegexError, match=r"lone '\{'"):
+        compile_js("a{", "u")
+    with pytest.raises(JsRegexError, match="property escapes"):
+        compile_js("\\p{L}", "u")
+
+
+def test_multiline_and_dot_all_flags() -> None:
+    assert compile_js("^b$", "m").test("a\nb\nc")
+    assert not compile_js("^b$").test("a\nb\nc")
+    assert compile_js("a.b", "s").test("a\nb")
+    assert compile_js("HELLO", "i").test("hello")
