@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-__all__ = ["JsRegex", "JsRegexError", "compile_js", "translate"]
+__all__ = ["JsRegex", "JsRegexError", "compile_js", "translate", "utf16_units"]
 
 # ECMAScript WhiteSpace and LineTerminator code points: what \s matches.
 _JS_SPACE = (
@@ -69,7 +69,7 @@ class JsRegexError(ValueError):
     """The pattern is not a JavaScript regular expression we can run."""
 
 
-def _utf16_units(text: str) -> str:
+def utf16_units(text: str) -> str:
     """``text`` with each character above U+FFFF split into its UTF-16 surrogate pair.
 
     Without the ``u`` flag JavaScript matches UTF-16 code units, so ``.`` sees half an emoji.
@@ -101,7 +101,7 @@ def _python_literal(char: str) -> str:
 
 class _Translator:
     def __init__(self, pattern: str, flags: str) -> None:
-        self.src = pattern if "u" in flags else _utf16_units(pattern)
+        self.src = pattern if "u" in flags else utf16_units(pattern)
         self.pos = 0
         self.unicode = "u" in flags
         self.multiline = "m" in flags
@@ -400,7 +400,7 @@ class JsRegex:
             raise JsRegexError(f"invalid regular expression /{pattern}/: {message} ({_JS_HINT})") from None
 
     def test(self, text: str) -> bool:
-        subject = text if "u" in self.flags else _utf16_units(text)
+        subject = text if "u" in self.flags else utf16_units(text)
         return self._compiled.search(subject) is not None
 
     def __repr__(self) -> str:

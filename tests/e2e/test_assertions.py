@@ -579,7 +579,7 @@ def test_transforms(pytester, write_eval):
               - {type: python, value: 'output["n"] == 2'}
               - {type: equals, value: {words: [Hello, Ada], n: 2}}
               - {type: is-json}
-              - {type: contains, value: '"words": ["Hello", "Ada"]'}
+              - {type: contains, value: '"words":["Hello","Ada"]'}  # promptfoo: JSON.stringify, compact
           - description: transform body and context
             vars: {name: Ada}
             options:
