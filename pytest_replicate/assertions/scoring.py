@@ -1,11 +1,28 @@
-"""promptfoo's scoring rules: negation, weights, metrics, thresholds and assert-sets."""
+"""promptfoo's scoring rules: negation, weights, metrics, thresholds and assert-sets.
+
+As in promptfoo 0.123.1 (``runAssertions`` and ``AssertionsResult``):
+
+- a case's score is the weighted mean of its assertions' scores, 0 when every weight is 0;
+- without ``threshold`` the case passes when no assertion failed; with one, when the score
+  reaches it (failures then only lower the score);
+- an assertion with ``weight: 0`` never fails its case; it is reported and feeds its metric;
+- an ``assert-set`` is graded like a case of its own (its own ``threshold``) and then counts
+  as one assertion of its ``weight``; plain assertions are added up first, then the sets;
+- a metric is the weighted mean of the scores reported under its (rendered) name.
+
+Where we differ on purpose: a weight-0 ``assert-set`` never fails its case either (promptfoo
+lets it fail the case), and a metric fed only by weight-0 assertions is their plain mean
+(promptfoo reports 0, which says nothing).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from ..templating import render_value
+from ..errors import TemplateError
+from ..templating import render, render_value
 from .base import AssertionContext, GradingResult
 from .registry import ASSERTION_TYPES
 from .spec import AssertionSpec
@@ -14,20 +31,57 @@ from .spec import AssertionSpec
 def grade(
     asserts: Sequence[AssertionSpec], output: Any, ctx: AssertionContext, threshold: float | None = None
 ) -> GradingResult:
-    """Grade ``output`` against ``asserts``.
+    """Grade ``output`` against ``asserts`` (see the module docstring for the rules)."""
+    return _grade_group(asserts, output, ctx, threshold)[0]
 
-    Without ``threshold`` every assertion must pass; with it, the weighted mean score must
-    reach it. ``named_scores`` holds the mean score per ``metric``.
-    """
-    results = [_grade_one(spec, output, ctx) for spec in asserts]
-    if not results:
-        return GradingResult(True, 1.0, "no assertions")
-    total_weight = sum(result.assertion.weight for result in results if result.assertion)
-    score = (
-        sum(result.score * result.assertion.weight for result in results if result.assertion) / total_weight
-        if total_weight
-        else 1.0
-    )
+
+@dataclass
+class _Metric:
+    weighted: float = 0.0
+    weight: float = 0.0
+    scores: list[float] = field(default_factory=list)  # unweighted, for the all-weight-0 case
+
+    def add(self, score: float, weight: float) -> None:
+        self.weighted += score * weight
+        self.weight += weight
+        self.scores.append(score)
+
+    @property
+    def value(self) -> float:
+        if self.weight > 0:
+            return self.weighted / self.weight
+        return sum(self.scores) / len(self.scores) if self.scores else 0.0
+
+
+def _grade_group(
+    asserts: Sequence[AssertionSpec], output: Any, ctx: AssertionContext, threshold: float | None
+) -> tuple[GradingResult, dict[str, float]]:
+    """The result of a list of assertions, and the weight behind each of its named scores."""
+    if not asserts:
+        return GradingResult(True, 1.0, "no assertions"), {}
+    results: list[GradingResult] = []
+    child_weights: list[dict[str, float]] = []
+    for spec in asserts:
+        result, weights = _grade_one(spec, output, ctx)
+        results.append(result)
+        child_weights.append(weights)
+    # promptfoo adds the plain assertions first, then each assert-set; float sums follow suit.
+    order = [i for i, spec in enumerate(asserts) if spec.type != "assert-set"]
+    order += [i for i, spec in enumerate(asserts) if spec.type == "assert-set"]
+    total = total_weight = 0.0
+    metrics: dict[str, _Metric] = {}
+    for index in order:
+        spec, result = asserts[index], results[index]
+        total += result.score * spec.weight
+        total_weight += spec.weight
+        name = _metric_name(spec, ctx)
+        if name:
+            metrics.setdefault(name, _Metric()).add(result.score, spec.weight)
+        for inner_name, inner_score in result.named_scores.items():
+            if inner_name != name:
+                inner_weight = child_weights[index].get(inner_name, 1.0) * spec.weight
+                metrics.setdefault(inner_name, _Metric()).add(inner_score, inner_weight)
+    score = total / total_weight if total_weight > 0 else 0.0
     failed = [result for result in results if not result.passed]
     if threshold is not None:
         passed = score >= threshold
@@ -35,33 +89,40 @@ def grade(
     else:
         passed = not failed
         reason = "all assertions passed" if passed else "; ".join(result.reason for result in failed)
-    return GradingResult(passed, score, reason, children=results, named_scores=_named_scores(results))
+    named = {name: metric.value for name, metric in metrics.items()}
+    weights = {name: metric.weight for name, metric in metrics.items()}
+    return GradingResult(passed, score, reason, children=results, named_scores=named), weights
 
 
-def _named_scores(results: list[GradingResult]) -> dict[str, float]:
-    buckets: dict[str, list[float]] = {}
-    for result in results:
-        if result.assertion and result.assertion.metric:
-            buckets.setdefault(result.assertion.metric, []).append(result.score)
-        for name, value in result.named_scores.items():
-            buckets.setdefault(name, []).append(value)
-    return {name: sum(values) / len(values) for name, values in buckets.items()}
+def _metric_name(spec: AssertionSpec, ctx: AssertionContext) -> str | None:
+    """promptfoo renders a metric name with the case's vars (``metric: "{{ lang }}-quality"``)."""
+    if not spec.metric:
+        return spec.metric
+    try:
+        return render(spec.metric, ctx.vars, what="metric name")
+    except TemplateError:
+        return spec.metric  # as promptfoo does when a metric name cannot be rendered
 
 
-def _grade_one(spec: AssertionSpec, output: Any, ctx: AssertionContext) -> GradingResult:
+def _grade_one(spec: AssertionSpec, output: Any, ctx: AssertionContext) -> tuple[GradingResult, dict[str, float]]:
     if spec.transform is not None:
         output = spec.transform(output, ctx.as_user_context())
     if spec.type == "assert-set":
-        inner = grade(spec.children, output, ctx, spec.threshold)
-        return GradingResult(inner.passed, inner.score, inner.reason, spec, None, inner.children, inner.named_scores)
-    kind = ASSERTION_TYPES[spec.type]
-    value = spec.value
-    if kind.render_value and value is not None:
-        value = render_value(value, ctx.vars, what=f"{spec.display_type} value")
-    verdict = kind.check(output, value, spec, ctx)
-    passed = verdict.passed != spec.negate
-    if verdict.score is None or (spec.negate and not kind.inverse_score):
-        score = 1.0 if passed else 0.0
+        inner, weights = _grade_group(spec.children, output, ctx, spec.threshold)
+        result = GradingResult(inner.passed, inner.score, inner.reason, spec, None, inner.children, inner.named_scores)
     else:
-        score = 1.0 - verdict.score if spec.negate else verdict.score
-    return GradingResult(passed, score, verdict.reason, spec, value)
+        kind = ASSERTION_TYPES[spec.type]
+        value = spec.value
+        if kind.render_value and value is not None:
+            value = render_value(value, ctx.vars, what=f"{spec.display_type} value")
+        verdict = kind.check(output, value, spec, ctx)
+        passed = verdict.passed != spec.negate
+        if verdict.score is None or (spec.negate and not kind.inverse_score):
+            score = 1.0 if passed else 0.0
+        else:
+            score = 1.0 - verdict.score if spec.negate else verdict.score
+        result, weights = GradingResult(passed, score, verdict.reason, spec, value), {}
+    if spec.weight == 0 and not result.passed:
+        result.passed = True
+        result.reason += " (weight 0: reported, never fails the case)"
+    return result, weights
