@@ -43,6 +43,8 @@ def canonical(value: Any) -> Any:
     """Vars as both tools hold them: integral floats as ints (JavaScript has one number type)."""
     if isinstance(value, float) and math.isfinite(value) and value.is_integer():
         return int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53:
+        return int(float(value))  # what JavaScript holds of a YAML integer this large
     if isinstance(value, dict):
         return {str(key): canonical(item) for key, item in value.items()}
     if isinstance(value, list):
@@ -135,7 +137,7 @@ def run_ours(configs: list[Path], workdir: Path) -> Ours:
     out = workdir / "ours.json"
     env = dict(os.environ, PROMPTFOO_DIFF_OUT=str(out),
                PYTHONPATH=os.pathsep.join([str(CONFIGS), os.environ.get("PYTHONPATH", "")]))
-    subprocess.run([sys.executable, "-m", "pytest", "-p", "pytest_dump", "-q", "-p", "no:cacheprovider",
+    subprocess.run([sys.executable, "-m", "pytest", "-p", "pytest_dump", "-q", "-p", "no:cacheprovider", "--continue-on-collection-errors",
                     "--rootdir", str(folder), "-o", "addopts=", str(folder)],
                    cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600, check=False)
     ours = Ours()
