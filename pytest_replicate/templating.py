@@ -11,7 +11,8 @@ it render values the way Nunjucks (that is, JavaScript) does:
 - Mappings and lists are true in ``{% if %}`` even when empty, as JavaScript objects are.
 - ``a.b`` on a mapping reads the key ``b`` before any Python attribute (``data.items`` is the
   value under ``items``, not ``dict.items``).
-- ``load`` parses JSON (promptfoo adds this filter to its Nunjucks environment).
+- ``~`` joins values as JavaScript text (``1.0 ~ "x"`` is ``1x``; null reads ``null``).
+- ``load`` parses JSON (promptfoo adds this filter to its Nunjucks environment); ``nl2br``.
 
 Kept from Jinja2 on purpose: undefined variables are an error (a silently empty variable
 gives a plausible but wrong prompt), ``'a' + 1`` is an error rather than ``a1``, and
@@ -29,6 +30,8 @@ from functools import lru_cache
 from typing import Any
 
 import jinja2
+from jinja2 import nodes
+from jinja2.compiler import CodeGenerator, Frame
 from jinja2.ext import Extension
 from jinja2.lexer import Token, TokenStream
 
@@ -38,6 +41,7 @@ __all__ = ["js_dump", "js_number", "js_string", "render", "render_value", "synta
 
 _UNDEFINED_NAME = re.compile(r"'([^']+)' is undefined")
 _PAIRS_FUNCTION = "_nunjucks_pairs"
+_CONCAT_FUNCTION = "_nunjucks_concat"
 
 
 # -- JavaScript's view of values ------------------------------------------------------------
@@ -245,7 +249,28 @@ def _rewrite_for(tag: list[Token]) -> list[Token]:
             + tag[in_at + 1:end] + [Token(line, "rparen", ")")] + tag[end:])
 
 
+def _js_concat(parts: tuple[Any, ...]) -> str:
+    """``a ~ b``: Nunjucks compiles it to ``a + "" + b``, so null reads "null" there."""
+    return "".join("null" if part is None else js_string(part) for part in parts)
+
+
+class _CodeGenerator(CodeGenerator):
+    def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
+        self.write(f"environment.globals[{_CONCAT_FUNCTION!r}]((")
+        for argument in node.nodes:
+            self.visit(argument, frame)
+            self.write(", ")
+        self.write("))")
+
+
+def _nl2br(value: Any) -> str:
+    """Nunjucks' ``nl2br`` (Jinja2 has no such filter)."""
+    return re.sub(r"\r\n|\n", "<br />\n", js_string(value))
+
+
 class _Environment(jinja2.Environment):
+    code_generator_class = _CodeGenerator
+
     def getattr(self, obj: Any, attribute: str) -> Any:
         # Nunjucks reads ``a.b`` as ``a["b"]``: a key wins over a dict method of that name.
         if isinstance(obj, Mapping) and attribute in obj:
@@ -272,8 +297,9 @@ _environment = _Environment(
     finalize=_finalize,
     extensions=[NunjucksForLoops],
 )
-_environment.filters.update(dump=js_dump, join=_join, string=js_string, load=_load)
+_environment.filters.update(dump=js_dump, join=_join, string=js_string, load=_load, nl2br=_nl2br)
 _environment.globals[_PAIRS_FUNCTION] = _nunjucks_pairs
+_environment.globals[_CONCAT_FUNCTION] = _js_concat
 
 
 @lru_cache(maxsize=4096)

@@ -52,6 +52,7 @@ NUNJUCKS = [
     ("{{ yes | string }}|{{ nothing | default('d') }}", "true|"),
     ("{{ empty | length }}{{ obj | length }}", "04"),
     ("{{ '{\"a\": 1.0}' | load | dump }}", '{"a":1}'),
+    ("{{ one ~ 'x' }}|{{ yes ~ nothing ~ pairs[0] }}|{{ 'a\nb' | nl2br }}", "1x|truenull1,2|a<br />\nb"),
 ]
 
 
