@@ -223,3 +223,28 @@ def test_rejected_values_are_collection_errors(pytester, write_eval, assertion, 
     result = pytester.runpytest()
     result.stdout.fnmatch_lines([f"suite.eval.yaml:*: tests[[]0[]].assert[[]0[]].value: {message}"])
     assert result.ret == pytest.ExitCode.INTERRUPTED
+
+
+# -- metrics: named scores and the aggregate score -------------------------------------------
+
+def test_named_scores_and_score_match_promptfoo():
+    from pytest_replicate.api import grade_output
+
+    assertions = [
+        {"type": "contains", "value": "a", "metric": "{{ lang }}-q", "weight": 3},
+        {"type": "contains", "value": "z", "metric": "{{ lang }}-q"},
+        {"type": "contains", "value": "z", "metric": "zero", "weight": 0},
+        {"type": "assert-set", "metric": "set", "weight": 2, "assert": [
+            {"type": "contains", "value": "a", "metric": "inner"},
+            {"type": "contains", "value": "z", "metric": "inner", "weight": 3},
+            {"type": "contains", "value": "b", "metric": "set"},
+        ]},
+    ]
+    result = grade_output("abc", assertions, vars={"lang": "fr"})
+    # promptfoo 0.123.1 on the same test: namedScores and score of its result.
+    assert result.named_scores == pytest.approx({"fr-q": 0.75, "zero": 0, "set": 0.4, "inner": 0.25})
+    assert result.score == pytest.approx(0.6333333333333333)
+    assert not result.passed
+    # ours: a metric fed only by weight-0 assertions is their mean (promptfoo reports 0)
+    only_zero = grade_output("abc", [{"type": "contains", "value": "a", "metric": "info", "weight": 0}])
+    assert only_zero.named_scores == {"info": 1.0} and only_zero.score == 0 and only_zero.passed
