@@ -301,6 +301,34 @@ def _walk(schema: Any, where: str) -> Iterator[str]:
             yield from _walk(child, f"{where}/dependencies/{key}")
 
 
+def _refs(schema: Any) -> Iterator[str]:
+    if isinstance(schema, dict):
+        for key, value in schema.items():
+            if key == "$ref" and isinstance(value, str):
+                yield value
+            elif key not in ("enum", "const", "default", "examples"):
+                yield from _refs(value)
+    elif isinstance(schema, list):
+        for item in schema:
+            yield from _refs(item)
+
+
+def _ref_problem(root: dict[str, Any], ref: str) -> str | None:
+    """Ajv resolves only references inside the schema; anything else fails to compile."""
+    if not ref.startswith("#"):
+        return f"$ref {ref!r} cannot be resolved: only references inside the schema (#/...) are supported"
+    target: Any = root
+    for part in (ref[1:].lstrip("/").split("/") if ref != "#" else []):
+        part = part.replace("~1", "/").replace("~0", "~")
+        if isinstance(target, dict) and part in target:
+            target = target[part]
+        elif isinstance(target, list) and part.isdigit() and int(part) < len(target):
+            target = target[int(part)]
+        else:
+            return f"$ref {ref!r} points to nothing in the schema"
+    return None
+
+
 def schema_problem(schema: Any) -> str | None:
     """Why ``schema`` would not compile in promptfoo (Ajv, draft-07, strict), or None."""
     if isinstance(schema, bool):
@@ -317,6 +345,10 @@ def schema_problem(schema: Any) -> str | None:
         return f"{where}: {error.message}"
     for problem in _walk(schema, "#"):
         return problem
+    for ref in _refs(schema):
+        unresolved = _ref_problem(schema, ref)
+        if unresolved:
+            return unresolved
     return None
 
 

@@ -217,6 +217,8 @@ def test_regex_values_are_javascript(pytester, write_eval):
     ("{type: is-json, value: {format: color}}", "value is not a valid JSON Schema: #: unknown format 'color'; known formats: *"),
     ("{type: is-json, value: {$schema: 'https://json-schema.org/draft/2020-12/schema'}}",
      "value is not a valid JSON Schema: $schema * is not supported: promptfoo validates with JSON Schema draft-07"),
+    ("{type: is-json, value: {$ref: '#/definitions/missing'}}",
+     "value is not a valid JSON Schema: $ref '#/definitions/missing' points to nothing in the schema"),
 ])
 def test_rejected_values_are_collection_errors(pytester, write_eval, assertion, message):
     write_eval(suite([("bad", {"out": "abc"}, f"assert: [{assertion}]")]))
