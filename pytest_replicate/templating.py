@@ -227,7 +227,7 @@ def _rewrite_for(tag: list[Token]) -> list[Token]:
             depth += 1
         elif token.type in ("rparen", "rbracket", "rbrace"):
             depth -= 1
-        elif depth == 0 and token.type == "comma":
+        elif token.type == "comma":  # k, v or (k, v)
             pair_target = True
         elif depth == 0 and token.type == "name" and token.value == "in":
             in_at = index

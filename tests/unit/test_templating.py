@@ -90,3 +90,9 @@ def test_numbers_print_as_javascript_does(number: float, text: str) -> None:
 def test_dump_indent_and_non_finite_numbers() -> None:
     assert js_dump({"a": [1.5, float("inf")]}, "\t") == '{\n\t"a": [\n\t\t1.5,\n\t\tnull\n\t]\n}'
     assert js_dump([], 2) == "[]"
+
+
+def test_jinja_forms_of_mapping_loops_still_work() -> None:
+    template = ("{% for k, v in m.items() %}{{ k }}{{ v }}{% endfor %}|{% for k, v in m | dictsort %}{{ k }}{{ v }}"
+                "{% endfor %}|{% for (k, v) in m %}{{ k }}{% endfor %}|{% for a, b in [[1, 2]] recursive %}{{ a }}{% endfor %}")
+    assert render(template, {"m": {"b": 2, "a": 1}}) == "b2a1|a1b2|ba|1"
