@@ -109,6 +109,9 @@ class _Translator:
         self.groups = 0  # capturing groups, counted up front for \N backreferences
         self.names: set[str] = set()
         self._lazy = False
+        self._open: list[tuple[str, str | None]] = []  # ("capture", number or name) / ("lookbehind", None) ...
+        self._closed: set[str] = set()  # capturing groups already closed, by number and by name
+        self._next_group = 0
         self._count_groups()
 
     def fail(self, message: str) -> JsRegexError:
@@ -143,12 +146,34 @@ class _Translator:
         while self.pos < len(src):
             before = self.pos
             piece = self._one()
+            if piece in (_WORD_BOUNDARY, _NOT_WORD_BOUNDARY) and self._quantifier_follows():
+                raise self.fail("nothing to repeat: \\b and \\B cannot take a quantifier")
             out.append(piece)
             if self._lazy:
                 out.append("?")
                 self._lazy = False
             assert self.pos > before
         return "".join(out)
+
+    def group_close(self) -> str:
+        if self._open:
+            kind, ident = self._open.pop()
+            if kind == "capture" and ident:
+                self._closed.update(ident.split())
+            elif kind == "lookbehind" and self._quantifier_follows():
+                raise self.fail("nothing to repeat: a lookbehind cannot take a quantifier")
+        return ")"
+
+    def backreference(self, group: str) -> str:
+        """JavaScript: a group that has not matched (yet) matches the empty string; Python fails."""
+        if group not in self._closed:
+            return "(?:)"  # a forward reference, or one from inside the group itself
+        reference = f"\\{group}" if group.isdigit() else f"(?P={group})"
+        return f"(?({group}){reference})"
+
+    def _quantifier_follows(self) -> bool:
+        return self.src[self.pos:self.pos + 1] in ("*", "+", "?") or bool(
+            self.src.startswith("{", self.pos) and _QUANTIFIER.match(self.src, self.pos))
 
     def _one(self) -> str:
         src = self.src
@@ -190,7 +215,9 @@ class _Translator:
             self.pos += 1
             return "\\" + char
         self.pos += 1
-        return char if char in "|)" else _python_literal(char)
+        if char == ")":
+            return self.group_close()
+        return char if char == "|" else _python_literal(char)
 
     def check_not_possessive(self) -> None:
         """After a quantifier: a lazy ``?`` is fine; a possessive ``+`` is Python-only."""
@@ -205,12 +232,16 @@ class _Translator:
         rest = src[pos + 1:pos + 4]
         if not rest.startswith("?"):
             self.pos += 1
+            self._next_group += 1
+            self._open.append(("capture", str(self._next_group)))
             return "("
         if rest.startswith(("?:", "?=", "?!")):
             self.pos += 3
+            self._open.append(("group", None))
             return "(" + rest[:2]
         if rest.startswith(("?<=", "?<!")):
             self.pos += 4
+            self._open.append(("lookbehind", None))
             return "(" + rest[:3]
         if rest.startswith("?<"):
             match = _GROUP_NAME.match(src, pos + 3)
@@ -220,6 +251,8 @@ class _Translator:
             name = match.group()
             if "$" in name:
                 raise self.fail(f"group name {name!r} contains '$', which Python's re cannot handle")
+            self._next_group += 1
+            self._open.append(("capture", f"{self._next_group} {name}"))
             return f"(?P<{name}>"
         if rest.startswith("?P"):
             raise self.fail("(?P<name>...) and (?P=name) are Python syntax; JavaScript writes "
@@ -284,7 +317,7 @@ class _Translator:
                 if not match or not src.startswith(">", match.end()) or match.group() not in self.names:
                     raise self.fail("\\k must name a group defined in the pattern, as \\k<name>")
                 self.pos = match.end() + 1
-                return f"(?P={match.group()})"
+                return self.backreference(match.group())
             return "k"
         if char in "pP" and self.unicode:
             raise self.fail("Unicode property escapes (\\p{...}) are not supported")
@@ -304,7 +337,7 @@ class _Translator:
             digits += self.src[self.pos]
             self.pos += 1
         if not in_class and int(digits) <= self.groups and int(digits) > 0:
-            return f"(?:\\{int(digits)})"
+            return self.backreference(str(int(digits)))
         if self.unicode:
             raise self.fail(f"\\{digits} refers to a group that does not exist")
         # Legacy octal escape (up to three octal digits, at most \377), else a literal digit.
