@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,6 +9,7 @@ from typing import Any, Protocol
 
 from ..errors import ConfigError
 from ..providers.base import CallContext, Provider, ProviderResponse
+from ..templating import js_dump
 from .spec import AssertionSpec
 
 # Grading jobs an assertion can ask a provider for; each has a default grader (see session.py).
@@ -69,9 +69,10 @@ class AssertionContext:
 
 
 def output_text(output: Any) -> str:
-    """The text form of an output that a transform may have turned into data."""
+    """The output as promptfoo's checks see it: a string, or data as ``JSON.stringify`` writes it
+    (a transform may have turned it into data)."""
     if isinstance(output, str):
         return output
     if output is None:
         return ""
-    return json.dumps(output, ensure_ascii=False)
+    return js_dump(output)

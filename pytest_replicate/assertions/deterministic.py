@@ -18,7 +18,7 @@ import yaml
 
 from ..errors import TemplateError
 from ..templating import js_dump, js_number
-from .base import AssertionContext, Verdict
+from .base import AssertionContext, Verdict, output_text
 from .js_regex import JsRegexError, compile_js, utf16_units
 from .json_schema import schema_problem, validation_problem
 from .registry import assertion
@@ -32,15 +32,6 @@ _JS_WORD_SPLIT = re.compile(f"[{re.escape(_JS_WHITESPACE)}]+")
 
 def _short(text: str) -> str:
     return repr(text if len(text) <= _PREVIEW else text[:_PREVIEW] + "...")
-
-
-def output_string(output: Any) -> str:
-    """The output as promptfoo's text checks see it: a string, or data as ``JSON.stringify``."""
-    if isinstance(output, str):
-        return output
-    if output is None:
-        return ""
-    return js_dump(output)
 
 
 def _js_text(value: Any) -> str:
@@ -203,7 +194,7 @@ def _is_number(value: Any) -> bool:
 
 @assertion("equals")
 def check_equals(output: Any, value: Any, spec: AssertionSpec, ctx: AssertionContext) -> Verdict:
-    text = output_string(output)
+    text = output_text(output)
     if isinstance(value, (dict, list)):  # a YAML mapping or list: deep equality with the parsed output
         try:
             actual = strict_json(text)
@@ -228,17 +219,17 @@ def _containment(found: bool, text_value: str, *, case: str = "") -> Verdict:
 @assertion("contains", validate_value=_needs_text("contains", numbers=True))
 def check_contains(output: Any, value: Any, spec: AssertionSpec, ctx: AssertionContext) -> Verdict:
     wanted = _rendered_text(value, spec)
-    return _containment(wanted in output_string(output), wanted)
+    return _containment(wanted in output_text(output), wanted)
 
 
 @assertion("icontains", validate_value=_needs_text("icontains", numbers=True))
 def check_icontains(output: Any, value: Any, spec: AssertionSpec, ctx: AssertionContext) -> Verdict:
     wanted = _rendered_text(value, spec)
-    return _containment(wanted.lower() in output_string(output).lower(), wanted, case=" (ignoring case)")
+    return _containment(wanted.lower() in output_text(output).lower(), wanted, case=" (ignoring case)")
 
 
 def _contains_many(output: Any, value: Any, spec: AssertionSpec, *, every: bool, ignore_case: bool) -> Verdict:
-    text = output_string(output)
+    text = output_text(output)
     try:
         wanted = _as_list(value)
     except ValueError as error:  # only reachable when vars made the list malformed
@@ -272,7 +263,7 @@ for _name, _every, _ignore_case in [
 @assertion("starts-with", validate_value=_needs_text("starts-with", numbers=False))
 def check_starts_with(output: Any, value: Any, spec: AssertionSpec, ctx: AssertionContext) -> Verdict:
     wanted = _rendered_text(value, spec)
-    found = output_string(output).startswith(wanted)
+    found = output_text(output).startswith(wanted)
     return Verdict(found, f"output {'starts' if found else 'does not start'} with {_short(wanted)}")
 
 
@@ -281,7 +272,7 @@ def check_regex(output: Any, value: Any, spec: AssertionSpec, ctx: AssertionCont
     if not value:
         raise TemplateError("regex value is empty once vars are rendered")
     try:
-        found = compile_js(value).test(output_string(output))
+        found = compile_js(value).test(output_text(output))
     except JsRegexError as error:
         # Only reachable when vars made the pattern invalid. An error, not a verdict:
         # a failed verdict would make not-regex pass.
@@ -349,7 +340,7 @@ def _json_candidates(text: str) -> Iterator[Any]:
 def check_contains_json(output: Any, value: Any, spec: AssertionSpec, ctx: AssertionContext) -> Verdict:
     last_problem = None
     schema = _load_schema(value)
-    for document in _json_candidates(output_string(output)):
+    for document in _json_candidates(output_text(output)):
         if value is None:
             return Verdict(True, "output contains JSON")
         last_problem = validation_problem(document, schema)
@@ -395,7 +386,7 @@ def levenshtein_distance(a: str, b: str) -> int:
 def check_levenshtein(output: Any, value: Any, spec: AssertionSpec, ctx: AssertionContext) -> Verdict:
     limit = spec.threshold if spec.threshold is not None else 5
     # promptfoo measures in UTF-16 code units, so an emoji is two edits away from nothing.
-    distance = levenshtein_distance(utf16_units(output_string(output)), utf16_units(_js_text(value)))
+    distance = levenshtein_distance(utf16_units(output_text(output)), utf16_units(_js_text(value)))
     return Verdict(distance <= limit, f"Levenshtein distance {distance} (at most {limit:g} allowed)")
 
 
@@ -427,7 +418,7 @@ def _valid_word_count(value: Any) -> str | None:
 
 @assertion("word-count", validate_value=_valid_word_count)
 def check_word_count(output: Any, value: Any, spec: AssertionSpec, ctx: AssertionContext) -> Verdict:
-    count = len([word for word in _JS_WORD_SPLIT.split(output_string(output)) if word])
+    count = len([word for word in _JS_WORD_SPLIT.split(output_text(output)) if word])
     if isinstance(value, dict):
         low, high = value.get("min"), value.get("max")
         passed = (low is None or count >= low) and (high is None or count <= high)
