@@ -59,6 +59,9 @@ def _resolve_files(doc: Document, path: YamlPath, reference: str) -> list[Path]:
             raise doc.error(path, f"no file matches {reference!r}", _PATH_HINT)
         return matches
     file = doc.base_dir / target
+    if file.is_dir():
+        raise doc.error(path, f"{reference!r} is a directory, not a file",
+                        f"name a file inside it, or a glob such as {reference.rstrip('/')}/*.txt")
     if not file.is_file():
         raise doc.error(path, f"file not found: {reference!r} (looked for {file})", _PATH_HINT)
     return [file]

@@ -1,0 +1,106 @@
+"""Config input that used to exhaust memory, crash, lose tests silently or mislead.
+
+Each must end in one collection error naming the file, the line and the fix.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+
+def write(pytester: pytest.Pytester, name: str, text: str | bytes) -> None:
+    path = pytester.path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+
+
+def collection_error(pytester: pytest.Pytester, *lines: str, args: tuple[str, ...] = ()) -> pytest.RunResult:
+    """Run pytest; expect exactly one collection error showing ``lines``, and no traceback."""
+    result = pytester.runpytest("--continue-on-collection-errors", *args)
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*_ ERROR collecting *", *[line.replace("[", "[[]") for line in lines]])
+    output = result.stdout.str() + result.stderr.str()
+    assert "Traceback" not in output and "pytest_replicate/" not in output and "INTERNALERROR" not in output
+    return result
+
+
+HEAD = "prompts: ['{{ q }}']\nproviders: [echo]\n"
+
+
+# -- YAML -----------------------------------------------------------------------------------
+
+
+def test_duplicate_tests_block_is_an_error_not_a_silent_loss(pytester):
+    write(
+        pytester,
+        "suite.eval.yaml",
+        """
+        prompts: ['{{ q }}']
+        tests:
+          - vars: {q: first}
+            assert: [{type: equals, value: nope}]
+        providers: [echo]
+        tests:
+          - vars: {q: second}
+        """,
+    )
+    collection_error(
+        pytester,
+        "suite.eval.yaml:6: duplicate key 'tests': first on line 2, again on line 6",
+        "  hint: a key may appear once per mapping*",
+    )
+
+
+def test_alias_bomb_is_refused_quickly(pytester):
+    bomb = ['lol: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for previous, name in zip("abcdefgh", "bcdefghi"):
+        bomb.append(f"{name}: &{name} [" + ",".join([f"*{previous}"] * 9) + "]")
+    write(pytester, "suite.eval.yaml", HEAD + "tests:\n  - vars:\n" + "".join(f"      {line}\n" for line in bomb))
+    collection_error(
+        pytester,
+        "suite.eval.yaml:12: aliases would expand this document from 39 to *,*,* nodes*&h on line 12, aliased 9 times",
+        "  hint: this looks like a YAML alias bomb*",
+    )
+
+
+def test_self_referencing_alias_is_refused(pytester):
+    write(pytester, "suite.eval.yaml", HEAD + "tests:\n  - vars: &v\n      q: hi\n      again: *v\n")
+    collection_error(pytester, "suite.eval.yaml:4: recursive alias: the node anchored as &v on line 4 contains an alias to itself")
+
+
+def test_nul_byte_has_a_line(pytester):
+    write(pytester, "suite.eval.yaml", (HEAD + "tests:\n  - vars: {q: a\0b}\n").encode())
+    collection_error(pytester, "suite.eval.yaml:4: invalid YAML, column 16: a NUL byte is not allowed in YAML")
+
+
+def test_date_var_is_text_and_a_failure_report_shows_it(pytester):
+    write(
+        pytester,
+        "suite.eval.yaml",
+        """
+        prompts: ['due {{ due }}']
+        providers: [echo]
+        tests:
+          - vars: {due: 2024-01-02}
+            assert: [{type: equals, value: nope}]
+        """,
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*vars:", "*due: 2024-01-02", "*prompt:", "*due 2024-01-02"])
+    assert "TypeError" not in result.stdout.str()
+
+
+def test_file_reference_to_a_directory_says_so(pytester):
+    (pytester.path / "prompts").mkdir()
+    write(pytester, "suite.eval.yaml", "prompts: [file://prompts]\nproviders: [echo]\n")
+    collection_error(
+        pytester,
+        "suite.eval.yaml:1: prompts[0]: 'file://prompts' is a directory, not a file",
+        "  hint: name a file inside it, or a glob such as file://prompts/*.txt",
+    )
