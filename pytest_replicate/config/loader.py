@@ -21,11 +21,16 @@ from ..templating import syntax_error
 from ..transforms import UserCode, compile_code
 from .csv_tests import load_csv_tests
 from .model import EvalSuite, Prompt, ProviderSpec, TestCase
-from .source import Document, YamlPath, load_yaml, read_file
+from .source import Document, YamlPath, load_yaml, paused_gc, read_file
 from .validation import validate
 
 _PATH_HINT = "paths in file:// references are relative to the folder of the file that names them"
 def load_suite(file: Path) -> EvalSuite:
+    with paused_gc():
+        return _load_suite(file)
+
+
+def _load_suite(file: Path) -> EvalSuite:
     doc = load_yaml(file)
     if not isinstance(doc.data, dict):
         raise ConfigError("an eval file must be a mapping with prompts, providers and tests", file=file, line=1)

@@ -13,10 +13,12 @@ code walks the document.
 
 from __future__ import annotations
 
+import gc
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import yaml
 from yaml.constructor import ConstructorError
@@ -118,12 +120,18 @@ class _DuplicateKey(Exception):
 
 @dataclass
 class Document:
-    """One loaded file: its data plus a map from YAML path to 1-based line number."""
+    """One loaded file: its data plus a map from YAML path to 1-based line number.
+
+    For YAML, paths of up to two parts (``tests[41]``) are indexed while loading; deeper ones
+    only when an error needs a line, by parsing the file again. A large suite that loads
+    cleanly never pays for indexing a million nodes.
+    """
 
     file: Path
     data: Any
     lines: dict[YamlPath, int] = field(default_factory=dict)
     prefix: YamlPath = ()
+    text: str | None = field(default=None, repr=False)  # set while ``lines`` is shallow
 
     @property
     def base_dir(self) -> Path:
@@ -132,6 +140,9 @@ class Document:
     def line_of(self, path: YamlPath) -> int | None:
         """The line of ``path``, or of its nearest ancestor that has one."""
         path = tuple(path)
+        if len(path) > _SHALLOW_DEPTH and self.text is not None:  # index the whole file now
+            self.lines = _line_index(self.text)
+            self.text = None
         while True:
             if path in self.lines:
                 return self.lines[path]
@@ -150,6 +161,22 @@ class Document:
         if error.file is not None:
             return error
         return self.error(tuple(at) + error.path, error.message, error.hint)
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a large suite is built.
+
+    Building a million small objects triggers it again and again, each time over everything
+    built so far, although none of them can be garbage yet.
+    """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _children(node: yaml.Node) -> list[yaml.Node]:
@@ -223,6 +250,43 @@ def _check_aliases(root: yaml.Node, file: Path, text: str) -> None:
         )
 
 
+_SHALLOW_DEPTH = 2  # paths this short are indexed while loading: tests[i], prompts[i]...
+
+
+def _shallow_index(root: yaml.Node) -> dict[YamlPath, int]:
+    """Lines of every path of at most two parts: enough to place each test of a suite."""
+    lines: dict[YamlPath, int] = {(): root.start_mark.line + 1}
+    if isinstance(root, yaml.MappingNode):
+        top = [((key_node.value,), key_node, value_node) for key_node, value_node in root.value]
+    elif isinstance(root, yaml.SequenceNode):
+        top = [((index,), item, item) for index, item in enumerate(root.value)]
+    else:
+        return lines
+    for path, key_node, value_node in top:
+        lines[path] = key_node.start_mark.line + 1
+        if isinstance(value_node, yaml.MappingNode):
+            for key, _ in value_node.value:
+                lines[path + (key.value,)] = key.start_mark.line + 1
+        elif isinstance(value_node, yaml.SequenceNode):
+            for index, item in enumerate(value_node.value):
+                lines[path + (index,)] = item.start_mark.line + 1
+    return lines
+
+
+def _line_index(text: str) -> dict[YamlPath, int]:
+    """Parse ``text`` again (it loaded once, so it parses) and map every path to its line."""
+    loader = _Yaml12Loader(text)
+    try:
+        root = loader.get_single_node()
+    finally:
+        loader.dispose()
+    lines: dict[YamlPath, int] = {}
+    if root is None:
+        return lines
+    _index_lines(root, lines)  # keys a merge (<<) brings in get the line of their mapping
+    return lines
+
+
 def _index_lines(root: yaml.Node, lines: dict[YamlPath, int]) -> None:
     """Record the line of every path; a node reached again through an alias is not re-walked."""
     visited: set[int] = set()
@@ -275,11 +339,15 @@ def _reader_error(file: Path, text: str, error: yaml.reader.ReaderError) -> Conf
 
 def load_yaml(file: Path) -> Document:
     """Parse ``file`` into a :class:`Document`; malformed YAML becomes a ConfigError."""
-    text = read_file(file)
+    with paused_gc():
+        return _load_yaml(file, read_file(file))
+
+
+def _load_yaml(file: Path, text: str) -> Document:
     loader = _Yaml12Loader(text)
     try:
         node = loader.get_single_node()
-        if node is not None:
+        if node is not None and "&" in text:  # without an anchor there is no alias
             _check_aliases(node, file, text)
         data = loader.construct_document(node) if node is not None else None
     except _DuplicateKey as duplicate:
@@ -311,7 +379,6 @@ def load_yaml(file: Path) -> Document:
         raise ConfigError("invalid YAML: nested too deeply", file=file) from None
     finally:
         loader.dispose()
-    lines: dict[YamlPath, int] = {}
-    if node is not None:
-        _index_lines(node, lines)
-    return Document(file=file, data=data, lines=lines)
+    if node is None:
+        return Document(file=file, data=data)
+    return Document(file=file, data=data, lines=_shallow_index(node), text=text)
