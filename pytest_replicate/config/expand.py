@@ -2,6 +2,17 @@
 
 Names are derived from content (description, vars, prompt and provider labels), never
 from list positions alone, so adding a case does not rename the others or their cassettes.
+
+Vars follow promptfoo's rules (0.123.1, ``generateVarCombinations`` and ``renderPrompt`` in
+its evaluator):
+
+- a list expands into one case per element only when its first element is a string; a
+  list of numbers or of objects (a chat history) is one value, and ``[]`` is one case;
+- a ``file://`` glob expands into one case per matching file;
+- a ``file://x.py`` var is ``get_var(var_name, prompt, other_vars)["output"]``, trimmed;
+- every string var loses one trailing newline;
+- a string var is a template rendered with the other vars (after the vars it uses), unless
+  it names a variable the case does not have: then it stays as written.
 """
 
 from __future__ import annotations
@@ -9,36 +20,216 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 from collections import Counter
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
-from .model import Case, EvalSuite, TestCase
+import jinja2
+import jinja2.meta
+
+from ..errors import ConfigError, ReplicateEvalError
+from ..templating import has_template_syntax, render
+from .model import Case, EvalSuite, FileChoices, FileVar, Prompt, TestCase
 
 _LABEL_LIMIT = 60
 
+# A suite that expands beyond this many cases is refused: six vars of 20 values each are
+# 64 million cases. The plugin passes the ini option replicate_max_cases when it is set.
+DEFAULT_MAX_CASES = 10_000
+MAX_CASES_OPTION = "replicate_max_cases"
 
-def expand(suite: EvalSuite) -> list[Case]:
-    cases = []
-    for test in suite.tests:
-        combinations = list(_var_combinations(test.vars))
-        expanded_keys = [key for key, value in test.vars.items() if isinstance(value, list)]
-        for variables in combinations:
-            label = _case_label(test, variables, expanded_keys if len(combinations) > 1 else [])
-            for prompt in suite.prompts:
-                for provider in suite.providers:
-                    if provider.runs_prompt(prompt):
-                        cases.append(Case(label, suite, test, variables, prompt, provider))
+
+def expand(suite: EvalSuite, *, max_cases: int | None = None) -> list[Case]:
+    """All cases of ``suite``; a ConfigError naming the vars if there would be more than ``max_cases``."""
+    limit = DEFAULT_MAX_CASES if max_cases is None else max_cases
+    pairs = [(prompt, provider) for prompt in suite.prompts for provider in suite.providers if provider.runs_prompt(prompt)]
+    axes_of = [_axes(test) for test in suite.tests]
+    _check_size(suite, axes_of, len(pairs), limit)
+    cases: list[Case] = []
+    for test, axes in zip(suite.tests, axes_of):
+        expanded_keys = [key for key, values in axes.items() if len(values) > 1] if axes else []
+        several = bool(expanded_keys)
+        for combination in _combinations(test.vars, axes):
+            label = _case_label(test, combination, expanded_keys if several else [])
+            per_prompt = _needs_prompt(combination)
+            shared = None if per_prompt else _final_vars(test, combination, None)
+            for prompt, provider in pairs:
+                variables = shared if shared is not None else _final_vars(test, combination, prompt)
+                cases.append(Case(label, suite, test, variables, prompt, provider))
     _make_unique(cases)
     return cases
 
 
-def _var_combinations(variables: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """A list value gives one case per element; several lists combine as a cartesian product."""
-    keys = list(variables)
-    choices = [value if isinstance(value, list) else [value] for value in variables.values()]
-    for combination in itertools.product(*choices):
-        yield dict(zip(keys, combination, strict=False))
+# -- expansion ----------------------------------------------------------------------------
+
+
+def _axes(test: TestCase) -> dict[str, list[Any]]:
+    """The vars that expand, with their values (promptfoo: lists whose first item is a string)."""
+    return {key: list(value) for key, value in test.vars.items() if _expands(value)}
+
+
+def _expands(value: Any) -> bool:
+    if isinstance(value, FileChoices):
+        return True
+    return isinstance(value, list) and bool(value) and isinstance(value[0], (str, FileVar))
+
+
+def _combinations(variables: dict[str, Any], axes: dict[str, list[Any]]) -> Iterator[dict[str, Any]]:
+    if not axes:
+        yield variables  # shared, not copied: nothing in it changes per case
+        return
+    keys = list(axes)
+    for values in itertools.product(*axes.values()):
+        combination = dict(variables)
+        combination.update(zip(keys, values))
+        yield combination
+
+
+def _check_size(suite: EvalSuite, axes_of: list[dict[str, list[Any]]], pairs: int, limit: int) -> None:
+    counts = [math.prod(len(values) for values in axes.values()) for axes in axes_of]
+    total = sum(counts) * pairs
+    if total <= limit:
+        return
+    worst = max(range(len(counts)), key=counts.__getitem__)
+    test, axes = suite.tests[worst], axes_of[worst]
+    factors = [f"{key} ({len(values)} values)" for key, values in axes.items() if len(values) > 1]
+    if pairs > 1:
+        factors.append(f"{pairs} prompt/provider pairs")
+    why = " x ".join(factors) if factors else "its tests"
+    where = f"this test expands to {counts[worst] * pairs:,} cases: {why}; " if counts[worst] > 1 else ""
+    raise ConfigError(
+        f"{where}the file would have {total:,} cases, more than the limit of {limit:,}",
+        file=test.file if counts[worst] > 1 else suite.file,
+        path=test.path if counts[worst] > 1 else (),
+        line=test.line if counts[worst] > 1 else None,
+        hint=f"shorten the lists or split them across tests; to run this many, raise the limit with "
+        f"the ini option {MAX_CASES_OPTION} (e.g. -o {MAX_CASES_OPTION}={_round_up(total)})",
+    )
+
+
+def _round_up(number: int) -> int:
+    scale = 10 ** max(0, len(str(number)) - 2)
+    return -(-number // scale) * scale
+
+
+# -- final var values ---------------------------------------------------------------------
+
+
+def _needs_prompt(variables: dict[str, Any]) -> bool:
+    return any(isinstance(value, FileVar) and value.get_var is not None for value in variables.values())
+
+
+def _simple(value: Any) -> bool:
+    """A value no rule changes: not a file, not a template, no trailing newline."""
+    if isinstance(value, str):
+        return not value.endswith("\n") and not has_template_syntax(value)
+    if isinstance(value, list):
+        return not any(isinstance(item, FileVar) for item in value)
+    return not isinstance(value, FileVar)
+
+
+def _final_vars(test: TestCase, combination: dict[str, Any], prompt: Prompt | None) -> dict[str, Any]:
+    if all(_simple(value) for value in combination.values()):
+        return combination
+    variables: dict[str, Any] = {}
+    for key, value in combination.items():
+        if isinstance(value, list):
+            value = [str(item) if isinstance(item, FileVar) else item for item in value]
+        elif isinstance(value, FileVar):
+            value = value.text if value.get_var is None else _python_var(test, key, value, prompt, {**combination, **variables})
+        variables[key] = value
+    for key, value in variables.items():
+        if isinstance(value, str) and value.endswith("\n"):
+            variables[key] = value[:-1]
+    _render_vars(test, variables)
+    return variables
+
+
+def _python_var(test: TestCase, key: str, var: FileVar, prompt: Prompt | None, other: dict[str, Any]) -> str:
+    raw_prompt = ""
+    if prompt is not None:
+        options = test.options
+        raw_prompt = f"{options.get('prefix', '')}{prompt.raw}{options.get('suffix', '')}"
+    # Vars before this one are final; a later file var is its text, a later Python var is
+    # still its file:// reference (promptfoo resolves them in order, in place).
+    other = {name: (value.reference if value.get_var else value.text) if isinstance(value, FileVar) else value
+             for name, value in other.items()}
+    try:
+        result = var.get_var(key, raw_prompt, other)
+    except Exception as error:  # the user's code
+        raise _error(test, key, f"{var.reference}: get_var raised {type(error).__name__}: {error}") from None
+    if isinstance(result, dict) and result.get("error"):
+        raise _error(test, key, f"{var.reference}: get_var returned an error: {result['error']}")
+    output = result.get("output") if isinstance(result, dict) else None
+    if not isinstance(output, str) or not output:
+        raise _error(test, key, f"{var.reference}: get_var returned {_short(result)}",
+                     'get_var(var_name, prompt, other_vars) must return {"output": "<non-empty text>"} '
+                     'or {"error": "<why>"}')
+    return output.strip()
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _error(test: TestCase, key: str, message: str, hint: str | None = None) -> ConfigError:
+    return ConfigError(message, file=test.file, path=test.path + ("vars", key), line=test.line, hint=hint)
+
+
+_parser = jinja2.Environment()
+
+
+@lru_cache(maxsize=4096)
+def _names_used(template: str) -> frozenset[str] | None:
+    """The variables a template reads; None if it is not valid template syntax."""
+    try:
+        return frozenset(jinja2.meta.find_undeclared_variables(_parser.parse(template)))
+    except jinja2.TemplateSyntaxError:
+        return None
+
+
+def _render_vars(test: TestCase, variables: dict[str, Any]) -> None:
+    """Render each template var with the others, each after the vars it uses.
+
+    promptfoo leaves a var as written when it names a variable the case lacks (or when it
+    refers to itself); a var in a cycle stays as written too.
+    """
+    templates = {key: value for key, value in variables.items() if isinstance(value, str) and has_template_syntax(value)}
+    if not templates:
+        return
+    state: dict[str, str] = {}  # "busy" while its dependencies render, "done" after
+
+    def visit(key: str) -> None:
+        if state.get(key) is not None:
+            return
+        names = _names_used(templates[key])
+        if names is None or any(name not in variables and name != "env" for name in names):
+            state[key] = "done"  # not a template promptfoo would render: keep it
+            return
+        state[key] = "busy"
+        for name in names:
+            if name in templates and name != key:
+                if state.get(name) == "busy":
+                    state[key] = "done"  # a cycle: keep it as written
+                    return
+                visit(name)
+        if key in names:
+            state[key] = "done"
+            return
+        try:
+            variables[key] = render(templates[key], variables, what=f"var {key!r}")
+        except ReplicateEvalError as error:
+            raise _error(test, key, str(error)) from None
+        state[key] = "done"
+
+    for key in templates:
+        visit(key)
+
+
+# -- names --------------------------------------------------------------------------------
 
 
 def _format_vars(variables: dict[str, Any], keys: list[str]) -> str:
@@ -46,7 +237,9 @@ def _format_vars(variables: dict[str, Any], keys: list[str]) -> str:
 
 
 def _scalar(value: Any) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    if isinstance(value, FileVar):
+        value = str(value)
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
     return " ".join(text.split())
 
 

@@ -10,6 +10,7 @@ import difflib
 import json
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from ..providers.registry import check_provider_id
 from ..templating import syntax_error
 from ..transforms import UserCode, compile_code
 from .csv_tests import load_csv_tests
-from .model import EvalSuite, Prompt, ProviderSpec, TestCase
+from .model import EvalSuite, FileChoices, FileVar, Prompt, ProviderSpec, TestCase
 from .source import Document, YamlPath, load_yaml, paused_gc, read_file
 from .validation import validate
 
@@ -70,11 +71,6 @@ def _resolve_files(doc: Document, path: YamlPath, reference: str) -> list[Path]:
     if not file.is_file():
         raise doc.error(path, f"file not found: {reference!r} (looked for {file})", _PATH_HINT)
     return [file]
-
-
-def _read_text(doc: Document, path: YamlPath, reference: str) -> str:
-    file = _resolve_files(doc, path, reference)[0]
-    return read_file(file)
 
 
 def _load_data_file(doc: Document, path: YamlPath, reference: str) -> Any:
@@ -220,21 +216,68 @@ def _resolve_vars(doc: Document, path: YamlPath, raw: Any) -> dict[str, Any]:
         raw = _load_data_file(doc, path, raw)
         if not isinstance(raw, dict):
             raise doc.error(path, "a vars file must contain a mapping of variable names to values")
-    return {name: _resolve_var(doc, path + (name,), value) for name, value in (raw or {}).items()}
+    if not raw:
+        return {}
+    if not any(_has_file_reference(value) for value in raw.values()):
+        return raw  # the common case: nothing to read, nothing to copy
+    return {name: _resolve_var(doc, path + (name,), value) for name, value in raw.items()}
+
+
+def _has_file_reference(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.startswith(FILE_PREFIX)
+    return isinstance(value, list) and any(isinstance(item, str) and item.startswith(FILE_PREFIX) for item in value)
 
 
 def _resolve_var(doc: Document, path: YamlPath, value: Any) -> Any:
+    """``file://`` values become :class:`FileVar`; a glob becomes one case per file, as in promptfoo."""
     if isinstance(value, str) and value.startswith(FILE_PREFIX):
-        return _read_text(doc, path, value)
+        files = _resolve_files(doc, path, value)
+        if _is_glob(value):
+            return FileChoices(_file_var(doc, path, f"{FILE_PREFIX}{_relative(file, doc.base_dir)}", file) for file in files)
+        return _file_var(doc, path, value, files[0])
     if isinstance(value, list):
-        return [_resolve_var(doc, path + (index,), item) for index, item in enumerate(value)]
+        resolved = []
+        for index, item in enumerate(value):
+            if isinstance(item, str) and item.startswith(FILE_PREFIX):
+                if _is_glob(item):
+                    raise doc.error(path + (index,), "a file:// glob inside a list of values is not supported",
+                                    "give the glob as the var's whole value: each matching file becomes a case")
+                item = _file_var(doc, path + (index,), item, _resolve_files(doc, path + (index,), item)[0])
+            resolved.append(item)
+        return resolved
     return value
+
+
+def _is_glob(reference: str) -> bool:
+    return any(char in reference for char in "*?[")
+
+
+def _relative(file: Path, base_dir: Path) -> str:
+    return file.relative_to(base_dir).as_posix() if file.is_relative_to(base_dir) else file.as_posix()
+
+
+def _file_var(doc: Document, path: YamlPath, reference: str, file: Path) -> FileVar:
+    """Read a var's file as promptfoo does: text trimmed, YAML as JSON, Python's get_var."""
+    if file.suffix == ".py":
+        code = _compile(doc, path, reference, "get_var", "var")
+        return FileVar(reference, get_var=code.function)
+    if file.suffix in (".yaml", ".yml"):
+        return FileVar(reference, json.dumps(load_yaml(file).data, ensure_ascii=False, separators=(",", ":")))
+    return FileVar(reference, _file_text(file, file.stat().st_mtime_ns))
+
+
+@lru_cache(maxsize=1024)
+def _file_text(file: Path, mtime_ns: int) -> str:
+    """A var file's trimmed text; read once however many tests name it."""
+    return read_file(file).strip()
 
 
 def _parse_test(raw: dict, doc: Document, path: YamlPath, default: TestCase | None) -> TestCase:
     options = dict(raw.get("options") or {})
     if "transform" in options:
         options["transform"] = _compile(doc, path + ("options", "transform"), options["transform"], "get_transform", "transform")
+    line = doc.line_of(path)
     test = TestCase(
         description=raw.get("description"),
         vars=_resolve_vars(doc, path + ("vars",), raw.get("vars")),
@@ -242,11 +285,15 @@ def _parse_test(raw: dict, doc: Document, path: YamlPath, default: TestCase | No
         options=options,
         threshold=raw.get("threshold"),
         metadata=dict(raw.get("metadata") or {}),
-        location=f"{doc.file.name}:{doc.line_of(path) or 1}",
+        location=f"{doc.file.name}:{line or 1}",
+        file=doc.file,
+        path=doc.prefix + tuple(path),
+        line=line,
     )
     if default is None:
         return test
-    test.vars = {**default.vars, **test.vars}
+    if default.vars:
+        test.vars = {**default.vars, **test.vars}
     test.asserts = default.asserts + test.asserts
     test.options = {**default.options, **test.options}
     test.metadata = {**default.metadata, **test.metadata}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,26 @@ class ProviderSpec:
         return self.prompts is None or prompt.label in self.prompts or (prompt.id in self.prompts)
 
 
+@dataclass(frozen=True)
+class FileVar:
+    """A ``file://`` var value, read when the file is loaded (a .py file: called per case).
+
+    As in promptfoo: a text file's content is trimmed, a YAML file becomes its JSON, and a
+    Python file's ``get_var(var_name, prompt, other_vars)`` returns ``{"output": ...}``.
+    """
+
+    reference: str  # as written: file://...
+    text: str | None = None  # None for a Python file
+    get_var: Callable[..., Any] | None = None
+
+    def __str__(self) -> str:
+        return self.text if self.text is not None else self.reference
+
+
+class FileChoices(tuple):
+    """The files a ``file://`` glob var matched: one case per file, as in promptfoo."""
+
+
 @dataclass
 class TestCase:
     """A test after ``defaultTest`` is merged in; ``vars`` may still hold lists to expand."""
@@ -42,7 +62,10 @@ class TestCase:
     options: dict[str, Any]
     threshold: float | None
     metadata: dict[str, Any]
-    location: str  # e.g. "tests[3]" or "tests.csv row 4", for messages
+    location: str  # e.g. "suite.yaml:12" or "tests.csv:4", for messages
+    file: Path | None = None  # where the test is written, for errors found while expanding
+    path: tuple = ()  # its YAML path there: ("tests", 3), or (4,) in a tests file
+    line: int | None = None
 
 
 @dataclass
@@ -61,9 +84,13 @@ class EvalSuite:
         return self.file.parent
 
 
-@dataclass
+@dataclass(slots=True)
 class Case:
-    """One (test, prompt, provider) combination with concrete vars: one pytest item."""
+    """One (test, prompt, provider) combination with concrete vars: one pytest item.
+
+    Cases share everything they can (the test, the suite, a vars dict common to all of a
+    test's prompts and providers): a suite of 100,000 cases must stay small.
+    """
 
     label: str  # from the test: description or vars
     suite: EvalSuite

@@ -104,3 +104,32 @@ def test_file_reference_to_a_directory_says_so(pytester):
         "suite.eval.yaml:1: prompts[0]: 'file://prompts' is a directory, not a file",
         "  hint: name a file inside it, or a glob such as file://prompts/*.txt",
     )
+
+
+# -- expansion ------------------------------------------------------------------------------
+
+
+def test_sixty_four_million_cases_are_refused_naming_the_vars(pytester):
+    values = "[" + ", ".join(f"v{n}" for n in range(20)) + "]"
+    write(
+        pytester,
+        "suite.eval.yaml",
+        HEAD + "tests:\n  - vars: {q: hi}\n  - description: grid\n    vars:\n"
+        + "".join(f"      {name}: {values}\n" for name in "abcdef"),
+    )
+    collection_error(
+        pytester,
+        "suite.eval.yaml:5: tests[1]: this test expands to 64,000,000 cases: a (20 values) x b (20 values) x c (20 values)"
+        " x d (20 values) x e (20 values) x f (20 values); the file would have 64,000,001 cases, more than the limit of 10,000",
+        "  hint: shorten the lists or split them across tests; to run this many, raise the limit with the ini option"
+        " replicate_max_cases (e.g. -o replicate_max_cases=65000000)",
+    )
+
+
+def test_many_small_tests_over_the_limit_name_the_file(pytester):
+    write(pytester, "suite.eval.yaml", "prompts: ['{{ q }}', 'again {{ q }}']\nproviders: [echo]\ntests:\n"
+          + "".join(f"  - vars: {{q: '{n}'}}\n" for n in range(5001)))
+    collection_error(
+        pytester,
+        "suite.eval.yaml: the file would have 10,002 cases, more than the limit of 10,000",
+    )

@@ -1,0 +1,76 @@
+"""Expansion of tests into cases: promptfoo's var rules, the case limit, shared data."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from pytest_replicate.config import expand as expand_module
+from pytest_replicate.config.expand import expand
+from pytest_replicate.config.loader import load_suite
+from pytest_replicate.errors import ConfigError
+
+
+def suite(tmp_path: Path, text: str):
+    file = tmp_path / "suite.eval.yaml"
+    file.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return load_suite(file)
+
+
+GRID = """
+prompts: ["{{ a }}{{ b }}"]
+providers: [echo]
+tests:
+  - vars: {a: [x, y, z], b: [p, q, r, s]}
+"""
+
+
+def test_the_limit_is_a_parameter(tmp_path):
+    loaded = suite(tmp_path, GRID)
+    assert len(expand(loaded, max_cases=12)) == 12
+    with pytest.raises(ConfigError) as info:
+        expand(loaded, max_cases=11)
+    assert "a (3 values) x b (4 values)" in info.value.message
+    assert info.value.line == 4 and info.value.path == ("tests", 0)
+
+
+def test_the_default_limit_is_read_when_expanding(tmp_path, monkeypatch):
+    monkeypatch.setattr(expand_module, "DEFAULT_MAX_CASES", 5)
+    with pytest.raises(ConfigError, match="more than the limit of 5"):
+        expand(suite(tmp_path, GRID))
+
+
+def test_cases_of_one_test_share_its_vars_and_spec(tmp_path):
+    loaded = suite(tmp_path, """
+        prompts: ["{{ q }}", "again {{ q }}"]
+        providers: [{id: echo, label: one}, {id: echo, label: two}]
+        tests:
+          - vars: {q: hi}
+    """)
+    cases = expand(loaded)
+    assert len(cases) == 4
+    assert all(case.vars is cases[0].vars for case in cases)
+    assert all(case.test is cases[0].test for case in cases)
+
+
+def test_var_cycles_and_self_references_stay_as_written(tmp_path):
+    cases = expand(suite(tmp_path, """
+        prompts: ["{{ a }}"]
+        providers: [echo]
+        tests:
+          - vars: {a: "{{ b }}", b: "{{ a }}", c: "{{ c }}!", d: "{{ a }}"}
+    """))
+    assert cases[0].vars["c"] == "{{ c }}!"
+    assert cases[0].vars["a"] in ("{{ b }}", "{{ a }}")
+
+
+def test_non_string_values_are_not_rendered(tmp_path):
+    cases = expand(suite(tmp_path, """
+        prompts: ["x"]
+        providers: [echo]
+        tests:
+          - vars: {chat: [{content: "{{ q }}"}], q: hi, n: 3}
+    """))
+    assert cases[0].vars == {"chat": [{"content": "{{ q }}"}], "q": "hi", "n": 3}
