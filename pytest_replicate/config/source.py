@@ -18,7 +18,7 @@ import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import yaml
 from yaml.constructor import ConstructorError
@@ -132,6 +132,8 @@ class Document:
     lines: dict[YamlPath, int] = field(default_factory=dict)
     prefix: YamlPath = ()
     text: str | None = field(default=None, repr=False)  # set while ``lines`` is shallow
+    # For files that are not YAML (CSV): where a path is, as a line and words ("row 3, column 'q'").
+    place: Callable[[YamlPath], tuple[int | None, str]] | None = field(default=None, repr=False)
 
     @property
     def base_dir(self) -> Path:
@@ -140,6 +142,8 @@ class Document:
     def line_of(self, path: YamlPath) -> int | None:
         """The line of ``path``, or of its nearest ancestor that has one."""
         path = tuple(path)
+        if self.place is not None:
+            return self.place(path)[0]
         if len(path) > _SHALLOW_DEPTH and self.text is not None:  # index the whole file now
             self.lines = _line_index(self.text)
             self.text = None
@@ -151,6 +155,9 @@ class Document:
             path = path[:-1]
 
     def error(self, path: YamlPath, message: str, hint: str | None = None) -> ConfigError:
+        if self.place is not None:
+            line, where = self.place(tuple(path))
+            return ConfigError(f"{where}: {message}" if where else message, file=self.file, line=line, hint=hint)
         return ConfigError(message, file=self.file, path=self.prefix + tuple(path), line=self.line_of(path), hint=hint)
 
     def locate(self, error: ConfigError, at: YamlPath = ()) -> ConfigError:

@@ -411,5 +411,5 @@ def test_promptfoo_assertions_we_lack_are_named_not_compared(pytester, write_eva
     write_eval('prompts: ["{{ q }}"]\nproviders: [echo]\ntests: file://cases.csv\n')
     result = pytester.runpytest()
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["cases.csv:2: [[]0[]].assert[[]0[]].type: the promptfoo assertion 'llm-rubric' is not supported yet",
+    result.stdout.fnmatch_lines(["cases.csv:2: row 1, column '__expected': the promptfoo assertion 'llm-rubric' is not supported yet",
                                  "  hint: supported types: *"])

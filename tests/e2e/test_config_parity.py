@@ -202,3 +202,17 @@ def test_python_var_errors_name_the_test_and_the_var(pytester, write_eval):
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["suite.eval.yaml:5: tests[[]0].vars.ctx: file://bad.py: get_var returned an error: no database"])
     clean(result)
+
+
+# -- CSV ------------------------------------------------------------------------------------
+
+
+def test_csv_headers_and_expected_cells_are_trimmed_and_levenshtein_defaults_to_0_75(pytester, write_eval):
+    # promptfoo 0.123.1 on this file: row 1 fails ("Levenshtein distance 1 is greater than
+    # threshold 0.75"), row 2 passes.
+    write(pytester, "t.csv", ' q ,__expected1, __expected2 \nhello,levenshtein: hellp ,  contains:  hel  \n'
+                             'hello,"levenshtein(1):hellp",starts-with:hel\n')
+    write_eval("prompts: ['{{ q }}']\nproviders: [echo]\ntests: file://t.csv\n")
+    result = pytester.runpytest("-v")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*Levenshtein distance 1 (at most 0.75 allowed)*"])

@@ -133,3 +133,31 @@ def test_many_small_tests_over_the_limit_name_the_file(pytester):
         pytester,
         "suite.eval.yaml: the file would have 10,002 cases, more than the limit of 10,000",
     )
+
+
+# -- CSV ------------------------------------------------------------------------------------
+
+CSV_SUITE = "prompts: ['{{ q }}']\nproviders: [echo]\ntests: file://tests.csv\n"
+
+
+@pytest.mark.parametrize(
+    "csv_text, lines",
+    [
+        ("q,__expected\nParis, France,contains: Paris\n",
+         ["tests.csv:2: this row has 3 cells but the header names 2 columns; the extra cells ('contains: Paris') belong to no column",
+          '  hint: quote a cell that holds a comma: "a, b"; or add a header for the extra column']),
+        ('q,__expected\na,contains: a\n"b,contains: b\nc,contains: c\n',
+         ["tests.csv:3: a quoted cell that starts on line 3 is never closed; the rest of the file would be read into it"]),
+        ("q,__expected,q\na,contains: a,b\n",
+         ["tests.csv:1: columns 1 and 3 are both named 'q'; the second would hide the first"]),
+        ("", ["tests.csv: the CSV file is empty"]),
+        ("q,__expected\n", ["tests.csv:1: the CSV file has a header but no rows: it defines no tests"]),
+        ("q,__expected\na,regex: (\n",
+         ["tests.csv:2: row 1, column '__expected': invalid regular expression*"]),
+    ],
+    ids=["extra cells", "unclosed quote", "duplicate header", "empty", "header only", "bad assertion"],
+)
+def test_csv_problems_are_errors_naming_file_line_and_column(pytester, csv_text, lines):
+    write(pytester, "tests.csv", csv_text)
+    write(pytester, "suite.eval.yaml", CSV_SUITE)
+    collection_error(pytester, *lines)

@@ -224,13 +224,13 @@ BAD_INPUTS = [
     _case(
         "CSV with a bad threshold",
         HEAD + "tests: file://tests.csv\n",
-        "tests.csv:3: __threshold must be a number, got 'high'",
+        "tests.csv:3: row 2, column '__threshold': must be a number, got 'high'",
         tests__csv="name,__threshold\nAda,0.5\nBob,high\n",
     ),
     _case(
         "CSV with a bad short-syntax assertion",
         HEAD + "tests: file://tests.csv\n",
-        "tests.csv:3: [1].assert[0].value: invalid regular expression*",
+        "tests.csv:3: row 2, column '__expected': invalid regular expression*",
         tests__csv="name,__expected\nAda,contains: Ada\nBob,regex: (\n",
     ),
     _case(
