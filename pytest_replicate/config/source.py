@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import yaml
-from yaml.constructor import ConstructorError
 
 from ..errors import ConfigError, YamlPath
 
@@ -42,28 +41,6 @@ class _Yaml12Loader(_BaseLoader):  # type: ignore[misc, valid-type]
     """PyYAML's (C) safe loader with YAML 1.2 core-schema scalars and no duplicate keys."""
 
     yaml_implicit_resolvers: dict = {}
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
-        if not isinstance(node, yaml.MappingNode):
-            raise ConstructorError(None, None, f"expected a mapping node, but found {node.id}", node.start_mark)
-        explicit = sum(1 for key_node, _ in node.value if key_node.tag != _MERGE_TAG)
-        self.flatten_mapping(node)  # merged pairs first, then the mapping's own
-        own_from = len(node.value) - explicit
-        mapping: dict = {}
-        first_line: dict = {}
-        for index, (key_node, value_node) in enumerate(node.value):
-            key = self.construct_object(key_node, deep=deep)
-            try:
-                hash(key)
-            except TypeError:
-                raise ConstructorError("while constructing a mapping", node.start_mark,
-                                       "found unhashable key", key_node.start_mark) from None
-            if index >= own_from:
-                if key in first_line:
-                    raise _DuplicateKey(key, first_line[key], key_node.start_mark.line + 1)
-                first_line[key] = key_node.start_mark.line + 1
-            mapping[key] = self.construct_object(value_node, deep=deep)
-        return mapping
 
     def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> str:  # explicit !!timestamp
         return self.construct_scalar(node)
@@ -186,98 +163,205 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _children(node: yaml.Node) -> list[yaml.Node]:
-    if isinstance(node, yaml.MappingNode):
-        return [child for pair in node.value for child in pair]
-    if isinstance(node, yaml.SequenceNode):
-        return list(node.value)
-    return []
+_SHALLOW_DEPTH = 2  # paths this short are indexed while loading: tests[i], prompts[i]...
 
 
-def _anchor_name(text: str, node: yaml.Node) -> str:
-    """The ``&name`` written where ``node`` starts (PyYAML nodes do not keep it)."""
-    line = text.splitlines()[node.start_mark.line] if node.start_mark.line < len(text.splitlines()) else ""
-    names = re.findall(r"&([^\s,\[\]{}]+)", line)
-    return f"&{names[-1]}" if names else "an anchor"
+_NO_KEY = object()
+_MERGE = object()
+_STR, _NULL, _BOOL = "tag:yaml.org,2002:str", "tag:yaml.org,2002:null", "tag:yaml.org,2002:bool"
+_INT, _FLOAT = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+_DEFAULT_COLLECTION_TAGS = (None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 
 
-def _check_aliases(root: yaml.Node, file: Path, text: str) -> None:
-    """Refuse recursive aliases and aliases that multiply the document's size.
+class _Frame:
+    """A mapping or sequence being built from parser events."""
 
-    PyYAML shares an aliased node instead of copying it, but everything that walks the data
-    (schema validation, line indexing, case expansion) sees it once per alias. The walk
-    here visits each distinct node once and computes, exactly, how big the tree would be.
+    __slots__ = ("items", "is_map", "key", "key_line", "own_lines", "merges", "size", "anchor", "path", "line")
+
+    def __init__(self, is_map: bool, anchor: str | None, path: YamlPath | None, line: int) -> None:
+        self.is_map = is_map
+        self.items: Any = {} if is_map else []
+        self.key: Any = _NO_KEY
+        self.key_line = 0
+        self.own_lines: dict[Any, int] = {}
+        self.merges: list[tuple[Any, int]] = []
+        self.size = 1  # nodes in this subtree, counting each alias as the nodes it stands for
+        self.anchor = anchor
+        self.path = path  # set while shallow enough to index its lines
+        self.line = line
+
+
+class _Builder:
+    """Builds Python data straight from the parser's events, without PyYAML's node tree.
+
+    A node tree costs about 400 bytes per scalar (two Mark objects each), 570 MB for a
+    suite of 100,000 tests; the data alone is a fraction of that. Along the way it checks
+    what js-yaml checks (duplicate keys), what it does not (aliases that multiply the
+    document, aliases to a node that contains them), and records the lines of short paths.
     """
-    expanded: dict[int, int] = {}
-    references: dict[int, int] = {}
-    shared: dict[int, yaml.Node] = {}
-    on_path = {id(root)}
-    totals = {id(root): 1}
-    stack = [(root, iter(_children(root)))]
-    while stack:
-        current, children = stack[-1]
-        child = next(children, None)
-        if child is None:
-            stack.pop()
-            on_path.discard(id(current))
-            expanded[id(current)] = totals.pop(id(current))
-            if stack:
-                totals[id(stack[-1][0])] += expanded[id(current)]
-            continue
-        key = id(child)
-        references[key] = references.get(key, 0) + 1
-        if key in on_path:
-            raise ConfigError(
-                f"recursive alias: the node anchored as {_anchor_name(text, child)} on line "
-                f"{child.start_mark.line + 1} contains an alias to itself",
-                file=file,
-                line=child.start_mark.line + 1,
-                hint="an alias (*name) may only refer to a node that is complete where the alias appears",
-            )
-        if references[key] > 1:
-            shared[key] = child
-        if key in expanded:
-            totals[id(current)] += expanded[key]
-            continue
-        on_path.add(key)
-        totals[key] = 1
-        stack.append((child, iter(_children(child))))
-    distinct = len(expanded)
-    added = expanded[id(root)] - distinct
-    limit = max(ALIAS_EXPANSION_LIMIT, _ALIAS_EXPANSION_RATIO * distinct)
-    if added > limit:
-        worst = max(shared.values(), key=lambda node: expanded[id(node)] * references[id(node)])
+
+    def __init__(self, loader: Any, file: Path, text: str) -> None:
+        self.loader, self.file, self.text = loader, file, text
+        self.lines: dict[YamlPath, int] = {}
+        self.anchors: dict[str, tuple[Any, int, int]] = {}  # name -> (value, size, line)
+        self.open_anchors: set[str] = set()
+        self.alias_uses: dict[str, int] = {}
+        self.distinct = 0
+
+    def build(self) -> Any:
+        loader = self.loader
+        loader.get_event()  # StreamStart
+        if loader.check_event(yaml.StreamEndEvent):
+            return None
+        loader.get_event()  # DocumentStart
+        stack: list[_Frame] = []
+        root: Any = None
+        root_size = 0
+        lines = self.lines
+        while True:
+            event = loader.get_event()
+            kind = type(event)
+            line = event.start_mark.line + 1
+            if kind is yaml.ScalarEvent:
+                self.distinct += 1
+                value, size = self._scalar(event, stack), 1
+                if event.anchor is not None:
+                    self.anchors[event.anchor] = (value, 1, line)
+            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                self.distinct += 1
+                if event.tag not in _DEFAULT_COLLECTION_TAGS:
+                    raise ConfigError(f"the YAML tag {event.tag} is not supported here", file=self.file, line=line,
+                                      hint="remove the tag: a plain mapping or list is what eval files use")
+                path = self._child_path(stack[-1] if stack else None)
+                if path is not None:
+                    lines.setdefault(path, line)
+                if event.anchor is not None:
+                    self.open_anchors.add(event.anchor)
+                stack.append(_Frame(kind is yaml.MappingStartEvent, event.anchor, path, line))
+                continue
+            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                frame = stack.pop()
+                value, size, line = self._finish(frame), frame.size, frame.line
+                if frame.anchor is not None:
+                    self.open_anchors.discard(frame.anchor)
+                    self.anchors[frame.anchor] = (value, size, line)
+            elif kind is yaml.AliasEvent:
+                name = event.anchor
+                if name in self.open_anchors:
+                    raise ConfigError(
+                        f"recursive alias: *{name} on line {line} refers to the node &{name} that contains it",
+                        file=self.file, line=line,
+                        hint="an alias (*name) may only refer to a node that is complete where the alias appears",
+                    )
+                if name not in self.anchors:
+                    raise ConfigError(f"invalid YAML: the alias *{name} names no anchor (&{name}) above it",
+                                      file=self.file, line=line)
+                value, size, _ = self.anchors[name]
+                self.alias_uses[name] = self.alias_uses.get(name, 0) + 1
+            else:  # DocumentEnd
+                break
+            if not stack:
+                root, root_size = value, size
+                continue
+            self._add(stack[-1], value, size, line, event)
+        if not loader.check_event(yaml.StreamEndEvent):
+            extra = loader.peek_event()
+            raise ConfigError("invalid YAML: expected one document, found another (a second '---')",
+                              file=self.file, line=extra.start_mark.line + 1)
+        self.lines.setdefault((), 1)
+        self.check_size(root_size)
+        return root
+
+    def _child_path(self, parent: _Frame | None) -> YamlPath | None:
+        if parent is None:
+            return ()
+        if parent.path is None or len(parent.path) >= _SHALLOW_DEPTH:
+            return None
+        if parent.is_map:
+            return parent.path + (parent.key,) if parent.key is not _NO_KEY and parent.key is not _MERGE and _is_key(parent.key) else None
+        return parent.path + (len(parent.items),)
+
+    def _scalar(self, event: Any, stack: list[_Frame]) -> Any:
+        value = event.value
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = self.loader.resolve(yaml.ScalarNode, value, event.implicit) if event.implicit[0] else _STR
+        if tag == _STR:
+            return value
+        if tag == _NULL:
+            return None
+        if tag == _BOOL:
+            return value.lower() == "true"
+        if tag == _INT or tag == _FLOAT:
+            node = yaml.ScalarNode(tag, value, event.start_mark, event.end_mark, event.style)
+            return _int_core(self.loader, node) if tag == _INT else _float_core(self.loader, node)
+        if tag == _MERGE_TAG:
+            frame = stack[-1] if stack else None
+            return _MERGE if frame is not None and frame.is_map and frame.key is _NO_KEY else value
+        node = yaml.ScalarNode(tag, value, event.start_mark, event.end_mark, event.style)
+        return self.loader.construct_object(node, deep=True)  # !!binary, !!timestamp...
+
+    def _add(self, frame: _Frame, value: Any, size: int, line: int, event: Any) -> None:
+        frame.size += size
+        if not frame.is_map:
+            if frame.path is not None and len(frame.path) < _SHALLOW_DEPTH:
+                self.lines.setdefault(frame.path + (len(frame.items),), line)
+            frame.items.append(value)
+            return
+        if frame.key is _NO_KEY:  # this value is a key
+            if value is not _MERGE and not _is_key(value):
+                raise ConfigError("invalid YAML: a mapping key must be a plain value, not a list or mapping",
+                                  file=self.file, line=line)
+            frame.key, frame.key_line = value, line
+            if frame.path is not None and len(frame.path) < _SHALLOW_DEPTH and value is not _MERGE:
+                self.lines[frame.path + (value,)] = line
+            return
+        key, frame.key = frame.key, _NO_KEY
+        if key is _MERGE:
+            frame.merges.append((value, frame.key_line))
+            return
+        if key in frame.own_lines:
+            raise _DuplicateKey(key, frame.own_lines[key], frame.key_line)
+        frame.own_lines[key] = frame.key_line
+        frame.items[key] = value
+
+    def _finish(self, frame: _Frame) -> Any:
+        if not frame.is_map or not frame.merges:
+            return frame.items
+        merged: dict = {}
+        for value, line in frame.merges:  # earlier merges win over later ones, own keys over all
+            for source in (value if isinstance(value, list) else [value]):
+                if not isinstance(source, dict):
+                    raise ConfigError("invalid YAML: a merge key (<<) takes a mapping or a list of mappings",
+                                      file=self.file, line=line)
+                for key, item in source.items():
+                    merged.setdefault(key, item)
+        merged.update(frame.items)
+        return merged
+
+    def check_size(self, root_size: int) -> None:
+        added = root_size - self.distinct
+        limit = max(ALIAS_EXPANSION_LIMIT, _ALIAS_EXPANSION_RATIO * self.distinct)
+        if added <= limit:
+            return
+        name = max(self.alias_uses, key=lambda n: self.anchors[n][1] * self.alias_uses[n])
+        _, size, line = self.anchors[name]
         raise ConfigError(
-            f"aliases would expand this document from {distinct:,} to {expanded[id(root)]:,} nodes "
-            f"(at most {limit:,} added nodes are allowed); the largest repeated node is "
-            f"{_anchor_name(text, worst)} on line {worst.start_mark.line + 1}, aliased {references[id(worst)] - 1:,} times",
-            file=file,
-            line=worst.start_mark.line + 1,
+            f"aliases would expand this document from {self.distinct:,} to {root_size:,} nodes "
+            f"(at most {limit:,} added nodes are allowed); the largest repeated node is &{name} "
+            f"on line {line}, aliased {self.alias_uses[name]:,} times",
+            file=self.file,
+            line=line,
             hint="this looks like a YAML alias bomb; write the data out, or reuse it through defaultTest",
         )
 
 
-_SHALLOW_DEPTH = 2  # paths this short are indexed while loading: tests[i], prompts[i]...
-
-
-def _shallow_index(root: yaml.Node) -> dict[YamlPath, int]:
-    """Lines of every path of at most two parts: enough to place each test of a suite."""
-    lines: dict[YamlPath, int] = {(): root.start_mark.line + 1}
-    if isinstance(root, yaml.MappingNode):
-        top = [((key_node.value,), key_node, value_node) for key_node, value_node in root.value]
-    elif isinstance(root, yaml.SequenceNode):
-        top = [((index,), item, item) for index, item in enumerate(root.value)]
-    else:
-        return lines
-    for path, key_node, value_node in top:
-        lines[path] = key_node.start_mark.line + 1
-        if isinstance(value_node, yaml.MappingNode):
-            for key, _ in value_node.value:
-                lines[path + (key.value,)] = key.start_mark.line + 1
-        elif isinstance(value_node, yaml.SequenceNode):
-            for index, item in enumerate(value_node.value):
-                lines[path + (index,)] = item.start_mark.line + 1
-    return lines
+def _is_key(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
 
 
 def _line_index(text: str) -> dict[YamlPath, int]:
@@ -352,11 +436,9 @@ def load_yaml(file: Path) -> Document:
 
 def _load_yaml(file: Path, text: str) -> Document:
     loader = _Yaml12Loader(text)
+    builder = _Builder(loader, file, text)
     try:
-        node = loader.get_single_node()
-        if node is not None and "&" in text:  # without an anchor there is no alias
-            _check_aliases(node, file, text)
-        data = loader.construct_document(node) if node is not None else None
+        data = builder.build()
     except _DuplicateKey as duplicate:
         raise ConfigError(
             f"duplicate key {duplicate.key!r}: first on line {duplicate.first}, again on line {duplicate.second}",
@@ -386,6 +468,4 @@ def _load_yaml(file: Path, text: str) -> Document:
         raise ConfigError("invalid YAML: nested too deeply", file=file) from None
     finally:
         loader.dispose()
-    if node is None:
-        return Document(file=file, data=data)
-    return Document(file=file, data=data, lines=_shallow_index(node), text=text)
+    return Document(file=file, data=data, lines=builder.lines, text=text)

@@ -91,11 +91,22 @@ def test_moderate_alias_reuse_is_fine(tmp_path):
     assert data["tests"][499]["assert"] is data["common"]
 
 
-@pytest.mark.parametrize("text", ["a: &a [*a]\n", "x: 1\nb: &anchor\n  c: *anchor\n"])
-def test_recursive_alias_is_refused(tmp_path, text):
+@pytest.mark.parametrize("text, line", [("a: &a [*a]\n", 1), ("x: 1\nb: &anchor\n  c: *anchor\n", 3)])
+def test_recursive_alias_is_refused_at_the_alias(tmp_path, text, line):
     error = refused(tmp_path, text)
-    assert "recursive alias" in error.message and "contains an alias to itself" in error.message
-    assert error.line == text.count("\n", 0, text.index("&")) + 1
+    name = text[text.index("&") + 1 :].split()[0].rstrip("[")
+    assert error.message == f"recursive alias: *{name} on line {line} refers to the node &{name} that contains it"
+    assert error.line == line
+
+
+def test_unknown_alias_and_second_document(tmp_path):
+    assert "the alias *nope names no anchor" in refused(tmp_path, "a: *nope\n").message
+    error = refused(tmp_path, "a: 1\n---\nb: 2\n")
+    assert error.line == 2 and "expected one document" in error.message
+
+
+def test_explicit_collection_tags_are_refused_not_misread(tmp_path):
+    assert "the YAML tag tag:yaml.org,2002:set is not supported" in refused(tmp_path, "s: !!set {a, b}\n").message
 
 
 def test_nul_byte_has_a_line_and_column(tmp_path):
