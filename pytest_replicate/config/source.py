@@ -52,7 +52,10 @@ _Yaml12Loader.add_constructor(_MERGE_TAG, lambda loader, node: loader.construct_
 
 
 def _int_core(loader: Any, node: yaml.ScalarNode) -> int:
-    text = loader.construct_scalar(node)
+    return _int_text(loader.construct_scalar(node))
+
+
+def _int_text(text: str) -> int:
     if text.startswith("0x"):
         return int(text[2:], 16)
     if text.startswith("0o"):
@@ -61,7 +64,11 @@ def _int_core(loader: Any, node: yaml.ScalarNode) -> int:
 
 
 def _float_core(loader: Any, node: yaml.ScalarNode) -> float | int:
-    text = loader.construct_scalar(node).lower()
+    return _float_text(loader.construct_scalar(node))
+
+
+def _float_text(text: str) -> float | int:
+    text = text.lower()
     if text.endswith(".inf"):
         return float("-inf") if text.startswith("-") else float("inf")
     if text.endswith(".nan"):
@@ -86,6 +93,7 @@ _CORE_RESOLVERS = [
     ),
     (_MERGE_TAG, r"^<<$", "<"),
 ]
+_RESOLVABLE_FIRST = frozenset(char for _, _, first in _CORE_RESOLVERS for char in first)
 for _tag, _pattern, _first in _CORE_RESOLVERS:
     _Yaml12Loader.add_implicit_resolver(_tag, re.compile(_pattern), list(_first))
 
@@ -285,16 +293,19 @@ class _Builder:
         value = event.value
         tag = event.tag
         if tag is None or tag == "!":
-            tag = self.loader.resolve(yaml.ScalarNode, value, event.implicit) if event.implicit[0] else _STR
+            if not event.implicit[0] or value[:1] not in _RESOLVABLE_FIRST:
+                return value  # quoted, or plain text that no core-schema rule can match
+            tag = self.loader.resolve(yaml.ScalarNode, value, event.implicit)
         if tag == _STR:
             return value
         if tag == _NULL:
             return None
         if tag == _BOOL:
             return value.lower() == "true"
-        if tag == _INT or tag == _FLOAT:
-            node = yaml.ScalarNode(tag, value, event.start_mark, event.end_mark, event.style)
-            return _int_core(self.loader, node) if tag == _INT else _float_core(self.loader, node)
+        if tag == _INT:
+            return _int_text(value)
+        if tag == _FLOAT:
+            return _float_text(value)
         if tag == _MERGE_TAG:
             frame = stack[-1] if stack else None
             return _MERGE if frame is not None and frame.is_map and frame.key is _NO_KEY else value
