@@ -177,7 +177,7 @@ def _wrong_length(file: Path, line: int, header: list[str], cells: list[str]) ->
 def _test_from_row(file: Path, line: int, header: list[str], cells: list[str], places: _CsvPlaces) -> dict[str, Any]:
     test: dict[str, Any] = {"vars": {}, "assert": [], "metadata": {}}
     columns: list[str] = []
-    for column, cell in zip(header, cells):
+    for column, cell in zip(header, cells, strict=True):
         if column.startswith("__expected"):
             if cell.strip():
                 test["assert"].append(assertion_from_string(cell))

@@ -48,7 +48,7 @@ def expand(suite: EvalSuite, *, max_cases: int | None = None) -> list[Case]:
     axes_of = [_axes(test) for test in suite.tests]
     _check_size(suite, axes_of, len(pairs), limit)
     cases: list[Case] = []
-    for test, axes in zip(suite.tests, axes_of):
+    for test, axes in zip(suite.tests, axes_of, strict=True):
         expanded_keys = [key for key, values in axes.items() if len(values) > 1] if axes else []
         several = bool(expanded_keys)
         for combination in _combinations(test.vars, axes):
@@ -83,7 +83,7 @@ def _combinations(variables: dict[str, Any], axes: dict[str, list[Any]]) -> Iter
     keys = list(axes)
     for values in itertools.product(*axes.values()):
         combination = dict(variables)
-        combination.update(zip(keys, values))
+        combination.update(zip(keys, values, strict=True))
         yield combination
 
 
@@ -156,8 +156,10 @@ def _python_var(test: TestCase, key: str, var: FileVar, prompt: Prompt | None, o
     # still its file:// reference (promptfoo resolves them in order, in place).
     other = {name: (value.reference if value.get_var else value.text) if isinstance(value, FileVar) else value
              for name, value in other.items()}
+    get_var = var.get_var
+    assert get_var is not None
     try:
-        result = var.get_var(key, raw_prompt, other)
+        result = get_var(key, raw_prompt, other)
     except Exception as error:  # the user's code
         raise _error(test, key, f"{var.reference}: get_var raised {type(error).__name__}: {error}") from None
     if isinstance(result, dict) and result.get("error"):

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import gc
 import re
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, ClassVar
 
 import yaml
 
@@ -37,10 +38,10 @@ ALIAS_EXPANSION_LIMIT = 100_000
 _ALIAS_EXPANSION_RATIO = 10
 
 
-class _Yaml12Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+class _Yaml12Loader(_BaseLoader):
     """PyYAML's (C) safe loader with YAML 1.2 core-schema scalars and no duplicate keys."""
 
-    yaml_implicit_resolvers: dict = {}
+    yaml_implicit_resolvers: ClassVar[dict] = {}  # ours only, not YAML 1.1's
 
     def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> str:  # explicit !!timestamp
         return self.construct_scalar(node)
@@ -184,7 +185,7 @@ _DEFAULT_COLLECTION_TAGS = (None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,20
 class _Frame:
     """A mapping or sequence being built from parser events."""
 
-    __slots__ = ("items", "is_map", "key", "key_line", "own_lines", "merges", "size", "anchor", "path", "line")
+    __slots__ = ("anchor", "is_map", "items", "key", "key_line", "line", "merges", "own_lines", "path", "size")
 
     def __init__(self, is_map: bool, anchor: str | None, path: YamlPath | None, line: int) -> None:
         self.is_map = is_map
@@ -356,7 +357,7 @@ class _Builder:
         if added <= limit:
             return
         name = max(self.alias_uses, key=lambda n: self.anchors[n][1] * self.alias_uses[n])
-        _, size, line = self.anchors[name]
+        line = self.anchors[name][2]
         raise ConfigError(
             f"aliases would expand this document from {self.distinct:,} to {root_size:,} nodes "
             f"(at most {limit:,} added nodes are allowed); the largest repeated node is &{name} "

@@ -58,7 +58,7 @@ def test_duplicate_tests_block_is_an_error_not_a_silent_loss(pytester):
 
 def test_alias_bomb_is_refused_quickly(pytester):
     bomb = ['lol: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
-    for previous, name in zip("abcdefgh", "bcdefghi"):
+    for previous, name in zip("abcdefgh", "bcdefghi", strict=True):
         bomb.append(f"{name}: &{name} [" + ",".join([f"*{previous}"] * 9) + "]")
     write(pytester, "suite.eval.yaml", HEAD + "tests:\n  - vars:\n" + "".join(f"      {line}\n" for line in bomb))
     collection_error(

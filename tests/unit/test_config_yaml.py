@@ -75,7 +75,7 @@ def test_duplicate_key_beside_a_merge(tmp_path):
 
 def test_alias_bomb_is_refused_before_it_grows(tmp_path):
     lines = ['a: &a ["x","x","x","x","x","x","x","x","x"]']
-    for previous, name in zip("abcdefgh", "bcdefghi"):
+    for previous, name in zip("abcdefgh", "bcdefghi", strict=True):
         lines.append(f"{name}: &{name} [" + ", ".join([f"*{previous}"] * 9) + "]")
     error = refused(tmp_path, "\n".join(lines) + "\n")
     assert "aliases would expand this document from" in error.message

@@ -10,8 +10,10 @@ from pytest_replicate.config.csv_tests import assertion_from_string
 
 @pytest.mark.parametrize("name", sorted(name for name, kind in ASSERTION_TYPES.items() if not kind.needs_value))
 def test_every_value_less_type_is_an_assertion_not_an_equals(name: str) -> None:
-    assert assertion_from_string(name) == {"type": name}
-    assert assertion_from_string(f"not-{name}") == {"type": f"not-{name}"}
+    # promptfoo's assertionFromString gives cost and latency (among others) threshold 0.75.
+    default = {"threshold": 0.75} if name in ("cost", "latency") else {}
+    assert assertion_from_string(name) == {"type": name, **default}
+    assert assertion_from_string(f"not-{name}") == {"type": f"not-{name}", **default}
 
 
 def test_is_image_cell() -> None:
