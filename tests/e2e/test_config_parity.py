@@ -41,8 +41,9 @@ def test_yaml_1_1_booleans_octals_and_sexagesimals_stay_as_promptfoo_reads_them(
 
 
 def test_yes_in_a_tests_file_and_a_vars_file(pytester, write_eval):
-    write(pytester, "tests.yaml", "- vars: {answer: yes}\n  assert: [{type: equals, value: 'yes off'}]\n")
-    write(pytester, "vars.yaml", "answer: yes\n")
+    write(pytester, "tests.yaml", "- vars: {answer: yes}\n  assert: [{type: equals, value: 'yes off'}]\n"
+                                  "- vars: file://vars.yaml\n  assert: [{type: equals, value: 'on off'}]\n")
+    write(pytester, "vars.yaml", "answer: on\n")
     write_eval(
         """
         prompts: ["{{ answer }} {{ flag }}"]
@@ -51,17 +52,17 @@ def test_yes_in_a_tests_file_and_a_vars_file(pytester, write_eval):
         tests: file://tests.yaml
         """
     )
-    pytester.runpytest().assert_outcomes(passed=1)
+    pytester.runpytest().assert_outcomes(passed=2)
 
 
 # -- vars -----------------------------------------------------------------------------------
 
 
 def test_var_values_are_templates_rendered_with_the_other_vars(pytester, write_eval):
-    # promptfoo 0.123.1 renders this prompt as "hi yes and G10 / {{ missing }}".
+    # promptfoo 0.123.1 renders this prompt as "hi yes and G10 | {{ missing }}".
     write_eval(
         """
-        prompts: ["{{ t }} / {{ u }}"]
+        prompts: ["{{ t }} | {{ u }}"]
         providers: [echo]
         tests:
           - vars:
@@ -71,7 +72,7 @@ def test_var_values_are_templates_rendered_with_the_other_vars(pytester, write_e
               n: 10
               u: "{{ missing }}"
             assert:
-              - {type: equals, value: "hi yes and G10 / {{ '{{' }} missing }}"}
+              - {type: equals, value: "hi yes and G10 | {{ '{{' }} missing }}"}
         """
     )
     result = pytester.runpytest()
