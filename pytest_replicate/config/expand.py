@@ -178,6 +178,9 @@ def _short(value: Any) -> str:
 
 
 def _error(test: TestCase, key: str, message: str, hint: str | None = None) -> ConfigError:
+    if test.file is not None and test.file.suffix == ".csv" and test.path and isinstance(test.path[0], int):
+        message = f"row {test.path[0] + 1}, column {key!r}: {message}"  # CSV: no YAML path
+        return ConfigError(message, file=test.file, line=test.line, hint=hint)
     return ConfigError(message, file=test.file, path=test.path + ("vars", key), line=test.line, hint=hint)
 
 

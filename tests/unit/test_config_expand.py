@@ -74,3 +74,16 @@ def test_non_string_values_are_not_rendered(tmp_path):
           - vars: {chat: [{content: "{{ q }}"}], q: hi, n: 3}
     """))
     assert cases[0].vars == {"chat": [{"content": "{{ q }}"}], "q": "hi", "n": 3}
+
+
+def test_var_errors_in_csv_tests_name_row_and_column(tmp_path):
+    (tmp_path / "tests.csv").write_text('q,ctx\nhi,"{{ q | int(""x"") + [] }}"\n', encoding="utf-8")
+    loaded = suite(tmp_path, """
+        prompts: ["{{ ctx }}"]
+        providers: [echo]
+        tests: file://tests.csv
+    """)
+    with pytest.raises(ConfigError) as info:
+        expand(loaded)
+    assert info.value.line == 2 and info.value.path == ()
+    assert info.value.message.startswith("row 1, column 'ctx': var 'ctx' could not be rendered")
