@@ -188,10 +188,15 @@ def _test_entries(doc: Document) -> Iterator[tuple[dict, Document, YamlPath]]:
     raw = doc.data.get("tests")
     if raw is None:
         return
-    items = [(raw, ("tests",))] if isinstance(raw, str) else [(item, ("tests", i)) for i, item in enumerate(raw)]
-    for item, path in items:
+    if isinstance(raw, str):
+        for file in _resolve_files(doc, ("tests",), raw):
+            yield from _tests_from_file(file)
+        return
+    for index in range(len(raw)):
+        item, path = raw[index], ("tests", index)
         if isinstance(item, dict):
             yield item, doc, path
+            raw[index] = None  # parsed: a large suite need not hold its raw and parsed tests at once
             continue
         for file in _resolve_files(doc, path, item):
             yield from _tests_from_file(file)
@@ -205,10 +210,12 @@ def _tests_from_file(file: Path) -> Iterator[tuple[dict, Document, YamlPath]]:
         if not isinstance(source.data, list):
             raise source.error((), "a tests file must contain a YAML list of tests")
         validate(source, "testList")
-    for index, item in enumerate(source.data or []):
-        if isinstance(item, str):
+    items = source.data or []
+    for index in range(len(items)):
+        if isinstance(items[index], str):
             raise source.error((index,), "nested file:// test references are not supported")
-        yield item, source, (index,)
+        yield items[index], source, (index,)
+        items[index] = None  # parsed: let the raw test go
 
 
 def _resolve_vars(doc: Document, path: YamlPath, raw: Any) -> dict[str, Any]:

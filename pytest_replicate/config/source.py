@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gc
 import re
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -321,7 +322,9 @@ class _Builder:
             frame.items.append(value)
             return
         if frame.key is _NO_KEY:  # this value is a key
-            if value is not _MERGE and not _is_key(value):
+            if type(value) is str:
+                value = sys.intern(value)  # 100,000 tests repeat the same few keys
+            elif value is not _MERGE and not _is_key(value):
                 raise ConfigError("invalid YAML: a mapping key must be a plain value, not a list or mapping",
                                   file=self.file, line=line)
             frame.key, frame.key_line = value, line
