@@ -22,13 +22,6 @@ import tempfile
 import time
 from pathlib import Path
 
-# The per-file case limit is a loader parameter; until the plugin reads the ini key
-# ``replicate_max_cases``, this conftest raises the default for the child run.
-CONFTEST = """\
-import pytest_replicate.config.expand as expand
-expand.DEFAULT_MAX_CASES = {limit}
-"""
-
 
 def write_suite(folder: Path, cases: int, shape: str) -> Path:
     lines = ['prompts: ["Answer in one word: {{ question }} ({{ topic }})"]', "providers: [echo]", "tests:"]
@@ -45,7 +38,6 @@ def write_suite(folder: Path, cases: int, shape: str) -> Path:
             lines.append('    assert: [{type: contains, value: "question"}]')
     file = folder / "scale.eval.yaml"
     file.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    (folder / "conftest.py").write_text(CONFTEST.format(limit=cases * 2), encoding="utf-8")
     return file
 
 
@@ -55,7 +47,7 @@ def collect(folder: Path, file: Path) -> tuple[float, float, str]:
     started = time.perf_counter()
     process = subprocess.run(
         [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
-         "-o", "replicate_max_cases=" + str(10**9), "-W", "ignore::pytest.PytestConfigWarning", file.name],
+         "-o", "replicate_max_cases=" + str(10**9), file.name],
         cwd=folder, capture_output=True, text=True, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
     )
     seconds = time.perf_counter() - started

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +12,7 @@ from _pytest._code.code import ReprFileLocation, TerminalRepr
 from .config.expand import expand
 from .config.loader import load_suite
 from .config.model import Case
+from .config.source import paused_gc
 from .errors import ConfigError, ReplicateEvalError
 from .report.failure import format_failure
 from .results import CaseResult
@@ -70,7 +70,7 @@ class EvalFailureRepr(TerminalRepr):
 
 
 class EvalFile(pytest.File):
-    def collect(self) -> Iterator[EvalItem]:
+    def collect(self) -> list[EvalItem]:
         suite = load_suite(self.path)
         session = self.config.stash[session_key]
         for index, spec in enumerate(suite.providers):
@@ -79,10 +79,12 @@ class EvalFile(pytest.File):
             except ConfigError as error:  # a bad config value, e.g. a non-numeric temperature
                 raise ConfigError(error.message, file=self.path, path=("providers", index), line=spec.line,
                                   hint=error.hint) from None
-        for case in expand(suite):
+        # Building many items would trigger the garbage collector over and over for nothing.
+        with paused_gc():
             # An explicit string id: pytest >= 9.2 parses ids into name and [params], and
             # --lf compares ids parsed from strings, so ours must be built the same way.
-            yield EvalItem.from_parent(self, name=case.name, nodeid=f"{self.nodeid}::{case.name}", case=case)
+            return [EvalItem.from_parent(self, name=case.name, nodeid=f"{self.nodeid}::{case.name}", case=case)
+                    for case in expand(suite, max_cases=self.config.stash[settings_key].max_cases)]
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException]) -> Any:  # type: ignore[override]
         if isinstance(excinfo.value, ReplicateEvalError):

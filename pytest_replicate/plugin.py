@@ -11,7 +11,7 @@ import pytest
 from .collect import EvalFile, collect_eval_file, schedule_upcoming, session_key, settings_key
 from .fixtures import MARKER, replicate_provider, replicate_session, replicate_simulator  # noqa: F401 (fixtures)
 from .http.record_modes import RECORD_MODES
-from .settings import DEFAULT_CONCURRENCY, DEFAULT_EVAL_FILES, DEFAULT_TIMEOUT, Settings
+from .settings import DEFAULT_CONCURRENCY, DEFAULT_EVAL_FILES, DEFAULT_MAX_CASES, DEFAULT_TIMEOUT, Settings
 
 _RECORD_MODE_HELP = (
     "cassette record mode for eval items: none (replay only), once (record missing cassettes), "
@@ -30,6 +30,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     f"{DEFAULT_CONCURRENCY}; 1 runs them one by one)")
     parser.addini("replicate_concurrency", default=None,
                   help=f"provider calls to run at once (default: {DEFAULT_CONCURRENCY})")
+    parser.addini("replicate_max_cases", default=None,
+                  help=f"most cases one eval file may expand to (default: {DEFAULT_MAX_CASES})")
     parser.addini("replicate_eval_files", type="args", default=list(DEFAULT_EVAL_FILES),
                   help="glob patterns of YAML eval files to collect (default: {})".format(" ".join(DEFAULT_EVAL_FILES)))
     parser.addini("replicate_record_mode", default=None, help="default cassette record mode (see --record-mode)")

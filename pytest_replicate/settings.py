@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from .config.expand import DEFAULT_MAX_CASES
 from .http.record_modes import RECORD_MODES
 
 DEFAULT_EVAL_FILES = (
@@ -32,6 +33,7 @@ class Settings:
     timeout: float = DEFAULT_TIMEOUT  # seconds per prediction; provider config 'timeout' wins
     eval_files: tuple[str, ...] = DEFAULT_EVAL_FILES
     concurrency: int = DEFAULT_CONCURRENCY  # provider calls at once; 1 runs strictly serially
+    max_cases: int = DEFAULT_MAX_CASES  # most cases one eval file may expand to
 
     @classmethod
     def from_pytest(cls, config: pytest.Config) -> Settings:
@@ -41,6 +43,7 @@ class Settings:
             timeout=_timeout(config),
             eval_files=tuple(config.getini("replicate_eval_files")),
             concurrency=_concurrency(config),
+            max_cases=_positive_int(config.getini("replicate_max_cases"), "replicate_max_cases", DEFAULT_MAX_CASES),
         )
 
 
@@ -74,16 +77,18 @@ def _timeout(config: pytest.Config) -> float:
 
 def _concurrency(config: pytest.Config) -> int:
     """``--replicate-concurrency`` > ini ``replicate_concurrency`` > 4."""
-    value = config.option.replicate_concurrency
-    source = "--replicate-concurrency"
-    if value is None:
-        value, source = config.getini("replicate_concurrency"), "replicate_concurrency"
+    if config.option.replicate_concurrency is not None:
+        return _positive_int(config.option.replicate_concurrency, "--replicate-concurrency", DEFAULT_CONCURRENCY)
+    return _positive_int(config.getini("replicate_concurrency"), "replicate_concurrency", DEFAULT_CONCURRENCY)
+
+
+def _positive_int(value: object, source: str, default: int) -> int:
     if value in (None, ""):
-        return DEFAULT_CONCURRENCY
+        return default
     try:
-        number = int(value)
+        number = int(str(value))
     except ValueError:
         number = 0
     if number < 1:
-        raise pytest.UsageError(f"{source} = {value!r}: give a whole number of calls, 1 or more")
+        raise pytest.UsageError(f"{source} = {value!r}: give a whole number, 1 or more")
     return number

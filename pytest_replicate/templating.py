@@ -217,6 +217,22 @@ class NunjucksForLoops(Extension):
             yield from tag
 
 
+# What a var named ``self`` is called inside templates: Jinja2 binds ``self`` to the template.
+_SELF_VAR = "_pytest_replicate_self"
+
+
+class SelfIsAVar(Extension):
+    """``{{ self }}`` reads a var named ``self``, as in Nunjucks, not Jinja2's template reference."""
+
+    def filter_stream(self, stream: TokenStream) -> Iterator[Token]:
+        previous: Token | None = None
+        for token in stream:
+            if token.type == "name" and token.value == "self" and (previous is None or previous.type != "dot"):
+                token = Token(token.lineno, "name", _SELF_VAR)
+            previous = token
+            yield token
+
+
 def _rewrite_for(tag: list[Token]) -> list[Token]:
     if len(tag) < 4 or not (tag[1].type == "name" and tag[1].value == "for"):
         return tag
@@ -295,7 +311,7 @@ _environment = _Environment(
     autoescape=False,
     keep_trailing_newline=True,
     finalize=_finalize,
-    extensions=[NunjucksForLoops],
+    extensions=[NunjucksForLoops, SelfIsAVar],
 )
 _environment.filters.update(dump=js_dump, join=_join, string=js_string, load=_load, nl2br=_nl2br)
 _environment.globals[_PAIRS_FUNCTION] = _nunjucks_pairs
@@ -327,10 +343,12 @@ def render(source: str, variables: Mapping[str, Any], *, what: str = "template")
     if not has_template_syntax(source):
         return source
     try:
-        return _compile(source).render({name: _as_js(value) for name, value in variables.items()})
+        context = {_SELF_VAR if name == "self" else name: _as_js(value) for name, value in variables.items()}
+        return _compile(source).render(context)
     except jinja2.UndefinedError as error:
         match = _UNDEFINED_NAME.search(str(error))
         name = match.group(1) if match else str(error)
+        name = "self" if name == _SELF_VAR else name
         known = ", ".join(sorted(variables)) or "none"
         raise TemplateError(
             f"{what} uses undefined variable {name!r} (vars of this case: {known}); "

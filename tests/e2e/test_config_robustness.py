@@ -166,12 +166,6 @@ def test_csv_problems_are_errors_naming_file_line_and_column(pytester, csv_text,
 # -- misleading messages --------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="templating.py (not config/): Jinja's compiler binds the name 'self' to a TemplateReference in any "
-    "template that mentions it, so {{ self }} renders '<TemplateReference None>' instead of the var "
-    "(the TypeError from render(**variables) is gone since render passes a mapping)",
-)
 def test_a_var_named_self_renders(pytester):
     write(
         pytester,

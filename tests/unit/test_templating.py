@@ -96,3 +96,20 @@ def test_jinja_forms_of_mapping_loops_still_work() -> None:
     template = ("{% for k, v in m.items() %}{{ k }}{{ v }}{% endfor %}|{% for k, v in m | dictsort %}{{ k }}{{ v }}"
                 "{% endfor %}|{% for (k, v) in m %}{{ k }}{% endfor %}|{% for a, b in [[1, 2]] recursive %}{{ a }}{% endfor %}")
     assert render(template, {"m": {"b": 2, "a": 1}}) == "b2a1|a1b2|ba|1"
+
+
+def test_a_var_named_self_is_a_var() -> None:
+    from pytest_replicate.templating import render
+
+    assert render("I am {{ self }} ({{ self | upper }})", {"self": "Ada"}) == "I am Ada (ADA)"
+    assert render("{{ x.self }}", {"x": {"self": 1}}) == "1"
+
+
+def test_an_undefined_self_names_self() -> None:
+    import pytest
+
+    from pytest_replicate.errors import TemplateError
+    from pytest_replicate.templating import render
+
+    with pytest.raises(TemplateError, match="undefined variable 'self'"):
+        render("{{ self }}", {})
