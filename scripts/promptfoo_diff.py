@@ -59,7 +59,11 @@ def canonical(value: Any) -> Any:
 
 
 def make_key(file: str, description: str | None, prompt: str | None, variables: Any) -> Key:
-    return (file, description or "", prompt or "", json.dumps(canonical(variables or {}), sort_keys=True, ensure_ascii=False))
+    # promptfoo drops one final newline of a string var when it renders, and reports the var as
+    # written; we drop it when loading. Key both sides on the var as rendered.
+    rendered = {name: value.removesuffix("\n") if isinstance(value, str) else value
+                for name, value in (variables or {}).items()}
+    return (file, description or "", prompt or "", json.dumps(canonical(rendered), sort_keys=True, ensure_ascii=False))
 
 
 # -- promptfoo ------------------------------------------------------------------------------
