@@ -18,6 +18,7 @@ import yaml
 
 from ..errors import TemplateError
 from ..templating import js_dump, js_number
+from ..text import shorten
 from .base import AssertionContext, Verdict, output_text
 from .js_regex import JsRegexError, compile_js, utf16_units
 from .json_schema import schema_problem, validation_problem
@@ -31,7 +32,7 @@ _JS_WORD_SPLIT = re.compile(f"[{re.escape(_JS_WHITESPACE)}]+")
 
 
 def _short(text: str) -> str:
-    return repr(text if len(text) <= _PREVIEW else text[:_PREVIEW] + "...")
+    return repr(shorten(text, _PREVIEW + len("...")))
 
 
 def _js_text(value: Any) -> str:

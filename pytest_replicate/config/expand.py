@@ -31,6 +31,7 @@ import jinja2.meta
 
 from ..errors import ConfigError, ReplicateEvalError
 from ..templating import has_template_syntax, render
+from ..text import one_line, shorten
 from .model import Case, EvalSuite, FileChoices, FileVar, Prompt, TestCase
 
 _LABEL_LIMIT = 60
@@ -173,8 +174,7 @@ def _python_var(test: TestCase, key: str, var: FileVar, prompt: Prompt | None, o
 
 
 def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+    return shorten(repr(value), 80)
 
 
 def _error(test: TestCase, key: str, message: str, hint: str | None = None) -> ConfigError:
@@ -253,8 +253,7 @@ def _case_label(test: TestCase, variables: dict[str, Any], expanded_keys: list[s
         label = test.description + (f" ({_format_vars(variables, expanded_keys)})" if expanded_keys else "")
     else:
         label = _format_vars(variables, list(variables)) or "default"
-    label = " ".join(label.split())  # one line, as node ids are listed one per line
-    return label if len(label) <= _LABEL_LIMIT else label[: _LABEL_LIMIT - 3] + "..."
+    return shorten(one_line(label), _LABEL_LIMIT)
 
 
 def _fingerprint(case: Case) -> str:

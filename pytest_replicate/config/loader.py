@@ -19,6 +19,7 @@ from ..assertions.spec import AssertionSpec
 from ..errors import ConfigError
 from ..providers.registry import check_provider_id
 from ..templating import syntax_error
+from ..text import one_line, shorten
 from ..transforms import UserCode, compile_code
 from .csv_tests import load_csv_tests
 from .model import EvalSuite, FileChoices, FileVar, Prompt, ProviderSpec, TestCase
@@ -90,8 +91,7 @@ def _load_data_file(doc: Document, path: YamlPath, reference: str) -> Any:
 
 
 def _short_label(text: str, limit: int = 40) -> str:
-    flat = " ".join(text.split()).replace("::", ":")
-    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+    return shorten(one_line(text).replace("::", ":"), limit)
 
 
 def _as_entries(doc: Document, key: str) -> Iterator[tuple[Any, YamlPath]]:

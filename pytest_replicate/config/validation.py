@@ -15,6 +15,7 @@ from typing import Any
 import jsonschema
 from jsonschema.exceptions import best_match
 
+from ..text import shorten
 from .source import Document
 
 # promptfoo keys we recognise but do not implement: say so instead of "unknown key".
@@ -197,5 +198,4 @@ def _describe_instance(value: Any) -> str:
         return "a mapping"
     if isinstance(value, list):
         return "a list"
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    return shorten(repr(value), 60)

@@ -31,6 +31,7 @@ from vcr.serializers import yamlserializer
 
 from ..errors import CassetteError, display_path
 from ..redaction import Redactor
+from ..text import shorten
 from .extensions import CASSETTE, REPLAYED
 from .record_modes import RECORD_MODES
 
@@ -248,8 +249,7 @@ def _walk(before: Any, after: Any, where: str, lines: list[str]) -> None:
 
 
 def _short(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= 80 else text[:77] + "..."
+    return shorten(json.dumps(value, ensure_ascii=False), 80)
 
 
 class CassetteTransport(httpx.BaseTransport):

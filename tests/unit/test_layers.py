@@ -14,7 +14,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[2] / "pytest_replicate"
 # Bottom first. A module's layer is the first prefix (dotted, below the package) that matches it.
 LAYERS: list[tuple[str, ...]] = [
-    ("errors", "redaction", "http.extensions", "http.record_modes", "http"),
+    ("errors", "redaction", "text", "http.extensions", "http.record_modes", "http"),
     ("http.cassettes", "http.client"),
     ("images", "templating", "transforms", "scheduler"),
     ("providers",),
