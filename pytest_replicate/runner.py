@@ -48,6 +48,7 @@ def run_case(
             metadata=case.test.metadata,
             graders=graders,
             call_context=context,
+            options=case.test.options,
         )
         output = response.output
         user_context = assertion_context.as_user_context()

@@ -29,13 +29,9 @@ from .redaction import Redactor
 from .results import CaseResult
 from .runner import run_case
 from .scheduler import Scheduler
-from .settings import Settings
+from .settings import DEFAULT_GRADERS, Settings
 
-# The grader each purpose gets when nothing in the eval file or ini names one.
-DEFAULT_GRADERS = {
-    "moderation": "replicate:moderation:meta/llama-guard-3-8b",
-}
-assert set(DEFAULT_GRADERS) <= set(GRADER_PURPOSES)
+assert set(DEFAULT_GRADERS) == set(GRADER_PURPOSES)
 # Printed before ``pytest`` in the command that records a missing cassette.
 RECORD_HINT = f"{TOKEN_VARIABLES[-1]}=..."
 # Provider config keys that tell the scheduler, not the provider, what to do.
@@ -119,9 +115,10 @@ class EvalSession:
         return Cassette(path, record_mode or self.settings.record_mode, redactor=self.redactor,
                         rerun_hint=shlex.quote(rerun_hint), record_hint=RECORD_HINT, stats=self.stats)
 
-    def graders(self, *, env: Mapping[str, str] | None = None, file: Path | None = None) -> SessionGraders:
-        """Graders for model-graded checks of one eval case (its file's env) or one test function."""
-        return SessionGraders(self, env=env, file=file)
+    def graders(self, *, env: Mapping[str, str] | None = None, file: Path | None = None,
+                options: Mapping[str, Any] | None = None) -> SessionGraders:
+        """Graders for model-graded checks of one eval case (its file's env, its test's options) or one test function."""
+        return SessionGraders(self, env=env, file=file, options=options)
 
     def run(self, case: Case, nodeid: str | None = None) -> CaseResult:
         """Run one case inside its own cassette; save the cassette if every call succeeded."""
@@ -133,7 +130,8 @@ class EvalSession:
             return CaseResult(case, error=str(error), cassette=path)
         context = CallContext(vars=case.vars, http=CallClient(self.http, cassette), cancel=self.cancel,
                               backpressure=self.scheduler)
-        result = run_case(case, provider, context, graders=self.graders(env=case.suite.env, file=case.suite.file))
+        result = run_case(case, provider, context, graders=self.graders(env=case.suite.env, file=case.suite.file,
+                                                                         options=case.test.options))
         result.cassette = path
         if cassette.recorded:  # went live: measured, and paced as the provider's delay asks
             self.calls.add(result.duration)
@@ -170,30 +168,75 @@ class EvalSession:
 
 
 class SessionGraders:
-    """Graders for one case or test: the assertion's ``provider`` wins, else the default for the purpose.
+    """Graders for one case or test function, first found wins (promptfoo's order, then ours):
 
-    ``env`` is the eval file's ``env`` (or a test's overrides, such as the simulator's);
-    ``file`` is named in configuration errors.
+    the assertion's ``provider``, the test's ``options.provider`` (defaultTest's when the
+    test has none), ``--replicate-grader`` / ini ``replicate_grader`` (text grading only),
+    then the default for the purpose. Each may be an id, ``{id, config}``, or a map by
+    purpose such as ``{text: ..., embedding: ...}``. An id of the wrong kind (a chat model
+    where an embedding model is needed) is skipped, except on the assertion itself, where
+    it is an error as in promptfoo. ``env`` is the eval file's ``env`` (or a test's
+    overrides); ``file`` is named in configuration errors.
     """
 
     def __init__(self, session: EvalSession, *, env: Mapping[str, str] | None = None,
-                 file: Path | None = None) -> None:
+                 file: Path | None = None, options: Mapping[str, Any] | None = None) -> None:
         self.session = session
         self.env = dict(env or {})
         self.file = file
+        self.options = options or {}
 
     def grader(self, purpose: str, override: Any = None) -> Provider:
-        spec: dict[str, Any] = override if isinstance(override, dict) else {"id": override or DEFAULT_GRADERS.get(purpose)}
-        provider_id = spec.get("id")
-        if not isinstance(provider_id, str):
+        if override is not None:
+            spec = grader_spec(override, purpose)
+            if spec is None:
+                raise ConfigError(f"the assertion's provider {_describe(override)} cannot do {purpose} grading",
+                                  file=self.file, hint=_PURPOSE_HINTS.get(purpose))
+        else:
+            levels = (self.options.get("provider"),
+                      self.session.settings.grader if purpose == "text" else None,
+                      DEFAULT_GRADERS.get(purpose))
+            spec = next((found for level in levels if level is not None
+                         if (found := grader_spec(level, purpose)) is not None), None)
+        if spec is None:
             raise ConfigError(f"no {purpose} grader is configured", file=self.file,
                               hint="give the assertion a provider")
         try:
-            return self.session.provider(provider_id, label=spec.get("label"), config=spec.get("config"),
+            return self.session.provider(spec["id"], label=spec.get("label"), config=spec.get("config"),
                                          env=self.env)
         except ConfigError as error:  # a bad grader config, e.g. a non-numeric temperature
             raise ConfigError(f"assertion provider {spec['id']}: {error.message}", file=self.file,
                               hint=error.hint) from None
+
+
+_PURPOSE_HINTS = {
+    "embedding": "use a replicate:embedding:OWNER/MODEL[:VERSION] id, or a map such as {text: ..., embedding: ...}",
+    "moderation": "use a replicate:moderation:OWNER/MODEL id",
+    "text": "use a language model id such as replicate:meta/meta-llama-3-70b-instruct",
+}
+
+
+def grader_purpose(provider_id: str) -> str:
+    """What a provider id can grade: its kind decides (``replicate:embedding:...`` embeds)."""
+    for purpose in ("embedding", "moderation"):
+        if provider_id.startswith(f"replicate:{purpose}:"):
+            return purpose
+    return "text"
+
+
+def grader_spec(value: Any, purpose: str) -> dict[str, Any] | None:
+    """``{id, config, label}`` for ``purpose`` from an id, ``{id, config}`` or purpose map; None if it has none."""
+    if isinstance(value, str):
+        value = {"id": value}
+    if not isinstance(value, dict):
+        return None
+    if "id" not in value:  # {text: ..., embedding: ...}
+        return grader_spec(value[purpose], purpose) if value.get(purpose) is not None else None
+    return value if isinstance(value["id"], str) and grader_purpose(value["id"]) == purpose else None
+
+
+def _describe(value: Any) -> str:
+    return repr(value if isinstance(value, str) else value.get("id", value) if isinstance(value, dict) else value)
 
 
 class CallStats:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from .errors import ReplicateEvalError
 from .http.record_modes import RECORD_MODES
 
 DEFAULT_EVAL_FILES = (
@@ -23,6 +24,19 @@ DEFAULT_EVAL_FILES = (
 )
 DEFAULT_TIMEOUT = 300.0
 DEFAULT_CONCURRENCY = 4  # promptfoo's default too
+# Model-graded assertions: the largest official Llama 3 instruct model follows the JSON
+# answer formats of the grading prompts most reliably; runs by name, so no version pin.
+DEFAULT_TEXT_GRADER = "replicate:meta/meta-llama-3-70b-instruct"
+# Replicate's well-known sentence-embedding model (768 floats); it runs only by version.
+DEFAULT_EMBEDDING_GRADER = (
+    "replicate:embedding:replicate/all-mpnet-base-v2:b6b7585c9640cd7a9572c6e129c9549d79c9c31f0d3fdce7baac7c67ca38f305"
+)
+# The grader each purpose gets when neither the eval file nor --replicate-grader names one.
+DEFAULT_GRADERS = {
+    "moderation": "replicate:moderation:meta/llama-guard-3-8b",
+    "text": DEFAULT_TEXT_GRADER,
+    "embedding": DEFAULT_EMBEDDING_GRADER,
+}
 
 
 @dataclass(frozen=True)
@@ -32,6 +46,7 @@ class Settings:
     timeout: float = DEFAULT_TIMEOUT  # seconds per prediction; provider config 'timeout' wins
     eval_files: tuple[str, ...] = DEFAULT_EVAL_FILES
     concurrency: int = DEFAULT_CONCURRENCY  # provider calls at once; 1 runs strictly serially
+    grader: str | None = None  # text grader for model-graded assertions the eval file leaves open
 
     @classmethod
     def from_pytest(cls, config: pytest.Config) -> Settings:
@@ -41,6 +56,7 @@ class Settings:
             timeout=_timeout(config),
             eval_files=tuple(config.getini("replicate_eval_files")),
             concurrency=_concurrency(config),
+            grader=_grader(config),
         )
 
 
@@ -87,3 +103,19 @@ def _concurrency(config: pytest.Config) -> int:
     if number < 1:
         raise pytest.UsageError(f"{source} = {value!r}: give a whole number of calls, 1 or more")
     return number
+
+
+def _grader(config: pytest.Config) -> str | None:
+    """``--replicate-grader`` > ini ``replicate_grader`` > None (the built-in default grader)."""
+    from .providers.registry import check_provider_id
+
+    value, source = config.option.replicate_grader, "--replicate-grader"
+    if value is None:
+        value, source = config.getini("replicate_grader"), "replicate_grader"
+    if value in (None, ""):
+        return None
+    try:
+        check_provider_id(str(value))
+    except ReplicateEvalError as error:
+        raise pytest.UsageError(f"{source} = {value!r}: {error}") from None
+    return str(value)

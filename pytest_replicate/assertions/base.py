@@ -30,6 +30,9 @@ class Verdict:
     passed: bool
     reason: str
     score: float | None = None  # defaults to 1.0 / 0.0 from ``passed``
+    # Stands as is under ``not-``: a grader answer that could not be used (promptfoo's
+    # graderError), or a check that applied the negation itself or, like promptfoo, ignores it.
+    final: bool = False
 
 
 @dataclass
@@ -56,6 +59,8 @@ class AssertionContext:
     graders: Graders | None = None
     # The item's call context (cassette-bound HTTP, cancellation), for grader calls.
     call_context: CallContext | None = None
+    # The test's ``options`` (defaultTest's merged in): rubricPrompt, factuality scores...
+    options: Mapping[str, Any] = field(default_factory=dict)
 
     def grader(self, purpose: str, override: Any = None) -> Provider:
         """A ready provider for a grading job: ``override`` is the assertion's ``provider`` value."""
