@@ -60,11 +60,11 @@ def check_llm_rubric(output: Any, value: Any, spec: AssertionSpec, ctx: Assertio
     score = _number(verdict.get("score"))
     if score is None:
         score = float(passed)
-    if spec.threshold is not None:
-        passed = passed and score >= spec.threshold
-    reason = str(verdict.get("reason") or "") or (
-        "Grading passed" if passed else f"Score {score:g} below threshold {spec.threshold}")
-    return Verdict(passed, reason, score)
+    reason = str(verdict.get("reason") or "")
+    if spec.threshold is not None and passed and score < spec.threshold:
+        passed = False
+        reason = f"{reason} (score {score:g} is below the threshold {spec.threshold:g})".lstrip()
+    return Verdict(passed, reason or ("Grading passed" if passed else "Grading failed"), score)
 
 
 # --- g-eval ----------------------------------------------------------------------------------
