@@ -20,12 +20,13 @@ import httpx
 
 from .assertions.base import GRADER_PURPOSES
 from .config.model import Case, EvalSuite, ProviderSpec
-from .errors import CassetteError, ConfigError
+from .errors import CassetteError, ConfigError, display_path
 from .http.cassettes import Cassette, CassetteStats, cassette_file_name
 from .http.client import CallClient, make_client
 from .providers import CallContext, Provider, create_provider
 from .providers.replicate_api import TOKEN_VARIABLES, ClientSettings
 from .redaction import Redactor
+from .report.scores import MetricScores
 from .results import CaseResult
 from .runner import run_case
 from .scheduler import Scheduler
@@ -51,6 +52,7 @@ class EvalSession:
         self.env = dict(os.environ if env is None else env)
         self.stats = CassetteStats()
         self.calls = CallStats()
+        self.scores = MetricScores()  # mean score per named metric per eval file, for the summary
         # Provider calls run ahead of the items in worker threads, unless strictly serial.
         self.scheduler = Scheduler(self.settings.concurrency) if self.settings.concurrency > 1 else None
         self.redactor = Redactor(self.env.get(name) for name in TOKEN_VARIABLES)
@@ -98,10 +100,14 @@ class EvalSession:
         """``case``'s result: from the scheduler if it was submitted, else run now."""
         if self.scheduler is not None and self.scheduler.submitted(nodeid):
             try:
-                return self.scheduler.result(nodeid)
+                result = self.scheduler.result(nodeid)
             except CancelledError:
                 return CaseResult(case, error="not run: the session stopped before this item's call started")
-        return self.run(case, nodeid)
+        else:
+            result = self.run(case, nodeid)
+        if result.grading is not None:
+            self.scores.add(display_path(case.suite.file), result.grading.named_scores)
+        return result
 
     def stop(self) -> None:
         """The run is over or was stopped (-x, Ctrl-C): drop queued calls, cancel running ones."""
@@ -146,11 +152,13 @@ class EvalSession:
 
     def worker_stats(self) -> dict[str, Any]:
         """What an xdist worker sends to the controller for the summary."""
-        return {"cassettes": self.stats.as_dict(), "calls": self.calls.as_dict(self.peak_concurrency)}
+        return {"cassettes": self.stats.as_dict(), "calls": self.calls.as_dict(self.peak_concurrency),
+                "scores": self.scores.as_dict()}
 
     def merge_worker_stats(self, data: dict[str, Any]) -> None:
         self.stats.add(data["cassettes"])
         self.calls.merge(data["calls"])
+        self.scores.merge(data.get("scores", {}))
 
     @property
     def peak_concurrency(self) -> int:

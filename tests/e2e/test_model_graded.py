@@ -309,3 +309,23 @@ def test_a_grader_call_missing_from_the_cassette_fails_in_replay(pytester, write
     result.assert_outcomes(failed=1)
     assert not stand_in.requests
     assert not list(pytester.path.glob("cassettes/**/*.yaml"))
+
+
+def test_summary_shows_the_mean_score_per_metric_per_file(pytester, write_eval, stand_in):
+    cases = [("a", {"out": "Hello"}, "{type: llm-rubric, value: 'mentions hello [[score=0.5]]', metric: tone}"),
+             ("b", {"out": "Hello"}, "{type: llm-rubric, value: mentions hello, metric: tone}"),
+             ("c", {"out": "Bye"}, "{type: contains, value: Bye, metric: words}")]
+    write_eval(echo_suite(cases))
+    write_eval(echo_suite(cases[2:]), name="other.eval.yaml")
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=4)
+    result.stdout.fnmatch_lines(["*replicate metrics (mean score per named metric)*",
+                                 "other.eval.yaml: words 1.00 (1 case)",
+                                 "suite.eval.yaml: tone 0.75 (2 cases), words 1.00 (1 case)"])
+
+
+def test_summary_metrics_are_merged_from_xdist_workers(pytester, write_eval):
+    write_eval(echo_suite([(f"c{i}", {"out": "x"}, "{type: equals, value: x, metric: exact}") for i in range(4)]))
+    result = pytester.runpytest("-p", "xdist", "-n", "2")
+    result.assert_outcomes(passed=4)
+    result.stdout.fnmatch_lines(["suite.eval.yaml: exact 1.00 (4 cases)"])
