@@ -63,7 +63,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
     config.addinivalue_line("markers", MARKER)
     settings = config.stash[settings_key] = Settings.from_pytest(config)
-    config.stash[session_key] = EvalSession(settings)
+    # An xdist worker: other processes run some items (select-best siblings, see siblings.py).
+    config.stash[session_key] = EvalSession(settings, distributed=hasattr(config, "workerinput"))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

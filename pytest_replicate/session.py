@@ -28,9 +28,10 @@ from .providers.replicate_api import TOKEN_VARIABLES, ClientSettings
 from .redaction import Redactor
 from .report.scores import MetricScores
 from .results import CaseResult
-from .runner import run_case
+from .runner import call_case, grade_case, run_case
 from .scheduler import Scheduler
 from .settings import DEFAULT_GRADERS, Settings
+from .siblings import Held, needs_siblings, sibling_cases
 
 assert set(DEFAULT_GRADERS) == set(GRADER_PURPOSES)
 # Printed before ``pytest`` in the command that records a missing cassette.
@@ -46,7 +47,8 @@ def cassette_path(case: Case, directory: str = "cassettes") -> Path:
 
 
 class EvalSession:
-    def __init__(self, settings: Settings | None = None, *, env: Mapping[str, str] | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, *, env: Mapping[str, str] | None = None,
+                 distributed: bool = False) -> None:
         self.settings = settings or Settings()
         self.defaults = ClientSettings(timeout=self.settings.timeout)
         self.env = dict(os.environ if env is None else env)
@@ -61,6 +63,12 @@ class EvalSession:
         self._http: httpx.Client | None = None
         # Set on Ctrl-C: every call in flight, in any thread, cancels its prediction.
         self.cancel = threading.Event()
+        # select-best (see siblings.py): called cases waiting to be graded, by node id; results
+        # called here for a sibling before their own item ran; whether other processes run items.
+        self._held: dict[str, Held] = {}
+        self._called: dict[str, CaseResult] = {}
+        self._expanded: dict[int, list[Case]] = {}
+        self.distributed = distributed
 
     @property
     def http(self) -> httpx.Client:
@@ -104,7 +112,12 @@ class EvalSession:
             except CancelledError:
                 return CaseResult(case, error="not run: the session stopped before this item's call started")
         else:
-            result = self.run(case, nodeid)
+            with self._lock:
+                result = self._called.pop(nodeid, None)  # called already, for a select-best sibling
+            if result is None:
+                result = self.run(case, nodeid)
+        if needs_siblings(case):
+            result = self._grade_with_siblings(case, nodeid, result)
         if result.grading is not None:
             self.scores.add(display_path(case.suite.file), result.grading.named_scores)
         return result
@@ -136,8 +149,9 @@ class EvalSession:
             return CaseResult(case, error=str(error), cassette=path)
         context = CallContext(vars=case.vars, http=CallClient(self.http, cassette), cancel=self.cancel,
                               backpressure=self.scheduler)
-        result = run_case(case, provider, context, graders=self.graders(env=case.suite.env, file=case.suite.file,
-                                                                         options=case.test.options))
+        graders = self.graders(env=case.suite.env, file=case.suite.file, options=case.test.options)
+        held = needs_siblings(case) and nodeid is not None
+        result = call_case(case, provider, context) if held else run_case(case, provider, context, graders=graders)
         result.cassette = path
         if cassette.recorded:  # went live: measured, and paced as the provider's delay asks
             self.calls.add(result.duration)
@@ -145,10 +159,57 @@ class EvalSession:
                 self.cancel.wait(case.provider.delay)
         if self.scheduler is not None:
             self.scheduler.release_slot()  # saving the cassette below calls no model
+        if held and nodeid is not None:  # graded, and its cassette saved, when its item runs
+            with self._lock:
+                self._held[nodeid] = Held(cassette, context, graders)
         # Saved only when every call succeeded, and never after Ctrl-C or a crash (not reached).
-        if not result.call_failed:
+        elif not result.call_failed:
             cassette.save()
         return result
+
+    def _grade_with_siblings(self, case: Case, nodeid: str, result: CaseResult) -> CaseResult:
+        """Grade a select-best case with its siblings' outputs (main thread), then save its cassette."""
+        with self._lock:
+            held = self._held.pop(nodeid, None)
+        if held is None:  # not held: it could not even open its cassette
+            return result
+        if result.error is None:
+            outputs: list[Any] = []
+            index = 0
+            for sibling, sibling_id in sibling_cases(case, nodeid, self._expanded):
+                if sibling_id == nodeid:
+                    index = len(outputs)
+                    outputs.append(result.output)
+                    continue
+                other = self._sibling_result(sibling, sibling_id, held.context)
+                if other.error is not None:
+                    result.error = f"select-best needs the output of {sibling.name}, which failed: {other.error}"
+                    result.call_failed = other.call_failed
+                    break
+                outputs.append(other.output)
+            else:
+                grade_case(result, held.context, graders=held.graders, compared=(outputs, index))
+        if not result.call_failed:
+            held.cassette.save()
+        return result
+
+    def _sibling_result(self, case: Case, nodeid: str, context: CallContext) -> CaseResult:
+        """A sibling's called (ungraded) result; siblings.py says where it comes from."""
+        if self.scheduler is not None and self.scheduler.submitted(nodeid):
+            try:
+                return self.scheduler.result(nodeid)
+            except CancelledError:
+                return CaseResult(case, error="not run: the session stopped before this item's call started")
+        with self._lock:
+            called = self._called.get(nodeid)
+        if called is not None:
+            return called
+        if self.distributed:  # it may run on another worker: call it inside the asking item's cassette
+            return call_case(case, self.provider_for(case.provider, case.suite), context)
+        called = self.run(case, nodeid)
+        with self._lock:
+            self._called[nodeid] = called
+        return called
 
     def worker_stats(self) -> dict[str, Any]:
         """What an xdist worker sends to the controller for the summary."""

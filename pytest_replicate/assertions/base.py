@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -61,6 +61,9 @@ class AssertionContext:
     call_context: CallContext | None = None
     # The test's ``options`` (defaultTest's merged in): rubricPrompt, factuality scores...
     options: Mapping[str, Any] = field(default_factory=dict)
+    # For select-best: the outputs of this test's case across prompts and providers, in
+    # column order, and this case's index among them. None outside an eval file's session.
+    compared: tuple[Sequence[Any], int] | None = None
 
     def grader(self, purpose: str, override: Any = None) -> Provider:
         """A ready provider for a grading job: ``override`` is the assertion's ``provider`` value."""

@@ -329,3 +329,54 @@ def test_summary_metrics_are_merged_from_xdist_workers(pytester, write_eval):
     result = pytester.runpytest("-p", "xdist", "-n", "2")
     result.assert_outcomes(passed=4)
     result.stdout.fnmatch_lines(["suite.eval.yaml: exact 1.00 (4 cases)"])
+
+
+SELECT_BEST = """\
+prompts:
+  - {id: short, raw: 'Paris'}
+  - {id: long, raw: 'Paris is the capital of France'}
+  - {id: other, raw: 'Bananas are yellow'}
+providers: [echo]
+tests:
+  - description: best
+    vars: {x: 1}
+    assert: [{type: select-best, value: names the capital of France}]
+"""
+_ANY_ITEM = re.compile(r"^(?:\S+::(?P<name>\S+) (?P<outcome>PASSED|FAILED|ERROR)"
+                       r"|\[gw\d+\] \[...%\] (?P<xoutcome>PASSED|FAILED|ERROR) \S+::(?P<xname>\S+))")
+
+
+def any_outcomes(result: pytest.RunResult) -> dict[str, str]:
+    """Outcomes by item name, from -v lines with or without pytest-xdist."""
+    found = (m for m in map(_ANY_ITEM.match, result.stdout.lines) if m)
+    return {m["name"] or m["xname"]: m["outcome"] or m["xoutcome"] for m in found}
+
+
+@pytest.mark.parametrize("args", [("--replicate-concurrency=1",), ("--replicate-concurrency=4",),
+                                  ("-p", "xdist", "-n", "2")], ids=["serial", "concurrent", "xdist"])
+def test_select_best_passes_only_the_chosen_output(pytester, write_eval, stand_in, args):
+    write_eval(SELECT_BEST)
+    expected = {"best[short-echo]": FAIL, "best[long-echo]": PASS, "best[other-echo]": FAIL}
+    recorded = pytester.runpytest("-v", *args)
+    assert any_outcomes(recorded) == expected, recorded.stdout.str()
+    recorded.stdout.fnmatch_lines(["*Output not selected (the grader chose output 2 of 3): names the capital*"])
+    grading_prompts = stand_in.prompts_to(GRADER)
+    assert len(grading_prompts) == 3 and len({json.dumps(p, sort_keys=True) for p in grading_prompts}) == 1
+    calls = len(stand_in.requests)
+    replayed = pytester.runpytest("-v", "--record-mode=none", *args)
+    assert any_outcomes(replayed) == expected, replayed.stdout.str()
+    assert len(stand_in.requests) == calls
+
+
+def test_select_best_one_item_alone_replays_from_its_own_cassette(pytester, write_eval, stand_in):
+    write_eval(SELECT_BEST)
+    pytester.runpytest("--replicate-concurrency=1").assert_outcomes(passed=1, failed=2)
+    result = pytester.runpytest("-v", "--record-mode=none", "-k", "long")
+    assert any_outcomes(result) == {"best[long-echo]": PASS}
+
+
+def test_select_best_needs_two_outputs(pytester, write_eval, stand_in):
+    write_eval(echo_suite([("alone", {"out": "x"}, "{type: select-best, value: best}")]))
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*select-best needs at least two outputs to compare*"])
