@@ -380,3 +380,46 @@ def test_select_best_needs_two_outputs(pytester, write_eval, stand_in):
     result = pytester.runpytest()
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*select-best needs at least two outputs to compare*"])
+
+
+def test_verdicts_match_promptfoo_with_an_echo_grader(pytester, write_eval):
+    """promptfoo 0.123.1 ran this file (echo grades: it answers the rendered rubricPrompt) with
+    these results: factuality and model-graded-closedqa ignore ``not-``; an unreadable answer
+    fails a negated llm-rubric too; a threshold above the score fails a passing verdict."""
+    write_eval("""\
+        prompts: [{id: out, raw: '{{ out }}'}]
+        providers: [echo]
+        defaultTest:
+          options: {provider: echo}
+        tests:
+          - description: factuality D
+            vars: {out: hello}
+            options: {rubricPrompt: 'verdict (D) for {{ completion }}'}
+            assert: [{type: factuality, value: x}]
+          - description: not-factuality D
+            vars: {out: hello}
+            options: {rubricPrompt: 'verdict (D) for {{ completion }}'}
+            assert: [{type: not-factuality, value: x}]
+          - description: not-factuality A
+            vars: {out: hello}
+            options: {rubricPrompt: 'verdict (A) for {{ completion }}'}
+            assert: [{type: not-factuality, value: x}]
+          - description: not-closedqa Y
+            vars: {out: hello}
+            options: {rubricPrompt: '{{ completion }} Y'}
+            assert: [{type: not-model-graded-closedqa, value: x}]
+          - description: not-rubric unreadable
+            vars: {out: hello}
+            options: {rubricPrompt: 'no json here {{ output }}'}
+            assert: [{type: not-llm-rubric, value: x}]
+          - description: rubric threshold
+            vars: {out: hello}
+            options: {rubricPrompt: '{"pass": true, "score": 0.4, "reason": "{{ output }}"}'}
+            assert: [{type: llm-rubric, value: x, threshold: 0.5}]
+        """)
+    result = pytester.runpytest("-v")
+    assert outcomes(result) == {
+        "factuality D": FAIL, "not-factuality D": FAIL,
+        "not-factuality A": PASS, "not-closedqa Y": PASS,
+        "not-rubric unreadable": FAIL, "rubric threshold": FAIL,
+    }

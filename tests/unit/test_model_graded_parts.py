@@ -1,0 +1,71 @@
+"""Pieces of the model-graded assertions that need no server: answers, embeddings, grader choice."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pytest_replicate.assertions.grading import first_json_object, render_builtin, render_custom
+from pytest_replicate.providers.replicate_embedding import read_embedding
+from pytest_replicate.session import grader_spec
+
+
+@pytest.mark.parametrize("output", [
+    [0.1, 0.2],
+    [[0.1, 0.2], [0.3, 0.4]],
+    {"embedding": [0.1, 0.2]},
+    [{"embedding": [0.1, 0.2]}],
+    {"embeddings": [[0.1, 0.2]]},
+    json.dumps([{"embedding": [0.1, 0.2]}]),
+    [1, 0.2],  # integers are numbers too
+])
+def test_every_embedding_shape_gives_the_first_vector(output):
+    assert read_embedding(output) == pytest.approx([0.1 if output != [1, 0.2] else 1.0, 0.2])
+
+
+@pytest.mark.parametrize("output", [None, [], "not json", {"text": "x"}, [True, False], [{"other": 1}]])
+def test_outputs_without_an_embedding(output):
+    assert read_embedding(output) is None
+
+
+@pytest.mark.parametrize("answer", [
+    '{"pass": true, "score": 1}',
+    'Sure. {"pass": true, "score": 1} Hope it helps.',
+    '```json\n{\n  "pass": true,\n  "score": 1\n}\n```',
+    'The set {a, b} is not JSON, but {"pass": true, "score": 1} is.',
+])
+def test_json_verdicts_are_found_in_prose_and_code_fences(answer):
+    assert first_json_object(answer) == {"pass": True, "score": 1}
+
+
+def test_unreadable_answers_have_no_json():
+    assert first_json_object("I'm sorry, I can't help with that.") is None
+    assert first_json_object('{"pass": true, "score"') is None
+
+
+def test_builtin_prompts_are_chat_messages_with_the_values_in_them():
+    messages = json.loads(render_builtin("llm-rubric", {"output": 'say "hi"', "rubric": "is polite"}))
+    assert [m["role"] for m in messages] == ["system", "user"]
+    assert messages[1]["content"] == '<Output>\nsay "hi"\n</Output>\n<Rubric>\nis polite\n</Rubric>'
+
+
+def test_custom_json_prompts_render_string_by_string():
+    source = json.dumps([{"role": "user", "content": "{{ output }} / {{ rubric }}"}])
+    assert json.loads(render_custom(source, {"output": '"quoted"', "rubric": "r"})) == [
+        {"role": "user", "content": '"quoted" / r'}]
+
+
+@pytest.mark.parametrize(("value", "purpose", "expected"), [
+    ("replicate:meta/llama", "text", {"id": "replicate:meta/llama"}),
+    ("replicate:meta/llama", "embedding", None),
+    ("replicate:embedding:a/b", "embedding", {"id": "replicate:embedding:a/b"}),
+    ({"id": "replicate:a/b", "config": {"temperature": 0}}, "text",
+     {"id": "replicate:a/b", "config": {"temperature": 0}}),
+    ({"text": "replicate:a/b", "embedding": "replicate:embedding:c/d"}, "embedding",
+     {"id": "replicate:embedding:c/d"}),
+    ({"embedding": "replicate:embedding:c/d"}, "text", None),
+    ("replicate:moderation:meta/llama-guard-3-8b", "moderation", {"id": "replicate:moderation:meta/llama-guard-3-8b"}),
+])
+def test_grader_specs_by_purpose(value, purpose, expected):
+    assert grader_spec(value, purpose) == expected
