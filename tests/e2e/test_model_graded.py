@@ -423,3 +423,30 @@ def test_verdicts_match_promptfoo_with_an_echo_grader(pytester, write_eval):
         "not-factuality A": PASS, "not-closedqa Y": PASS,
         "not-rubric unreadable": FAIL, "rubric threshold": FAIL,
     }
+
+
+def test_the_bundled_simulator_grades_the_example_suite(pytester, replicate_env):
+    """The example suite's model-graded file, recorded live against the bundled simulator
+    (its grader stand-in reads our prompts), then replayed; malformed and refusing
+    answers from it fail their assertion."""
+    import shutil
+    from pathlib import Path
+
+    shutil.copy(Path(__file__).parents[2] / "example_suite" / "graded.eval.yaml", pytester.path / "graded.eval.yaml")
+    (pytester.path / "broken.eval.yaml").write_text("""\
+prompts: ['Answer in one sentence: {{ question }}']
+providers: [replicate:meta/meta-llama-3-8b-instruct]
+tests:
+  - description: malformed
+    vars: {question: What is the capital of France?}
+    assert: [{type: llm-rubric, value: 'mentions Paris [[malformed]]'}]
+  - description: refusal
+    vars: {question: What is the capital of France?}
+    assert: [{type: factuality, value: 'Paris is the capital of France. [[refuse]]'}]
+""")
+    recorded = pytester.runpytest()
+    recorded.assert_outcomes(passed=3, failed=2)
+    recorded.stdout.fnmatch_lines(["*could not read a JSON verdict*", "*the factuality answer names no category*"])
+    replayed = pytester.runpytest("--record-mode=none")
+    replayed.assert_outcomes(passed=3, failed=2)
+    replayed.stdout.fnmatch_lines(["* replayed, 0 recorded, 0 missed (record mode: none)"])
