@@ -46,7 +46,7 @@ def _number(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-@assertion("llm-rubric", validate_value=_rubric_value, inverse_score=True)
+@assertion("llm-rubric", validate_value=_rubric_value)
 def check_llm_rubric(output: Any, value: Any, spec: AssertionSpec, ctx: AssertionContext) -> Verdict:
     """The grader answers {reason, pass, score}; with ``threshold``, the score must reach it too."""
     grader = ctx.grader("text", spec.provider)
@@ -64,7 +64,10 @@ def check_llm_rubric(output: Any, value: Any, spec: AssertionSpec, ctx: Assertio
     if spec.threshold is not None and passed and score < spec.threshold:
         passed = False
         reason = f"{reason} (score {score:g} is below the threshold {spec.threshold:g})".lstrip()
-    return Verdict(passed, reason or ("Grading passed" if passed else "Grading failed"), score)
+    reason = reason or ("Grading passed" if passed else "Grading failed")
+    if spec.negate:  # promptfoo's invertScore: 1 - score, kept within 0..1
+        return Verdict(not passed, reason, min(1.0, max(0.0, 1 - score)), final=True)
+    return Verdict(passed, reason, score)
 
 
 # --- g-eval ----------------------------------------------------------------------------------

@@ -69,3 +69,29 @@ def test_custom_json_prompts_render_string_by_string():
 ])
 def test_grader_specs_by_purpose(value, purpose, expected):
     assert grader_spec(value, purpose) == expected
+
+
+def test_model_graded_scores_reasons_and_metrics_reach_the_results(tmp_path, monkeypatch):
+    from helpers import FAKE_TOKEN
+    from stand_in import StandIn
+
+    from pytest_replicate.config.expand import expand
+    from pytest_replicate.config.loader import load_suite
+    from pytest_replicate.session import EvalSession
+    from pytest_replicate.settings import Settings
+
+    suite_file = tmp_path / "suite.eval.yaml"
+    suite_file.write_text("prompts: ['{{ out }}']\nproviders: [echo]\ntests:\n  - vars: {out: Hello}\n"
+                          "    assert: [{type: not-llm-rubric, value: 'mentions hello [[score=0.8]]', metric: tone}]\n")
+    with StandIn() as server:
+        session = EvalSession(Settings(record_mode="all", concurrency=1),
+                              env={"REPLICATE_BASE_URL": server.url, "REPLICATE_API_TOKEN": FAKE_TOKEN})
+        try:
+            data = session.run(expand(load_suite(suite_file))[0], "suite.eval.yaml::case").to_dict()
+        finally:
+            session.close()
+    [assertion] = data["assertions"]
+    assert (assertion["type"], assertion["passed"], assertion["metric"]) == ("not-llm-rubric", False, "tone")
+    assert assertion["score"] == pytest.approx(0.2)
+    assert assertion["reason"] == "keyword grader: pass"
+    assert data["named_scores"] == {"tone": pytest.approx(0.2)}
