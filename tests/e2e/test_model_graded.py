@@ -450,3 +450,16 @@ tests:
     replayed = pytester.runpytest("--record-mode=none")
     replayed.assert_outcomes(passed=3, failed=2)
     replayed.stdout.fnmatch_lines(["* replayed, 0 recorded, 0 missed (record mode: none)"])
+
+
+def test_a_grader_5xx_after_its_retries_fails_the_item(pytester, write_eval, stand_in):
+    stand_in.fail["acme/flaky-grader"] = 503
+    write_eval(echo_suite(
+        [("x", {"out": "hello"}, "{type: similar, value: hello}"),
+         ("y", {"out": "hello"}, "{type: llm-rubric, value: mentions hello}")],
+        extra="defaultTest:\n  options:\n    provider:\n      text: {id: replicate:acme/flaky-grader, "
+              "config: {max_retries: 1, retry_backoff: 0}}\n"))
+    result = pytester.runpytest("-v", "--replicate-concurrency=1")
+    assert outcomes(result) == {"x": PASS, "y": FAIL}
+    result.stdout.fnmatch_lines(["*503*acme/flaky-grader*"])
+    assert [path.name.split("_")[0] for path in pytester.path.glob("cassettes/**/*.yaml")] == ["x"]
