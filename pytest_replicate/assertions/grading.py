@@ -20,7 +20,7 @@ from typing import Any
 
 from ..errors import ConfigError, ProviderError
 from ..providers.base import Provider
-from ..templating import render
+from ..templating import js_dump, render
 from .base import AssertionContext, Verdict, output_text
 
 _ROLE_LINE = re.compile(r"^\{#- role: (system|user|assistant) -#\}\n?", re.MULTILINE)
@@ -33,9 +33,9 @@ def _builtin_source(name: str) -> str:
 
 
 def _template_vars(variables: Mapping[str, Any]) -> dict[str, Any]:
-    """Objects reach grading prompts as JSON text, as in promptfoo (lists keep their items)."""
+    """Objects reach grading prompts as ``JSON.stringify`` text, as in promptfoo (lists keep their items)."""
     def plain(value: Any) -> Any:
-        return json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else value
+        return js_dump(value) if isinstance(value, (dict, list)) else value
 
     return {key: ([plain(item) for item in value] if isinstance(value, list) else plain(value))
             for key, value in variables.items()}
