@@ -56,8 +56,11 @@ def check_llm_rubric(output: Any, value: Any, spec: AssertionSpec, ctx: Assertio
     verdict = first_json_object(answer)
     if verdict is None:
         return grader_failure(f"could not read a JSON verdict from {grader.id}'s llm-rubric answer", answer)
-    passed = _truthy(verdict.get("pass", True))
-    score = _number(verdict.get("score"))
+    # JavaScript's rules, as promptfoo reads the verdict: a null or missing pass passes;
+    # a score that is not a number is Number(score) (null and "" are 0), else the pass as 0/1.
+    passed = _truthy(True if verdict.get("pass") is None else verdict["pass"])
+    raw = verdict.get("score", float(passed))
+    score = 0.0 if raw is None or (isinstance(raw, str) and not raw.strip()) else _number(raw)
     if score is None:
         score = float(passed)
     reason = str(verdict.get("reason") or "")

@@ -95,3 +95,32 @@ def test_model_graded_scores_reasons_and_metrics_reach_the_results(tmp_path, mon
     assert assertion["score"] == pytest.approx(0.2)
     assert assertion["reason"] == "keyword grader: pass"
     assert data["named_scores"] == {"tone": pytest.approx(0.2)}
+
+
+@pytest.mark.parametrize(("answer", "passed", "score"), [
+    ('{"pass": true, "score": 0.7, "reason": "r"}', True, 0.7),
+    ('{"reason": "no pass, no score"}', True, 1.0),
+    ('{"pass": null, "score": null, "reason": "r"}', True, 0.0),
+    ('{"pass": "yes", "score": "0.25", "reason": "r"}', True, 0.25),
+    ('{"pass": "nope", "reason": "r"}', False, 0.0),
+    ('{"pass": false, "score": "", "reason": "r"}', False, 0.0),
+])
+def test_llm_rubric_reads_verdicts_as_promptfoo_does(answer, passed, score):
+    from pathlib import Path
+
+    from pytest_replicate.assertions.base import AssertionContext
+    from pytest_replicate.assertions.model_graded import check_llm_rubric
+    from pytest_replicate.assertions.spec import AssertionSpec
+    from pytest_replicate.providers.base import CallContext, Provider, ProviderResponse
+
+    class Canned(Provider):
+        def call(self, prompt, context):
+            return ProviderResponse(output=answer)
+
+    class Graders:
+        def grader(self, purpose, override=None):
+            return Canned("canned")
+
+    ctx = AssertionContext(vars={}, prompt="p", base_dir=Path("."), graders=Graders(), call_context=CallContext())
+    verdict = check_llm_rubric("output", "rubric", AssertionSpec("llm-rubric"), ctx)
+    assert (verdict.passed, verdict.score) == (passed, score)
