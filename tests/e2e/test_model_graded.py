@@ -463,3 +463,88 @@ def test_a_grader_5xx_after_its_retries_fails_the_item(pytester, write_eval, sta
     assert outcomes(result) == {"x": PASS, "y": FAIL}
     result.stdout.fnmatch_lines(["*503*acme/flaky-grader*"])
     assert [path.name.split("_")[0] for path in pytester.path.glob("cassettes/**/*.yaml")] == ["x"]
+
+
+SIMULATED = """\
+prompts: [{id: out, raw: '{{ out }}'}]
+providers: [echo]
+tests:
+  - description: rubric pass
+    vars: {out: Hello there, friend!}
+    assert: [{type: llm-rubric, value: contains a greeting}]
+  - description: rubric fail
+    vars: {out: The invoice is attached.}
+    assert: [{type: llm-rubric, value: contains a greeting}]
+  - description: closedqa pass
+    vars: {out: The capital of France is Paris.}
+    assert: [{type: model-graded-closedqa, value: mentions Paris}]
+  - description: closedqa fail
+    vars: {out: I do not know.}
+    assert: [{type: model-graded-closedqa, value: mentions Paris}]
+  - description: factuality pass
+    vars: {out: The capital of France is Paris.}
+    assert: [{type: factuality, value: Paris is the capital of France.}]
+  - description: factuality fail
+    vars: {out: The tower was finished in 1887.}
+    assert: [{type: factuality, value: The tower was finished in 1889.}]
+  - description: g-eval pass
+    vars: {out: Paris is the capital of France.}
+    assert: [{type: g-eval, value: mentions Paris and France}]
+  - description: g-eval fail
+    vars: {out: Bananas are yellow.}
+    assert: [{type: g-eval, value: mentions Paris and France}]
+  - description: similar pass
+    vars: {out: The cat sat on the mat.}
+    assert: [{type: similar, value: A cat sat on the mat.}]
+  - description: similar fail
+    vars: {out: Stock markets fell sharply today.}
+    assert: [{type: similar, value: A cat sat on the mat.}]
+  - description: relevance pass
+    vars: {out: The capital of France is Paris., query: What is the capital of France?}
+    assert: [{type: answer-relevance}]
+  - description: relevance fail
+    vars: {out: Bananas are rich in potassium., query: What is the capital of France?}
+    assert: [{type: answer-relevance}]
+  - description: recall pass
+    vars: {out: x, context: Paris is the capital of France. It is on the Seine.}
+    assert: [{type: context-recall, value: Paris is the capital of France.}]
+  - description: recall fail
+    vars: {out: x, context: Paris is the capital of France.}
+    assert: [{type: context-recall, value: Berlin has many museums.}]
+  - description: ctxrel pass
+    vars: {out: x, query: capital of France, context: Paris is the capital of France.}
+    assert: [{type: context-relevance}]
+  - description: ctxrel fail
+    vars: {out: x, query: capital of France, context: Paris is the capital of France. Bananas are yellow. Rain is wet.}
+    assert: [{type: context-relevance}]
+  - description: faith pass
+    vars: {out: Paris is the capital of France., query: capital?, context: Paris is the capital of France.}
+    assert: [{type: context-faithfulness}]
+  - description: faith fail
+    vars: {out: Berlin is the capital of Germany., query: capital?, context: Paris is the capital of France.}
+    assert: [{type: context-faithfulness}]
+"""
+SIMULATED_BEST = """\
+prompts: [{id: short, raw: Paris}, {id: long, raw: Paris is the capital of France}]
+providers: [echo]
+tests:
+  - description: best
+    vars: {x: 1}
+    assert: [{type: select-best, value: names the capital of France}]
+"""
+
+
+def test_every_assertion_passes_and_fails_against_the_bundled_simulator(pytester, replicate_env):
+    """The simulator's grader stand-in (it recognises our grading prompts by their fixed
+    phrases and tags) and its embedding model, recorded live, then replayed offline."""
+    (pytester.path / "all.eval.yaml").write_text(SIMULATED)
+    (pytester.path / "best.eval.yaml").write_text(SIMULATED_BEST)
+    expected = {name: (PASS if name.endswith("pass") else FAIL)
+                for name in re.findall(r"description: (.+)", SIMULATED)}
+    recorded = pytester.runpytest("-v")
+    assert outcomes(recorded) == expected, recorded.stdout.str()
+    best = any_outcomes(recorded)
+    assert (best["best[short-echo]"], best["best[long-echo]"]) == (FAIL, PASS)
+    replayed = pytester.runpytest("-v", "--record-mode=none")
+    assert outcomes(replayed) == expected
+    replayed.stdout.fnmatch_lines(["* replayed, 0 recorded, 0 missed (record mode: none)"])
