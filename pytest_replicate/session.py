@@ -67,6 +67,7 @@ class EvalSession:
         # called here for a sibling before their own item ran; whether other processes run items.
         self._held: dict[str, Held] = {}
         self._called: dict[str, CaseResult] = {}
+        self._graded: dict[str, CaseResult] = {}  # select-best results whose items already ran
         self._expanded: dict[int, list[Case]] = {}
         self.distributed = distributed
 
@@ -191,6 +192,8 @@ class EvalSession:
                 grade_case(result, held.context, graders=held.graders, compared=(outputs, index))
         if not result.call_failed:
             held.cassette.save()
+        with self._lock:
+            self._graded[nodeid] = result
         return result
 
     def _sibling_result(self, case: Case, nodeid: str, context: CallContext) -> CaseResult:
@@ -201,7 +204,7 @@ class EvalSession:
             except CancelledError:
                 return CaseResult(case, error="not run: the session stopped before this item's call started")
         with self._lock:
-            called = self._called.get(nodeid)
+            called = self._graded.get(nodeid) or self._called.get(nodeid)
         if called is not None:
             return called
         if self.distributed:  # it may run on another worker: call it inside the asking item's cassette

@@ -8,7 +8,7 @@ grading, so no call can wait on another in a cycle and the scheduler cannot dead
 
 Where a sibling's output comes from:
 - submitted to this process's scheduler: its (ungraded) result, waiting if need be;
-- already called here (serial runs, or an earlier sibling asked for it): that result;
+- already called here (its item ran, or an earlier sibling asked for it): that result;
 - otherwise, in a plain run: called now, in its own cassette, and kept for its own item;
 - otherwise, under pytest-xdist (the sibling may run on another worker): called now
   inside the asking item's cassette, so that item replays on its own. Recording live

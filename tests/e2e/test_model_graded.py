@@ -548,3 +548,18 @@ def test_every_assertion_passes_and_fails_against_the_bundled_simulator(pytester
     replayed = pytester.runpytest("-v", "--record-mode=none")
     assert outcomes(replayed) == expected
     replayed.stdout.fnmatch_lines(["* replayed, 0 recorded, 0 missed (record mode: none)"])
+
+
+@pytest.mark.parametrize("concurrency", ["1", "4"])
+def test_select_best_calls_each_model_once_per_item(pytester, write_eval, stand_in, concurrency):
+    write_eval("""\
+        prompts: [{id: a, raw: 'Say hi'}, {id: b, raw: 'Say hello'}, {id: c, raw: 'Say hey'}]
+        providers: [replicate:acme/model]
+        tests:
+          - vars: {x: 1}
+            assert: [{type: select-best, value: the friendliest}]
+        """)
+    result = pytester.runpytest(f"--replicate-concurrency={concurrency}", "--record-mode=all")
+    result.assert_outcomes(passed=1, failed=2)
+    assert len(stand_in.prompts_to("acme/model")) == 3
+    assert len(stand_in.prompts_to(GRADER)) == 3
