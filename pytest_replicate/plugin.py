@@ -11,7 +11,14 @@ import pytest
 from .collect import EvalFile, collect_eval_file, schedule_upcoming, session_key, settings_key
 from .fixtures import MARKER, replicate_provider, replicate_session, replicate_simulator  # noqa: F401 (fixtures)
 from .http.record_modes import RECORD_MODES
-from .settings import DEFAULT_CONCURRENCY, DEFAULT_EVAL_FILES, DEFAULT_MAX_CASES, DEFAULT_TIMEOUT, Settings
+from .settings import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_EVAL_FILES,
+    DEFAULT_MAX_CASES,
+    DEFAULT_TEXT_GRADER,
+    DEFAULT_TIMEOUT,
+    Settings,
+)
 
 _RECORD_MODE_HELP = (
     "cassette record mode for eval items: none (replay only), once (record missing cassettes), "
@@ -28,6 +35,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--replicate-concurrency", dest="replicate_concurrency", metavar="N", default=None,
                     help=f"provider calls to run at once, ahead of the items that wait for them (default: "
                     f"{DEFAULT_CONCURRENCY}; 1 runs them one by one)")
+    group.addoption("--replicate-grader", dest="replicate_grader", metavar="PROVIDER_ID", default=None,
+                    help="grader for model-graded assertions (llm-rubric, factuality...) that name none in the "
+                    f"eval file (default: {DEFAULT_TEXT_GRADER})")
+    parser.addini("replicate_grader", default=None,
+                  help=f"grader for model-graded assertions (default: {DEFAULT_TEXT_GRADER})")
     parser.addini("replicate_concurrency", default=None,
                   help=f"provider calls to run at once (default: {DEFAULT_CONCURRENCY})")
     parser.addini("replicate_max_cases", default=None,
@@ -60,7 +72,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
     config.addinivalue_line("markers", MARKER)
     settings = config.stash[settings_key] = Settings.from_pytest(config)
-    config.stash[session_key] = EvalSession(settings)
+    # An xdist worker: other processes run some items (select-best siblings, see siblings.py).
+    config.stash[session_key] = EvalSession(settings, distributed=hasattr(config, "workerinput"))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -20,22 +20,20 @@ import httpx
 
 from .assertions.base import GRADER_PURPOSES
 from .config.model import Case, EvalSuite, ProviderSpec
-from .errors import CassetteError, ConfigError
+from .errors import CassetteError, ConfigError, display_path
 from .http.cassettes import Cassette, CassetteStats, cassette_file_name
 from .http.client import CallClient, make_client
 from .providers import CallContext, Provider, create_provider
 from .providers.replicate_api import TOKEN_VARIABLES, ClientSettings
 from .redaction import Redactor
+from .report.scores import MetricScores
 from .results import CaseResult
-from .runner import run_case
+from .runner import call_case, grade_case, run_case
 from .scheduler import Scheduler
-from .settings import Settings
+from .settings import DEFAULT_GRADERS, Settings
+from .siblings import Held, needs_siblings, sibling_cases
 
-# The grader each purpose gets when nothing in the eval file or ini names one.
-DEFAULT_GRADERS = {
-    "moderation": "replicate:moderation:meta/llama-guard-3-8b",
-}
-assert set(DEFAULT_GRADERS) <= set(GRADER_PURPOSES)
+assert set(DEFAULT_GRADERS) == set(GRADER_PURPOSES)
 # Printed before ``pytest`` in the command that records a missing cassette.
 RECORD_HINT = f"{TOKEN_VARIABLES[-1]}=..."
 # Provider config keys that tell the scheduler, not the provider, what to do.
@@ -49,12 +47,14 @@ def cassette_path(case: Case, directory: str = "cassettes") -> Path:
 
 
 class EvalSession:
-    def __init__(self, settings: Settings | None = None, *, env: Mapping[str, str] | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, *, env: Mapping[str, str] | None = None,
+                 distributed: bool = False) -> None:
         self.settings = settings or Settings()
         self.defaults = ClientSettings(timeout=self.settings.timeout)
         self.env = dict(os.environ if env is None else env)
         self.stats = CassetteStats()
         self.calls = CallStats()
+        self.scores = MetricScores()  # mean score per named metric per eval file, for the summary
         # Provider calls run ahead of the items in worker threads, unless strictly serial.
         self.scheduler = Scheduler(self.settings.concurrency) if self.settings.concurrency > 1 else None
         self.redactor = Redactor(self.env.get(name) for name in TOKEN_VARIABLES)
@@ -63,6 +63,13 @@ class EvalSession:
         self._http: httpx.Client | None = None
         # Set on Ctrl-C: every call in flight, in any thread, cancels its prediction.
         self.cancel = threading.Event()
+        # select-best (see siblings.py): called cases waiting to be graded, by node id; results
+        # called here for a sibling before their own item ran; whether other processes run items.
+        self._held: dict[str, Held] = {}
+        self._called: dict[str, CaseResult] = {}
+        self._graded: dict[str, CaseResult] = {}  # select-best results whose items already ran
+        self._expanded: dict[int, list[Case]] = {}
+        self.distributed = distributed
 
     @property
     def http(self) -> httpx.Client:
@@ -102,10 +109,19 @@ class EvalSession:
         """``case``'s result: from the scheduler if it was submitted, else run now."""
         if self.scheduler is not None and self.scheduler.submitted(nodeid):
             try:
-                return self.scheduler.result(nodeid)
+                result = self.scheduler.result(nodeid)
             except CancelledError:
                 return CaseResult(case, error="not run: the session stopped before this item's call started")
-        return self.run(case, nodeid)
+        else:
+            with self._lock:
+                result = self._called.pop(nodeid, None)  # called already, for a select-best sibling
+            if result is None:
+                result = self.run(case, nodeid)
+        if needs_siblings(case):
+            result = self._grade_with_siblings(case, nodeid, result)
+        if result.grading is not None:
+            self.scores.add(display_path(case.suite.file), result.grading.named_scores)
+        return result
 
     def stop(self) -> None:
         """The run is over or was stopped (-x, Ctrl-C): drop queued calls, cancel running ones."""
@@ -119,9 +135,10 @@ class EvalSession:
         return Cassette(path, record_mode or self.settings.record_mode, redactor=self.redactor,
                         rerun_hint=shlex.quote(rerun_hint), record_hint=RECORD_HINT, stats=self.stats)
 
-    def graders(self, *, env: Mapping[str, str] | None = None, file: Path | None = None) -> SessionGraders:
-        """Graders for model-graded checks of one eval case (its file's env) or one test function."""
-        return SessionGraders(self, env=env, file=file)
+    def graders(self, *, env: Mapping[str, str] | None = None, file: Path | None = None,
+                options: Mapping[str, Any] | None = None) -> SessionGraders:
+        """Graders for model-graded checks of one eval case (its file's env, its test's options) or one test function."""
+        return SessionGraders(self, env=env, file=file, options=options)
 
     def run(self, case: Case, nodeid: str | None = None) -> CaseResult:
         """Run one case inside its own cassette; save the cassette if every call succeeded."""
@@ -133,7 +150,9 @@ class EvalSession:
             return CaseResult(case, error=str(error), cassette=path)
         context = CallContext(vars=case.vars, http=CallClient(self.http, cassette), cancel=self.cancel,
                               backpressure=self.scheduler)
-        result = run_case(case, provider, context, graders=self.graders(env=case.suite.env, file=case.suite.file))
+        graders = self.graders(env=case.suite.env, file=case.suite.file, options=case.test.options)
+        held = needs_siblings(case) and nodeid is not None
+        result = call_case(case, provider, context) if held else run_case(case, provider, context, graders=graders)
         result.cassette = path
         if cassette.recorded:  # went live: measured, and paced as the provider's delay asks
             self.calls.add(result.duration)
@@ -141,18 +160,69 @@ class EvalSession:
                 self.cancel.wait(case.provider.delay)
         if self.scheduler is not None:
             self.scheduler.release_slot()  # saving the cassette below calls no model
+        if held and nodeid is not None:  # graded, and its cassette saved, when its item runs
+            with self._lock:
+                self._held[nodeid] = Held(cassette, context, graders)
         # Saved only when every call succeeded, and never after Ctrl-C or a crash (not reached).
-        if not result.call_failed:
+        elif not result.call_failed:
             cassette.save()
         return result
 
+    def _grade_with_siblings(self, case: Case, nodeid: str, result: CaseResult) -> CaseResult:
+        """Grade a select-best case with its siblings' outputs (main thread), then save its cassette."""
+        with self._lock:
+            held = self._held.pop(nodeid, None)
+        if held is None:  # not held: it could not even open its cassette
+            return result
+        if result.error is None:
+            outputs: list[Any] = []
+            index = 0
+            for sibling, sibling_id in sibling_cases(case, nodeid, self._expanded):
+                if sibling_id == nodeid:
+                    index = len(outputs)
+                    outputs.append(result.output)
+                    continue
+                other = self._sibling_result(sibling, sibling_id, held.context)
+                if other.error is not None:
+                    result.error = f"select-best needs the output of {sibling.name}, which failed: {other.error}"
+                    result.call_failed = other.call_failed
+                    break
+                outputs.append(other.output)
+            else:
+                grade_case(result, held.context, graders=held.graders, compared=(outputs, index))
+        if not result.call_failed:
+            held.cassette.save()
+        with self._lock:
+            self._graded[nodeid] = result
+        return result
+
+    def _sibling_result(self, case: Case, nodeid: str, context: CallContext) -> CaseResult:
+        """A sibling's called (ungraded) result; siblings.py says where it comes from."""
+        if self.scheduler is not None and self.scheduler.submitted(nodeid):
+            try:
+                return self.scheduler.result(nodeid)
+            except CancelledError:
+                return CaseResult(case, error="not run: the session stopped before this item's call started")
+        with self._lock:
+            called = self._graded.get(nodeid) or self._called.get(nodeid)
+        if called is not None:
+            return called
+        if self.distributed:  # it may run on another worker: call it inside the asking item's cassette
+            return call_case(case, self.provider_for(case.provider, case.suite), context)
+        called = self.run(case, nodeid)
+        with self._lock:
+            self._called[nodeid] = called
+        return called
+
     def worker_stats(self) -> dict[str, Any]:
         """What an xdist worker sends to the controller for the summary."""
-        return {"cassettes": self.stats.as_dict(), "calls": self.calls.as_dict(self.peak_concurrency)}
+        return {"cassettes": self.stats.as_dict(), "calls": self.calls.as_dict(self.peak_concurrency),
+                "scores": self.scores.as_dict()}
 
     def merge_worker_stats(self, data: dict[str, Any]) -> None:
         self.stats.add(data["cassettes"])
         self.calls.merge(data["calls"])
+        self.scores.merge(data.get("scores", {}))
 
     @property
     def peak_concurrency(self) -> int:
@@ -170,30 +240,75 @@ class EvalSession:
 
 
 class SessionGraders:
-    """Graders for one case or test: the assertion's ``provider`` wins, else the default for the purpose.
+    """Graders for one case or test function, first found wins (promptfoo's order, then ours):
 
-    ``env`` is the eval file's ``env`` (or a test's overrides, such as the simulator's);
-    ``file`` is named in configuration errors.
+    the assertion's ``provider``, the test's ``options.provider`` (defaultTest's when the
+    test has none), ``--replicate-grader`` / ini ``replicate_grader`` (text grading only),
+    then the default for the purpose. Each may be an id, ``{id, config}``, or a map by
+    purpose such as ``{text: ..., embedding: ...}``. An id of the wrong kind (a chat model
+    where an embedding model is needed) is skipped, except on the assertion itself, where
+    it is an error as in promptfoo. ``env`` is the eval file's ``env`` (or a test's
+    overrides); ``file`` is named in configuration errors.
     """
 
     def __init__(self, session: EvalSession, *, env: Mapping[str, str] | None = None,
-                 file: Path | None = None) -> None:
+                 file: Path | None = None, options: Mapping[str, Any] | None = None) -> None:
         self.session = session
         self.env = dict(env or {})
         self.file = file
+        self.options = options or {}
 
     def grader(self, purpose: str, override: Any = None) -> Provider:
-        spec: dict[str, Any] = override if isinstance(override, dict) else {"id": override or DEFAULT_GRADERS.get(purpose)}
-        provider_id = spec.get("id")
-        if not isinstance(provider_id, str):
+        if override is not None:
+            spec = grader_spec(override, purpose)
+            if spec is None:
+                raise ConfigError(f"the assertion's provider {_describe(override)} cannot do {purpose} grading",
+                                  file=self.file, hint=_PURPOSE_HINTS.get(purpose))
+        else:
+            levels = (self.options.get("provider"),
+                      self.session.settings.grader if purpose == "text" else None,
+                      DEFAULT_GRADERS.get(purpose))
+            spec = next((found for level in levels if level is not None
+                         if (found := grader_spec(level, purpose)) is not None), None)
+        if spec is None:
             raise ConfigError(f"no {purpose} grader is configured", file=self.file,
                               hint="give the assertion a provider")
         try:
-            return self.session.provider(provider_id, label=spec.get("label"), config=spec.get("config"),
+            return self.session.provider(spec["id"], label=spec.get("label"), config=spec.get("config"),
                                          env=self.env)
         except ConfigError as error:  # a bad grader config, e.g. a non-numeric temperature
             raise ConfigError(f"assertion provider {spec['id']}: {error.message}", file=self.file,
                               hint=error.hint) from None
+
+
+_PURPOSE_HINTS = {
+    "embedding": "use a replicate:embedding:OWNER/MODEL[:VERSION] id, or a map such as {text: ..., embedding: ...}",
+    "moderation": "use a replicate:moderation:OWNER/MODEL id",
+    "text": "use a language model id such as replicate:meta/meta-llama-3-70b-instruct",
+}
+
+
+def grader_purpose(provider_id: str) -> str:
+    """What a provider id can grade: its kind decides (``replicate:embedding:...`` embeds)."""
+    for purpose in ("embedding", "moderation"):
+        if provider_id.startswith(f"replicate:{purpose}:"):
+            return purpose
+    return "text"
+
+
+def grader_spec(value: Any, purpose: str) -> dict[str, Any] | None:
+    """``{id, config, label}`` for ``purpose`` from an id, ``{id, config}`` or purpose map; None if it has none."""
+    if isinstance(value, str):
+        value = {"id": value}
+    if not isinstance(value, dict):
+        return None
+    if "id" not in value:  # {text: ..., embedding: ...}
+        return grader_spec(value[purpose], purpose) if value.get(purpose) is not None else None
+    return value if isinstance(value["id"], str) and grader_purpose(value["id"]) == purpose else None
+
+
+def _describe(value: Any) -> str:
+    return repr(value if isinstance(value, str) else value.get("id", value) if isinstance(value, dict) else value)
 
 
 class CallStats:

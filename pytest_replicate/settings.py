@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pytest
 
 from .config.expand import DEFAULT_MAX_CASES
+from .errors import ReplicateEvalError
 from .http.record_modes import RECORD_MODES
 
 DEFAULT_EVAL_FILES = (
@@ -24,6 +25,19 @@ DEFAULT_EVAL_FILES = (
 )
 DEFAULT_TIMEOUT = 300.0
 DEFAULT_CONCURRENCY = 4  # promptfoo's default too
+# Model-graded assertions: the largest official Llama 3 instruct model follows the JSON
+# answer formats of the grading prompts most reliably; runs by name, so no version pin.
+DEFAULT_TEXT_GRADER = "replicate:meta/meta-llama-3-70b-instruct"
+# Replicate's well-known sentence-embedding model (768 floats); it runs only by version.
+DEFAULT_EMBEDDING_GRADER = (
+    "replicate:embedding:replicate/all-mpnet-base-v2:b6b7585c9640cd7a9572c6e129c9549d79c9c31f0d3fdce7baac7c67ca38f305"
+)
+# The grader each purpose gets when neither the eval file nor --replicate-grader names one.
+DEFAULT_GRADERS = {
+    "moderation": "replicate:moderation:meta/llama-guard-3-8b",
+    "text": DEFAULT_TEXT_GRADER,
+    "embedding": DEFAULT_EMBEDDING_GRADER,
+}
 
 
 @dataclass(frozen=True)
@@ -34,6 +48,7 @@ class Settings:
     eval_files: tuple[str, ...] = DEFAULT_EVAL_FILES
     concurrency: int = DEFAULT_CONCURRENCY  # provider calls at once; 1 runs strictly serially
     max_cases: int = DEFAULT_MAX_CASES  # most cases one eval file may expand to
+    grader: str | None = None  # text grader for model-graded assertions the eval file leaves open
 
     @classmethod
     def from_pytest(cls, config: pytest.Config) -> Settings:
@@ -44,6 +59,7 @@ class Settings:
             eval_files=tuple(config.getini("replicate_eval_files")),
             concurrency=_concurrency(config),
             max_cases=_positive_int(config.getini("replicate_max_cases"), "replicate_max_cases", DEFAULT_MAX_CASES),
+            grader=_grader(config),
         )
 
 
@@ -92,3 +108,19 @@ def _positive_int(value: object, source: str, default: int) -> int:
     if number < 1:
         raise pytest.UsageError(f"{source} = {value!r}: give a whole number, 1 or more")
     return number
+
+
+def _grader(config: pytest.Config) -> str | None:
+    """``--replicate-grader`` > ini ``replicate_grader`` > None (the built-in default grader)."""
+    from .providers.registry import check_provider_id
+
+    value, source = config.option.replicate_grader, "--replicate-grader"
+    if value is None:
+        value, source = config.getini("replicate_grader"), "replicate_grader"
+    if value in (None, ""):
+        return None
+    try:
+        check_provider_id(str(value))
+    except ReplicateEvalError as error:
+        raise pytest.UsageError(f"{source} = {value!r}: {error}") from None
+    return str(value)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -30,6 +30,9 @@ class Verdict:
     passed: bool
     reason: str
     score: float | None = None  # defaults to 1.0 / 0.0 from ``passed``
+    # Stands as is under ``not-``: a grader answer that could not be used (promptfoo's
+    # graderError), or a check that applied the negation itself or, like promptfoo, ignores it.
+    final: bool = False
 
 
 @dataclass
@@ -56,6 +59,11 @@ class AssertionContext:
     graders: Graders | None = None
     # The item's call context (cassette-bound HTTP, cancellation), for grader calls.
     call_context: CallContext | None = None
+    # The test's ``options`` (defaultTest's merged in): rubricPrompt, factuality scores...
+    options: Mapping[str, Any] = field(default_factory=dict)
+    # For select-best: the outputs of this test's case across prompts and providers, in
+    # column order, and this case's index among them. None outside an eval file's session.
+    compared: tuple[Sequence[Any], int] | None = None
 
     def grader(self, purpose: str, override: Any = None) -> Provider:
         """A ready provider for a grading job: ``override`` is the assertion's ``provider`` value."""

@@ -34,8 +34,12 @@ def parse_assertion(raw: Mapping[str, Any], at: YamlPath, *, base_dir: Path, loa
         weight=raw.get("weight", 1.0),
         metric=raw.get("metric"),
         provider=raw.get("provider"),
+        rubric_prompt=raw.get("rubricPrompt"),
         config=raw.get("config") or {},
     )
+    if "contextTransform" in raw:
+        spec.context_transform = _compile(raw["contextTransform"], at + ("contextTransform",), base_dir,
+                                          "get_transform", "contextTransform")
     if "transform" in raw:
         spec.transform = _compile(raw["transform"], at + ("transform",), base_dir, "get_transform", "assertion transform")
     if base == "assert-set":
@@ -86,8 +90,17 @@ def _unknown_type(name: str, base: str, at: YamlPath) -> ConfigError:
 
 
 def _check_grader(provider: Any, at: YamlPath, required_prefix: str | None) -> None:
+    if isinstance(provider, dict) and "id" not in provider:  # one grader per purpose: {text: ..., embedding: ...}
+        for purpose, inner in provider.items():
+            prefix = None if purpose == "text" else f"replicate:{purpose}:"
+            _check_one_grader(inner, at + ("provider", purpose), prefix)
+        return
+    _check_one_grader(provider, at + ("provider",), required_prefix)
+
+
+def _check_one_grader(provider: Any, at: YamlPath, required_prefix: str | None) -> None:
     provider_id = provider if isinstance(provider, str) else provider["id"]
-    path = at + (("provider",) if isinstance(provider, str) else ("provider", "id"))
+    path = at if isinstance(provider, str) else at + ("id",)
     try:
         check_provider_id(provider_id)
     except ConfigError as error:

@@ -31,8 +31,7 @@ class AssertionType:
 ASSERTION_TYPES: dict[str, AssertionType] = {}
 # promptfoo assertion types we do not implement (yet): named as such instead of "unknown".
 PROMPTFOO_ONLY_TYPES = frozenset({
-    "javascript", "llm-rubric", "model-graded-closedqa", "factuality", "similar", "answer-relevance",
-    "context-faithfulness", "context-recall", "context-relevance", "g-eval", "select-best",
+    "javascript",
     "perplexity", "perplexity-score", "meteor", "webhook",
     "classifier", "is-valid-openai-tools-call", "is-valid-openai-function-call", "is-sql",
     "contains-sql", "is-xml", "contains-xml", "is-html", "contains-html", "trace-span-count",
@@ -79,7 +78,7 @@ def suggest_type(name: str) -> str | None:
 
 def _load_checks() -> None:
     # Importing the modules registers their checks.
-    from . import deterministic, image, metrics, moderation  # noqa: F401
+    from . import comparison, deterministic, image, metrics, model_graded, moderation, rag, similarity  # noqa: F401
 
 
 _load_checks()

@@ -117,7 +117,10 @@ def _grade_one(spec: AssertionSpec, output: Any, ctx: AssertionContext) -> tuple
             value = render_value(value, ctx.vars, what=f"{spec.display_type} value")
         verdict = kind.check(output, value, spec, ctx)
         passed = verdict.passed != spec.negate
-        if verdict.score is None or (spec.negate and not kind.inverse_score):
+        if verdict.final:  # the check applied (or, as promptfoo, ignores) the negation itself
+            passed = verdict.passed
+            score = verdict.score if verdict.score is not None else float(passed)
+        elif verdict.score is None or (spec.negate and not kind.inverse_score):
             score = 1.0 if passed else 0.0
         else:
             score = 1.0 - verdict.score if spec.negate else verdict.score

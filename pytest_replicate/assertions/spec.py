@@ -20,7 +20,9 @@ class AssertionSpec:
     weight: float = 1.0
     metric: str | None = None
     transform: UserCode | None = None
-    provider: Any = None  # an id or {id, config}: who grades a model-graded assertion
+    provider: Any = None  # an id, {id, config} or {text:, embedding:}: who grades a model-graded assertion
+    rubric_prompt: Any = None  # ``rubricPrompt``: the grading prompt instead of the built-in one
+    context_transform: UserCode | None = None  # ``contextTransform``: output -> context (context-* checks)
     config: Mapping[str, Any] = field(default_factory=dict)
     children: list[AssertionSpec] = field(default_factory=list)
     code: UserCode | None = None  # compiled value of a ``python`` assertion

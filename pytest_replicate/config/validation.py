@@ -25,8 +25,6 @@ _UNSUPPORTED = {
     "derivedMetrics": "derivedMetrics are not supported yet",
     "redteam": "promptfoo red-teaming configs are not supported",
     "nunjucksFilters": "custom Nunjucks filters are not supported; Jinja2's built-in filters are available",
-    "provider": "a grading provider in options arrives with model-graded assertions; "
-    "give the provider on the assertion instead",
 }
 
 

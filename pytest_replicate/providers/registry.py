@@ -15,6 +15,7 @@ from .replicate_api import ClientSettings, ModelRef
 ACCEPTED_FORMS = (
     "echo, replicate:OWNER/MODEL, replicate:OWNER/MODEL:VERSION (64 hex characters), "
     "replicate:image:OWNER/MODEL[:VERSION], replicate:moderation:OWNER/MODEL[:VERSION], "
+    "replicate:embedding:OWNER/MODEL[:VERSION], "
     "replicate:deployment:OWNER/NAME"
 )
 _NAME = r"[A-Za-z0-9][A-Za-z0-9._-]*"

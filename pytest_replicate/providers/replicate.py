@@ -244,3 +244,13 @@ PROVIDER_CLASSES: dict[str, type[ReplicateProvider]] = {
     "image": ReplicateImageProvider,
     "moderation": ReplicateModerationProvider,
 }
+
+
+def _register_embedding() -> None:
+    # Its own module (model-graded assertions); imported here so the id registry knows the kind.
+    from .replicate_embedding import ReplicateEmbeddingProvider
+
+    PROVIDER_CLASSES["embedding"] = ReplicateEmbeddingProvider
+
+
+_register_embedding()

@@ -27,6 +27,9 @@ def summary_sections(session: EvalSession) -> list[tuple[str, list[str]]]:
             line += (f"; throttled {scheduler.stats.throttled} times, slowed to "
                      f"{scheduler.stats.lowest_limit} at once")
         sections.append(("replicate calls", [line]))
+    metric_lines = session.scores.lines()
+    if metric_lines:
+        sections.append(("replicate metrics (mean score per named metric)", metric_lines))
     return sections
 
 

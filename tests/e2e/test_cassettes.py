@@ -300,7 +300,7 @@ def test_example_suite_replays_offline_under_ci(pytester, monkeypatch):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("CI", "true")
     result = pytester.runpytest("example_suite")
-    result.assert_outcomes(passed=21)  # 13 eval items, 8 tests in test_with_fixtures.py
+    result.assert_outcomes(passed=24)  # 16 eval items (3 model-graded), 8 tests in test_with_fixtures.py
     result.stdout.fnmatch_lines(["* replayed, 0 recorded, 0 missed (record mode: none)"])
 
 

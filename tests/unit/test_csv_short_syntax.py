@@ -10,8 +10,9 @@ from pytest_replicate.config.csv_tests import assertion_from_string
 
 @pytest.mark.parametrize("name", sorted(name for name, kind in ASSERTION_TYPES.items() if not kind.needs_value))
 def test_every_value_less_type_is_an_assertion_not_an_equals(name: str) -> None:
-    # promptfoo's assertionFromString gives cost and latency (among others) threshold 0.75.
-    default = {"threshold": 0.75} if name in ("cost", "latency") else {}
+    # promptfoo's assertionFromString gives cost, latency and the RAG checks (among others) threshold 0.75.
+    with_threshold = ("cost", "latency", "answer-relevance", "context-faithfulness", "context-relevance")
+    default = {"threshold": 0.75} if name in with_threshold else {}
     assert assertion_from_string(name) == {"type": name, **default}
     assert assertion_from_string(f"not-{name}") == {"type": f"not-{name}", **default}
 

@@ -21,7 +21,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("assertions",),
     ("config",),
     ("results", "runner"),
-    ("report", "settings", "session", "api"),
+    ("report", "settings", "siblings", "session", "api"),
     ("collect",),
     ("fixtures",),
     ("plugin", ""),  # "" is the package's __init__

@@ -1,0 +1,143 @@
+"""What every model-graded check shares: grading prompts, grader calls, reading answers.
+
+Built-in prompts are Jinja2 files in ``prompts/`` (our wording of promptfoo's grading
+instructions; they keep the tags and answer formats graders are asked for). A source
+split by ``{#- role: system -#}`` / ``{#- role: user -#}`` lines becomes chat messages,
+sent as a JSON list as promptfoo does; the Replicate provider turns system messages into
+``system_prompt``. ``rubricPrompt`` replaces the built-in prompt as promptfoo reads it:
+text, a chat-message list, or ``file://``; JSON is rendered string by string.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError, ProviderError
+from ..providers.base import Provider
+from ..templating import js_dump, render
+from .base import AssertionContext, Verdict, output_text
+
+_ROLE_LINE = re.compile(r"^\{#- role: (system|user|assistant) -#\}\n?", re.MULTILINE)
+FILE_PREFIX = "file://"
+
+
+@cache
+def _builtin_source(name: str) -> str:
+    return resources.files(__package__).joinpath(f"prompts/{name}.j2").read_text(encoding="utf-8")
+
+
+def _template_vars(variables: Mapping[str, Any]) -> dict[str, Any]:
+    """Objects reach grading prompts as ``JSON.stringify`` text, as in promptfoo (lists keep their items)."""
+    def plain(value: Any) -> Any:
+        return js_dump(value) if isinstance(value, (dict, list)) else value
+
+    return {key: ([plain(item) for item in value] if isinstance(value, list) else plain(value))
+            for key, value in variables.items()}
+
+
+def render_builtin(name: str, variables: Mapping[str, Any]) -> str:
+    """A built-in prompt: chat-message JSON if it has role lines, else plain text."""
+    source = _builtin_source(name)
+    parts = _ROLE_LINE.split(source)
+    if len(parts) == 1:
+        return render(source, variables, what=f"{name} grading prompt")
+    messages = [{"role": role, "content": render(text, variables, what=f"{name} grading prompt").strip()}
+                for role, text in zip(parts[1::2], parts[2::2], strict=True)]
+    return json.dumps(messages, ensure_ascii=False)
+
+
+def load_rubric_prompt(rubric_prompt: Any, base_dir: Path) -> str:
+    """A ``rubricPrompt`` as text: files are read (relative to the eval file), data is JSON."""
+    if isinstance(rubric_prompt, str) and rubric_prompt.startswith(FILE_PREFIX):
+        path = base_dir / rubric_prompt[len(FILE_PREFIX):]
+        try:
+            rubric_prompt = path.read_text(encoding="utf-8")
+        except OSError as error:
+            raise ConfigError(f"rubricPrompt file {path} cannot be read: {error.strerror or error}") from None
+    if not isinstance(rubric_prompt, str):
+        rubric_prompt = json.dumps(rubric_prompt, ensure_ascii=False)
+    return rubric_prompt
+
+
+def render_custom(source: str, variables: Mapping[str, Any]) -> str:
+    """promptfoo's rule: JSON is rendered string by string (and stays JSON), else as one template."""
+    try:
+        data = json.loads(source)
+    except ValueError:
+        return render(source, variables, what="rubricPrompt")
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, str):
+            return render(value, variables, what="rubricPrompt")
+        if isinstance(value, list):
+            return [walk(item) for item in value]
+        if isinstance(value, dict):
+            return {key: walk(item) for key, item in value.items()}
+        return value
+
+    return json.dumps(walk(data), ensure_ascii=False)
+
+
+def grading_prompt(name: str, rubric_prompt: Any, variables: Mapping[str, Any], ctx: AssertionContext) -> str:
+    """The prompt for the grader: ``rubric_prompt`` if given, else the built-in ``name`` prompt."""
+    values = _template_vars(variables)
+    if rubric_prompt in (None, "", {}, []):
+        return render_builtin(name, values)
+    return render_custom(load_rubric_prompt(rubric_prompt, ctx.base_dir), values)
+
+
+def rubric_prompt_of(spec_rubric: Any, ctx: AssertionContext) -> Any:
+    """The assertion's ``rubricPrompt`` wins over the test's ``options.rubricPrompt``, as in promptfoo."""
+    return spec_rubric if spec_rubric not in (None, "", {}, []) else ctx.options.get("rubricPrompt")
+
+
+def ask(grader: Provider, prompt: str, ctx: AssertionContext) -> str:
+    """The grader's answer to ``prompt``, through the item's cassette.
+
+    A call that fails (HTTP error, failed prediction, cassette miss) raises
+    :class:`ProviderError`: the item fails with it and its cassette is not saved.
+    """
+    if ctx.call_context is None:
+        raise ConfigError(f"grading with {grader.id} needs a session")
+    response = grader.call(prompt, ctx.call_context)
+    if response.error is not None:
+        raise ProviderError(f"grader {grader.id} failed: {response.error}")
+    return output_text(response.output)
+
+
+def grader_failure(reason: str, answer: str | None = None) -> Verdict:
+    """A grader answer we cannot use: the assertion fails, negated or not (promptfoo's graderError)."""
+    if answer is not None:
+        reason = f"{reason}; the grader answered:\n{_shorten(answer)}"
+    return Verdict(False, reason, 0.0, final=True)
+
+
+def _shorten(text: str, limit: int = 2000) -> str:
+    text = text.strip() or "(nothing)"
+    return text if len(text) <= limit else text[:limit] + " [...]"
+
+
+def json_objects(text: str) -> list[Any]:
+    """Every JSON value that starts with ``{`` in ``text``: prose and code fences around them are skipped."""
+    decoder = json.JSONDecoder()
+    found: list[Any] = []
+    index = text.find("{")
+    while index != -1:
+        try:
+            value, end = decoder.raw_decode(text, index)
+        except ValueError:
+            index = text.find("{", index + 1)
+            continue
+        found.append(value)
+        index = text.find("{", end)
+    return found
+
+
+def first_json_object(text: str) -> dict[str, Any] | None:
+    return next((value for value in json_objects(text) if isinstance(value, dict)), None)
