@@ -66,7 +66,7 @@ def run(folder: Path, simulator: Simulator, concurrency: int) -> tuple[float, fl
 
 def write_suite(folder: Path, count: int) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "bench.eval.yaml").write_text(EVAL.format(numbers=", ".join(map(str, range(count)))))
+    (folder / "bench.eval.yaml").write_text(EVAL.format(numbers=", ".join(f"'{n}'" for n in range(count))))
     return folder
 
 

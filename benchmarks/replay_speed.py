@@ -25,9 +25,8 @@ from pathlib import Path
 
 import yaml
 
-from pytest_replicate.config.expand import expand
-from pytest_replicate.config.loader import load_suite
-from pytest_replicate.session import cassette_path
+from pytest_replicate import load_suite
+from pytest_replicate.session import cassette_path  # internal: where an item's cassette lives, to copy cassettes
 from pytest_replicate.simulator import Simulator
 
 EVAL = """\
@@ -56,7 +55,7 @@ PYTEST = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
 def write_suite(folder: Path, count: int) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "bench.eval.yaml"
-    path.write_text(EVAL.format(numbers=", ".join(str(n) for n in range(count))))
+    path.write_text(EVAL.format(numbers=", ".join(f"'{n}'" for n in range(count))))
     return path
 
 
@@ -92,9 +91,9 @@ def record(folder: Path, count: int) -> None:
 def clone_cassettes(source: Path, folder: Path, count: int) -> None:
     """Cassettes for ``count`` items, made from the one recorded for question 0."""
     suite = write_suite(folder, count)
-    template_case = expand(load_suite(source / "bench.eval.yaml"))[0]
+    template_case = load_suite(source / "bench.eval.yaml")[0]
     template = yaml.safe_load(cassette_path(template_case).read_text())
-    for case in expand(load_suite(suite)):
+    for case in load_suite(suite):
         cassette = copy.deepcopy(template)
         request = cassette["interactions"][0]["request"]
         request["body"] = request["body"].replace("(question 0)", f"(question {case.vars['n']})")

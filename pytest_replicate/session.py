@@ -55,8 +55,10 @@ class EvalSession:
         self.stats = CassetteStats()
         self.calls = CallStats()
         self.scores = MetricScores()  # mean score per named metric per eval file, for the summary
-        # Provider calls run ahead of the items in worker threads, unless strictly serial.
-        self.scheduler = Scheduler(self.settings.concurrency) if self.settings.concurrency > 1 else None
+        # Provider calls run ahead of the items in worker threads, unless strictly serial. Pure
+        # replay (record mode none) waits on no network, so threads would only add overhead.
+        concurrent = self.settings.concurrency > 1 and self.settings.record_mode != "none"
+        self.scheduler = Scheduler(self.settings.concurrency) if concurrent else None
         self.redactor = Redactor(self.env.get(name) for name in TOKEN_VARIABLES)
         self._providers: dict[str, Provider] = {}
         self._lock = threading.Lock()

@@ -144,11 +144,12 @@ def test_replay_under_concurrency_is_deterministic(pytester, write_eval, replica
     recorded.assert_outcomes(passed=11, failed=1)
     replicate_env.stop()
     monkeypatch.delenv("REPLICATE_API_TOKEN")
-    first = pytester.runpytest("-v", "--record-mode=none", "--replicate-concurrency=4")
+    # "once" replays what is recorded through the scheduler; "none" (CI) replays in order.
+    first = pytester.runpytest("-v", "--record-mode=once", "--replicate-concurrency=4")
     second = pytester.runpytest("-v", "--record-mode=none", "--replicate-concurrency=4")
     first.assert_outcomes(passed=11, failed=1)
-    assert item_lines(first) == item_lines(second)
-    first.stdout.fnmatch_lines(["12 replayed, 0 recorded, 0 missed (record mode: none)"])
+    assert item_lines(first) == item_lines(second) == item_lines(recorded)
+    first.stdout.fnmatch_lines(["12 replayed, 0 recorded, 0 missed (record mode: once)"])
 
 
 def test_xdist_workers_schedule_their_own_items(pytester, write_eval, replicate_env):
