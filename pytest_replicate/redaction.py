@@ -6,11 +6,84 @@ anything is shown. A secret is any token the session has seen (environment or co
 
 from __future__ import annotations
 
+import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, MutableMapping
 from typing import Any
 
 PLACEHOLDER = "<REDACTED>"
+# A Replicate API token: ``r8_`` and some 37 letters and digits. Text shaped like one is hidden
+# even when the session never saw it (say, a token a server echoes back in an error detail).
+TOKEN_SHAPE = re.compile(r"\br8_[A-Za-z0-9_-]{16,}")
+
+
+class Secret(str):
+    """A token that still works as a ``str`` for sending, but never shows itself.
+
+    pytest prints function arguments and locals (``-l``, ``--full-trace``, ``--tb=long``)
+    with ``repr``; messages use ``str`` and f-strings. All three show a placeholder here, so
+    a token kept as a ``Secret`` cannot reach a terminal, a JUnit file or a report by
+    accident. ``reveal()`` is the one, explicit, way to get the text (the HTTP auth does).
+    Being a ``str`` keeps dict keys, ``json.dumps`` and equality working where configs
+    are compared, so a secret can be wrapped in place inside a user's config.
+    """
+
+    __slots__ = ()
+
+    def reveal(self) -> str:
+        return str.__str__(self)
+
+    def __repr__(self) -> str:
+        return f"Secret({PLACEHOLDER!r})"
+
+    def __str__(self) -> str:
+        return PLACEHOLDER
+
+    def __format__(self, spec: str) -> str:
+        return PLACEHOLDER
+
+    def __reduce__(self) -> Any:  # never pickled in the clear (xdist ships config between processes)
+        return (str, (PLACEHOLDER,))
+
+
+def secret(value: str | None) -> Secret | None:
+    """``value`` as a :class:`Secret` (None and "" stay None)."""
+    if not value:
+        return None
+    return value if isinstance(value, Secret) else Secret(value)
+
+
+def protect(mapping: MutableMapping[str, Any], keys: Iterable[str]) -> None:
+    """Wrap the string values of ``keys`` in ``mapping`` as :class:`Secret`, in place.
+
+    Used where a token first arrives (a provider's config, the environment), so that the
+    objects pytest may print later (a case's config, the env a function was given) hide it.
+    """
+    for key in keys:
+        value = mapping.get(key)
+        if isinstance(value, str) and value and not isinstance(value, Secret):
+            mapping[key] = Secret(value)
+
+
+def hide_tokens(text: str, secrets: Iterable[str | None] = ()) -> str:
+    """``text`` with the given secrets, and anything shaped like a Replicate token, hidden."""
+    for value in sorted((str.__str__(s) for s in secrets if s), key=len, reverse=True):
+        text = text.replace(value, PLACEHOLDER)
+    return TOKEN_SHAPE.sub(PLACEHOLDER, text)
+
+
+def scrub(value: Any, secrets: Iterable[str | None]) -> Any:
+    """``value`` (plain data) with every occurrence of the given secrets replaced by the placeholder."""
+    known = sorted((str.__str__(s) for s in secrets if s), key=len, reverse=True)
+    if isinstance(value, str):
+        for item in known:
+            value = value.replace(item, PLACEHOLDER)
+        return value
+    if isinstance(value, dict):
+        return {key: scrub(item, known) for key, item in value.items()}
+    if isinstance(value, list):
+        return [scrub(item, known) for item in value]
+    return value
 
 
 class Redactor:
@@ -18,22 +91,19 @@ class Redactor:
 
     def __init__(self, secrets: Iterable[str | None] = ()) -> None:
         self._lock = threading.Lock()
-        self._secrets: frozenset[str] = frozenset(secret for secret in secrets if secret)
+        self._secrets: frozenset[str] = frozenset(str.__str__(value) for value in secrets if value)
 
-    def add(self, secret: str | None) -> None:
-        if secret:
+    def add(self, value: str | None) -> None:
+        if value:
             with self._lock:
-                self._secrets = self._secrets | {secret}
+                self._secrets = self._secrets | {str.__str__(value)}
 
     @property
     def secrets(self) -> frozenset[str]:
         return self._secrets
 
     def redact(self, text: str) -> str:
-        # Longest first, so a secret containing another is hidden whole.
-        for secret in sorted(self._secrets, key=len, reverse=True):
-            text = text.replace(secret, PLACEHOLDER)
-        return text
+        return hide_tokens(text, self._secrets)
 
     def redact_data(self, value: Any) -> Any:
         """``redact`` applied to every string inside plain data (dicts, lists)."""
@@ -50,7 +120,8 @@ class Redactor:
         return value
 
     def _in_bytes(self, data: bytes) -> bool:
-        return any(secret.encode() in data for secret in self._secrets)
+        return any(value.encode() in data for value in self._secrets) or TOKEN_SHAPE.search(
+            data.decode("utf-8", "replace")) is not None
 
     def hide_in_interaction(self, request: Any, response: Any) -> Any:
         """vcrpy's ``before_save_interaction`` hook, with the secrets known when the cassette is saved.
@@ -60,5 +131,5 @@ class Redactor:
         """
         from vcr.filters import sensitive_data_hooks  # vcrpy is imported lazily (see plugin.py)
 
-        hide, _restore = sensitive_data_hooks([(PLACEHOLDER, secret) for secret in sorted(self._secrets)])
+        hide, _restore = sensitive_data_hooks([(PLACEHOLDER, value) for value in sorted(self._secrets)])
         return hide(request, response)
