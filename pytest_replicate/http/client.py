@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 
 from ..errors import ProviderError
+from .breaker import CONNECTION_FAILURES, CircuitBreaker
 from .cassettes import Cassette, CassetteTransport
 from .extensions import CASSETTE, MISSING_CREDENTIALS
 
@@ -17,11 +18,16 @@ _send = httpx.HTTPTransport.handle_request
 
 
 class LiveTransport(httpx.BaseTransport):
-    """The last hop before the network; refuses a call that needs credentials it lacks."""
+    """The last hop before the network; refuses a call that needs credentials it lacks.
 
-    def __init__(self) -> None:
+    It also holds the session's circuit breaker: replayed exchanges never get here, so only
+    real connection failures count.
+    """
+
+    def __init__(self, breaker: CircuitBreaker | None = None) -> None:
         self._network: httpx.HTTPTransport | None = None
         self._lock = threading.Lock()
+        self.breaker = breaker or CircuitBreaker()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         missing = request.extensions.get(MISSING_CREDENTIALS)
@@ -30,7 +36,14 @@ class LiveTransport(httpx.BaseTransport):
         with self._lock:  # created on first use: a replay-only run never pays for TLS setup
             if self._network is None:
                 self._network = httpx.HTTPTransport(retries=0)
-        return _send(self._network, request)
+        self.breaker.before(request.url)
+        try:
+            response = _send(self._network, request)
+        except CONNECTION_FAILURES as error:
+            self.breaker.failed(request.url, error)
+            raise
+        self.breaker.succeeded(request.url)
+        return response
 
     def close(self) -> None:
         if self._network is not None:
