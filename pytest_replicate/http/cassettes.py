@@ -142,6 +142,37 @@ class Cassette:
         config = _cassette_options(path, record_mode, redactor or Redactor())
         # rewrite starts afresh: the old file is not read, and is replaced when saved.
         self._cassette = VcrCassette(**config) if record_mode == "rewrite" else VcrCassette.load(**config)
+        if not self._cassette.write_protected:
+            self.check_writable()  # before any model is called (and billed), not after
+
+    def check_writable(self) -> None:
+        """Raise :class:`CassetteError` unless this cassette's file could be written now.
+
+        Checked by writing a scratch file where the cassette would go: a file standing where
+        a folder should be, a read-only folder or a full disk all show up here, before the
+        call is paid for, instead of after it when the recording would be lost.
+        """
+        where = display_path(self.path)
+        if self.path.is_dir():
+            raise CassetteError(f"cannot record cassette {where}: a folder of that name is in the way")
+        folder = self.path.parent
+        existing = next((parent for parent in (folder, *folder.parents) if parent.exists()), None)
+        if existing is not None and not existing.is_dir():
+            raise CassetteError(
+                f"cannot record cassette {where}: {display_path(existing)} is a file, not a folder "
+                "(move it, or set replicate_cassette_dir)"
+            )
+        if existing is None:
+            return
+        try:  # in the nearest folder that exists, so a failed call leaves no empty folders behind
+            descriptor, scratch = tempfile.mkstemp(dir=existing, prefix=f".{self.path.name}.", suffix=".check")
+            os.close(descriptor)
+            os.unlink(scratch)
+        except OSError as error:
+            raise CassetteError(
+                f"cannot record cassette {where}: {error.strerror or type(error).__name__} "
+                f"in {display_path(existing)}; make the folder writable or set replicate_cassette_dir"
+            ) from None
 
     def exchange(self, request: httpx.Request, network: httpx.BaseTransport) -> httpx.Response:
         kept = {name: request.headers[name] for name in _RECORDED_REQUEST_HEADERS if name in request.headers}
@@ -149,7 +180,7 @@ class Cassette:
         with self._lock:
             if self._cassette.can_play_response_for(recorded_request):
                 self.stats.count("replayed")
-                return _replayed_response(self._cassette.play_response(recorded_request), request)
+                return _replayed_response(self._cassette.play_response(recorded_request), request, self.path)
             if self._cassette.write_protected:
                 self.stats.count("missed")
                 raise CassetteError(self._miss_message(recorded_request))
@@ -210,16 +241,33 @@ def _recorded_response(response: httpx.Response, headers: list[tuple[str, str]],
             "headers": grouped, "body": {"string": content}}
 
 
-def _replayed_response(recorded: dict[str, Any], request: httpx.Request) -> httpx.Response:
-    body = recorded["body"]["string"]
-    headers = [(name, value) for name, values in recorded["headers"].items() for value in values]
-    message = recorded["status"].get("message") or ""
+def _replayed_response(recorded: dict[str, Any], request: httpx.Request, path: Path) -> httpx.Response:
+    """The recorded response as httpx's; a hand-edited, malformed one is a :class:`CassetteError`.
+
+    The response's ``REPLAYED`` extension names the cassette, so messages about what came
+    back can say which file to fix.
+    """
+    try:
+        body = recorded["body"]["string"]
+        headers = [(str(name), str(value)) for name, values in recorded["headers"].items() for value in values]
+        code = recorded["status"]["code"]
+        message = recorded["status"].get("message") or ""
+        if isinstance(code, bool) or not isinstance(code, int) or not 100 <= code <= 599:
+            raise ValueError(f"status code {code!r} is not an HTTP status")
+        if not isinstance(body, (str, bytes)):
+            raise ValueError(f"body is {type(body).__name__}, not text")
+    except (KeyError, TypeError, AttributeError, ValueError) as error:
+        detail = str(error) if isinstance(error, ValueError) else f"missing or malformed {error}"
+        raise CassetteError(
+            f"cassette {display_path(path)} holds a malformed response for {request.method} {request.url.path}: "
+            f"{detail}; re-record it with --record-mode=rewrite"
+        ) from None
     return httpx.Response(
-        recorded["status"]["code"],
+        code,
         headers=headers,
         content=body.encode() if isinstance(body, str) else body,
         request=request,
-        extensions={REPLAYED: True, "reason_phrase": message.encode("ascii", "replace")},
+        extensions={REPLAYED: display_path(path), "reason_phrase": str(message).encode("ascii", "replace")},
     )
 
 
