@@ -37,11 +37,12 @@ class ImageOutput:
 class ProviderResponse:
     output: Any = None  # text for language models; the markdown image link for image models
     error: str | None = None
-    image: ImageOutput | None = None
+    image: ImageOutput | None = None  # the first of ``images``: the item's output
     latency_ms: float = 0.0
     cost: float | None = None  # dollars, when the provider can tell (promptfoo's ``cost``)
     metadata: dict[str, Any] = field(default_factory=dict)  # prediction id, predict_time, logs...
     raw: Any = None  # the provider's final JSON response
+    images: list[ImageOutput] = field(default_factory=list)  # every image of a multi-image output, in order
 
 
 class Backpressure(Protocol):

@@ -9,34 +9,32 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
-from collections.abc import Mapping
-from dataclasses import fields, replace
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 from ..errors import ConfigError, ProviderError
 from ..images import sniff_image
+from ..redaction import Secret, protect, scrub, secret
 from .base import CallContext, ImageOutput, ModerationResult, Provider, ProviderResponse
-from .pricing import PRICE_KEYS, Prices
-from .replicate_api import TOKEN_VARIABLES, ClientSettings, ModelRef, PredictionRun
+from .pricing import Prices
+from .replicate_api import ClientSettings, ModelRef, PredictionRun
+from .replicate_messages import status_error
+from .replicate_settings import (
+    ENV_PARAMETERS,
+    IMAGE_PARAMETERS,
+    SETTING_KEYS,
+    TOKEN_VARIABLES,
+    TYPED_PARAMETERS,
+    check_keys,
+    client_settings,
+    coerce,
+    resolve_token,
+)
 
-# Sampling parameters with their REPLICATE_* environment fallback and type (seed document).
-ENV_PARAMETERS: dict[str, type] = {
-    "max_length": int,
-    "temperature": float,
-    "repetition_penalty": float,
-    "top_p": float,
-    "top_k": int,
-    "seed": int,
-    "stop_sequences": str,
-    "system_prompt": str,
-}
-TYPED_PARAMETERS: dict[str, type] = {**ENV_PARAMETERS, "max_new_tokens": int}
-# Keys that configure the provider itself; they never reach the model input.
-SETTING_KEYS = {
-    "apiKey", "prompt", "base_url", "timeout", "wait", "poll_interval", "poll_interval_max",
-    "max_retries", "retry_backoff", "retry_backoff_max", *PRICE_KEYS,
-}
+# promptfoo sends 768x768 unless the config says otherwise; ``width: null`` sends nothing,
+# leaving the model's own default.
 IMAGE_DEFAULTS = {"width": 768, "height": 768}
 LLAMA_GUARD_CATEGORIES = {
     "S1": "Violent Crimes", "S2": "Non-Violent Crimes", "S3": "Sex-Related Crimes",
@@ -45,42 +43,6 @@ LLAMA_GUARD_CATEGORIES = {
     "S10": "Hate", "S11": "Suicide & Self-Harm", "S12": "Sexual Content", "S13": "Elections",
     "S14": "Code Interpreter Abuse",
 }
-
-
-def _coerce(name: str, value: Any, kind: type, source: str) -> Any:
-    """Parse a parameter to its type; a bad value is a config error naming its source."""
-    if kind is str:
-        # Replicate takes stop sequences as one comma-separated string.
-        return ",".join(str(item) for item in value) if isinstance(value, list) else str(value)
-    if isinstance(value, bool):
-        raise ConfigError(f"{source} must be a {kind.__name__}, got {value!r}")
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{source} must be a {'number' if kind is float else 'whole number'}, got {value!r}") from None
-    if kind is int:
-        if not number.is_integer():
-            raise ConfigError(f"{source} must be a whole number, got {value!r}")
-        return int(number)
-    return number
-
-
-def resolve_token(config: Mapping[str, Any], env: Mapping[str, str]) -> str | None:
-    return config.get("apiKey") or next((env[name] for name in TOKEN_VARIABLES if env.get(name)), None)
-
-
-def client_settings(config: Mapping[str, Any], env: Mapping[str, str], defaults: ClientSettings) -> ClientSettings:
-    overrides: dict[str, Any] = {}
-    for field in fields(ClientSettings):
-        if field.name in config:
-            kind = str if field.name == "base_url" else (int if field.name in ("wait", "max_retries") else float)
-            overrides[field.name] = _coerce(field.name, config[field.name], kind, f"config.{field.name}")
-    if "base_url" not in overrides and env.get("REPLICATE_BASE_URL"):
-        overrides["base_url"] = env["REPLICATE_BASE_URL"]
-    settings = replace(defaults, **overrides)
-    if not 0 <= settings.wait <= 60:
-        raise ConfigError(f"config.wait must be between 0 and 60 seconds, got {settings.wait}")
-    return settings
 
 
 def split_chat(prompt: str) -> tuple[str, str | None]:
@@ -102,14 +64,23 @@ def split_chat(prompt: str) -> tuple[str, str | None]:
 class ReplicateProvider(Provider):
     """``replicate:owner/model[:version]`` and ``replicate:deployment:owner/name``."""
 
+    # Keys besides the settings that are known model parameters (typos of them are refused).
+    KNOWN_PARAMETERS: frozenset[str] = frozenset(TYPED_PARAMETERS)
+
     def __init__(self, provider_id: str, ref: ModelRef, *, label: str | None = None,
                  config: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None,
                  defaults: ClientSettings | None = None) -> None:
         super().__init__(provider_id, label)
+        if isinstance(config, MutableMapping):
+            protect(config, ["apiKey"])  # the caller's config (a case's) now prints without the token
         config = dict(config or {})
         env = env or {}
         self.ref = ref
         self.token = resolve_token(config, env)
+        # Every token this provider could know of: none may be sent as model input.
+        self.secrets: list[Secret] = [
+            value for value in {self.token, *(secret(env.get(name)) for name in TOKEN_VARIABLES)} if value]
+        check_keys(config, self.KNOWN_PARAMETERS, self.secrets)
         self.settings = client_settings(config, env, defaults or ClientSettings())
         prompt_config = config.get("prompt") or {}
         if not isinstance(prompt_config, dict):
@@ -118,16 +89,20 @@ class ReplicateProvider(Provider):
         self.suffix = str(prompt_config.get("suffix", ""))
         self.parameters = self._parameters(config, env)
         self.prices = Prices.from_config(config)
+        # Latest versions run for models named without one that have no official endpoint:
+        # slug -> version id. The session prints them once, so a run says what it really ran.
+        self.resolved_versions: dict[str, str] = {}
+        self._lock = threading.Lock()
 
     def _parameters(self, config: Mapping[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
         """Model input besides the prompt: config wins over REPLICATE_* env; unset is not sent."""
         parameters = {key: value for key, value in config.items() if key not in SETTING_KEYS}
         for name, kind in TYPED_PARAMETERS.items():
             if name in parameters:
-                parameters[name] = _coerce(name, parameters[name], kind, f"config.{name}")
+                parameters[name] = coerce(parameters[name], kind, f"config.{name}")
             elif name in ENV_PARAMETERS and env.get(f"REPLICATE_{name.upper()}", "") != "":
                 variable = f"REPLICATE_{name.upper()}"
-                parameters[name] = _coerce(name, env[variable], kind, f"environment variable {variable}")
+                parameters[name] = coerce(env[variable], kind, f"environment variable {variable}")
         return parameters
 
     def build_input(self, prompt: str) -> dict[str, Any]:
@@ -142,24 +117,25 @@ class ReplicateProvider(Provider):
         started = time.perf_counter()
         if context.http is None:
             raise ProviderError(f"{self.id} needs an HTTP client in its call context")
-        run = PredictionRun(context.http, self.settings, self.token, self.ref, context.cancel)
+        # A token that reached the input (through a var or a prompt file) is never sent nor saved.
+        model_input = scrub(self.build_input(prompt), self.secrets)
+        run = PredictionRun(context.http, self.settings, self.token, self.ref, context, self.secrets)
         try:
-            run.create(self.build_input(prompt))
+            run.create(model_input)
             prediction = run.wait()
         except BaseException:
-            run.cancel()  # Ctrl-C or a crash must not leave a prediction running
+            run.cancel()  # Ctrl-C, the deadline or a crash must not leave a prediction running
             raise
         response = ProviderResponse(raw=prediction, metadata=_metadata(prediction))
         response.cost, response.metadata["cost_basis"] = self.prices.bill(prediction)
-        status = prediction.get("status")
-        if status == "failed":
-            logs = response.metadata.get("logs_tail", "")
-            response.error = f"prediction {prediction.get('id')} of {self.ref.slug} failed: {prediction.get('error')}"
-            if logs:
-                response.error += "\nlast lines of the model's logs:\n" + logs
-        elif status == "canceled":
-            response.error = f"prediction {prediction.get('id')} of {self.ref.slug} was canceled"
-        else:
+        if run.resolved_version:
+            with self._lock:
+                self.resolved_versions[f"{self.ref.owner}/{self.ref.name}"] = run.resolved_version
+            response.metadata["resolved_version"] = run.resolved_version
+        response.error = status_error(str(prediction.get("status")), prediction, self.ref.slug)
+        if prediction.get("status") == "failed" and response.metadata["logs_tail"]:
+            response.error = f"{response.error}\nlast lines of the model's logs:\n{response.metadata['logs_tail']}"
+        if response.error is None:
             self.read_output(prediction, prompt, run, response)
         response.latency_ms = (time.perf_counter() - started) * 1000
         return response
@@ -182,19 +158,22 @@ def _metadata(prediction: dict[str, Any]) -> dict[str, Any]:
         "prediction_id": prediction.get("id"),
         "model": prediction.get("model"),
         "version": prediction.get("version"),
-        "predict_time": metrics.get("predict_time"),
+        "predict_time": metrics.get("predict_time") if isinstance(metrics, dict) else None,
         "metrics": metrics,
-        "logs_tail": "\n".join(logs.strip().splitlines()[-10:]),
+        "logs_tail": "\n".join(str(logs).strip().splitlines()[-10:]),
     }
 
 
 class ReplicateImageProvider(ReplicateProvider):
-    """``replicate:image:...``: the first output file, downloaded while its URL is valid."""
+    """``replicate:image:...``: every output file, downloaded while its URL is valid; the first is the output."""
+
+    KNOWN_PARAMETERS = frozenset(IMAGE_PARAMETERS)
 
     def _parameters(self, config: Mapping[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
         parameters = {**IMAGE_DEFAULTS, **{k: v for k, v in config.items() if k not in SETTING_KEYS}}
         for name in ("width", "height", "num_inference_steps"):
-            parameters[name] = _coerce(name, parameters[name], int, f"config.{name}") if name in parameters else None
+            if parameters.get(name) is not None:
+                parameters[name] = coerce(parameters[name], int, f"config.{name}")
         return {key: value for key, value in parameters.items() if value is not None}
 
     def build_input(self, prompt: str) -> dict[str, Any]:
@@ -203,20 +182,23 @@ class ReplicateImageProvider(ReplicateProvider):
     def read_output(self, prediction: dict[str, Any], prompt: str, run: PredictionRun,
                     response: ProviderResponse) -> None:
         output = prediction.get("output")
-        url = output[0] if isinstance(output, list) and output else output
-        if not isinstance(url, str):
+        urls: list[str] = [url for url in (output if isinstance(output, list) else [output]) if isinstance(url, str)]
+        if not urls or any(not url for url in urls) or len(urls) != (len(output) if isinstance(output, list) else 1):
             response.error = f"{self.ref.slug} returned no image (output: {json.dumps(output)[:200]})"
             return
-        data, media_type = run.download(url)
-        info = sniff_image(data)
-        response.image = ImageOutput(
-            data=data,
-            media_type=info.media_type if info else (media_type or "application/octet-stream"),
-            width=info.width if info else None,
-            height=info.height if info else None,
-            url=url,
-        )
-        response.output = f"![{prompt}]({url})"
+        for url in urls:
+            data, media_type = run.download(url)
+            info = sniff_image(data)
+            response.images.append(ImageOutput(
+                data=data,
+                media_type=info.media_type if info else (media_type or "application/octet-stream"),
+                width=info.width if info else None,
+                height=info.height if info else None,
+                url=None if url.startswith("data:") else url,
+            ))
+        response.image = response.images[0]
+        first = urls[0] if not urls[0].startswith("data:") else f"data:{response.image.media_type};base64,..."
+        response.output = f"![{prompt}]({first})"
 
 
 def parse_llama_guard(text: str) -> ModerationResult:

@@ -173,7 +173,7 @@ def test_invalid_input_names_the_field(pytester, write_eval, replicate_env):
     write_eval(suite("replicate:image:stability-ai/sdxl", "width: 4096"))
     result = pytester.runpytest()
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*Replicate rejected the input for replicate:stability-ai/sdxl (422): input.width*"])
+    result.stdout.fnmatch_lines(["*Replicate rejected the input for replicate:stability-ai/sdxl (422): parameter `width`: *"])
 
 
 def test_token_never_appears_in_output(pytester, write_eval, replicate_env):
