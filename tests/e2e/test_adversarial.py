@@ -1,0 +1,132 @@
+"""Hostile conditions: the token must never show, and odd answers fail only their item, briefly."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import FAKE_TOKEN
+from standin import Reply, StandIn, closed_port, prediction
+
+LOUD = ("--tb=long", "-l", "--full-trace", "-vv", "--junitxml=report.xml", "-rA")
+
+
+def suite(base_url: str, config: str = "", tests: int = 1, provider: str = "replicate:meta/llama-2-7b-chat") -> str:
+    text = ('prompts: ["What is the capital of {{ country }}?"]\n'
+            f"providers:\n  - id: {provider}\n    config:\n"
+            f"      base_url: '{base_url}'\n      apiKey: {FAKE_TOKEN}\n      retry_backoff: 0.01\n"
+            "      poll_interval: 0.01\n      wait: 0\n")
+    text += "".join(f"      {line}\n" for line in config.strip().splitlines())
+    text += "tests:\n" + "".join(f"  - vars: {{country: C{i}}}\n" for i in range(tests))
+    return text
+
+
+def everything_printed(pytester: pytest.Pytester, result: pytest.RunResult) -> str:
+    files = [p.read_text(errors="replace") for p in pytester.path.rglob("*")
+             if p.is_file() and p.suffix in (".xml", ".yaml") and p.name != "suite.eval.yaml"]
+    return result.stdout.str() + result.stderr.str() + "".join(files)
+
+
+def redirect_loop(seen):
+    return Reply(302, headers={"Location": seen.path})
+
+
+@pytest.mark.parametrize("where", ["refused", "redirect loop", "download refused"])
+def test_token_never_printed_at_any_verbosity(pytester, write_eval, monkeypatch, where):
+    monkeypatch.setenv("REPLICATE_API_TOKEN", FAKE_TOKEN)
+    dead = f"http://127.0.0.1:{closed_port()}"
+
+    def image_elsewhere(seen):
+        if seen.method == "POST":
+            return Reply(201, prediction(output=[f"{dead}/out.png"]))
+        return Reply(404)
+
+    handler = redirect_loop if where == "redirect loop" else image_elsewhere
+    with StandIn(handler) as server:
+        base = dead if where == "refused" else server.url
+        image = where == "download refused"
+        write_eval(suite(base, "max_retries: 1", provider="replicate:image:stability-ai/sdxl" if image
+                         else "replicate:meta/llama-2-7b-chat"))
+        result = pytester.runpytest(*LOUD)
+    result.assert_outcomes(failed=1)
+    assert FAKE_TOKEN not in everything_printed(pytester, result)
+    assert "Traceback" not in result.stdout.str()
+    expected = {"refused": "*failed after 2 attempts: could not connect (ConnectError)*",
+                "redirect loop": "*was redirected too many times (a redirect loop?)*",
+                "download refused": f"*GET {dead}/out.png failed after 2 attempts: could not connect*"}[where]
+    result.stdout.fnmatch_lines([expected])
+
+
+def test_malformed_base_url_is_a_config_error_without_the_token(pytester, write_eval, monkeypatch):
+    write_eval(suite("htp:/nowhere"))
+    result = pytester.runpytest(*LOUD)
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*config.base_url must be an http(s) URL such as https://api.replicate.com*"])
+    assert FAKE_TOKEN not in everything_printed(pytester, result)
+
+
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [
+        ("api_key", "*config.api_key looks like a secret*Did you mean `apiKey`?*"),
+        ("REPLICATE_API_TOKEN", "*config.REPLICATE_API_TOKEN looks like a secret*"),
+        ("token", "*config.token looks like a secret*"),
+        ("my_input", "*config.my_input looks like a secret*"),  # by its value
+    ],
+)
+def test_a_token_under_another_key_is_refused(pytester, write_eval, key, message):
+    write_eval(f"prompts: [hi]\nproviders:\n  - id: replicate:meta/llama-2-7b-chat\n    config:\n"
+               f"      {key}: {'r8_' + 'x' * 37}\n")
+    result = pytester.runpytest(*LOUD)
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines([message])
+    assert "r8_" + "x" * 37 not in everything_printed(pytester, result)
+
+
+@pytest.mark.parametrize(("key", "near"), [("temprature", "temperature"), ("max_retires", "max_retries"),
+                                           ("poll-interval", "poll_interval"), ("apikey", "apiKey")])
+def test_misspelt_keys_suggest_the_known_one(pytester, write_eval, key, near):
+    write_eval(f"prompts: [hi]\nproviders:\n  - id: replicate:meta/llama-2-7b-chat\n    config:\n      {key}: 1\n")
+    result = pytester.runpytest()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines([f"*config.{key}*{near}*"])
+
+
+def test_model_specific_inputs_still_pass_through(pytester, write_eval, replicate_env):
+    write_eval("prompts: [hi]\nproviders:\n  - id: replicate:meta/llama-2-7b-chat\n    config:\n"
+               "      max_tokens: 5\n      min_new_tokens: 2\n      presence_penalty: 0.1\n")
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
+@pytest.mark.parametrize(
+    ("body", "came"),
+    [
+        ("<html>busy</html>", "*got text/html '<html>busy</html>'*"),
+        ([], "*got JSON list '[[]]'*"),
+        ({}, "*got an object without id and status (keys: none)*"),
+        ({"id": "p1"}, "*got an object without status (keys: id)*"),
+        ({"status": "succeeded"}, "*got an object without id (keys: status)*"),
+        ({"id": "p1", "status": "done"}, "*got unknown status 'done'*"),
+    ],
+)
+def test_unexpected_create_answers_fail_only_their_item(pytester, write_eval, body, came):
+    def handler(seen):
+        if "C1" in seen.body.decode():
+            return Reply(201, prediction())
+        headers = {"Content-Type": "text/html"} if isinstance(body, str) else {}
+        return Reply(201, body, headers)
+
+    with StandIn(handler) as server:
+        write_eval(suite(server.url, tests=2))
+        result = pytester.runpytest()
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines([
+        f"*expected a prediction object (JSON with id and status) from POST {server.url}"
+        f"/v1/models/meta/llama-2-7b-chat/predictions, {came[1:]}"])
+    assert "Traceback" not in result.stdout.str()
+
+
+def test_a_server_that_is_down_fails_the_rest_fast(pytester, write_eval):
+    write_eval(suite(f"http://127.0.0.1:{closed_port()}", "max_retries: 1", tests=4))
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=4)
+    result.stdout.fnmatch_lines(["*could not connect (ConnectError)*"])
+    result.stdout.fnmatch_lines(["*is unreachable: the last 3 connection attempts failed (ConnectError)*"])
