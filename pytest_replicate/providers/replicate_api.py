@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import binascii
 import math
+import queue
 import random
 import re
 import threading
@@ -142,8 +143,8 @@ class PredictionRun:
         self._owner = threading.current_thread()
         self._lock = threading.Lock()
         self._sent: tuple[dict[str, Any], float] | None = None  # (input, wall time) of the last create
-        self._pending: threading.Thread | None = None  # the helper sending a held create
-        self._pending_answer: list[httpx.Response] = []
+        # Where the helper sending a held create puts its outcome, while it is out.
+        self._pending: queue.SimpleQueue[tuple[httpx.Response | None, BaseException | None]] | None = None
         self._stopping = False  # the call gave up: a create that answers later is canceled
         self._canceled: list[str] = []
 
@@ -293,34 +294,36 @@ class PredictionRun:
     def _held(self, send: Callable[[], httpx.Response]) -> httpx.Response:
         """Run a create on a helper thread, so an interrupt or the deadline is noticed at once.
 
-        (Joining the thread, not waiting on an event: the only waits on events are the
-        delays the plugin chooses, which tests count.)
+        The outcome comes back through a queue: unlike ``Thread.join``, whose bookkeeping a
+        KeyboardInterrupt can corrupt (the thread then looks finished), a queue stays truthful,
+        and unlike an event it is not one of the delays the plugin chooses (tests count those).
         """
-        answer: list[httpx.Response] = []
-        failure: list[BaseException] = []
+        outcome: queue.SimpleQueue[tuple[httpx.Response | None, BaseException | None]] = queue.SimpleQueue()
 
         def work() -> None:
             try:
-                answer.append(send())
+                result: tuple[httpx.Response | None, BaseException | None] = (send(), None)
             except BaseException as error:  # handed to the calling thread
-                failure.append(error)
-            finally:
-                with self._lock:
-                    late = self._stopping
-                if late and answer:
-                    self._cancel_answer(answer[0])  # the call gave up before this answer came
+                result = (None, error)
+            outcome.put(result)
+            with self._lock:
+                late = self._stopping
+            if late and result[0] is not None:
+                self._cancel_answer(result[0])  # the call gave up before this answer came
 
-        helper = threading.Thread(target=work, name=f"replicate-create-{self.ref.name}", daemon=True)
-        self._pending, self._pending_answer = helper, answer
-        helper.start()
-        helper.join(0.05)
-        while helper.is_alive():
-            self._check_stop()
-            helper.join(0.05)
+        self._pending = outcome
+        threading.Thread(target=work, name=f"replicate-create-{self.ref.name}", daemon=True).start()
+        while True:
+            try:
+                response, error = outcome.get(timeout=0.05)
+                break
+            except queue.Empty:
+                self._check_stop()
         self._pending = None
-        if failure:
-            raise failure[0]
-        return answer[0]
+        if error is not None:
+            raise error
+        assert response is not None
+        return response
 
     def _latest_version(self, not_found: httpx.Response) -> str:
         """``latest_version.id`` of the model, after its official-model endpoint answered 404."""
@@ -420,12 +423,14 @@ class PredictionRun:
             return []
         pending = self._pending
         if self.prediction is None and pending is not None:
-            pending.join(CREATE_GRACE)
-            if self._pending_answer:
-                self._cancel_answer(self._pending_answer[0])
-            elif pending.is_alive():
+            try:
+                answer, _ = pending.get(timeout=CREATE_GRACE)
+            except queue.Empty:
                 for prediction in self._find_created():
                     self._post_cancel(prediction)
+            else:
+                if answer is not None:
+                    self._cancel_answer(answer)
         elif self.prediction is not None:
             self._post_cancel(self.prediction)
         return list(self._canceled)

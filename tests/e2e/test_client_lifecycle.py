@@ -1,0 +1,130 @@
+"""A prediction's life end to end: interrupts and deadlines cancel it, cassettes fail clearly."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime, timezone
+
+import pytest
+import yaml
+from helpers import FAKE_TOKEN, interrupt_pytest_when
+from standin import Reply, StandIn, prediction
+
+from pytest_replicate.simulator import Fault
+
+
+def suite(config: str = "", provider: str = "replicate:meta/llama-2-7b-chat") -> str:
+    return ('prompts: ["What is the capital of {{ country }}?"]\n'
+            f"providers:\n  - id: {provider}\n    config:\n      retry_backoff: 0.01\n      poll_interval: 0.02\n"
+            + "".join(f"      {line}\n" for line in config.strip().splitlines())
+            + "tests:\n  - vars: {country: France}\n    assert: [{type: icontains, value: paris}]\n")
+
+
+def test_ctrl_c_during_a_held_create_finds_and_cancels_the_prediction(pytester, write_eval, monkeypatch):
+    """With Prefer: wait the id is unknown while the create is held: it is found by listing."""
+    monkeypatch.setenv("REPLICATE_API_TOKEN", FAKE_TOKEN)
+    held: dict = {}
+
+    def replicate(seen):
+        if seen.method == "POST" and seen.path.endswith("/predictions"):
+            held["p"] = prediction("held-create", "starting", None, server.url, input=seen.json()["input"],
+                                   created_at=datetime.now(timezone.utc).isoformat())
+            return Reply(201, held["p"], hold=30)  # Prefer: wait holds it
+        if seen.path == "/v1/predictions":
+            return Reply(200, {"results": [prediction("someone-elses", "processing", None, server.url,
+                                                      input={"prompt": "other"}), held["p"]], "next": None})
+        if seen.path.endswith("/cancel"):
+            return Reply(200, {**held["p"], "status": "canceled"})
+        return Reply(404, {"detail": "no"})
+
+    with StandIn(replicate) as server:
+        write_eval(suite(f"base_url: '{server.url}'"))
+        interrupt_pytest_when(pytester, lambda: server.posts("/v1/models/meta/llama-2-7b-chat/predictions"))
+        canceled = [r.path for r in server.requests if r.path.endswith("/cancel")]
+    assert server.posts("/v1/models/meta/llama-2-7b-chat/predictions")[0].headers["prefer"] == "wait=60"
+    assert canceled == ["/v1/predictions/held-create/cancel"]  # and not someone else's
+
+
+def test_timeout_bounds_a_held_create(pytester, write_eval, replicate_env):
+    replicate_env.latency = 30
+    write_eval(suite("timeout: 1.5"))
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*prediction * of meta/llama-2-7b-chat did not finish within 1.5s and was canceled "
+                                 "(gave up after 1.?s)*"])
+    (create,) = [r for r in replicate_env.requests if r.method == "POST" and not r.path.endswith("/cancel")]
+    assert create.headers["prefer"] == "wait=1" and create.headers["cancel-after"] == "5s"
+    assert len(replicate_env.canceled) == 1
+
+
+def test_timeout_bounds_a_hanging_poll(pytester, write_eval, replicate_env):
+    replicate_env.latency = 30
+    replicate_env.add_fault(Fault("slow", delay=30, method="GET", times=5))
+    write_eval(suite("timeout: 1\nwait: 0"))
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*did not finish within 1s and was canceled (gave up after 1.?s)*"])
+    assert len(replicate_env.canceled) == 1
+
+
+def test_cancel_after_tells_replicate_the_timeout(pytester, write_eval, replicate_env):
+    write_eval(suite())
+    pytester.runpytest().assert_outcomes(passed=1)
+    assert replicate_env.requests[0].headers["cancel-after"] == "300s"
+
+
+@pytest.mark.parametrize("blocker", ["file", "read-only"])
+def test_an_unwritable_cassette_folder_fails_before_the_call(pytester, write_eval, replicate_env, blocker):
+    write_eval(suite())
+    if blocker == "file":
+        (pytester.path / "cassettes").write_text("not a folder")
+        expected = "*cannot record cassette cassettes/suite.eval/*: cassettes is a file, not a folder*"
+    else:
+        if os.geteuid() == 0:
+            pytest.skip("root writes into read-only folders")
+        (pytester.path / "cassettes").mkdir()
+        (pytester.path / "cassettes").chmod(0o500)
+        expected = "*cannot record cassette cassettes/suite.eval/*: Permission denied in cassettes*"
+    try:
+        result = pytester.runpytest()
+    finally:
+        if blocker == "read-only":
+            (pytester.path / "cassettes").chmod(0o700)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([expected])
+    assert replicate_env.requests == []  # nothing was paid for
+
+
+def set_code(response: dict) -> None:
+    response["status"]["code"] = "abc"
+
+
+def drop_status(response: dict) -> None:
+    body = json.loads(response["body"]["string"])
+    del body["status"]
+    response["body"]["string"] = json.dumps(body)
+
+
+def not_json(response: dict) -> None:
+    response["body"]["string"] = "Service Unavailable"
+
+
+@pytest.mark.parametrize(("edit", "expected"), [
+    (set_code, "*cassette cassettes/suite.eval/*.yaml holds a malformed response for POST /v1/models/*: "
+               "status code 'abc' is not an HTTP status*"),
+    (drop_status, "*got an object without status*(replayed from cassette cassettes/suite.eval/*.yaml)*"),
+    (not_json, "*expected a prediction object*got application/json 'Service Unavailable'*"
+               "(replayed from cassette cassettes/suite.eval/*"),
+])
+def test_a_broken_cassette_fails_its_item_naming_the_file(pytester, write_eval, replicate_env, edit, expected):
+    write_eval(suite())
+    pytester.runpytest().assert_outcomes(passed=1)
+    (cassette,) = (pytester.path / "cassettes").rglob("*.yaml")
+    recorded = yaml.safe_load(cassette.read_text())
+    edit(recorded["interactions"][0]["response"])
+    cassette.write_text(yaml.safe_dump(recorded))
+    result = pytester.runpytest("--record-mode=none")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([expected])
+    assert "Traceback" not in result.stdout.str()
