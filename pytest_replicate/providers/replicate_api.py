@@ -146,7 +146,8 @@ class PredictionRun:
         # Where the helper sending a held create puts its outcome, while it is out.
         self._pending: queue.SimpleQueue[tuple[httpx.Response | None, BaseException | None]] | None = None
         self._stopping = False  # the call gave up: a create that answers later is canceled
-        self._canceled: list[str] = []
+        self._canceled: list[str] = []  # ids Replicate accepted a cancel for
+        self._cancel_sent: set[Any] = set()
 
     # -- requests -------------------------------------------------------------------------
 
@@ -347,7 +348,7 @@ class PredictionRun:
             _claim(found[0]["id"])
             return found[0]
         raise ProviderError(
-            f"creating a prediction of {self.ref.slug} failed ({problem}); not retried, because the prediction may "
+            f"creating a prediction failed with {problem} (model {self.ref.slug}); not retried, because the prediction may "
             "have been created, and none was found among your recent predictions. If it shows up on "
             "https://replicate.com/predictions it stops by its Cancel-After deadline. Re-run the test to try again."
         )
@@ -443,8 +444,10 @@ class PredictionRun:
 
     def _post_cancel(self, prediction: dict[str, Any]) -> None:
         """Best effort: ask Replicate to stop ``prediction`` so it stops costing money."""
-        if prediction.get("status") in TERMINAL or prediction.get("id") in self._canceled:
-            return
+        with self._lock:  # the calling thread and a held create's helper may both get here
+            if prediction.get("status") in TERMINAL or prediction.get("id") in self._cancel_sent:
+                return
+            self._cancel_sent.add(prediction.get("id"))
         try:
             urls = prediction.get("urls") or {}
             url = urls.get("cancel") or f"{self._base()}/v1/predictions/{prediction['id']}/cancel"

@@ -72,7 +72,7 @@ _RANGES: dict[str, tuple[type, float, float, bool, str]] = {
     "timeout": (float, 0, math.inf, True, "a number of seconds greater than 0"),
     "poll_interval": (float, 0, 300, True, "a number of seconds greater than 0 and at most 300"),
     "poll_interval_max": (float, 0, 300, True, "a number of seconds greater than 0 and at most 300"),
-    "max_retries": (int, 0, 20, False, "a whole number from 0 to 20"),
+    "max_retries": (int, 0, 100, False, "a whole number from 0 to 100"),
     "retry_backoff": (float, 0, 300, False, "a number of seconds from 0 to 300"),
     "retry_backoff_max": (float, 0, 3600, False, "a number of seconds from 0 to 3600"),
     "cancel_after": (float, 5, 86400, False, "a number of seconds from 5 to 86400 (24 hours)"),

@@ -126,7 +126,7 @@ def test_unexpected_create_answers_fail_only_their_item(pytester, write_eval, bo
 
 def test_a_server_that_is_down_fails_the_rest_fast(pytester, write_eval):
     write_eval(suite(f"http://127.0.0.1:{closed_port()}", "max_retries: 1", tests=4))
-    result = pytester.runpytest()
+    result = pytester.runpytest("--replicate-concurrency=1")
     result.assert_outcomes(failed=4)
     result.stdout.fnmatch_lines(["*could not connect (ConnectError)*"])
     result.stdout.fnmatch_lines(["*is unreachable: the last 3 connection attempts failed (ConnectError)*"])

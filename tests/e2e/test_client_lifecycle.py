@@ -128,3 +128,18 @@ def test_a_broken_cassette_fails_its_item_naming_the_file(pytester, write_eval, 
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines([expected])
     assert "Traceback" not in result.stdout.str()
+
+
+def test_default_moderation_model_runs_by_its_latest_version(pytester, write_eval, monkeypatch):
+    """As on the real API, Llama Guard 3 has no official endpoint: its latest version runs."""
+    from pytest_replicate.simulator import Simulator
+
+    with Simulator(strict=True) as strict:
+        monkeypatch.setenv("REPLICATE_BASE_URL", strict.url)
+        monkeypatch.setenv("REPLICATE_API_TOKEN", FAKE_TOKEN)
+        write_eval("prompts: ['{{ q }}']\nproviders: [echo]\n"
+                   "tests:\n  - vars: {q: What is the capital of France?}\n    assert: [{type: moderation}]\n")
+        pytester.runpytest().assert_outcomes(passed=1)
+        paths = [(r.method, r.path) for r in strict.requests]
+    assert paths == [("POST", "/v1/models/meta/llama-guard-3-8b/predictions"),
+                     ("GET", "/v1/models/meta/llama-guard-3-8b"), ("POST", "/v1/predictions")]

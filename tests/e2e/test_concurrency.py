@@ -119,7 +119,6 @@ def test_a_suite_larger_than_the_rate_limit_still_passes(pytester, write_eval, r
     assert replicate_env.creates_per_model() == {"meta/llama-2-7b-chat": 10}  # none created twice
 
 
-@pytest.mark.xfail(strict=True, reason="needs providers to report 429s through CallContext.backpressure")
 def test_throttling_slows_the_run_instead_of_failing_it(pytester, write_eval, replicate_env):
     replicate_env.add_fault(Fault("status", status=429, times=6, method="POST", retry_after=0.01,
                                   detail="Request was throttled."))

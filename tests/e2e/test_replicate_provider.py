@@ -142,7 +142,6 @@ def test_output_tokens_are_joined(pytester, write_eval, replicate_env):
         ("replicate:meta/llama-2-7b-chat", Fault("status", status=401),
          "*Replicate rejected the API token (401 Unauthenticated) for replicate:meta/llama-2-7b-chat*"),
         ("replicate:nobody/nothing", None, "*Replicate has no replicate:nobody/nothing (404*nobody/nothing*"),
-        ("replicate:google-deepmind/gemma-7b-it", None, "*some models can only be run by version*"),
         ("replicate:meta/llama-2-7b-chat:" + "0" * 64, None, "*Replicate has no replicate:meta/llama-2-7b-chat:000*"),
         ("replicate:deployment:acme/nope", None, "*Replicate has no deployment acme/nope*"),
         ("replicate:meta/llama-2-7b-chat", Fault("fail"),

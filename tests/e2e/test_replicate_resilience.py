@@ -57,7 +57,7 @@ def test_5xx_on_create_is_not_resent(pytester, write_eval, replicate_env):
     write_eval(suite())
     result = pytester.runpytest()
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*(HTTP 503 *); not retried, because the prediction may have been created*"])
+    result.stdout.fnmatch_lines(["*failed with HTTP 503 *; not retried, because the prediction may have been created*"])
     assert len(creates(replicate_env)) == 1
 
 

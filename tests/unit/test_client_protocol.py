@@ -15,7 +15,7 @@ from pytest_replicate.errors import ConfigError, ProviderError
 from pytest_replicate.http.auth import BearerAuth
 from pytest_replicate.providers import CallContext, create_provider
 from pytest_replicate.redaction import PLACEHOLDER, Secret
-from pytest_replicate.simulator.models import render_png
+from pytest_replicate.simulator.images import render_png
 
 API = "https://api.replicate.com"
 VERSION = "a" * 64
@@ -198,7 +198,7 @@ def test_create_headers_follow_the_deadline():
 # -- settings -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("key", "value", "words"), [
-    ("max_retries", -1, "a whole number from 0 to 20"),
+    ("max_retries", -1, "a whole number from 0 to 100"),
     ("timeout", -5, "a number of seconds greater than 0"),
     ("poll_interval", 0, "a number of seconds greater than 0 and at most 300"),
     ("wait", 61, "a whole number of seconds from 0 (no Prefer: wait) to 60"),
