@@ -20,6 +20,7 @@ from ..redaction import Secret, protect, scrub, secret
 from .base import CallContext, ImageOutput, ModerationResult, Provider, ProviderResponse
 from .pricing import Prices
 from .replicate_api import ClientSettings, ModelRef, PredictionRun
+from .replicate_inputs import inputs_from_vars, parse_input_vars
 from .replicate_messages import status_error
 from .replicate_settings import (
     ENV_PARAMETERS,
@@ -89,6 +90,7 @@ class ReplicateProvider(Provider):
         self.suffix = str(prompt_config.get("suffix", ""))
         self.parameters = self._parameters(config, env)
         self.prices = Prices.from_config(config)
+        self.input_vars = parse_input_vars(config.get("input_vars"))
         # Latest versions run for models named without one that have no official endpoint:
         # slug -> version id. The session prints them once, so a run says what it really ran.
         self.resolved_versions: dict[str, str] = {}
@@ -118,7 +120,9 @@ class ReplicateProvider(Provider):
         if context.http is None:
             raise ProviderError(f"{self.id} needs an HTTP client in its call context")
         # A token that reached the input (through a var or a prompt file) is never sent nor saved.
-        model_input = scrub(self.build_input(prompt), self.secrets)
+        model_input = self.build_input(prompt)
+        model_input.update(inputs_from_vars(self.input_vars, context.vars, self.ref.slug))
+        model_input = scrub(model_input, self.secrets)
         run = PredictionRun(context.http, self.settings, self.token, self.ref, context, self.secrets)
         try:
             run.create(model_input)

@@ -78,7 +78,7 @@ _RANGES: dict[str, tuple[type, float, float, bool, str]] = {
     "cancel_after": (float, 5, 86400, False, "a number of seconds from 5 to 86400 (24 hours)"),
 }
 # Keys that configure the provider itself; they never reach the model input.
-SETTING_KEYS = frozenset({"apiKey", "prompt", *PRICE_KEYS, *(field.name for field in fields(ClientSettings))})
+SETTING_KEYS = frozenset({"apiKey", "prompt", "input_vars", *PRICE_KEYS, *(field.name for field in fields(ClientSettings))})
 # Replicate request options that are not model inputs and that this client does not use.
 UNSUPPORTED_SETTINGS = {
     "webhook": "webhooks would make Replicate call out to a URL; this client polls instead",

@@ -279,3 +279,23 @@ def test_download_failures_are_retried_then_reported():
     with pytest.raises(ProviderError, match=r"GET https://files.test/0.png failed after 3 attempts: could not connect"):
         run(routes, f"replicate:image:stability-ai/sdxl:{VERSION}", max_retries=2)
     assert len(attempts) == 3
+
+
+# -- inputs from vars --------------------------------------------------------------------------
+
+def test_input_vars_send_files_as_data_uris_and_urls_unchanged():
+    png = render_png(4, 4, "cat")
+    routes = Routes({("POST", "/v1/models/meta/llama-2-7b-chat/predictions"): httpx.Response(201, json=prediction())})
+    variables = {"image": base64.b64encode(png).decode(), "photo": "https://example.test/dog.png", "n": 3}
+    run(routes, context=CallContext(vars=variables), input_vars={"image": "image", "image_2": "photo"},
+        cancel_after=60)
+    sent = json.loads(routes.seen[0].content)["input"]
+    assert sent["image"] == "data:image/png;base64," + base64.b64encode(png).decode()
+    assert sent["image_2"] == "https://example.test/dog.png"
+    assert set(sent) == {"prompt", "image", "image_2"}  # settings (cancel_after, input_vars) never reach input
+
+
+def test_input_vars_name_a_missing_var():
+    routes = Routes({})
+    with pytest.raises(ProviderError, match="input_vars sends var 'image' to meta/llama-2-7b-chat as 'image', but"):
+        run(routes, input_vars=["image"])
