@@ -130,3 +130,35 @@ def test_a_server_that_is_down_fails_the_rest_fast(pytester, write_eval):
     result.assert_outcomes(failed=4)
     result.stdout.fnmatch_lines(["*could not connect (ConnectError)*"])
     result.stdout.fnmatch_lines(["*is unreachable: the last 3 connection attempts failed (ConnectError)*"])
+
+
+def test_token_never_printed_by_ctrl_c_with_full_trace(pytester, write_eval, monkeypatch):
+    """pytest shows every frame's arguments for a KeyboardInterrupt under --full-trace."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    monkeypatch.setenv("REPLICATE_API_TOKEN", FAKE_TOKEN)
+
+    def held(seen):
+        if seen.method == "POST" and seen.path.endswith("/predictions"):
+            return Reply(201, prediction("held", "starting", None, server.url), hold=30)
+        return Reply(200, {"results": []})
+
+    with StandIn(held) as server:
+        write_eval(suite(server.url).replace("wait: 0", "wait: 60"))
+        with open(pytester.path / "out.txt", "wb") as out:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "pytest", "-p", "pytest_replicate.plugin", *LOUD, "--replicate-concurrency=1"],
+                cwd=pytester.path, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+            deadline = time.monotonic() + 20
+            while not server.posts("/v1/models/meta/llama-2-7b-chat/predictions") and time.monotonic() < deadline:
+                time.sleep(0.01)
+            time.sleep(0.2)
+            process.send_signal(signal.SIGINT)
+            process.wait(timeout=20)
+    printed = (pytester.path / "out.txt").read_text(errors="replace")
+    assert "KeyboardInterrupt" in printed
+    assert FAKE_TOKEN not in printed
