@@ -42,9 +42,6 @@ class Secret(str):
     def __format__(self, spec: str) -> str:
         return PLACEHOLDER
 
-    def __reduce__(self) -> Any:  # never pickled in the clear (xdist ships config between processes)
-        return (str, (PLACEHOLDER,))
-
 
 def secret(value: str | None) -> Secret | None:
     """``value`` as a :class:`Secret` (None and "" stay None)."""

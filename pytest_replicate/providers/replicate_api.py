@@ -357,9 +357,11 @@ class PredictionRun:
         """Predictions our last create made, newest first, from ``GET /v1/predictions``.
 
         Matched on the model (or version), the exact input, and a creation time no earlier
-        than the create was sent; ids another call of this process owns are skipped.
+        than the create was sent; ids another call of this process owns are skipped. A
+        replayed listing skips the live-only checks (time, ownership): it holds what matched
+        when it was recorded.
         """
-        if self._sent is None or self.replaying:
+        if self._sent is None:
             return []
         sent_input, sent_at = self._sent
         try:
@@ -368,15 +370,19 @@ class PredictionRun:
         except (httpx.HTTPError, ValueError, ReplicateEvalError):
             return []  # best effort: the listing is a safety net, not a requirement
         results = page.get("results") if isinstance(page, dict) else None
+        replayed = bool(response.extensions.get(REPLAYED))  # recorded earlier: its times are old
         with _claimed_lock:
             claimed = set(_claimed)
         version = self.ref.version or self.resolved_version
         found = []
         for prediction in results if isinstance(results, list) else []:
-            if not isinstance(prediction, dict) or prediction.get("id") in claimed or not prediction.get("id"):
+            if not isinstance(prediction, dict) or not prediction.get("id"):
+                continue
+            if prediction["id"] in claimed and not replayed:  # a replay matches what the recording matched
                 continue
             created = _epoch(prediction.get("created_at"))
-            if prediction.get("input") != sent_input or created is None or created < sent_at - CLOCK_SKEW:
+            recent = replayed or (created is not None and created >= sent_at - CLOCK_SKEW)
+            if prediction.get("input") != sent_input or not recent:
                 continue
             if version and prediction.get("version") not in (version, None):
                 continue

@@ -143,3 +143,15 @@ def test_default_moderation_model_runs_by_its_latest_version(pytester, write_eva
         paths = [(r.method, r.path) for r in strict.requests]
     assert paths == [("POST", "/v1/models/meta/llama-guard-3-8b/predictions"),
                      ("GET", "/v1/models/meta/llama-guard-3-8b"), ("POST", "/v1/predictions")]
+
+
+def test_a_create_answered_5xx_after_creating_is_adopted_recorded_and_replayed(pytester, write_eval, replicate_env,
+                                                                              monkeypatch):
+    replicate_env.add_fault(Fault("created_then_status", status=503))
+    write_eval(suite("wait: 0"))
+    pytester.runpytest().assert_outcomes(passed=1)
+    assert replicate_env.creates_per_model() == {"meta/llama-2-7b-chat": 1}  # found, not created again
+    assert ("GET", "/v1/predictions") in [(r.method, r.path) for r in replicate_env.requests]
+    monkeypatch.delenv("REPLICATE_API_TOKEN")
+    replicate_env.stop()
+    pytester.runpytest("--record-mode=none").assert_outcomes(passed=1)
