@@ -17,7 +17,7 @@ FILE``) and validate inputs against their schema.
 Python API for tests
 --------------------
 ``Simulator(latency=0, tokens=None, file_output="url", catalogue=None, rate_limit=None,
-strict=False, page_size=100)``; ``start()``/``stop()`` or a ``with`` block; ``url``.
+strict=True, page_size=100)``; ``start()``/``stop()`` or a ``with`` block; ``url``.
 
 Faults and limits
     ``add_fault(Fault(kind, ...))`` (kinds in :mod:`.faults`), ``rate_limit =

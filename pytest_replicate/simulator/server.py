@@ -39,8 +39,8 @@ from .resources import page
 from .streaming import stream_events
 
 _ID_ALPHABET = string.ascii_lowercase + string.digits
-# Until the provider resolves a version-only model's latest version itself, the default
-# (lenient) simulator still runs these by model name, as it always did; strict=True does not.
+# The default (strict) simulator answers as Replicate does: these are version-only. With
+# strict=False it still runs them by model name, as it did before the client resolved versions.
 _LENIENT_OFFICIAL = frozenset({"stability-ai/sdxl", "meta/llama-guard-3-8b"})
 _INVALID_VERSION = ApiError(422, "The specified version does not exist (or perhaps you don't have "
                                  "permission to use it?)", "Invalid version or not permitted")
@@ -64,15 +64,15 @@ class Simulator(LookupEndpoints):
     "processing"), unless a catalogue model sets its own. ``tokens=None`` accepts any
     ``r8_`` token. ``file_output``: image outputs as URLs on this server ("url") or
     ``data:`` URIs ("data"). ``catalogue``: models and deployments (default: built-in).
-    ``rate_limit``: a :class:`RateLimit` on creates. ``strict=True`` answers exactly as
-    Replicate does where the default is lenient (see ``_LENIENT_OFFICIAL``): version-only
-    models 404 on the official endpoint and an unknown version is 422.
+    ``rate_limit``: a :class:`RateLimit` on creates. ``strict`` (the default) answers exactly
+    as Replicate does: version-only models 404 on the official endpoint and an unknown version
+    is 422; ``strict=False`` is lenient there (see ``_LENIENT_OFFICIAL``).
     """
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, latency: float = 0.0,
                  tokens: Iterable[str] | None = None, file_output: str = "url",
                  catalogue: Catalogue | None = None, rate_limit: RateLimit | None = None,
-                 strict: bool = False, page_size: int = 100) -> None:
+                 strict: bool = True, page_size: int = 100) -> None:
         if latency < 0:
             raise ValueError("latency must be >= 0")
         if file_output not in ("url", "data"):

@@ -91,7 +91,8 @@ def test_exitfirst_drops_queued_calls_and_cancels_running_ones(pytester, write_e
     result = pytester.runpytest("-x", "--replicate-concurrency=3")
     result.assert_outcomes(failed=1)
     created = replicate_env.predictions_created()
-    assert 1 <= len(created) <= 3  # the queued seven never started
+    # The queued seven never started; a running call may stop before its create is even sent.
+    assert len(created) <= 3
     assert len(replicate_env.canceled) == len(created)  # and none is left running
 
 

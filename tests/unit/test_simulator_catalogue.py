@@ -144,8 +144,8 @@ def test_strict_mode_answers_as_replicate_does() -> None:
         assert unknown.json()["title"] == "Invalid version or not permitted"
 
 
-def test_lenient_default_still_runs_sdxl_and_llama_guard_3_by_name(simulator: Simulator) -> None:
-    with _client(simulator) as client:
+def test_lenient_mode_still_runs_sdxl_and_llama_guard_3_by_name() -> None:
+    with Simulator(strict=False) as simulator, _client(simulator) as client:
         for ref in ("stability-ai/sdxl", "meta/llama-guard-3-8b"):
             assert client.post(f"/v1/models/{ref}/predictions", json={"input": {"prompt": "x"}}).status_code == 201
 
