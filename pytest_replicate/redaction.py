@@ -62,24 +62,27 @@ def protect(mapping: MutableMapping[str, Any], keys: Iterable[str]) -> None:
             mapping[key] = Secret(value)
 
 
-def hide_tokens(text: str, secrets: Iterable[str | None] = ()) -> str:
-    """``text`` with the given secrets, and anything shaped like a Replicate token, hidden."""
+def _replace_known(text: str, secrets: Iterable[str | None]) -> str:
+    # Longest first, so a secret containing another is hidden whole.
     for value in sorted((str.__str__(s) for s in secrets if s), key=len, reverse=True):
         text = text.replace(value, PLACEHOLDER)
-    return TOKEN_SHAPE.sub(PLACEHOLDER, text)
+    return text
+
+
+def hide_tokens(text: str, secrets: Iterable[str | None] = ()) -> str:
+    """``text`` with the given secrets, and anything shaped like a Replicate token, hidden."""
+    return TOKEN_SHAPE.sub(PLACEHOLDER, _replace_known(text, secrets))
 
 
 def scrub(value: Any, secrets: Iterable[str | None]) -> Any:
-    """``value`` (plain data) with every occurrence of the given secrets replaced by the placeholder."""
-    known = sorted((str.__str__(s) for s in secrets if s), key=len, reverse=True)
+    """``value`` (plain data) with the given secrets replaced; unlike :func:`hide_tokens`, text
+    that merely looks like a token stays (it is a user's prompt, and may be a test's canary)."""
     if isinstance(value, str):
-        for item in known:
-            value = value.replace(item, PLACEHOLDER)
-        return value
+        return _replace_known(value, secrets)
     if isinstance(value, dict):
-        return {key: scrub(item, known) for key, item in value.items()}
+        return {key: scrub(item, secrets) for key, item in value.items()}
     if isinstance(value, list):
-        return [scrub(item, known) for item in value]
+        return [scrub(item, secrets) for item in value]
     return value
 
 

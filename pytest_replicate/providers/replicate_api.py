@@ -77,6 +77,14 @@ class Stopped(ProviderError):
     """The call was interrupted or ran out of time (its predictions are already canceled)."""
 
 
+class _HelperStopped(Stopped):
+    """Raised in a held create's helper thread; the calling thread then stops properly."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 class _MaybeCreated(Exception):
     """A create failed in a way that does not prove the prediction was not created."""
 
@@ -242,7 +250,7 @@ class PredictionRun:
     def _stop(self, reason: str) -> Stopped:
         """Cancel what runs (from the calling thread only) and say why the call stopped."""
         if threading.current_thread() is not self._owner:
-            return Stopped(reason)  # a held create's helper: the calling thread does the rest
+            return _HelperStopped(reason)  # a held create's helper: the calling thread does the rest
         canceled = self.cancel()
         spent = self.budget.spent()
         what = f"prediction {', '.join(canceled)} of {self.ref.slug}" if canceled else self.ref.slug
@@ -321,6 +329,8 @@ class PredictionRun:
             except queue.Empty:
                 self._check_stop()
         self._pending = None
+        if isinstance(error, _HelperStopped):
+            raise self._stop(error.reason) from None
         if error is not None:
             raise error
         assert response is not None

@@ -299,3 +299,11 @@ def test_input_vars_name_a_missing_var():
     routes = Routes({})
     with pytest.raises(ProviderError, match="input_vars sends var 'image' to meta/llama-2-7b-chat as 'image', but"):
         run(routes, input_vars=["image"])
+
+
+def test_a_throttled_create_that_would_retry_past_the_deadline_stops_with_the_deadline_message():
+    routes = Routes({("POST", "/v1/models/meta/llama-2-7b-chat/predictions"):
+                     httpx.Response(429, headers={"Retry-After": "20"}, json={"detail": "slow down"})})
+    with pytest.raises(ProviderError, match=r"^meta/llama-2-7b-chat did not finish within 2s \(gave up after"):
+        run(routes, timeout=2)
+    assert len(routes.seen) == 1  # no retry that could only start after the deadline
