@@ -11,7 +11,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Iterable, Mapping, MutableMapping
 from typing import Any
 
 from ..errors import ConfigError, ProviderError
@@ -153,6 +153,18 @@ class ReplicateProvider(Provider):
             response.output = output or ""
         else:
             response.output = json.dumps(output)
+
+
+def resolved_version_lines(providers: Iterable[Provider]) -> list[str]:
+    """One summary line per model that ran by its latest version because it has no official endpoint.
+
+    For the terminal summary, so a run says what it really ran and how to pin it.
+    """
+    resolved: dict[str, str] = {}
+    for provider in providers:
+        resolved.update(getattr(provider, "resolved_versions", {}))
+    return [f"{slug} has no official endpoint: ran its latest version {version[:12]}... "
+            f"(pin it: replicate:{slug}:{version})" for slug, version in sorted(resolved.items())]
 
 
 def _metadata(prediction: dict[str, Any]) -> dict[str, Any]:

@@ -307,3 +307,13 @@ def test_a_throttled_create_that_would_retry_past_the_deadline_stops_with_the_de
     with pytest.raises(ProviderError, match=r"^meta/llama-2-7b-chat did not finish within 2s \(gave up after"):
         run(routes, timeout=2)
     assert len(routes.seen) == 1  # no retry that could only start after the deadline
+
+
+def test_resolved_versions_make_one_summary_line_per_model():
+    from pytest_replicate.providers.replicate import resolved_version_lines
+
+    guard = provider("replicate:moderation:meta/llama-guard-3-8b")
+    guard.resolved_versions["meta/llama-guard-3-8b"] = VERSION
+    assert resolved_version_lines([guard, provider()]) == [
+        f"meta/llama-guard-3-8b has no official endpoint: ran its latest version {VERSION[:12]}... "
+        f"(pin it: replicate:meta/llama-guard-3-8b:{VERSION})"]
