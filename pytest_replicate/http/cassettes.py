@@ -145,6 +145,11 @@ class Cassette:
         if not self._cassette.write_protected:
             self.check_writable()  # before any model is called (and billed), not after
 
+    @property
+    def replay_only(self) -> bool:
+        """Every request is answered from this cassette or refused: nothing here goes live."""
+        return bool(self._cassette.write_protected)
+
     def check_writable(self) -> None:
         """Raise :class:`CassetteError` unless this cassette's file could be written now.
 
