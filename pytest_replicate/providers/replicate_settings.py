@@ -43,7 +43,7 @@ IMAGE_PARAMETERS = ("width", "height", "num_inference_steps", "refine", "apply_w
 # Inputs of popular Replicate models that sit close to a known key (max_tokens ~ max_new_tokens):
 # they are real parameters, not typos, so the misspelling check lets them through.
 COMMON_INPUTS = frozenset({
-    "max_tokens", "min_tokens", "min_new_tokens", "prompt_template", "presence_penalty",
+    "max_tokens", "min_tokens", "min_new_tokens", "min_length", "prompt_template", "presence_penalty",
     "frequency_penalty", "length_penalty", "negative_prompt", "guidance_scale", "scheduler",
     "lora_scale", "image", "mask", "aspect_ratio", "output_format", "output_quality",
     "disable_safety_checker", "go_fast", "megapixels", "num_outputs", "top_k_mode", "prompt_strength",

@@ -92,7 +92,7 @@ def test_misspelt_keys_suggest_the_known_one(pytester, write_eval, key, near):
 
 def test_model_specific_inputs_still_pass_through(pytester, write_eval, replicate_env):
     write_eval("prompts: [hi]\nproviders:\n  - id: replicate:meta/llama-2-7b-chat\n    config:\n"
-               "      max_tokens: 5\n      min_new_tokens: 2\n      presence_penalty: 0.1\n")
+               "      max_tokens: 5\n      min_new_tokens: 2\n      presence_penalty: 0.1\n      min_length: 1\n")
     pytester.runpytest().assert_outcomes(passed=1)
 
 
