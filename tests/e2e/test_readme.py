@@ -471,3 +471,37 @@ def test_the_simulator_options_are_its_command_line(capsys):
     listed = re.search(r"^Options: (.*?)\.$", section("The simulator"), re.M | re.S).group(1)
     named = set(re.findall(r"--[a-z-]+", listed))
     assert named == set(re.findall(r"--[a-z-]+", help_text)) - {"--help"}
+
+
+# --- the cassette workflow ----------------------------------------------------------------------
+
+def test_the_cassette_commands_record_then_replay_offline(pytester, replicate_env, monkeypatch):
+    """The Cassettes section's commands on the first example with a Llama 2 provider, as it says."""
+    from helpers import FAKE_TOKEN
+
+    eval_file = block("A first eval file/yaml#1").text.replace(
+        "  - echo  ", "  - replicate:meta/llama-2-7b-chat  ")
+    assert "llama-2-7b-chat" in eval_file
+    pytester.makefile(".eval.yaml", **{"evals/greetings": eval_file})
+    outcomes, summaries = [], []
+    for command in block("Cassettes/bash#1").text.splitlines():
+        words = command.split("#")[0].split()
+        env = dict(word.split("=", 1) for word in words if "=" in word and not word.startswith("-"))
+        args = words[words.index("pytest") + 1:]
+        if env.get("CI"):  # replay only: no token, no network
+            monkeypatch.setenv("CI", env["CI"])
+            monkeypatch.delenv("REPLICATE_API_TOKEN")
+            replicate_env.stop()
+        else:
+            assert env == {"REPLICATE_API_TOKEN": "r8_..."}
+            monkeypatch.setenv("REPLICATE_API_TOKEN", FAKE_TOKEN)
+        result = run(pytester, *args)
+        outcomes.append(result.parseoutcomes())
+        summaries.append(re.search(r"^\d+ replayed, .*$", result.stdout.str(), re.M).group())
+    assert outcomes[0] == outcomes[1] == outcomes[2]  # the same verdicts, live and replayed
+    assert summaries == ["0 replayed, 3 recorded, 0 missed (record mode: once)",
+                         "0 replayed, 3 recorded, 0 missed (record mode: rewrite)",
+                         "3 replayed, 0 recorded, 0 missed (record mode: none)"]
+    shown = [line.strip() for line in block("Cassettes/text#1").text.splitlines() if line.startswith(" " * 6)]
+    folder = pytester.path / "evals" / "cassettes" / "greetings.eval"
+    assert sorted(path.name for path in folder.iterdir()) == sorted(shown)
