@@ -12,6 +12,8 @@ Items may fail on their assertions (the simulator's answers are canned), never o
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import textwrap
 import threading
 from collections.abc import Iterator
@@ -281,7 +283,7 @@ class _OK(BaseHTTPRequestHandler):
 def local_site() -> Iterator[str]:
     """A web server answering 200, standing in for https://example.org/."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _OK)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}/"
     server.shutdown()
@@ -476,14 +478,18 @@ def test_the_simulator_options_are_its_command_line(capsys):
 
 # --- the cassette workflow ----------------------------------------------------------------------
 
+def greetings_on_llama() -> str:
+    """The first example with Llama 2 in place of echo, as the Cassettes section has it."""
+    text = block("A first eval file/yaml#1").text.replace("  - echo  ", "  - replicate:meta/llama-2-7b-chat  ")
+    assert "llama-2-7b-chat" in text
+    return text
+
+
 def test_the_cassette_commands_record_then_replay_offline(pytester, replicate_env, monkeypatch):
     """The Cassettes section's commands on the first example with a Llama 2 provider, as it says."""
     from helpers import FAKE_TOKEN
 
-    eval_file = block("A first eval file/yaml#1").text.replace(
-        "  - echo  ", "  - replicate:meta/llama-2-7b-chat  ")
-    assert "llama-2-7b-chat" in eval_file
-    pytester.makefile(".eval.yaml", **{"evals/greetings": eval_file})
+    pytester.makefile(".eval.yaml", **{"evals/greetings": greetings_on_llama()})
     outcomes, summaries = [], []
     for command in block("Cassettes/bash#1").text.splitlines():
         words = command.split("#")[0].split()
@@ -506,3 +512,24 @@ def test_the_cassette_commands_record_then_replay_offline(pytester, replicate_en
     shown = [line.strip() for line in block("Cassettes/text#1").text.splitlines() if line.startswith(" " * 6)]
     folder = pytester.path / "evals" / "cassettes" / "greetings.eval"
     assert sorted(path.name for path in folder.iterdir()) == sorted(shown)
+
+
+def test_the_simulator_command_serves_a_recording_run(pytester, monkeypatch):
+    """The Simulator section's commands: start it, then record the first example against it."""
+    start, shown, record = block("The simulator/bash#1").text.splitlines()
+    assert start.startswith("python -m pytest_replicate.simulator ")
+    process = subprocess.Popen([sys.executable, *start.split()[1:]], stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline().strip()
+        pattern = re.escape(shown.removeprefix("# ")).replace("PORT", r"(\d+)")
+        port = re.fullmatch(pattern, line).group(1)
+        words = record.replace("PORT", port).split()
+        for word in words[: words.index("pytest")]:
+            monkeypatch.setenv(*word.split("=", 1))
+        pytester.makefile(".eval.yaml", **{"evals/greetings": greetings_on_llama()})
+        result = run(pytester, *words[words.index("pytest") + 1:])
+        result.stdout.fnmatch_lines(["0 replayed, 3 recorded, 0 missed (record mode: all)"])
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
