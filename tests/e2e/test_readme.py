@@ -533,3 +533,27 @@ def test_the_simulator_command_serves_a_recording_run(pytester, monkeypatch):
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+MISSED = """\
+prompts: ["What is the capital of France?"]
+providers:
+  - id: replicate:meta/llama-2-7b-chat
+    config: {temperature: 0.01}
+tests:
+  - description: capital of France
+    assert: [{type: icontains, value: paris}]
+"""
+
+
+def test_a_cassette_miss_reads_as_shown(pytester, replicate_env, monkeypatch):
+    pytester.makefile(".eval.yaml", **{"evals/suite": MISSED})
+    run(pytester).assert_outcomes(passed=1)
+    pytester.makefile(".eval.yaml", **{"evals/suite": MISSED.replace("0.01", "0.2")})
+    monkeypatch.setenv("CI", "true")
+    result = run(pytester)
+    result.assert_outcomes(failed=1)
+    shown = block("Cassettes/text#2").text.splitlines()
+    # The message is the failure's headline and, indented, its error section.
+    pattern = "\n".join(" *" + re.escape(line.strip()) for line in shown)
+    assert re.search(pattern, result.stdout.str()), result.stdout.str()
