@@ -24,8 +24,9 @@ from .errors import CassetteError, ConfigError, display_path
 from .http.cassettes import Cassette, CassetteStats, cassette_file_name
 from .http.client import CallClient, make_client
 from .providers import CallContext, Provider, create_provider
+from .providers.replicate import resolved_versions
 from .providers.replicate_api import TOKEN_VARIABLES, ClientSettings
-from .redaction import Redactor
+from .redaction import Redactor, protect
 from .report.scores import MetricScores
 from .results import CaseResult
 from .runner import call_case, grade_case, run_case
@@ -52,6 +53,7 @@ class EvalSession:
         self.settings = settings or Settings()
         self.defaults = ClientSettings(timeout=self.settings.timeout)
         self.env = dict(os.environ if env is None else env)
+        protect(self.env, TOKEN_VARIABLES)  # an env mapping pytest may print shows no token
         self.stats = CassetteStats()
         self.calls = CallStats()
         self.scores = MetricScores()  # mean score per named metric per eval file, for the summary
@@ -61,6 +63,7 @@ class EvalSession:
         self.scheduler = Scheduler(self.settings.concurrency) if concurrent else None
         self.redactor = Redactor(self.env.get(name) for name in TOKEN_VARIABLES)
         self._providers: dict[str, Provider] = {}
+        self._worker_versions: dict[str, str] = {}
         self._lock = threading.Lock()
         self._http: httpx.Client | None = None
         # Set on Ctrl-C: every call in flight, in any thread, cancels its prediction.
@@ -219,12 +222,19 @@ class EvalSession:
     def worker_stats(self) -> dict[str, Any]:
         """What an xdist worker sends to the controller for the summary."""
         return {"cassettes": self.stats.as_dict(), "calls": self.calls.as_dict(self.peak_concurrency),
-                "scores": self.scores.as_dict()}
+                "scores": self.scores.as_dict(), "versions": self.resolved_versions()}
 
     def merge_worker_stats(self, data: dict[str, Any]) -> None:
         self.stats.add(data["cassettes"])
         self.calls.merge(data["calls"])
         self.scores.merge(data.get("scores", {}))
+        self._worker_versions.update(data.get("versions", {}))
+
+    def resolved_versions(self) -> dict[str, str]:
+        """Models that ran by their latest version (no official endpoint), here and on xdist workers."""
+        with self._lock:
+            providers = list(self._providers.values())
+        return {**self._worker_versions, **resolved_versions(providers)}
 
     @property
     def peak_concurrency(self) -> int:

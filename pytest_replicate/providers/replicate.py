@@ -155,14 +155,19 @@ class ReplicateProvider(Provider):
             response.output = json.dumps(output)
 
 
-def resolved_version_lines(providers: Iterable[Provider]) -> list[str]:
+def resolved_versions(providers: Iterable[Provider]) -> dict[str, str]:
+    """``owner/name`` -> the version run, for models that ran by their latest version."""
+    resolved: dict[str, str] = {}
+    for provider in providers:
+        resolved.update(getattr(provider, "resolved_versions", {}))
+    return resolved
+
+
+def resolved_version_lines(resolved: Mapping[str, str]) -> list[str]:
     """One summary line per model that ran by its latest version because it has no official endpoint.
 
     For the terminal summary, so a run says what it really ran and how to pin it.
     """
-    resolved: dict[str, str] = {}
-    for provider in providers:
-        resolved.update(getattr(provider, "resolved_versions", {}))
     return [f"{slug} has no official endpoint: ran its latest version {version[:12]}... "
             f"(pin it: replicate:{slug}:{version})" for slug, version in sorted(resolved.items())]
 

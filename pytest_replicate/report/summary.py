@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..providers.replicate import resolved_version_lines
+
 if TYPE_CHECKING:
     from ..session import EvalSession
 
@@ -27,6 +29,9 @@ def summary_sections(session: EvalSession) -> list[tuple[str, list[str]]]:
             line += (f"; throttled {scheduler.stats.throttled} times, slowed to "
                      f"{scheduler.stats.lowest_limit} at once")
         sections.append(("replicate calls", [line]))
+    version_lines = resolved_version_lines(session.resolved_versions())
+    if version_lines:
+        sections.append(("replicate models", version_lines))
     metric_lines = session.scores.lines()
     if metric_lines:
         sections.append(("replicate metrics (mean score per named metric)", metric_lines))

@@ -33,8 +33,6 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--models", dest="model_files", action="append", default=[], metavar="FILE",
                         help="JSON or YAML catalogue adding or replacing models (repeatable)")
     parser.add_argument("--list-models", action="store_true", help="print the catalogue and exit")
-    parser.add_argument("--strict", action="store_true", default=True,
-                        help="answer exactly as Replicate does (the default)")
     parser.add_argument("--lenient", dest="strict", action="store_false",
                         help="run version-only models (sdxl, llama-guard-3-8b) by name, and 404 unknown versions")
     parser.add_argument("--max-concurrent", type=int, default=None, metavar="N",

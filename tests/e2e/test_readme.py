@@ -302,12 +302,6 @@ class Needs:
     xfail: str | None = None  # why the code does not yet do what the example shows
 
 
-# The default moderation model runs only by version on Replicate (and on the strict simulator).
-BY_VERSION_ONLY = ("the default moderation model replicate:moderation:meta/llama-guard-3-8b runs only by version: "
-                   "POST /v1/models/meta/llama-guard-3-8b/predictions is a 404 until the provider resolves "
-                   "version-only models (latest_version); remove this mark then")
-
-
 MODULE_NEEDS = {
     "Fixtures for the tests you already have/python#1": Needs(
         writes=("tests/cassettes/test_prompts/test_greets_by_name.*.yaml",)),
@@ -317,9 +311,7 @@ MODULE_NEEDS = {
         writes=("cassettes/test_example/test_my_api_and_a_model.yaml",  # pytest-recording's
                 "cassettes/test_example/test_my_api_and_a_model.*.yaml")),  # ours
     "Async tests/python#1": Needs(args=("-p", "asyncio", "-o", "asyncio_default_fixture_loop_scope=function")),
-    "Assertions from Python/python#1": Needs(xfail=BY_VERSION_ONLY),
-    "Eval files as parametrized tests/python#1": Needs(files=(("capitals.eval.yaml", CAPITALS_EVAL),),
-                                                       xfail=BY_VERSION_ONLY),
+    "Eval files as parametrized tests/python#1": Needs(files=(("capitals.eval.yaml", CAPITALS_EVAL),)),
     "Offline, against the simulator/python#1": Needs(writes_no_cassettes=True),
 }
 

@@ -85,6 +85,9 @@ def test_moderation_assertion(pytester, write_eval, replicate_env):
                     if r.method == "POST" and "llama-guard" in r.path]
     assert any(text.startswith("Human: What is the capital of France?\n\nAssistant: ") for text in guard_inputs)
     assert any("llama-guard-4-12b" in r.path for r in replicate_env.requests)
+    # Llama Guard 3 runs only by version: the summary says which one ran, and how to pin it.
+    result.stdout.fnmatch_lines(["*replicate models*", "meta/llama-guard-3-8b has no official endpoint: ran its "
+                                 "latest version *... (pin it: replicate:meta/llama-guard-3-8b:*)"])
 
 
 @pytest.mark.parametrize(

@@ -310,10 +310,10 @@ def test_a_throttled_create_that_would_retry_past_the_deadline_stops_with_the_de
 
 
 def test_resolved_versions_make_one_summary_line_per_model():
-    from pytest_replicate.providers.replicate import resolved_version_lines
+    from pytest_replicate.providers.replicate import resolved_version_lines, resolved_versions
 
     guard = provider("replicate:moderation:meta/llama-guard-3-8b")
     guard.resolved_versions["meta/llama-guard-3-8b"] = VERSION
-    assert resolved_version_lines([guard, provider()]) == [
+    assert resolved_version_lines(resolved_versions([guard, provider()])) == [
         f"meta/llama-guard-3-8b has no official endpoint: ran its latest version {VERSION[:12]}... "
         f"(pin it: replicate:meta/llama-guard-3-8b:{VERSION})"]
