@@ -184,11 +184,8 @@ class ReplicateSession:
         return ModelResult(provider.id, text, variables, response, graders=self.graders, call_context=context)
 
     def _context(self, vars: Mapping[str, Any]) -> CallContext:
-        from .http.client import CallClient
-
         # 429s tell the scheduler too, so eval items running ahead slow down with the test.
-        return CallContext(vars=vars, http=CallClient(self.session.http, self._open()), cancel=self.session.cancel,
-                           backpressure=self.session.scheduler)
+        return self.session.call_context(vars, self._open())
 
     def _open(self) -> Cassette | None:
         """The test's cassette, opened on its first call: a test that calls nothing writes nothing."""

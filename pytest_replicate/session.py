@@ -140,6 +140,12 @@ class EvalSession:
         return Cassette(path, record_mode or self.settings.record_mode, redactor=self.redactor,
                         rerun_hint=shlex.quote(rerun_hint), record_hint=RECORD_HINT, stats=self.stats)
 
+    def call_context(self, vars: Mapping[str, Any], cassette: Cassette | None) -> CallContext:
+        """What a call needs from the session: the pooled client (through ``cassette``, if any),
+        the Ctrl-C event, and the scheduler, which slows every caller down when one sees a 429."""
+        return CallContext(vars=vars, http=CallClient(self.http, cassette), cancel=self.cancel,
+                           backpressure=self.scheduler)
+
     def graders(self, *, env: Mapping[str, str] | None = None, file: Path | None = None,
                 options: Mapping[str, Any] | None = None) -> SessionGraders:
         """Graders for model-graded checks of one eval case (its file's env, its test's options) or one test function."""
@@ -153,8 +159,7 @@ class EvalSession:
             cassette = self.open_cassette(path, nodeid or case.name)
         except CassetteError as error:
             return CaseResult(case, error=str(error), cassette=path)
-        context = CallContext(vars=case.vars, http=CallClient(self.http, cassette), cancel=self.cancel,
-                              backpressure=self.scheduler)
+        context = self.call_context(case.vars, cassette)
         graders = self.graders(env=case.suite.env, file=case.suite.file, options=case.test.options)
         held = needs_siblings(case) and nodeid is not None
         result = call_case(case, provider, context) if held else run_case(case, provider, context, graders=graders)
