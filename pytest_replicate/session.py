@@ -112,12 +112,8 @@ class EvalSession:
 
     def result(self, case: Case, nodeid: str) -> CaseResult:
         """``case``'s result: from the scheduler if it was submitted, else run now."""
-        if self.scheduler is not None and self.scheduler.submitted(nodeid):
-            try:
-                result = self.scheduler.result(nodeid)
-            except CancelledError:
-                return CaseResult(case, error="not run: the session stopped before this item's call started")
-        else:
+        result = self._scheduled(case, nodeid)
+        if result is None:
             with self._lock:
                 result = self._called.pop(nodeid, None)  # called already, for a select-best sibling
             if result is None:
@@ -127,6 +123,15 @@ class EvalSession:
         if result.grading is not None:
             self.scores.add(display_path(case.suite.file), result.grading.named_scores)
         return result
+
+    def _scheduled(self, case: Case, nodeid: str) -> CaseResult | None:
+        """``case``'s result from the scheduler, waiting if need be; None if it was not submitted."""
+        if self.scheduler is None or not self.scheduler.submitted(nodeid):
+            return None
+        try:
+            return self.scheduler.result(nodeid)
+        except CancelledError:
+            return CaseResult(case, error="not run: the session stopped before this item's call started")
 
     def stop(self) -> None:
         """The run is over or was stopped (-x, Ctrl-C): drop queued calls, cancel running ones."""
@@ -208,11 +213,9 @@ class EvalSession:
 
     def _sibling_result(self, case: Case, nodeid: str, context: CallContext) -> CaseResult:
         """A sibling's called (ungraded) result; siblings.py says where it comes from."""
-        if self.scheduler is not None and self.scheduler.submitted(nodeid):
-            try:
-                return self.scheduler.result(nodeid)
-            except CancelledError:
-                return CaseResult(case, error="not run: the session stopped before this item's call started")
+        scheduled = self._scheduled(case, nodeid)
+        if scheduled is not None:
+            return scheduled
         with self._lock:
             called = self._graded.get(nodeid) or self._called.get(nodeid)
         if called is not None:
