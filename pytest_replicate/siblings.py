@@ -19,8 +19,8 @@ Where a sibling's output comes from:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
+from .assertions.base import Graders
 from .config.expand import expand
 from .config.model import Case, EvalSuite
 from .http.cassettes import Cassette
@@ -37,7 +37,7 @@ class Held:
 
     cassette: Cassette
     context: CallContext
-    graders: Any
+    graders: Graders
 
 
 def sibling_cases(case: Case, nodeid: str, expanded: dict[int, list[Case]]) -> list[tuple[Case, str]]:
