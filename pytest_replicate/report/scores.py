@@ -18,11 +18,8 @@ class MetricScores:
         self._lock = threading.Lock()
 
     def add(self, file: str, named_scores: Mapping[str, float]) -> None:
-        with self._lock:
-            for metric, score in named_scores.items():
-                total = self._sums.setdefault(file, {}).setdefault(metric, [0.0, 0])
-                total[0] += score
-                total[1] += 1
+        """One case's scores: each metric counts once."""
+        self.merge({file: {metric: (score, 1) for metric, score in named_scores.items()}})
 
     def as_dict(self) -> dict[str, dict[str, list[float]]]:
         with self._lock:
