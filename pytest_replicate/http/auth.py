@@ -11,7 +11,7 @@ from collections.abc import Generator
 
 import httpx
 
-from ..redaction import Secret
+from ..redaction import PLACEHOLDER, Secret
 
 
 class BearerAuth(httpx.Auth):
@@ -25,4 +25,4 @@ class BearerAuth(httpx.Auth):
         yield request
 
     def __repr__(self) -> str:
-        return "BearerAuth(<REDACTED>)"
+        return f"BearerAuth({PLACEHOLDER})"
