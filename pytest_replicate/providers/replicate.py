@@ -112,8 +112,16 @@ class ReplicateProvider(Provider):
         model_input = dict(self.parameters)
         if system is not None:
             model_input["system_prompt"] = system
-        model_input["prompt"] = f"{self.prefix}{text}{self.suffix}"
+        model_input["prompt"] = self.wrap(text)
         return model_input
+
+    def wrap(self, text: str) -> str:
+        """``text`` between config ``prompt.prefix`` and ``prompt.suffix``, as sent to the model."""
+        return f"{self.prefix}{text}{self.suffix}"
+
+    def missing_output(self, what: str, output: Any) -> str:
+        """The error for a prediction that succeeded without the output this kind of model gives."""
+        return f"{self.ref.slug} returned no {what} (output: {json.dumps(output)[:200]})"
 
     def call(self, prompt: str, context: CallContext) -> ProviderResponse:
         started = time.perf_counter()
@@ -198,14 +206,14 @@ class ReplicateImageProvider(ReplicateProvider):
         return {key: value for key, value in parameters.items() if value is not None}
 
     def build_input(self, prompt: str) -> dict[str, Any]:
-        return {**self.parameters, "prompt": f"{self.prefix}{prompt}{self.suffix}"}
+        return {**self.parameters, "prompt": self.wrap(prompt)}
 
     def read_output(self, prediction: dict[str, Any], prompt: str, run: PredictionRun,
                     response: ProviderResponse) -> None:
         output = prediction.get("output")
         urls: list[str] = [url for url in (output if isinstance(output, list) else [output]) if isinstance(url, str)]
         if not urls or any(not url for url in urls) or len(urls) != (len(output) if isinstance(output, list) else 1):
-            response.error = f"{self.ref.slug} returned no image (output: {json.dumps(output)[:200]})"
+            response.error = self.missing_output("image", output)
             return
         for url in urls:
             data, media_type = run.download(url)

@@ -14,8 +14,9 @@ from typing import Any
 
 from ..errors import ConfigError, ProviderError
 from .base import CallContext, ProviderResponse
-from .replicate import SETTING_KEYS, ReplicateProvider
+from .replicate import ReplicateProvider
 from .replicate_api import ModelRef, PredictionRun
+from .replicate_settings import SETTING_KEYS
 
 
 def read_embedding(output: Any) -> list[float] | None:
@@ -59,14 +60,13 @@ class ReplicateEmbeddingProvider(ReplicateProvider):
         return {key: value for key, value in config.items() if key not in SETTING_KEYS}
 
     def build_input(self, prompt: str) -> dict[str, Any]:
-        return {**self.parameters, self.input_key: f"{self.prefix}{prompt}{self.suffix}"}
+        return {**self.parameters, self.input_key: self.wrap(prompt)}
 
     def read_output(self, prediction: dict[str, Any], prompt: str, run: PredictionRun,
                     response: ProviderResponse) -> None:
         vector = read_embedding(prediction.get("output"))
         if vector is None:
-            response.error = (f"{self.ref.slug} returned no embedding "
-                              f"(output: {json.dumps(prediction.get('output'))[:200]})")
+            response.error = self.missing_output("embedding", prediction.get("output"))
         else:
             response.output = vector
 
