@@ -30,6 +30,7 @@ from .providers.base import CallContext, Provider
 from .report.failure import format_failure
 from .results import CaseResult
 from .runner import run_case as _run_case
+from .settings import command_line_record_mode
 
 if TYPE_CHECKING:
     from .config.model import Case
@@ -234,8 +235,7 @@ def record_mode_for(config: pytest.Config, marker: str | None) -> str | None:
 
     ``None`` means the session's mode (ini or default) applies.
     """
-    given = config.option.replicate_record_mode or getattr(config.option, "record_mode", None)
-    return None if given else marker
+    return None if command_line_record_mode(config) else marker
 
 
 def cassette_path_for(node: pytest.Item, directory: str, name: str | None = None) -> Path:

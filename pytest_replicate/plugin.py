@@ -12,6 +12,7 @@ from .collect import EvalFile, collect_eval_file, schedule_upcoming, session_key
 from .fixtures import MARKER, replicate_provider, replicate_session, replicate_simulator  # noqa: F401 (fixtures)
 from .http.record_modes import RECORD_MODES
 from .settings import (
+    DEFAULT_CASSETTE_DIR,
     DEFAULT_CONCURRENCY,
     DEFAULT_EVAL_FILES,
     DEFAULT_MAX_CASES,
@@ -47,8 +48,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("replicate_eval_files", type="args", default=list(DEFAULT_EVAL_FILES),
                   help="glob patterns of YAML eval files to collect (default: {})".format(" ".join(DEFAULT_EVAL_FILES)))
     parser.addini("replicate_record_mode", default=None, help="default cassette record mode (see --record-mode)")
-    parser.addini("replicate_cassette_dir", default="cassettes",
-                  help="folder for cassettes, relative to each eval file (default: cassettes)")
+    parser.addini("replicate_cassette_dir", default=DEFAULT_CASSETTE_DIR,
+                  help=f"folder for cassettes, relative to each eval file (default: {DEFAULT_CASSETTE_DIR})")
     parser.addini("replicate_timeout", default=None,
                   help=f"seconds a Replicate prediction may take before it is canceled (default: {DEFAULT_TIMEOUT:g}; "
                   "provider config 'timeout' wins)")

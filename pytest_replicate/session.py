@@ -31,7 +31,7 @@ from .report.scores import MetricScores
 from .results import CaseResult
 from .runner import call_case, grade_case, run_case
 from .scheduler import Scheduler
-from .settings import DEFAULT_GRADERS, Settings
+from .settings import DEFAULT_CASSETTE_DIR, DEFAULT_GRADERS, Settings
 from .siblings import Held, needs_siblings, sibling_cases
 
 assert set(DEFAULT_GRADERS) == set(GRADER_PURPOSES)
@@ -41,7 +41,7 @@ RECORD_HINT = f"{TOKEN_VARIABLES[-1]}=..."
 SCHEDULING_KEYS = ("max_concurrency",)
 
 
-def cassette_path(case: Case, directory: str = "cassettes") -> Path:
+def cassette_path(case: Case, directory: str = DEFAULT_CASSETTE_DIR) -> Path:
     """``<eval folder>/cassettes/<eval file name>/<item name>.<hash>.yaml``."""
     suite_name = case.suite.file.name.rsplit(".", 1)[0]
     return case.suite.base_dir / directory / suite_name / cassette_file_name(case.name)

@@ -24,6 +24,7 @@ DEFAULT_EVAL_FILES = (
     "eval_*.yml",
 )
 DEFAULT_TIMEOUT = 300.0
+DEFAULT_CASSETTE_DIR = "cassettes"
 DEFAULT_CONCURRENCY = 4  # promptfoo's default too
 # Model-graded assertions: the largest official Llama 3 instruct model follows the JSON
 # answer formats of the grading prompts most reliably; runs by name, so no version pin.
@@ -43,7 +44,7 @@ DEFAULT_GRADERS = {
 @dataclass(frozen=True)
 class Settings:
     record_mode: str = "none"
-    cassette_dir: str = "cassettes"  # relative to each eval file's (or test module's) folder
+    cassette_dir: str = DEFAULT_CASSETTE_DIR  # relative to each eval file's (or test module's) folder
     timeout: float = DEFAULT_TIMEOUT  # seconds per prediction; provider config 'timeout' wins
     eval_files: tuple[str, ...] = DEFAULT_EVAL_FILES
     concurrency: int = DEFAULT_CONCURRENCY  # provider calls at once; 1 runs strictly serially
@@ -54,7 +55,7 @@ class Settings:
     def from_pytest(cls, config: pytest.Config) -> Settings:
         return cls(
             record_mode=_record_mode(config),
-            cassette_dir=config.getini("replicate_cassette_dir") or "cassettes",
+            cassette_dir=config.getini("replicate_cassette_dir") or DEFAULT_CASSETTE_DIR,
             timeout=_timeout(config),
             eval_files=tuple(config.getini("replicate_eval_files")),
             concurrency=_concurrency(config),
@@ -69,13 +70,17 @@ def _record_mode(config: pytest.Config) -> str:
     ``--record-mode`` is ours, or pytest-recording's when it is installed; both default to
     ``None``, so a value means the user gave it.
     """
-    mode = (config.option.replicate_record_mode or getattr(config.option, "record_mode", None)
-            or config.getini("replicate_record_mode"))
+    mode = command_line_record_mode(config) or config.getini("replicate_record_mode")
     if not mode:
         return "none" if os.environ.get("CI") else "once"
     if mode not in RECORD_MODES:
         raise pytest.UsageError(f"replicate_record_mode = {mode!r}: choose one of {', '.join(RECORD_MODES)}")
     return str(mode)
+
+
+def command_line_record_mode(config: pytest.Config) -> str | None:
+    """``--replicate-record-mode``, else ``--record-mode`` (ours, or pytest-recording's); None if neither was given."""
+    return config.option.replicate_record_mode or getattr(config.option, "record_mode", None)
 
 
 def _timeout(config: pytest.Config) -> float:
