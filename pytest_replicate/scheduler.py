@@ -33,14 +33,12 @@ class _Job:
 
 @dataclass
 class SchedulerStats:
-    """What the terminal summary reports; summed across pytest-xdist workers."""
+    """What the terminal summary reports of this process's scheduler (only the peak reaches
+    the controller from pytest-xdist workers, through ``CallStats``)."""
 
     peak: int = 0  # most calls running at once
     throttled: int = 0  # 429 answers seen
     lowest_limit: int | None = None  # the adaptive limit's low point, when throttled
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"peak": self.peak, "throttled": self.throttled, "lowest_limit": self.lowest_limit}
 
 
 class Scheduler:
