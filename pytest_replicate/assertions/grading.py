@@ -21,6 +21,7 @@ from typing import Any
 from ..errors import ConfigError, ProviderError
 from ..providers.base import Provider
 from ..templating import js_dump, render
+from ..text import shorten
 from .base import AssertionContext, Verdict, output_text
 
 _ROLE_LINE = re.compile(r"^\{#- role: (system|user|assistant) -#\}\n?", re.MULTILINE)
@@ -111,16 +112,15 @@ def ask(grader: Provider, prompt: str, ctx: AssertionContext) -> str:
     return output_text(response.output)
 
 
+# Characters of an unusable grader answer that a failure reason quotes.
+GRADER_ANSWER_LIMIT = 2000
+
+
 def grader_failure(reason: str, answer: str | None = None) -> Verdict:
     """A grader answer we cannot use: the assertion fails, negated or not (promptfoo's graderError)."""
     if answer is not None:
-        reason = f"{reason}; the grader answered:\n{_shorten(answer)}"
+        reason = f"{reason}; the grader answered:\n{shorten(answer.strip() or '(nothing)', GRADER_ANSWER_LIMIT)}"
     return Verdict(False, reason, 0.0, final=True)
-
-
-def _shorten(text: str, limit: int = 2000) -> str:
-    text = text.strip() or "(nothing)"
-    return text if len(text) <= limit else text[:limit] + " [...]"
 
 
 def json_objects(text: str) -> list[Any]:
