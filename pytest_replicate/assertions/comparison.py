@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import ConfigError
 from .base import AssertionContext, Verdict, output_text
-from .grading import ask, grader_failure, grading_prompt, rubric_prompt_of
+from .grading import ask_text_grader, grader_failure
 from .registry import assertion
 from .spec import AssertionSpec
 
@@ -32,10 +32,8 @@ def check_select_best(output: Any, value: Any, spec: AssertionSpec, ctx: Asserti
     if len(outputs) < 2:
         raise ConfigError("select-best needs at least two outputs to compare: give the eval file several "
                           "prompts or providers")
-    grader = ctx.grader("text", spec.provider)
-    prompt = grading_prompt("select-best", rubric_prompt_of(spec.rubric_prompt, ctx),
-                            {**ctx.vars, "criteria": value, "outputs": [output_text(o) for o in outputs]}, ctx)
-    answer = ask(grader, prompt, ctx)
+    answer = ask_text_grader("select-best", spec, ctx,
+                             {**ctx.vars, "criteria": value, "outputs": [output_text(o) for o in outputs]})
     number = re.search(r"\d+", answer.strip())
     chosen = int(number.group()) if number else -1
     if not 0 <= chosen < len(outputs):

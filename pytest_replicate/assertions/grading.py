@@ -23,6 +23,7 @@ from ..providers.base import Provider
 from ..templating import js_dump, render
 from ..text import shorten
 from .base import AssertionContext, Verdict, output_text
+from .spec import AssertionSpec
 
 _ROLE_LINE = re.compile(r"^\{#- role: (system|user|assistant) -#\}\n?", re.MULTILINE)
 FILE_PREFIX = "file://"
@@ -110,6 +111,12 @@ def ask(grader: Provider, prompt: str, ctx: AssertionContext) -> str:
     if response.error is not None:
         raise ProviderError(f"grader {grader.id} failed: {response.error}")
     return output_text(response.output)
+
+
+def ask_text_grader(name: str, spec: AssertionSpec, ctx: AssertionContext, variables: Mapping[str, Any]) -> str:
+    """The text grader's answer to the built-in ``name`` prompt, or to the ``rubricPrompt`` replacing it."""
+    grader = ctx.grader("text", spec.provider)
+    return ask(grader, grading_prompt(name, rubric_prompt_of(spec.rubric_prompt, ctx), variables, ctx), ctx)
 
 
 # Characters of an unusable grader answer that a failure reason quotes.

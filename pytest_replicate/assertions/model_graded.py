@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 from .base import AssertionContext, Verdict, output_text
-from .grading import ask, first_json_object, grader_failure, grading_prompt, rubric_prompt_of
+from .grading import ask, ask_text_grader, first_json_object, grader_failure, grading_prompt, rubric_prompt_of
 from .registry import assertion
 from .spec import AssertionSpec
 
@@ -152,11 +152,8 @@ def check_closed_qa(output: Any, value: Any, spec: AssertionSpec, ctx: Assertion
 
     As in promptfoo, ``not-`` does not invert it.
     """
-    grader = ctx.grader("text", spec.provider)
-    prompt = grading_prompt("model-graded-closedqa", rubric_prompt_of(spec.rubric_prompt, ctx),
-                            {**ctx.vars, "input": ctx.prompt, "criteria": value, "completion": output_text(output)},
-                            ctx)
-    answer = ask(grader, prompt, ctx)
+    answer = ask_text_grader("model-graded-closedqa", spec, ctx,
+                             {**ctx.vars, "input": ctx.prompt, "criteria": value, "completion": output_text(output)})
     ending = answer.rstrip()
     if ending.endswith("Y"):
         return Verdict(True, f"The submission meets the criterion:\n{answer}", final=True)
@@ -204,10 +201,8 @@ def check_factuality(output: Any, value: Any, spec: AssertionSpec, ctx: Assertio
     agree, disagree, differButFactual}) sets each category's score, and 0 fails it. As in
     promptfoo, ``not-`` does not invert it.
     """
-    grader = ctx.grader("text", spec.provider)
-    prompt = grading_prompt("factuality", rubric_prompt_of(spec.rubric_prompt, ctx),
-                            {**ctx.vars, "input": ctx.prompt, "ideal": value, "completion": output_text(output)}, ctx)
-    answer = ask(grader, prompt, ctx)
+    answer = ask_text_grader("factuality", spec, ctx,
+                             {**ctx.vars, "input": ctx.prompt, "ideal": value, "completion": output_text(output)})
     found = _category(answer)
     if isinstance(found, Verdict):
         return found

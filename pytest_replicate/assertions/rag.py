@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import ConfigError
 from .base import AssertionContext, Verdict, output_text
-from .grading import ask, grader_failure, grading_prompt, rubric_prompt_of
+from .grading import ask, ask_text_grader, grader_failure, grading_prompt, rubric_prompt_of
 from .registry import assertion
 from .similarity import EPSILON, cosine, embedder
 from .spec import AssertionSpec
@@ -114,10 +114,8 @@ def _text_value(value: Any) -> str | None:
 def check_context_recall(output: Any, value: Any, spec: AssertionSpec, ctx: AssertionContext) -> Verdict:
     """The share of the expected answer's sentences the grader attributes to the context."""
     context = resolve_context(output, spec, ctx, fallback=ctx.prompt)
-    grader = ctx.grader("text", spec.provider)
-    prompt = grading_prompt("context-recall", rubric_prompt_of(spec.rubric_prompt, ctx),
-                            {**ctx.vars, "context": _joined(context), "groundTruth": value}, ctx)
-    answer = ask(grader, prompt, ctx)
+    answer = ask_text_grader("context-recall", spec, ctx,
+                             {**ctx.vars, "context": _joined(context), "groundTruth": value})
     labelled = [line.lower() for line in _lines(answer) if "[attributed]" in line.lower()
                 or "[not attributed]" in line.lower()]
     if not labelled:
@@ -144,10 +142,8 @@ def check_context_relevance(output: Any, value: Any, spec: AssertionSpec, ctx: A
     """The share of the context's sentences (or chunks) the grader finds needed for the ``query``."""
     query = _query(ctx, spec)
     context = resolve_context(output, spec, ctx, fallback=None)
-    grader = ctx.grader("text", spec.provider)
-    prompt = grading_prompt("context-relevance", rubric_prompt_of(spec.rubric_prompt, ctx),
-                            {"context": _joined(context), "query": query}, ctx)
-    answer = ask(grader, prompt, ctx)
+    answer = ask_text_grader("context-relevance", spec, ctx,
+                             {"context": _joined(context), "query": query})
     segmented = isinstance(context, list) or len(_lines(context)) > 1
     units = [c for c in context if c.strip()] if isinstance(context, list) else _sentences(context)
     insufficient = INSUFFICIENT in answer
