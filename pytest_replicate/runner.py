@@ -58,8 +58,7 @@ def call_case(case: Case, provider: Provider, context: CallContext) -> CaseResul
             output = case.test.options["transform"](output, user_context)
         result.output = output
     except ReplicateEvalError as error:
-        result.error = str(error)
-        result.call_failed = isinstance(error, (ProviderError, CassetteError))
+        _fail(result, error)
     finally:
         result.duration = time.perf_counter() - started
     return result
@@ -76,11 +75,16 @@ def grade_case(result: CaseResult, context: CallContext, *, graders: Graders | N
         assertion_context.compared = compared
         result.grading = grade(result.case.test.asserts, result.output, assertion_context, result.case.test.threshold)
     except ReplicateEvalError as error:
-        result.error = str(error)
-        result.call_failed = isinstance(error, (ProviderError, CassetteError))
+        _fail(result, error)
     finally:
         result.duration += time.perf_counter() - started
     return result
+
+
+def _fail(result: CaseResult, error: ReplicateEvalError) -> None:
+    """Record a user-caused failure; a failed or missing model call also keeps the cassette unsaved."""
+    result.error = str(error)
+    result.call_failed = isinstance(error, (ProviderError, CassetteError))
 
 
 def _assertion_context(result: CaseResult, context: CallContext, graders: Graders | None) -> AssertionContext:
