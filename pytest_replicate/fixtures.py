@@ -7,7 +7,7 @@ the eval items' naming rule, and keeps our file apart from pytest-recording's
 ``<test name>.yaml`` in the same folder.
 
 Nothing here imports vcrpy at import time (see ``plugin.pytest_configure``): the HTTP
-layer is imported when a test first calls a model.
+layer comes with the session, which the plugin creates at configure time.
 """
 
 from __future__ import annotations
