@@ -12,7 +12,7 @@ from ..providers.base import CallContext, Provider, ProviderResponse
 from ..templating import js_dump
 from .spec import AssertionSpec
 
-# Grading jobs an assertion can ask a provider for; each has a default grader (see session.py).
+# Grading jobs an assertion can ask a provider for; each has a default grader (settings.DEFAULT_GRADERS).
 GRADER_PURPOSES = ("moderation", "text", "embedding")
 
 

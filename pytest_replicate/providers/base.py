@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 
 class HttpClient(Protocol):
-    """The part of ``httpx.Client`` providers use; the runtime hands in a cassette-bound one."""
+    """The part of ``httpx.Client`` providers use; the session hands in a cassette-bound one (``http.client.CallClient``)."""
 
     def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response: ...
 
