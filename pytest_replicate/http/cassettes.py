@@ -93,8 +93,7 @@ class CassetteStats:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def count(self, kind: str) -> None:
-        with self._lock:
-            setattr(self, kind, getattr(self, kind) + 1)
+        self.add({kind: 1})
 
     def as_dict(self) -> dict[str, int]:
         return {"replayed": self.replayed, "recorded": self.recorded, "missed": self.missed}
