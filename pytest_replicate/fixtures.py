@@ -161,7 +161,8 @@ class ReplicateSession:
         except ReplicateEvalError as error:
             raise without_traceback(error) from None
         with self._slots:
-            result = _run_case(case, provider, context, graders=self.session.graders(env=suite.env, file=suite.file))
+            result = _run_case(case, provider, context, graders=self.session.graders(env=suite.env, file=suite.file,
+                                                                                       options=case.test.options))
         result.cassette = self.cassette_path
         if result.call_failed:
             self._call_failed = True

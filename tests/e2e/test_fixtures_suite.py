@@ -99,3 +99,24 @@ def test_the_simulator_fixture_serves_tests_that_ask_for_it(pytester, monkeypatc
     assert url.hostname == "127.0.0.1"
     with pytest.raises(OSError), socket.create_connection((url.hostname, url.port), timeout=1):
         pass  # stopped with the session
+
+
+def test_run_case_grades_with_the_test_s_options_provider(pytester, replicate_env):
+    (pytester.path / "guarded.yaml").write_text(
+        'prompts: ["What is the capital of {{ country }}?"]\n'
+        "providers: [replicate:meta/llama-2-7b-chat]\n"
+        "defaultTest:\n  options:\n    provider: {moderation: replicate:moderation:meta/llama-guard-4-12b}\n"
+        "tests:\n  - vars: {country: France}\n    assert: [{type: moderation}]\n"
+    )
+    pytester.makepyfile(test_guarded="""
+        from pathlib import Path
+
+        from pytest_replicate import load_suite
+
+
+        def test_case(replicate_session):
+            replicate_session.run_case(load_suite(Path(__file__).parent / "guarded.yaml")[0])
+    """)
+    pytester.runpytest().assert_outcomes(passed=1)
+    guards = [r.path for r in replicate_env.requests if r.method == "POST" and "llama-guard" in r.path]
+    assert guards and all("llama-guard-4-12b" in path for path in guards)  # as the eval item would
