@@ -84,7 +84,8 @@ class EvalFile(pytest.File):
             # An explicit string id: pytest >= 9.2 parses ids into name and [params], and
             # --lf compares ids parsed from strings, so ours must be built the same way.
             return [EvalItem.from_parent(self, name=case.name, nodeid=f"{self.nodeid}::{case.name}", case=case)
-                    for case in expand(suite, max_cases=self.config.stash[settings_key].max_cases)]
+                    for case in expand(suite, max_cases=self.config.stash[settings_key].max_cases,
+                                       redact=session.redactor.redact)]
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException]) -> Any:  # type: ignore[override]
         if isinstance(excinfo.value, ReplicateEvalError):
@@ -107,6 +108,8 @@ class EvalItem(pytest.Item):
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         if isinstance(excinfo.value, EvalFailed):
             text = format_failure(excinfo.value.result, verbose=self.config.get_verbosity() > 1)
+            # Vars and prompts may hold a token (a var read from a file, say): never show it.
+            text = self.config.stash[session_key].redactor.redact(text)
             return EvalFailureRepr(text, str(self.path))
         return super().repr_failure(excinfo, style)
 

@@ -167,7 +167,7 @@ class ReplicateSession:
         if result.call_failed:
             self._call_failed = True
         if check and not result.passed:
-            raise AssertionError(format_failure(result))
+            raise AssertionError(self.session.redactor.redact(format_failure(result)))
         return result
 
     def _call(self, provider: Provider, prompt: PromptInput, vars: Mapping[str, Any] | None) -> ModelResult:

@@ -22,7 +22,7 @@ import itertools
 import json
 import math
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import Any
 
@@ -42,8 +42,12 @@ DEFAULT_MAX_CASES = 10_000
 MAX_CASES_OPTION = "replicate_max_cases"
 
 
-def expand(suite: EvalSuite, *, max_cases: int | None = None) -> list[Case]:
-    """All cases of ``suite``; a ConfigError naming the vars if there would be more than ``max_cases``."""
+def expand(suite: EvalSuite, *, max_cases: int | None = None, redact: Callable[[str], str] | None = None) -> list[Case]:
+    """All cases of ``suite``; a ConfigError naming the vars if there would be more than ``max_cases``.
+
+    ``redact`` hides secrets in case labels: a label is built from var values, which may hold a
+    token (read from a file, say), and it becomes the item's name and its cassette's file name.
+    """
     limit = DEFAULT_MAX_CASES if max_cases is None else max_cases
     pairs = [(prompt, provider) for prompt in suite.prompts for provider in suite.providers if provider.runs_prompt(prompt)]
     axes_of = [_axes(test) for test in suite.tests]
@@ -53,7 +57,7 @@ def expand(suite: EvalSuite, *, max_cases: int | None = None) -> list[Case]:
         expanded_keys = [key for key, values in axes.items() if len(values) > 1] if axes else []
         several = bool(expanded_keys)
         for combination in _combinations(test.vars, axes):
-            label = _case_label(test, combination, expanded_keys if several else [])
+            label = _case_label(test, combination, expanded_keys if several else [], redact)
             per_prompt = _needs_prompt(combination)
             shared = None if per_prompt else _final_vars(test, combination, None)
             for prompt, provider in pairs:
@@ -248,12 +252,14 @@ def _scalar(value: Any) -> str:
     return " ".join(text.split())
 
 
-def _case_label(test: TestCase, variables: dict[str, Any], expanded_keys: list[str]) -> str:
+def _case_label(test: TestCase, variables: dict[str, Any], expanded_keys: list[str],
+                redact: Callable[[str], str] | None = None) -> str:
     if test.description:
         label = test.description + (f" ({_format_vars(variables, expanded_keys)})" if expanded_keys else "")
     else:
         label = _format_vars(variables, list(variables)) or "default"
-    return shorten(one_line(label), _LABEL_LIMIT)
+    label = one_line(label)
+    return shorten(redact(label) if redact is not None else label, _LABEL_LIMIT)
 
 
 def _fingerprint(case: Case) -> str:

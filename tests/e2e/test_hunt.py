@@ -1,0 +1,28 @@
+"""Bugs found by an adversarial pass: each test reproduces one, in behaviour."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import FAKE_TOKEN
+
+
+def test_token_read_from_a_var_file_is_hidden_in_names_reports_and_cassette_files(
+        pytester: pytest.Pytester, write_eval, simulator, monkeypatch) -> None:
+    monkeypatch.setenv("REPLICATE_API_TOKEN", FAKE_TOKEN)
+    monkeypatch.setenv("REPLICATE_BASE_URL", simulator.url)
+    (pytester.path / "notes.txt").write_text(f"my key is {FAKE_TOKEN}\n")
+    write_eval("""
+        prompts: ["Summarise {{ notes }}"]
+        providers: [replicate:meta/llama-2-7b-chat]
+        tests:
+          - vars: {notes: file://notes.txt}
+            assert: [{type: contains, value: zzz}]
+    """)
+    result = pytester.runpytest("-vv", "-rA", "--junitxml=report.xml", "-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    assert FAKE_TOKEN not in result.stdout.str() + result.stderr.str()
+    assert FAKE_TOKEN not in (pytester.path / "report.xml").read_text()
+    cassettes = [str(p.relative_to(pytester.path)) for p in (pytester.path / "cassettes").rglob("*.yaml")]
+    assert len(cassettes) == 1
+    assert FAKE_TOKEN not in cassettes[0]
+    assert FAKE_TOKEN not in (pytester.path / cassettes[0]).read_text()
