@@ -6,6 +6,8 @@ Precedence follows pytest-recording: command line > ini > default. Options defau
 
 from __future__ import annotations
 
+import math
+
 import os
 from dataclasses import dataclass
 
@@ -91,7 +93,7 @@ def _timeout(config: pytest.Config) -> float:
         seconds = float(value)
     except ValueError:
         seconds = -1.0
-    if seconds <= 0:
+    if not 0 < seconds < math.inf:  # nan fails both comparisons
         raise pytest.UsageError(f"replicate_timeout = {value!r}: give a number of seconds greater than 0")
     return seconds
 

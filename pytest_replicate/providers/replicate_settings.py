@@ -126,7 +126,7 @@ def client_settings(config: Mapping[str, Any], env: Mapping[str, str], defaults:
         if name not in config or (name == "cancel_after" and config[name] is None):
             continue
         value = coerce(config[name], kind, f"config.{name}")
-        if not (low < value if open_low else low <= value) or value > high:
+        if not (low < value if open_low else low <= value) or value > high or not math.isfinite(value):
             raise ConfigError(f"config.{name} must be {words}, got {config[name]!r}", path=("config", name))
         overrides[name] = value
     if "base_url" in config:

@@ -26,3 +26,23 @@ def test_token_read_from_a_var_file_is_hidden_in_names_reports_and_cassette_file
     assert len(cassettes) == 1
     assert FAKE_TOKEN not in cassettes[0]
     assert FAKE_TOKEN not in (pytester.path / cassettes[0]).read_text()
+
+
+@pytest.mark.parametrize("where", ["ini nan", "ini inf", "config inf", "config nan"])
+def test_a_timeout_that_is_not_a_finite_number_is_one_config_error(
+        pytester: pytest.Pytester, write_eval, simulator, monkeypatch, where) -> None:
+    monkeypatch.setenv("REPLICATE_API_TOKEN", FAKE_TOKEN)
+    monkeypatch.setenv("REPLICATE_BASE_URL", simulator.url)
+    value = where.split()[1]
+    config = f"{{timeout: .{value}}}" if where.startswith("config") else "{}"
+    write_eval(f"""
+        prompts: ["x"]
+        providers: [{{id: "replicate:meta/llama-2-7b-chat", config: {config}}}]
+        tests: [{{}}]
+    """)
+    args = ("-o", f"replicate_timeout={value}") if where.startswith("ini") else ()
+    result = pytester.runpytest("-p", "no:cacheprovider", *args)
+    output = result.stdout.str() + result.stderr.str()
+    assert "Traceback" not in output and "pytest_replicate/" not in output and "Error:" not in output.replace("ERROR:", "")
+    assert "timeout" in output and "number of seconds" in output
+    assert simulator.predictions_created() == []
