@@ -83,9 +83,10 @@ class EvalFile(pytest.File):
         with paused_gc():
             # An explicit string id: pytest >= 9.2 parses ids into name and [params], and
             # --lf compares ids parsed from strings, so ours must be built the same way.
+            cases = expand(suite, max_cases=self.config.stash[settings_key].max_cases, redact=session.redactor.redact)
+            session.claim_cassettes(self.path, cases)
             return [EvalItem.from_parent(self, name=case.name, nodeid=f"{self.nodeid}::{case.name}", case=case)
-                    for case in expand(suite, max_cases=self.config.stash[settings_key].max_cases,
-                                       redact=session.redactor.redact)]
+                    for case in cases]
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException]) -> Any:  # type: ignore[override]
         if isinstance(excinfo.value, ReplicateEvalError):

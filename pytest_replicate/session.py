@@ -11,7 +11,7 @@ import json
 import os
 import shlex
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from concurrent.futures import CancelledError
 from pathlib import Path
 from typing import Any
@@ -74,6 +74,7 @@ class EvalSession:
         self._called: dict[str, CaseResult] = {}
         self._graded: dict[str, CaseResult] = {}  # select-best results whose items already ran
         self._expanded: dict[int, list[Case]] = {}
+        self._cassette_owners: dict[Path, Path] = {}  # cassette -> the eval file whose item records it
         self.distributed = distributed
 
     @property
@@ -100,6 +101,24 @@ class EvalSession:
     def provider_for(self, spec: ProviderSpec, suite: EvalSuite) -> Provider:
         config = {key: value for key, value in spec.config.items() if key not in SCHEDULING_KEYS}
         return self.provider(spec.id, label=spec.label, config=config, env=suite.env)
+
+    def claim_cassettes(self, file: Path, cases: Iterable[Case]) -> None:
+        """Note the cassettes of ``file``'s cases; a ConfigError if another eval file's item has one.
+
+        Cassette folders are named after the eval file without its extension, so ``a.eval.yaml``
+        and ``a.eval.yml`` (or an absolute ``replicate_cassette_dir``) can give two items one
+        cassette, and each recording would replace the other's.
+        """
+        with self._lock:
+            for case in cases:
+                path = cassette_path(case, self.settings.cassette_dir)
+                owner = self._cassette_owners.setdefault(path, file)
+                if owner != file:
+                    raise ConfigError(
+                        f"the item {case.name!r} would share its cassette {display_path(path)} with the "
+                        f"same-named item of {display_path(owner)}, and each recording would replace the other's",
+                        file=file, hint="rename one of the two eval files (a cassette folder is named after its "
+                                        "eval file without the extension)")
 
     def submit(self, case: Case, nodeid: str) -> None:
         """Start ``case``'s calls early, if the session runs calls concurrently."""

@@ -46,3 +46,23 @@ def test_a_timeout_that_is_not_a_finite_number_is_one_config_error(
     assert "Traceback" not in output and "pytest_replicate/" not in output and "Error:" not in output.replace("ERROR:", "")
     assert "timeout" in output and "number of seconds" in output
     assert simulator.predictions_created() == []
+
+
+def test_two_eval_files_whose_items_would_share_a_cassette_are_one_error(
+        pytester: pytest.Pytester, write_eval, simulator, monkeypatch) -> None:
+    # a.eval.yaml and a.eval.yml both keep cassettes in cassettes/a.eval/: same-named items
+    # would overwrite each other's recordings, and replay would then miss one of them.
+    monkeypatch.setenv("REPLICATE_API_TOKEN", FAKE_TOKEN)
+    monkeypatch.setenv("REPLICATE_BASE_URL", simulator.url)
+    for name, temperature in (("a.eval.yaml", 0.1), ("a.eval.yml", 0.9)):
+        write_eval(f"""
+            prompts: ["Tell me about {{{{ c }}}}"]
+            providers: [{{id: "replicate:meta/llama-2-7b-chat", config: {{temperature: {temperature}}}}}]
+            tests: [{{vars: {{c: x}}}}]
+        """, name=name)
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*a.eval.yml*share*cassette*a.eval.yaml*", "*hint: rename one*"])
+    output = result.stdout.str()
+    assert "Traceback" not in output and "pytest_replicate/" not in output
+    assert simulator.predictions_created() == []
