@@ -27,6 +27,8 @@ from .collect import session_key
 from .errors import ConfigError, ProviderError, ReplicateEvalError
 from .http.record_modes import RECORD_MODES
 from .providers.base import CallContext, Provider
+from .providers.replicate_settings import looks_secret
+from .redaction import protect
 from .report.failure import format_failure
 from .results import CaseResult
 from .runner import run_case as _run_case
@@ -116,6 +118,8 @@ class ReplicateSession:
     def provider(self, provider_id: str, *, label: str | None = None, **config: Any) -> ReplicateModel:
         """A model from the same id and config as in YAML; the marker's config are defaults."""
         __tracebackhide__ = True
+        # pytest -l --full-trace prints this frame's locals even when it is hidden: the token too.
+        protect(config, ["apiKey", *(key for key in config if looks_secret(key))])
         try:
             provider = self.session.provider(provider_id, label=label, config={**self.provider_defaults, **config},
                                              env=self.env)

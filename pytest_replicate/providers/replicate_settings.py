@@ -91,7 +91,7 @@ _SECRET_WORDS = frozenset({"token", "secret", "password", "passwd", "authorizati
                            "credential", "credentials"})
 
 
-def _looks_secret(key: str) -> bool:
+def looks_secret(key: str) -> bool:
     words = re.split(r"[_\-\s.]+|(?<=[a-z0-9])(?=[A-Z])", key)
     lowered = [word.lower() for word in words if word]
     return bool(_SECRET_WORDS.intersection(lowered)) or "apikey" in "".join(lowered)
@@ -161,7 +161,7 @@ def check_keys(config: Mapping[str, Any], known: frozenset[str], tokens: list[Se
         where = ("config", key)
         if key in UNSUPPORTED_SETTINGS:
             raise ConfigError(f"config.{key} is not supported: {UNSUPPORTED_SETTINGS[key]}", path=where)
-        if _looks_secret(key) or _holds_token(value, tokens):
+        if looks_secret(key) or _holds_token(value, tokens):
             raise ConfigError(
                 f"config.{key} looks like a secret; it would be sent to the model as input and saved "
                 f"in the cassette. Did you mean `apiKey`? Better: set REPLICATE_API_TOKEN in the environment",

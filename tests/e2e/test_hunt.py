@@ -66,3 +66,23 @@ def test_two_eval_files_whose_items_would_share_a_cassette_are_one_error(
     output = result.stdout.str()
     assert "Traceback" not in output and "pytest_replicate/" not in output
     assert simulator.predictions_created() == []
+
+
+@pytest.mark.parametrize("config", ['temperature="hot"', 'api_token=Path("key.txt").read_text()'])
+def test_fixture_config_error_hides_the_api_key_in_full_trace_locals(
+        pytester: pytest.Pytester, simulator, monkeypatch, config) -> None:
+    monkeypatch.delenv("REPLICATE_API_TOKEN", raising=False)
+    monkeypatch.setenv("REPLICATE_BASE_URL", simulator.url)
+    (pytester.path / "key.txt").write_text(FAKE_TOKEN)
+    pytester.makepyfile(f"""
+        from pathlib import Path
+
+        def test_it(replicate_provider):
+            replicate_provider("replicate:meta/llama-2-7b-chat", apiKey=Path("key.txt").read_text(), {config})
+    """)
+    result = pytester.runpytest("-l", "--tb=long", "--full-trace", "-vv", "--junitxml=report.xml", "-p",
+                                "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*ConfigError*"])
+    assert FAKE_TOKEN not in result.stdout.str() + result.stderr.str()
+    assert FAKE_TOKEN not in (pytester.path / "report.xml").read_text()
