@@ -86,3 +86,56 @@ def test_fixture_config_error_hides_the_api_key_in_full_trace_locals(
     result.stdout.fnmatch_lines(["*ConfigError*"])
     assert FAKE_TOKEN not in result.stdout.str() + result.stderr.str()
     assert FAKE_TOKEN not in (pytester.path / "report.xml").read_text()
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "PredictionRun._adopt takes the newest unclaimed listed prediction with the same input, but a "
+    "concurrent call whose create is still held (Prefer: wait) has not claimed its id yet: both items "
+    "follow one prediction and the 5xx'd call's own runs on unwatched. Waiting for same-input creates "
+    "to settle and claiming atomically fixes recording, but replay then needs the recorded choice."))
+def test_a_create_answered_5xx_adopts_its_own_prediction_not_a_sibling_call_s(
+        pytester: pytest.Pytester, write_eval, monkeypatch) -> None:
+    # Two items send the same input at once. The first create is made but answered 500; the
+    # second is held by Prefer: wait. The listing the first then reads shows both predictions:
+    # it must not take the second call's (newest) one, leaving its own running unwatched.
+    from pytest_replicate.simulator import Fault, Simulator
+
+    write_eval("""
+        prompts: ["Tell me about {{ c }}"]
+        providers: [{id: "replicate:meta/llama-2-7b-chat", config: {wait: 1, poll_interval: 0.1}}]
+        tests:
+          - vars: {c: x}
+            assert: [{type: contains, value: about}]
+          - vars: {c: x}
+            assert: [{type: icontains, value: about}]
+    """)
+    with Simulator(latency=3) as simulator:
+        simulator.add_fault(Fault("created_then_status", status=500))
+        simulator.add_fault(Fault("slow", delay=0.5, method="GET", path_prefix="/v1/predictions"))
+        monkeypatch.setenv("REPLICATE_API_TOKEN", FAKE_TOKEN)
+        monkeypatch.setenv("REPLICATE_BASE_URL", simulator.url)
+        result = pytester.runpytest("-p", "no:cacheprovider", "--replicate-concurrency", "2")
+        result.assert_outcomes(passed=2)
+        assert simulator.creates_per_model() == {"meta/llama-2-7b-chat": 2}
+    followed = [_predictions_followed(path) for path in sorted((pytester.path / "cassettes").rglob("*.yaml"))]
+    assert len(followed) == 2 and all(followed)
+    assert not followed[0] & followed[1], "each item follows its own prediction"
+    monkeypatch.setenv("REPLICATE_BASE_URL", "http://127.0.0.1:9")  # replay needs no server
+    pytester.runpytest("-p", "no:cacheprovider", "--record-mode=none").assert_outcomes(passed=2)
+
+
+def _predictions_followed(cassette) -> set[str]:
+    """Ids of the predictions a cassette's item created (a 2xx create answer) or polled."""
+    import json
+    import re
+
+    import yaml
+
+    ids = set()
+    for interaction in yaml.safe_load(cassette.read_text())["interactions"]:
+        request, response = interaction["request"], interaction["response"]
+        if request["method"] == "POST" and request["uri"].endswith("/predictions") and response["status"]["code"] < 300:
+            ids.add(json.loads(response["body"]["string"])["id"])
+        if match := re.search(r"/v1/predictions/([^/]+)$", request["uri"]):
+            ids.add(match[1])
+    return ids
