@@ -7,7 +7,6 @@ Precedence follows pytest-recording: command line > ini > default. Options defau
 from __future__ import annotations
 
 import math
-
 import os
 from dataclasses import dataclass
 
