@@ -145,8 +145,12 @@ def _load_providers(doc: Document) -> list[ProviderSpec]:
             transform = _compile(doc, path + ("transform",), item["transform"], "get_transform", "provider transform")
         prompts = tuple(item["prompts"]) if "prompts" in item else None
         label = item.get("label") or _default_provider_label(item["id"])
+        delay = item.get("delay", 0)
+        if not 0 <= delay <= MAX_DELAY_MS:  # the schema lets nan and inf through
+            raise doc.error(path + ("delay",), f"expected milliseconds from 0 to {MAX_DELAY_MS} (one hour), got {delay!r}")
+        _check_max_concurrency(doc, path, item.get("config") or {})
         providers.append(ProviderSpec(item["id"], label, item.get("config") or {}, prompts, transform, doc.line_of(path),
-                                      delay=item.get("delay", 0) / 1000))
+                                      delay=delay / 1000))
     return providers
 
 
@@ -159,6 +163,18 @@ def _check_prompt_filters(doc: Document, prompts: list[Prompt]) -> None:
                 close = difflib.get_close_matches(name, known, n=1)
                 hint = f"did you mean {close[0]!r}?" if close else "prompt ids and labels here: " + ", ".join(map(repr, known))
                 raise doc.error(path + ("prompts", index), f"no prompt has the id or label {name!r}", hint)
+
+
+MAX_DELAY_MS = 3_600_000
+
+
+def _check_max_concurrency(doc: Document, path: YamlPath, config: Any) -> None:
+    """``config.max_concurrency`` bounds the scheduler: a whole number, 1 or more (0 would never run)."""
+    if not isinstance(config, dict) or config.get("max_concurrency") is None:
+        return
+    limit = config["max_concurrency"]
+    if isinstance(limit, bool) or not isinstance(limit, (int, float)) or not float(limit).is_integer() or limit < 1:
+        raise doc.error(path + ("config", "max_concurrency"), f"expected a whole number, 1 or more, got {limit!r}")
 
 
 def _check_provider_id(doc: Document, path: YamlPath, provider_id: str) -> None:

@@ -8,6 +8,7 @@ prediction, 429 honours Retry-After, and a create is never silently sent twice.
 from __future__ import annotations
 
 import json
+import math
 import re
 import threading
 import time
@@ -105,6 +106,9 @@ class ReplicateProvider(Provider):
             elif name in ENV_PARAMETERS and env.get(f"REPLICATE_{name.upper()}", "") != "":
                 variable = f"REPLICATE_{name.upper()}"
                 parameters[name] = coerce(env[variable], kind, f"environment variable {variable}")
+        for name, value in parameters.items():
+            if not _finite(value):  # JSON has no nan or inf: the create could not even be sent
+                raise ConfigError(f"config.{name} must be a finite number, got {value!r}", path=("config", name))
         return parameters
 
     def build_input(self, prompt: str) -> dict[str, Any]:
@@ -265,3 +269,14 @@ def _register_embedding() -> None:
 
 
 _register_embedding()
+
+
+def _finite(value: Any) -> bool:
+    """Whether ``value`` (plain data) holds no nan or infinite number."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(_finite(item) for item in value.values())
+    if isinstance(value, (list, tuple)):
+        return all(_finite(item) for item in value)
+    return True

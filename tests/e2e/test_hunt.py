@@ -139,3 +139,29 @@ def _predictions_followed(cassette) -> set[str]:
         if match := re.search(r"/v1/predictions/([^/]+)$", request["uri"]):
             ids.add(match[1])
     return ids
+
+
+@pytest.mark.parametrize(("provider", "expected"), [
+    ("config: {max_concurrency: 0}", "*max_concurrency: expected a whole number, 1 or more, got 0*"),  # hung
+    ("config: {max_concurrency: -1}", "*max_concurrency: expected a whole number, 1 or more, got -1*"),
+    ("config: {max_concurrency: abc}", "*max_concurrency: expected a whole number, 1 or more, got 'abc'*"),
+    ("config: {temperature: .nan}", "*config.temperature must be a finite number, got nan*"),
+    ("config: {my_param: [1, .inf]}", "*config.my_param must be a finite number, got [[]1, inf[]]*"),
+    ("delay: .inf", "*delay: expected milliseconds from 0 to 3600000 (one hour), got inf*"),
+    ("delay: .nan", "*delay: expected milliseconds from 0 to 3600000 (one hour), got nan*"),
+])
+def test_odd_provider_numbers_are_one_config_error(pytester: pytest.Pytester, write_eval, simulator, monkeypatch,
+                                                   provider, expected) -> None:
+    monkeypatch.setenv("REPLICATE_API_TOKEN", FAKE_TOKEN)
+    monkeypatch.setenv("REPLICATE_BASE_URL", simulator.url)
+    write_eval(f"""
+        prompts: ["x"]
+        providers: [{{id: "replicate:meta/llama-2-7b-chat", {provider}}}]
+        tests: [{{}}]
+    """)
+    result = pytester.runpytest("-p", "no:cacheprovider", "--replicate-concurrency", "2", "-o", "faulthandler_timeout=20")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines([f"suite.eval.yaml:3: {expected}"])
+    output = result.stdout.str() + result.stderr.str()
+    assert "Traceback" not in output and "INTERNALERROR" not in output and "pytest_replicate/" not in output
+    assert simulator.predictions_created() == []
