@@ -120,9 +120,12 @@ class ReplicateSession:
         __tracebackhide__ = True
         # pytest -l --full-trace prints this frame's locals even when it is hidden: the token too.
         protect(config, ["apiKey", *(key for key in config if looks_secret(key))])
+        from .session import SCHEDULING_KEYS  # imported late: it imports vcrpy (see pytest-recording's rewrite)
+
         try:
-            provider = self.session.provider(provider_id, label=label, config={**self.provider_defaults, **config},
-                                             env=self.env)
+            # Scheduling keys bound eval items' calls; never model input (fixture calls share --replicate-concurrency).
+            merged = {key: value for key, value in {**self.provider_defaults, **config}.items() if key not in SCHEDULING_KEYS}
+            provider = self.session.provider(provider_id, label=label, config=merged, env=self.env)
         except ReplicateEvalError as error:
             raise without_traceback(error) from None
         return ReplicateModel(provider, self)

@@ -165,3 +165,15 @@ def test_odd_provider_numbers_are_one_config_error(pytester: pytest.Pytester, wr
     output = result.stdout.str() + result.stderr.str()
     assert "Traceback" not in output and "INTERNALERROR" not in output and "pytest_replicate/" not in output
     assert simulator.predictions_created() == []
+
+
+def test_max_concurrency_given_to_the_fixture_is_not_sent_to_the_model(pytester: pytest.Pytester, simulator,
+                                                                        monkeypatch) -> None:
+    monkeypatch.setenv("REPLICATE_API_TOKEN", FAKE_TOKEN)
+    monkeypatch.setenv("REPLICATE_BASE_URL", simulator.url)
+    pytester.makepyfile("""
+        def test_it(replicate_provider):
+            assert replicate_provider("replicate:meta/llama-2-7b-chat", max_concurrency=2)("Say hi").text
+    """)
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+    assert [body["input"] for body in simulator.predictions_created()] == [{"prompt": "Say hi"}]
