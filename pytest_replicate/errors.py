@@ -65,11 +65,13 @@ class ConfigError(ReplicateEvalError):
 
 def display_path(file: Path | str) -> str:
     """Paths relative to the working directory, as pytest shows them."""
-    path = Path(file)
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
+    path, cwd = Path(file), Path.cwd()
+    for candidate in (path, path.resolve()):  # resolving (syscalls per part) only when needed
+        try:
+            return str(candidate.relative_to(cwd))
+        except ValueError:
+            continue
+    return str(path)
 
 
 class TemplateError(ReplicateEvalError):

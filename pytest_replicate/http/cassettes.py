@@ -132,6 +132,7 @@ class Cassette:
         if record_mode not in RECORD_MODES:
             raise ValueError(f"record mode {record_mode!r}: choose one of {', '.join(RECORD_MODES)}")
         self.path = path
+        self.where = display_path(path)  # for messages; computed once, replay reads it per response
         self.record_mode = record_mode
         self.rerun_hint = rerun_hint
         self.record_hint = record_hint
@@ -184,7 +185,7 @@ class Cassette:
         with self._lock:
             if self._cassette.can_play_response_for(recorded_request):
                 self.stats.count("replayed")
-                return _replayed_response(self._cassette.play_response(recorded_request), request, self.path)
+                return _replayed_response(self._cassette.play_response(recorded_request), request, self.where)
             if self._cassette.write_protected:
                 self.stats.count("missed")
                 raise CassetteError(self._miss_message(recorded_request))
@@ -245,7 +246,7 @@ def _recorded_response(response: httpx.Response, headers: list[tuple[str, str]],
             "headers": grouped, "body": {"string": content}}
 
 
-def _replayed_response(recorded: dict[str, Any], request: httpx.Request, path: Path) -> httpx.Response:
+def _replayed_response(recorded: dict[str, Any], request: httpx.Request, where: str) -> httpx.Response:
     """The recorded response as httpx's; a hand-edited, malformed one is a :class:`CassetteError`.
 
     The response's ``REPLAYED`` extension names the cassette, so messages about what came
@@ -263,7 +264,7 @@ def _replayed_response(recorded: dict[str, Any], request: httpx.Request, path: P
     except (KeyError, TypeError, AttributeError, ValueError) as error:
         detail = str(error) if isinstance(error, ValueError) else f"missing or malformed {error}"
         raise CassetteError(
-            f"cassette {display_path(path)} holds a malformed response for {request.method} {request.url.path}: "
+            f"cassette {where} holds a malformed response for {request.method} {request.url.path}: "
             f"{detail}; re-record it with --record-mode=rewrite"
         ) from None
     return httpx.Response(
@@ -271,7 +272,7 @@ def _replayed_response(recorded: dict[str, Any], request: httpx.Request, path: P
         headers=headers,
         content=body.encode() if isinstance(body, str) else body,
         request=request,
-        extensions={REPLAYED: display_path(path), "reason_phrase": str(message).encode("ascii", "replace")},
+        extensions={REPLAYED: where, "reason_phrase": str(message).encode("ascii", "replace")},
     )
 
 
