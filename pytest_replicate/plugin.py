@@ -26,7 +26,7 @@ _RECORD_MODE_HELP = (
     "new_episodes, all, rewrite (record every cassette afresh). Default: none if the CI "
     "environment variable is set, else once."
 )
-_WORKER_STATS = "pytest_replicate_cassette_stats"
+_WORKER_STATS = "pytest_replicate_stats"  # everything a worker hands the controller for the summary
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import pytest
 
 # Short and obviously fake: the before-stop leak check looks for long r8_ tokens.
 FAKE_TOKEN = "r8_test_not_a_real_token"
+
+
+def write(pytester: pytest.Pytester, name: str, text: str | bytes) -> None:
+    """Write a file (dedented text, or bytes as they are) below the pytester directory."""
+    path = pytester.path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
 
 
 def assert_no_traceback(result: pytest.RunResult) -> None:

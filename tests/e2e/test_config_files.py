@@ -3,17 +3,8 @@
 from __future__ import annotations
 
 import json
-import textwrap
 
-import pytest
-from helpers import assert_no_traceback
-
-
-def write(pytester: pytest.Pytester, name: str, text: str) -> None:
-    path = pytester.path / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
-
+from helpers import assert_no_traceback, write
 
 # -- prompts ------------------------------------------------------------------------------
 

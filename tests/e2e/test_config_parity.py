@@ -6,15 +6,8 @@ config; where we differ on purpose, the test says so.
 
 from __future__ import annotations
 
-import textwrap
-
 import pytest
-
-
-def write(pytester: pytest.Pytester, name: str, text: str) -> None:
-    path = pytester.path / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+from helpers import write
 
 
 def clean(result: pytest.RunResult) -> None:

@@ -5,18 +5,8 @@ Each must end in one collection error naming the file, the line and the fix.
 
 from __future__ import annotations
 
-import textwrap
-
 import pytest
-
-
-def write(pytester: pytest.Pytester, name: str, text: str | bytes) -> None:
-    path = pytester.path / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(text, bytes):
-        path.write_bytes(text)
-    else:
-        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+from helpers import write
 
 
 def collection_error(pytester: pytest.Pytester, *lines: str, args: tuple[str, ...] = ()) -> pytest.RunResult:
