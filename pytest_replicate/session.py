@@ -21,7 +21,7 @@ import httpx
 from .assertions.base import GRADER_PURPOSES
 from .config.model import Case, EvalSuite, ProviderSpec
 from .errors import CassetteError, ConfigError, display_path
-from .http.cassettes import Cassette, CassetteStats, cassette_file_name
+from .http.cassettes import Cassette, CassetteStats, WritableFolders, cassette_file_name
 from .http.client import CallClient, make_client
 from .providers import CallContext, Provider, create_provider
 from .providers.replicate import resolved_versions
@@ -55,6 +55,7 @@ class EvalSession:
         self.env = dict(os.environ if env is None else env)
         protect(self.env, TOKEN_VARIABLES)  # an env mapping pytest may print shows no token
         self.stats = CassetteStats()
+        self.writable = WritableFolders()  # cassette folders probed once per session
         self.calls = CallStats()
         self.scores = MetricScores()  # mean score per named metric per eval file, for the summary
         # Provider calls run ahead of the items in worker threads, unless strictly serial. Pure
@@ -162,7 +163,8 @@ class EvalSession:
         """The cassette at ``path``; ``rerun_hint`` names the test. A test function's marker may
         choose ``record_mode``; otherwise the session's applies."""
         return Cassette(path, record_mode or self.settings.record_mode, redactor=self.redactor,
-                        rerun_hint=shlex.quote(rerun_hint), record_hint=RECORD_HINT, stats=self.stats)
+                        rerun_hint=shlex.quote(rerun_hint), record_hint=RECORD_HINT, stats=self.stats,
+                        writable=self.writable)
 
     def call_context(self, vars: Mapping[str, Any], cassette: Cassette | None) -> CallContext:
         """What a call needs from the session: the pooled client (through ``cassette``, if any),

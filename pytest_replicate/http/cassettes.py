@@ -17,6 +17,7 @@ import re
 import tempfile
 import threading
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -119,6 +120,55 @@ def _cassette_options(path: Path, record_mode: str, redactor: Redactor) -> dict[
     }
 
 
+class WritableFolders:
+    """Where cassettes were shown writable this session: each folder is probed once, not per cassette.
+
+    A probe writes and deletes a scratch file where the cassette would go, so a file standing
+    where a folder should be, a read-only folder or a full disk show up before the call is
+    paid for, instead of after it when the recording would be lost. Probing per cassette
+    put that file traffic, next to other threads saving cassettes into the same folder, on
+    the path to every model call.
+    """
+
+    def __init__(self) -> None:
+        self._probed: set[Path] = set()
+        self._lock = threading.Lock()
+
+    def check(self, path: Path) -> None:
+        """Raise :class:`CassetteError` unless the cassette file ``path`` could be written now.
+
+        In a folder probed already this costs one ``stat``: it runs before every recorded call.
+        """
+        if path.is_dir():
+            raise CassetteError(f"cannot record cassette {display_path(path)}: a folder of that name is in the way")
+        folder = path.parent
+        with self._lock:
+            if folder in self._probed:
+                return
+        existing = next((parent for parent in (folder, *folder.parents) if parent.exists()), None)
+        if existing is None:
+            return
+        if not existing.is_dir():
+            raise CassetteError(
+                f"cannot record cassette {display_path(path)}: {display_path(existing)} is a file, not a folder "
+                "(move it, or set replicate_cassette_dir)"
+            )
+        with self._lock:
+            if existing in self._probed:
+                return
+        try:  # in the nearest folder that exists, so a failed call leaves no empty folders behind
+            descriptor, scratch = tempfile.mkstemp(dir=existing, prefix=f".{path.name}.", suffix=".check")
+            os.close(descriptor)
+            os.unlink(scratch)
+        except OSError as error:
+            raise CassetteError(
+                f"cannot record cassette {display_path(path)}: {error.strerror or type(error).__name__} "
+                f"in {display_path(existing)}; make the folder writable or set replicate_cassette_dir"
+            ) from None
+        with self._lock:
+            self._probed.add(existing)
+
+
 class Cassette:
     """One test's cassette: replays what it holds, records the rest if the mode allows.
 
@@ -128,11 +178,11 @@ class Cassette:
     """
 
     def __init__(self, path: Path, record_mode: str, *, redactor: Redactor | None = None, rerun_hint: str = "",
-                 record_hint: str = "", stats: CassetteStats | None = None) -> None:
+                 record_hint: str = "", stats: CassetteStats | None = None,
+                 writable: WritableFolders | None = None) -> None:
         if record_mode not in RECORD_MODES:
             raise ValueError(f"record mode {record_mode!r}: choose one of {', '.join(RECORD_MODES)}")
         self.path = path
-        self.where = display_path(path)  # for messages; computed once, replay reads it per response
         self.record_mode = record_mode
         self.rerun_hint = rerun_hint
         self.record_hint = record_hint
@@ -142,42 +192,18 @@ class Cassette:
         config = _cassette_options(path, record_mode, redactor or Redactor())
         # rewrite starts afresh: the old file is not read, and is replaced when saved.
         self._cassette = VcrCassette(**config) if record_mode == "rewrite" else VcrCassette.load(**config)
-        if not self._cassette.write_protected:
-            self.check_writable()  # before any model is called (and billed), not after
+        if not self._cassette.write_protected:  # before any model is called (and billed), not after
+            (writable or WritableFolders()).check(path)
+
+    @cached_property
+    def where(self) -> str:
+        """The cassette as messages name it; computed once, since replay reads it per response."""
+        return display_path(self.path)
 
     @property
     def replay_only(self) -> bool:
         """Every request is answered from this cassette or refused: nothing here goes live."""
         return bool(self._cassette.write_protected)
-
-    def check_writable(self) -> None:
-        """Raise :class:`CassetteError` unless this cassette's file could be written now.
-
-        Checked by writing a scratch file where the cassette would go: a file standing where
-        a folder should be, a read-only folder or a full disk all show up here, before the
-        call is paid for, instead of after it when the recording would be lost.
-        """
-        where = display_path(self.path)
-        if self.path.is_dir():
-            raise CassetteError(f"cannot record cassette {where}: a folder of that name is in the way")
-        folder = self.path.parent
-        existing = next((parent for parent in (folder, *folder.parents) if parent.exists()), None)
-        if existing is not None and not existing.is_dir():
-            raise CassetteError(
-                f"cannot record cassette {where}: {display_path(existing)} is a file, not a folder "
-                "(move it, or set replicate_cassette_dir)"
-            )
-        if existing is None:
-            return
-        try:  # in the nearest folder that exists, so a failed call leaves no empty folders behind
-            descriptor, scratch = tempfile.mkstemp(dir=existing, prefix=f".{self.path.name}.", suffix=".check")
-            os.close(descriptor)
-            os.unlink(scratch)
-        except OSError as error:
-            raise CassetteError(
-                f"cannot record cassette {where}: {error.strerror or type(error).__name__} "
-                f"in {display_path(existing)}; make the folder writable or set replicate_cassette_dir"
-            ) from None
 
     def exchange(self, request: httpx.Request, network: httpx.BaseTransport) -> httpx.Response:
         kept = {name: request.headers[name] for name in _RECORDED_REQUEST_HEADERS if name in request.headers}
@@ -214,7 +240,7 @@ class Cassette:
     def _miss_message(self, request: VcrRequest) -> str:
         where = f"{request.method} {request.path}"
         lines = [f"cassette miss: no recorded response for {where}",
-                 f"  cassette: {display_path(self.path)} (record mode: {self.record_mode})"]
+                 f"  cassette: {self.where} (record mode: {self.record_mode})"]
         if not self.path.exists():
             lines[0] = f"cassette miss: no cassette recorded for this item ({where})"
             lines.append(f"  record it: {self._command('once')}")
