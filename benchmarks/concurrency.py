@@ -1,6 +1,6 @@
 """Live-run speed with concurrent provider calls, as ratios measured in one run.
 
-    python benchmarks/concurrency.py [--items 200] [--latency 0.3] [--concurrency 8] [--fast-items 1000] [--repeat 3]
+    python benchmarks/concurrency.py [--items 200] [--latency 0.3] [--concurrency 8] [--fast-items 1000] [--repeat 5]
 
 Starts the bundled simulator with a fixed per-prediction latency and records a suite of
 Llama items with ``pytest --record-mode=rewrite`` in a subprocess (so every item calls the
@@ -85,7 +85,7 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.3)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--fast-items", type=int, default=1000)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as temporary, Simulator(latency=args.latency) as simulator:

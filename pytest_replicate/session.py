@@ -140,7 +140,7 @@ class EvalSession:
                 result = self.run(case, nodeid)
         if needs_siblings(case):
             result = self._grade_with_siblings(case, nodeid, result)
-        if result.grading is not None:
+        if result.grading is not None and result.grading.named_scores:  # display_path resolves: not per item
             self.scores.add(display_path(case.suite.file), result.grading.named_scores)
         return result
 

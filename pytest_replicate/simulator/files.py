@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import secrets
-import string
 import threading
 import time
 from dataclasses import dataclass
@@ -15,9 +13,8 @@ from email.policy import HTTP
 from typing import Any
 
 from .inputs import check_data_uri
-from .predictions import iso
+from .predictions import iso, new_id
 
-_ID_ALPHABET = string.ascii_lowercase + string.digits
 FILE_LIFETIME = 24 * 3600.0  # Replicate keeps uploads for a day
 
 
@@ -83,7 +80,7 @@ class FileStore:
 
     def add(self, name: str, content_type: str, content: bytes, metadata: dict[str, Any]) -> StoredFile:
         with self._lock:
-            file_id = "".join(secrets.choice(_ID_ALPHABET) for _ in range(26))
+            file_id = new_id()
             stored = StoredFile(file_id, name, content_type, content, metadata, time.time())
             self._files[file_id] = stored
             return stored

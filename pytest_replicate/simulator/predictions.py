@@ -9,6 +9,8 @@ instants, so concurrent predictions each take their own latency without a worker
 from __future__ import annotations
 
 import math
+import secrets
+import string
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -17,6 +19,7 @@ from typing import Any
 from .catalogue import ModelSpec
 
 FAIL_ERROR = "CUDA out of memory (simulated)"
+_ID_ALPHABET = string.ascii_lowercase + string.digits
 TERMINAL = frozenset({"succeeded", "failed", "canceled", "aborted"})
 
 
@@ -89,6 +92,11 @@ class Prediction:
     def token_due(self, index: int) -> float:
         """The instant token ``index`` is produced (streaming spreads tokens over the run)."""
         return self.start_mono + self.run_time * (index + 1) / max(len(self.output), 1)
+
+
+def new_id() -> str:
+    """A random id shaped like Replicate's prediction and file ids: 26 of [a-z0-9]."""
+    return "".join(_ID_ALPHABET[byte % len(_ID_ALPHABET)] for byte in secrets.token_bytes(26))
 
 
 def iso(epoch: float) -> str:

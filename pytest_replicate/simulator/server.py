@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import base64
 import re
-import secrets
-import string
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -34,11 +33,10 @@ from .files import FileStore
 from .httpd import ApiError, ReceivedRequest, Reply, Server
 from .inputs import error_detail, json_type, validate_input, with_defaults
 from .lookups import LookupEndpoints
-from .predictions import Prediction, peak_concurrency, to_json
+from .predictions import Prediction, new_id, peak_concurrency, to_json
 from .resources import page
 from .streaming import stream_events
 
-_ID_ALPHABET = string.ascii_lowercase + string.digits
 # The default (strict) simulator answers as Replicate does: these are version-only. With
 # strict=False it still runs them by model name, as it did before the client resolved versions.
 _LENIENT_OFFICIAL = frozenset({"stability-ai/sdxl", "meta/llama-guard-3-8b"})
@@ -274,7 +272,7 @@ class Simulator(LookupEndpoints):
         if path.startswith("/v1/"):
             self._authenticate(request.headers)
         path_known = False
-        for method, pattern, handler in self._routes():
+        for method, pattern, handler in self._routes:
             match = pattern.fullmatch(path)
             if match is None:
                 continue
@@ -285,6 +283,7 @@ class Simulator(LookupEndpoints):
             raise ApiError(405, f"Method {request.method} not allowed for {path}")
         raise ApiError(404, "The requested resource could not be found.", "Not found")
 
+    @cached_property
     def _routes(self) -> list[tuple[str, re.Pattern[str], Callable[..., Reply]]]:
         return [
             ("POST", re.compile(r"/v1/models/([^/]+/[^/]+)/predictions"), self._create_official),
@@ -417,7 +416,7 @@ class Simulator(LookupEndpoints):
     def _new_id(self) -> str:
         """A unique random id shaped like Replicate's (lock held)."""
         while True:
-            candidate = "".join(secrets.choice(_ID_ALPHABET) for _ in range(26))
+            candidate = new_id()
             if candidate not in self._predictions:
                 return candidate
 
