@@ -125,48 +125,56 @@ class WritableFolders:
 
     A probe writes and deletes a scratch file where the cassette would go, so a file standing
     where a folder should be, a read-only folder or a full disk show up before the call is
-    paid for, instead of after it when the recording would be lost. Probing per cassette
-    put that file traffic, next to other threads saving cassettes into the same folder, on
-    the path to every model call.
+    paid for, instead of after it when the recording would be lost. The probe also notes the
+    folder's subfolders, so one named like a cassette is caught without touching the disk
+    again: every file operation on the path to a model call waits behind other threads
+    saving cassettes into the same folder.
     """
 
     def __init__(self) -> None:
-        self._probed: set[Path] = set()
+        self._subfolders: dict[Path, frozenset[str]] = {}  # probed folder -> names of its subfolders
         self._lock = threading.Lock()
 
     def check(self, path: Path) -> None:
-        """Raise :class:`CassetteError` unless the cassette file ``path`` could be written now.
-
-        In a folder probed already this costs one ``stat``: it runs before every recorded call.
-        """
-        if path.is_dir():
-            raise CassetteError(f"cannot record cassette {display_path(path)}: a folder of that name is in the way")
+        """Raise :class:`CassetteError` unless the cassette file ``path`` could be written now."""
         folder = path.parent
         with self._lock:
-            if folder in self._probed:
+            subfolders = self._subfolders.get(folder)
+        if subfolders is None:
+            existing = next((parent for parent in (folder, *folder.parents) if parent.exists()), None)
+            if existing is None:
                 return
-        existing = next((parent for parent in (folder, *folder.parents) if parent.exists()), None)
-        if existing is None:
-            return
+            subfolders = self._probe(path, existing)
+            if existing != folder:
+                return  # the cassette's folder does not exist yet, so nothing can stand in the way
+        if path.name in subfolders:
+            raise CassetteError(f"cannot record cassette {display_path(path)}: a folder of that name is in the way")
+
+    def _probe(self, path: Path, existing: Path) -> frozenset[str]:
+        """Write a scratch file in ``existing`` (the nearest folder of ``path`` that exists, so a
+        failed call leaves no empty folders behind); its subfolders' names, once per folder."""
+        with self._lock:
+            if existing in self._subfolders:
+                return self._subfolders[existing]
         if not existing.is_dir():
             raise CassetteError(
                 f"cannot record cassette {display_path(path)}: {display_path(existing)} is a file, not a folder "
                 "(move it, or set replicate_cassette_dir)"
             )
-        with self._lock:
-            if existing in self._probed:
-                return
-        try:  # in the nearest folder that exists, so a failed call leaves no empty folders behind
+        try:
             descriptor, scratch = tempfile.mkstemp(dir=existing, prefix=f".{path.name}.", suffix=".check")
             os.close(descriptor)
             os.unlink(scratch)
+            with os.scandir(existing) as entries:
+                subfolders = frozenset(entry.name for entry in entries if entry.is_dir())
         except OSError as error:
             raise CassetteError(
                 f"cannot record cassette {display_path(path)}: {error.strerror or type(error).__name__} "
                 f"in {display_path(existing)}; make the folder writable or set replicate_cassette_dir"
             ) from None
         with self._lock:
-            self._probed.add(existing)
+            self._subfolders[existing] = subfolders
+        return subfolders
 
 
 class Cassette:

@@ -46,13 +46,13 @@ def test_a_full_disk_is_reported_before_the_call(tmp_path, monkeypatch):
         WritableFolders().check(tmp_path / "a.yaml")
 
 
-def test_what_blocks_a_cassette_is_seen_even_in_a_probed_folder(tmp_path, probes):
-    writable = WritableFolders()
-    writable.check(tmp_path / "a.yaml")
+def test_what_blocks_a_cassette_is_reported_before_the_call(tmp_path, probes):
     (tmp_path / "b.yaml").mkdir()
     (tmp_path / "sub").write_text("a file")
+    writable = WritableFolders()
+    writable.check(tmp_path / "a.yaml")
     with pytest.raises(CassetteError, match="a folder of that name is in the way"):
-        writable.check(tmp_path / "b.yaml")
+        writable.check(tmp_path / "b.yaml")  # seen in the probed folder's listing: no disk access
     with pytest.raises(CassetteError, match="sub is a file, not a folder"):
         writable.check(tmp_path / "sub" / "c.yaml")
     assert probes == [tmp_path]
