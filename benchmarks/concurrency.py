@@ -13,10 +13,9 @@ simulator), then prints:
    per item (the pytest process's CPU; the simulator runs in this process, not that one);
 4. the simulator's own peak of simultaneous predictions, to show it is not the bottleneck.
 
-Wall times cover the whole pytest process, start-up, collection and exit included, with only
-this plugin loaded (other installed plugins' start-up is not ours to measure). As on a
-user's machine after the first run, modules load from cached bytecode (kept in a temporary
-folder, not the checkout), and a warm-up run comes first. The concurrent run's wall time is
+Wall times cover the whole pytest process, start-up, collection and exit included, in the
+environment ``environment.py`` describes (this plugin only, cached bytecode); a warm-up run
+comes first. The concurrent run's wall time is
 the best of ``--repeat`` runs, since the machines are shared and noisy; every run is printed.
 Uses only the command line, like a user would.
 """
@@ -24,7 +23,6 @@ Uses only the command line, like a user would.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import resource
 import subprocess
@@ -32,6 +30,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from environment import pytest_environment
 
 from pytest_replicate.simulator import Simulator
 
@@ -51,12 +51,7 @@ tests:
 def run(folder: Path, simulator: Simulator, concurrency: int, bytecode: Path) -> tuple[float, float, float]:
     """Wall seconds, child CPU seconds, and pytest's own session time (after start-up) of one run."""
     simulator.reset()
-    env = {**os.environ, "REPLICATE_BASE_URL": simulator.url, "REPLICATE_API_TOKEN": "r8_benchmark",
-           "PYTHONPYCACHEPREFIX": str(bytecode),
-           # Our plugin only, as in replay_speed.py: other installed plugins' start-up is not ours.
-           "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTEST_ADDOPTS": "-p pytest_replicate.plugin"}
-    env.pop("CI", None)
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env = pytest_environment(bytecode, REPLICATE_BASE_URL=simulator.url, REPLICATE_API_TOKEN="r8_benchmark")
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     completed = subprocess.run(

@@ -9,14 +9,15 @@
    process. Target: < 300 MB. Those cassettes are copies of one recorded cassette with the
    prompt changed, since recording 10,000 items only re-measures the simulator.
 
-Each timing is the best of ``--repeat`` runs: the machines are shared and noisy.
+Each timing is the best of ``--repeat`` runs: the machines are shared and noisy. Both
+commands run in the environment ``environment.py`` describes (this plugin only, cached
+bytecode, warmed by the recording run).
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
-import os
 import subprocess
 import sys
 import tempfile
@@ -24,6 +25,7 @@ import time
 from pathlib import Path
 
 import yaml
+from environment import pytest_environment
 
 from pytest_replicate import load_suite
 from pytest_replicate.session import cassette_path  # internal: where an item's cassette lives, to copy cassettes
@@ -72,19 +74,14 @@ def best_of(repeat: int, args: list[str], cwd: Path, env: dict[str, str]) -> flo
     return min(run(args, cwd, env) for _ in range(repeat))
 
 
-def replay_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("REPLICATE_")}
-    env["CI"] = "true"
-    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # both runs load the same plugins: ours only
-    env["PYTEST_ADDOPTS"] = "-p pytest_replicate.plugin"
-    return env
+def replay_env(bytecode: Path) -> dict[str, str]:
+    return pytest_environment(bytecode, CI="true")  # both runs load the same plugins: ours only
 
 
-def record(folder: Path, count: int) -> None:
+def record(folder: Path, count: int, bytecode: Path) -> None:
     write_suite(folder, count)
     with Simulator() as simulator:
-        env = {**replay_env(), "REPLICATE_BASE_URL": simulator.url, "REPLICATE_API_TOKEN": "r8_benchmark"}
-        env.pop("CI")
+        env = pytest_environment(bytecode, REPLICATE_BASE_URL=simulator.url, REPLICATE_API_TOKEN="r8_benchmark")
         run(PYTEST + ["--record-mode=rewrite"], folder, env)
 
 
@@ -102,14 +99,14 @@ def clone_cassettes(source: Path, folder: Path, count: int) -> None:
         path.write_text(yaml.safe_dump(cassette))
 
 
-def peak_memory_mb(folder: Path) -> float:
+def peak_memory_mb(folder: Path, bytecode: Path) -> float:
     """Peak RSS of one pytest process, read by a wrapper that runs nothing else."""
     probe = (
         "import resource, subprocess, sys;"
         f"subprocess.run({PYTEST!r}, check=True, stdout=subprocess.DEVNULL);"
         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
     )
-    output = subprocess.run([sys.executable, "-c", probe], cwd=folder, env=replay_env(), capture_output=True,
+    output = subprocess.run([sys.executable, "-c", probe], cwd=folder, env=replay_env(bytecode), capture_output=True,
                             text=True, check=True)
     return int(output.stdout.strip()) / 1024  # ru_maxrss is in KiB on Linux
 
@@ -123,19 +120,20 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         replay_dir, plain_dir, memory_dir = root / "replay", root / "plain", root / "memory"
+        bytecode = root / "bytecode"
         print(f"recording {args.items} items against the simulator ...", flush=True)
-        record(replay_dir, args.items)
+        record(replay_dir, args.items, bytecode)
         plain_dir.mkdir()
         (plain_dir / "test_trivial.py").write_text(TRIVIAL.format(count=args.items))
 
-        replay = best_of(args.repeat, PYTEST, replay_dir, replay_env())
-        plain = best_of(args.repeat, PYTEST, plain_dir, replay_env())
+        replay = best_of(args.repeat, PYTEST, replay_dir, replay_env(bytecode))
+        plain = best_of(args.repeat, PYTEST, plain_dir, replay_env(bytecode))
         print(f"replay {args.items} cassette-backed items: {replay:.2f} s (best of {args.repeat})")
         print(f"plain pytest, {args.items} trivial parametrized tests: {plain:.2f} s (best of {args.repeat})")
         print(f"ratio replay / plain: {replay / plain:.2f}  (target <= 2.0)")
 
         clone_cassettes(replay_dir, memory_dir, args.memory_items)
-        peak = peak_memory_mb(memory_dir)
+        peak = peak_memory_mb(memory_dir, bytecode)
         print(f"peak memory replaying {args.memory_items} items: {peak:.0f} MB  (target < 300 MB)")
 
 
