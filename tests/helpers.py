@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import struct
 import textwrap
+import zlib
 
 import pytest
 
 # Short and obviously fake: the before-stop leak check looks for long r8_ tokens.
 FAKE_TOKEN = "r8_test_not_a_real_token"
+
+
+def png(width: int = 2, height: int = 2) -> bytes:
+    """A red PNG, for image vars and inputs."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
 
 
 def write(pytester: pytest.Pytester, name: str, text: str | bytes) -> None:

@@ -247,7 +247,7 @@ def _format_vars(variables: dict[str, Any], keys: list[str]) -> str:
 
 def _scalar(value: Any) -> str:
     if isinstance(value, FileVar):
-        value = str(value)
+        value = value.reference if value.media else str(value)
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
     return " ".join(text.split())
 

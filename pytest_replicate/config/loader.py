@@ -21,6 +21,7 @@ from ..providers.registry import check_provider_id
 from ..templating import syntax_error
 from ..text import one_line, shorten
 from ..transforms import UserCode, compile_code
+from . import var_files
 from .csv_tests import load_csv_tests
 from .model import EvalSuite, FileChoices, FileVar, Prompt, ProviderSpec, TestCase
 from .source import Document, YamlPath, load_yaml, paused_gc, read_file
@@ -281,12 +282,23 @@ def _relative(file: Path, base_dir: Path) -> str:
 
 
 def _file_var(doc: Document, path: YamlPath, reference: str, file: Path) -> FileVar:
-    """Read a var's file as promptfoo does: text trimmed, YAML as JSON, Python's get_var."""
-    if file.suffix == ".py":
+    """Read a var's file as promptfoo does (``var_files.py``): Python's get_var, YAML as JSON,
+    images as ``data:`` URIs, video and audio as base64, other text trimmed."""
+    found = var_files.kind(file)
+    if found == "python":
         code = _compile(doc, path, reference, "get_var", "var")
         return FileVar(reference, get_var=code.function)
-    if file.suffix in (".yaml", ".yml"):
+    if found == "yaml":
         return FileVar(reference, json.dumps(load_yaml(file).data, ensure_ascii=False, separators=(",", ":")))
+    if found == "javascript":
+        raise doc.error(path, f"{reference!r} is JavaScript, which promptfoo would run and pytest-replicate does not",
+                        "write its get_var as a Python file: get_var(var_name, prompt, other_vars) -> {'output': ...}")
+    if found == "pdf":
+        raise doc.error(path, f"{reference!r} is a PDF, whose text promptfoo would extract and pytest-replicate "
+                              "does not", f"save the text as a .txt file, or set {var_files.PDF_AS_TEXT_OFF}=true to "
+                                          "read the file as text")
+    if found in ("image", "video", "audio"):
+        return FileVar(reference, var_files.media_text(file, found), media=True)
     return FileVar(reference, _file_text(file, file.stat().st_mtime_ns))
 
 

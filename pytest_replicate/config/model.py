@@ -36,13 +36,15 @@ class ProviderSpec:
 class FileVar:
     """A ``file://`` var value, read when the file is loaded (a .py file: called per case).
 
-    As in promptfoo: a text file's content is trimmed, a YAML file becomes its JSON, and a
-    Python file's ``get_var(var_name, prompt, other_vars)`` returns ``{"output": ...}``.
+    As in promptfoo (see ``var_files.py``): a text file's content is trimmed, a YAML file
+    becomes its JSON, an image a ``data:`` URI, video and audio base64, and a Python file's
+    ``get_var(var_name, prompt, other_vars)`` returns ``{"output": ...}``.
     """
 
     reference: str  # as written: file://...
     text: str | None = None  # None for a Python file
     get_var: Callable[..., Any] | None = None
+    media: bool = False  # an image, video or audio file: test names show the reference, not the base64
 
     def __str__(self) -> str:
         return self.text if self.text is not None else self.reference

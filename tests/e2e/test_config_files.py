@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
-from helpers import assert_no_traceback, write
+import pytest
+from helpers import assert_no_traceback, png, write
 
 # -- prompts ------------------------------------------------------------------------------
 
@@ -150,6 +152,86 @@ def test_vars_from_files(pytester, write_eval):
             "*::file values (language=second question)*PASSED*",
         ]
     )
+
+
+RED_PNG = png()
+# Var files, and what promptfoo 0.123.1's echo provider printed for a var naming each
+# (promptfoo eval on these files, Node 22): an image's MIME type comes from its first bytes
+# when they carry a known signature, else from its extension.
+MEDIA_FILES = {
+    "cat.png": RED_PNG,
+    "mislabeled.jpg": RED_PNG,
+    "upper.PNG": RED_PNG,
+    "unknown.svg": b"<svg xmlns='http://www.w3.org/2000/svg'/>",
+    "clip.mp3": b"ID3\x03\x00\x00\x00\x00\x00\x00rest",
+    "movie.mp4": b"\x00\x00\x00\x18ftypmp42",
+    "Data.YAML": b"a: 1\n",
+}
+PROMPTFOO_MEDIA_OUTPUTS = {
+    "cat.png": "data:image/png;base64,{png}",
+    "mislabeled.jpg": "data:image/png;base64,{png}",
+    "upper.PNG": "data:image/png;base64,{png}",
+    "unknown.svg": "data:image/svg+xml;base64,PHN2ZyB4bWxucz0naHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmcnLz4=",
+    "clip.mp3": "SUQzAwAAAAAAAHJlc3Q=",
+    "movie.mp4": "AAAAGGZ0eXBtcDQy",
+    "Data.YAML": "a: 1",  # the YAML check is case-sensitive: text
+}
+
+
+def test_media_vars_are_read_as_promptfoo_reads_them(pytester, write_eval):
+    for name, data in MEDIA_FILES.items():
+        write(pytester, name, data)
+    png = base64.b64encode(RED_PNG).decode()
+    tests = "\n".join(f"  - vars: {{v: file://{name}}}\n    assert: [{{type: equals, value: {json.dumps(output.format(png=png))}}}]"
+                      for name, output in PROMPTFOO_MEDIA_OUTPUTS.items())
+    write_eval(f'prompts: ["{{{{ v }}}}"]\nproviders: [echo]\ntests:\n{tests}\n')
+    result = pytester.runpytest("-v")
+    result.assert_outcomes(passed=len(MEDIA_FILES))
+    result.stdout.fnmatch_lines(["*::v=file://cat.png[[]*PASSED*"])  # named by the file, not its base64
+
+
+def test_an_image_var_reaches_a_vision_model_as_a_data_uri(pytester, write_eval, replicate_env):
+    write(pytester, "cat.png", RED_PNG)
+    write_eval("""
+        prompts: ["What is in this picture?"]
+        providers:
+          - id: replicate:yorickvp/llava-13b
+            config: {input_vars: [image]}
+        tests:
+          - vars: {image: file://cat.png}
+        """)
+    pytester.runpytest().assert_outcomes(passed=1)
+    sent = replicate_env.predictions_created()[-1]["input"]
+    assert sent["image"] == "data:image/png;base64," + base64.b64encode(RED_PNG).decode()
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("helper.mjs", "*'file://helper.mjs' is JavaScript, which promptfoo would run and pytest-replicate does not*"),
+    ("paper.pdf", "*'file://paper.pdf' is a PDF, whose text promptfoo would extract and pytest-replicate does not*"),
+])
+def test_var_files_we_cannot_read_as_promptfoo_does_are_refused(pytester, write_eval, name, expected):
+    write(pytester, name, "export default () => ({output: 'x'})" if name.endswith("js") else "%PDF-1.4")
+    write_eval(f'prompts: ["{{{{ v }}}}"]\nproviders: [echo]\ntests:\n  - vars: {{v: file://{name}}}\n')
+    result = pytester.runpytest()
+    result.stdout.fnmatch_lines([expected])
+    assert_no_traceback(result)
+
+
+def test_promptfoo_switches_read_pdfs_and_media_as_text(pytester, write_eval, monkeypatch):
+    monkeypatch.setenv("PROMPTFOO_DISABLE_PDF_AS_TEXT", "true")
+    monkeypatch.setenv("PROMPTFOO_DISABLE_MULTIMEDIA_AS_BASE64", "yes")
+    write(pytester, "paper.pdf", "%PDF-1.4 text ")
+    write(pytester, "unknown.svg", "<svg/>")
+    write_eval("""
+        prompts: ["{{ v }}"]
+        providers: [echo]
+        tests:
+          - vars: {v: file://paper.pdf}
+            assert: [{type: equals, value: "%PDF-1.4 text"}]
+          - vars: {v: file://unknown.svg}
+            assert: [{type: equals, value: "<svg/>"}]
+        """)
+    pytester.runpytest().assert_outcomes(passed=2)
 
 
 # -- tests from files ---------------------------------------------------------------------

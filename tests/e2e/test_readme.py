@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from helpers import png
 
 try:
     import tomllib
@@ -162,9 +163,17 @@ EVAL_OUTCOMES = {
 }
 
 
+# Files an eval example names with file://, written beside it.
+EVAL_FILES_BESIDE = {
+    "Replicate models/yaml#2": {"cat.png": png()},
+}
+
+
 @pytest.mark.parametrize("b", EVAL_FILES, ids=ids(EVAL_FILES))
 def test_eval_files_run_against_the_simulator(b, pytester, replicate_env):
     (pytester.path / "example.eval.yaml").write_text(b.text, encoding="utf-8")
+    for name, content in EVAL_FILES_BESIDE.get(b.id, {}).items():
+        (pytester.path / name).write_bytes(content)
     result = run(pytester)
     assert_ran(result, b, failed_on_assertions_only=True)
     if b.id in EVAL_OUTCOMES:
