@@ -29,6 +29,7 @@ class _Job:
     work: Callable[[], Any]
     future: Future[Any] = field(default_factory=Future)
     holds_slot: bool = False
+    starting: bool = False  # holds a slot and has sent no request yet
 
 
 @dataclass
@@ -53,6 +54,7 @@ class Scheduler:
         self._queue: list[_Job] = []
         self._jobs: dict[Hashable, _Job] = {}
         self._active = 0
+        self._starting = 0
         self._group_active: dict[Hashable, int] = {}
         self._threads: list[threading.Thread] = []
         self._stopping = False
@@ -131,7 +133,37 @@ class Scheduler:
             job.holds_slot = False
             self._active -= 1
             self._group_active[job.group] -= 1
+            self._started(job)
             self._condition.notify_all()
+
+    def request_sent(self, key: Hashable) -> None:
+        """``key``'s work has sent its first request: it no longer needs the interpreter to start."""
+        with self._condition:
+            job = self._jobs.get(key)
+            if job is not None:
+                self._started(job)
+
+    def wait_for_starts(self, limit: float = 0.02) -> None:
+        """Wait (at most ``limit`` seconds) until no call is starting: none holds a slot without
+        having sent its first request, and no free slot has a job that could take it.
+
+        Work that calls no model (saving a cassette) waits here after releasing its slot. All
+        threads share one interpreter lock, and when calls end together, as they do at a fixed
+        latency, such bookkeeping would otherwise delay the next calls' requests.
+        """
+        def settled() -> bool:
+            free = self._active < self.limit
+            return self._stopping or (self._starting == 0 and not (free and self._first_admissible() is not None))
+
+        with self._condition:
+            self._condition.wait_for(settled, timeout=limit)
+
+    def _started(self, job: _Job) -> None:
+        if job.starting:
+            job.starting = False
+            self._starting -= 1
+            if self._starting == 0:
+                self._condition.notify_all()
 
     def _start_threads(self) -> None:
         # Twice the slots: a thread that released its slot early may still be finishing.
@@ -146,17 +178,23 @@ class Scheduler:
             while True:
                 if self._stopping:
                     return None
-                if self._active < self.limit:
-                    for index, job in enumerate(self._queue):
-                        running = self._group_active.get(job.group, 0)
-                        if job.group_limit is None or running < job.group_limit:
-                            del self._queue[index]
-                            job.holds_slot = True
-                            self._active += 1
-                            self._group_active[job.group] = running + 1
-                            self.stats.peak = max(self.stats.peak, self._active)
-                            return job
+                index = self._first_admissible() if self._active < self.limit else None
+                if index is not None:
+                    job = self._queue.pop(index)
+                    job.holds_slot = job.starting = True
+                    self._starting += 1
+                    self._active += 1
+                    self._group_active[job.group] = self._group_active.get(job.group, 0) + 1
+                    self.stats.peak = max(self.stats.peak, self._active)
+                    return job
                 self._condition.wait()
+
+    def _first_admissible(self) -> int | None:
+        """The index of the first queued job its provider's bound admits (lock held)."""
+        for index, job in enumerate(self._queue):
+            if job.group_limit is None or self._group_active.get(job.group, 0) < job.group_limit:
+                return index
+        return None
 
     def _work(self) -> None:
         while (job := self._next_job()) is not None:

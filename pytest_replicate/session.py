@@ -11,7 +11,7 @@ import json
 import os
 import shlex
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import CancelledError
 from pathlib import Path
 from typing import Any
@@ -166,10 +166,12 @@ class EvalSession:
                         rerun_hint=shlex.quote(rerun_hint), record_hint=RECORD_HINT, stats=self.stats,
                         writable=self.writable)
 
-    def call_context(self, vars: Mapping[str, Any], cassette: Cassette | None) -> CallContext:
-        """What a call needs from the session: the pooled client (through ``cassette``, if any),
-        the Ctrl-C event, and the scheduler, which slows every caller down when one sees a 429."""
-        return CallContext(vars=vars, http=CallClient(self.http, cassette), cancel=self.cancel,
+    def call_context(self, vars: Mapping[str, Any], cassette: Cassette | None,
+                     on_request: Callable[[], None] | None = None) -> CallContext:
+        """What a call needs from the session: the pooled client (through ``cassette``, if any;
+        ``on_request`` hears of each request), the Ctrl-C event, and the scheduler, which slows
+        every caller down when one sees a 429."""
+        return CallContext(vars=vars, http=CallClient(self.http, cassette, on_request), cancel=self.cancel,
                            backpressure=self.scheduler)
 
     def graders(self, *, env: Mapping[str, str] | None = None, file: Path | None = None,
@@ -185,7 +187,9 @@ class EvalSession:
             cassette = self.open_cassette(path, nodeid or case.name)
         except CassetteError as error:
             return CaseResult(case, error=str(error), cassette=path)
-        context = self.call_context(case.vars, cassette)
+        scheduler = self.scheduler
+        sent = (lambda: scheduler.request_sent(nodeid)) if scheduler is not None and nodeid is not None else None
+        context = self.call_context(case.vars, cassette, sent)
         graders = self.graders(env=case.suite.env, file=case.suite.file, options=case.test.options)
         held = needs_siblings(case) and nodeid is not None
         result = call_case(case, provider, context) if held else run_case(case, provider, context, graders=graders)
@@ -195,7 +199,8 @@ class EvalSession:
             if case.provider.delay:
                 self.cancel.wait(case.provider.delay)
         if self.scheduler is not None:
-            self.scheduler.release_slot()  # saving the cassette below calls no model
+            self.scheduler.release_slot()  # saving the cassette below calls no model,
+            self.scheduler.wait_for_starts()  # and lets the next calls go out first
         if held and nodeid is not None:  # graded, and its cassette saved, when its item runs
             with self._lock:
                 self._held[nodeid] = Held(cassette, context, graders)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -60,16 +61,21 @@ def make_client() -> httpx.Client:
 
 
 class CallClient:
-    """The session client as one test sees it: every request carries the test's cassette."""
+    """The session client as one test sees it: every request carries the test's cassette, and
+    ``on_request`` (if given) is told before each one goes out."""
 
-    def __init__(self, client: httpx.Client, cassette: Cassette | None) -> None:
+    def __init__(self, client: httpx.Client, cassette: Cassette | None,
+                 on_request: Callable[[], None] | None = None) -> None:
         self._client = client
         self.cassette = cassette
+        self.on_request = on_request
 
     def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         extensions = dict(kwargs.pop("extensions", None) or {})
         if self.cassette is not None:
             extensions[CASSETTE] = self.cassette
+        if self.on_request is not None:
+            self.on_request()
         return self._client.request(method, url, extensions=extensions, **kwargs)
 
     def get(self, url: str, **kwargs: Any) -> httpx.Response:

@@ -95,6 +95,50 @@ def test_throttling_halves_the_limit_and_relief_restores_it() -> None:
     assert scheduler.limit == 8
 
 
+def test_bookkeeping_waits_until_the_next_call_has_sent_its_request() -> None:
+    scheduler = Scheduler(1)
+    order: list[str] = []
+    submitted = threading.Event()
+
+    def first() -> None:
+        assert submitted.wait(5)
+        scheduler.release_slot()
+        scheduler.wait_for_starts(limit=30)  # a cassette would be saved after this
+        order.append("first saves")
+
+    def second() -> None:
+        order.append("second starts")
+        scheduler.request_sent(2)
+        order.append("second sent")  # wait_for_starts ends at request_sent: the GIL decides
+
+    scheduler.submit(1, first)
+    scheduler.submit(2, second)
+    submitted.set()
+    scheduler.result(1)
+    scheduler.result(2)
+    assert order.index("second starts") < order.index("first saves")
+
+
+def test_waiting_for_starts_is_bounded_and_ends_when_stopping() -> None:
+    scheduler = Scheduler(1)
+    holding = threading.Event()
+    release = threading.Event()
+
+    def silent() -> None:  # holds its slot and never sends a request
+        holding.set()
+        release.wait(30)
+
+    scheduler.submit(1, silent)
+    assert holding.wait(5)
+    scheduler.wait_for_starts(limit=0.01)  # returns although a call is still starting
+    waiter = threading.Thread(target=scheduler.wait_for_starts, kwargs={"limit": 30})
+    waiter.start()
+    scheduler.stop(wait=0)  # the call is still starting: stopping ends the wait
+    waiter.join(5)
+    assert not waiter.is_alive()
+    release.set()
+
+
 def test_release_slot_lets_the_next_job_start_while_work_finishes() -> None:
     scheduler = Scheduler(1)
     finishing = threading.Event()
