@@ -205,7 +205,7 @@ class Cassette:
 
     @cached_property
     def where(self) -> str:
-        """The cassette as messages name it; computed once, since replay reads it per response."""
+        """The cassette as messages name it."""
         return display_path(self.path)
 
     @property
@@ -219,7 +219,7 @@ class Cassette:
         with self._lock:
             if self._cassette.can_play_response_for(recorded_request):
                 self.stats.count("replayed")
-                return _replayed_response(self._cassette.play_response(recorded_request), request, self.where)
+                return _replayed_response(self._cassette.play_response(recorded_request), request, self.path)
             if self._cassette.write_protected:
                 self.stats.count("missed")
                 raise CassetteError(self._miss_message(recorded_request))
@@ -280,11 +280,11 @@ def _recorded_response(response: httpx.Response, headers: list[tuple[str, str]],
             "headers": grouped, "body": {"string": content}}
 
 
-def _replayed_response(recorded: dict[str, Any], request: httpx.Request, where: str) -> httpx.Response:
+def _replayed_response(recorded: dict[str, Any], request: httpx.Request, path: Path) -> httpx.Response:
     """The recorded response as httpx's; a hand-edited, malformed one is a :class:`CassetteError`.
 
-    The response's ``REPLAYED`` extension names the cassette, so messages about what came
-    back can say which file to fix.
+    The response's ``REPLAYED`` extension is the cassette's path, so messages about what came
+    back can say which file to fix (turned into a display path only then: replay is hot).
     """
     try:
         body = recorded["body"]["string"]
@@ -298,7 +298,7 @@ def _replayed_response(recorded: dict[str, Any], request: httpx.Request, where: 
     except (KeyError, TypeError, AttributeError, ValueError) as error:
         detail = str(error) if isinstance(error, ValueError) else f"missing or malformed {error}"
         raise CassetteError(
-            f"cassette {where} holds a malformed response for {request.method} {request.url.path}: "
+            f"cassette {display_path(path)} holds a malformed response for {request.method} {request.url.path}: "
             f"{detail}; re-record it with --record-mode=rewrite"
         ) from None
     return httpx.Response(
@@ -306,7 +306,7 @@ def _replayed_response(recorded: dict[str, Any], request: httpx.Request, where: 
         headers=headers,
         content=body.encode() if isinstance(body, str) else body,
         request=request,
-        extensions={REPLAYED: where, "reason_phrase": str(message).encode("ascii", "replace")},
+        extensions={REPLAYED: path, "reason_phrase": str(message).encode("ascii", "replace")},
     )
 
 

@@ -5,7 +5,7 @@ item's cassette travels with its requests, and a replayed response says so.
 """
 
 CASSETTE = "pytest_replicate.cassette"  # request: the Cassette that records or replays it
-REPLAYED = "pytest_replicate.replayed"  # response: the cassette it was replayed from (callers must not sleep)
+REPLAYED = "pytest_replicate.replayed"  # response: the path of the cassette it was replayed from (callers must not sleep)
 # request: this call needs credentials to go live; the value is the message to raise if the
 # request has no Authorization header when it reaches the network.
 MISSING_CREDENTIALS = "pytest_replicate.missing_credentials"

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from ..errors import ProviderError
+from ..errors import ProviderError, display_path
 from ..http.extensions import REPLAYED
 from ..redaction import hide_tokens
 
@@ -25,7 +25,7 @@ TERMINAL = ("succeeded", "failed", "canceled", "aborted")
 def origin_note(response: httpx.Response) -> str:
     """`` (replayed from cassette X)`` when the response came from a cassette, else ``""``."""
     cassette = response.extensions.get(REPLAYED)
-    return f" (replayed from cassette {cassette})" if cassette else ""
+    return f" (replayed from cassette {display_path(cassette)})" if cassette else ""
 
 
 def _body_sample(response: httpx.Response) -> str:
