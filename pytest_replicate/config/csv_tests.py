@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -186,11 +187,11 @@ def _test_from_row(file: Path, line: int, header: list[str], cells: list[str], p
             test["description"] = cell
         elif column == "__threshold":
             if cell.strip():
-                try:
-                    test["threshold"] = float(cell)
-                except ValueError:
+                threshold = _number(cell)
+                if threshold is None:
                     raise _error(file, line, f"row {len(places.row_lines)}, column '__threshold': "
-                                 f"must be a number, got {cell!r}") from None
+                                 f"must be a number, got {cell!r}")
+                test["threshold"] = threshold
         elif column.startswith("__metadata"):
             key = column.partition(":")[2] or "metadata"
             test["metadata"][key] = cell
@@ -200,3 +201,12 @@ def _test_from_row(file: Path, line: int, header: list[str], cells: list[str], p
             test["vars"][column] = cell
     places.assert_columns.append(columns)
     return test
+
+
+def _number(cell: str) -> float | None:
+    """A finite number, or None (``nan`` and ``inf`` parse as floats but are no threshold)."""
+    try:
+        value = float(cell)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None

@@ -89,3 +89,9 @@ def test_errors_name_row_and_column(tmp_path):
     doc = load(tmp_path, "q,__expected1,__expected2\na,,contains: x\n")
     error = doc.error((0, "assert", 0, "value"), "bad")
     assert error.line == 2 and str(error).endswith(":2: row 1, column '__expected2': bad")
+
+
+@pytest.mark.parametrize("cell", ["nan", "inf", "-Infinity", "high"])
+def test_a_threshold_must_be_a_finite_number(tmp_path, cell):
+    error = refused(tmp_path, f"q,__threshold\nhi,{cell}\n")
+    assert f"column '__threshold': must be a number, got '{cell}'" in str(error)
