@@ -24,7 +24,7 @@ import pytest
 from .api import AssertionInput, ModelResult, PromptInput, assert_output, grade_output, render_prompt, without_traceback
 from .assertions import GradingResult
 from .collect import session_key
-from .errors import ConfigError, ProviderError, ReplicateEvalError
+from .errors import CassetteError, ConfigError, ProviderError, ReplicateEvalError
 from .http.record_modes import RECORD_MODES
 from .providers.base import CallContext, Provider
 from .providers.replicate_settings import looks_secret
@@ -211,7 +211,10 @@ class ReplicateSession:
     def finish(self) -> None:
         """Save the cassette if every call succeeded (as an eval item does); never after Ctrl-C."""
         if self._cassette is not None and not self._call_failed and not self.session.cancel.is_set():
-            self._cassette.save()
+            try:
+                self._cassette.save()
+            except CassetteError as error:
+                pytest.fail(str(error), pytrace=False)
 
 
 # --- options from the marker --------------------------------------------------------------

@@ -29,7 +29,8 @@ class _Job:
     work: Callable[[], Any]
     future: Future[Any] = field(default_factory=Future)
     holds_slot: bool = False
-    starting: bool = False  # holds a slot and has sent no request yet
+    admitted: int = 0  # its place in the order jobs took slots (1, 2, ...)
+    released_after: int = 0  # how many jobs had taken slots when it released its own
 
 
 @dataclass
@@ -54,7 +55,9 @@ class Scheduler:
         self._queue: list[_Job] = []
         self._jobs: dict[Hashable, _Job] = {}
         self._active = 0
-        self._starting = 0
+        self._admissions = 0
+        self._starting: set[int] = set()  # admission numbers of slot holders that sent no request yet
+        self._busy = 0  # threads running a job; the others take queued jobs
         self._group_active: dict[Hashable, int] = {}
         self._threads: list[threading.Thread] = []
         self._stopping = False
@@ -131,39 +134,49 @@ class Scheduler:
             return
         with self._condition:
             job.holds_slot = False
+            job.released_after = self._admissions
             self._active -= 1
             self._group_active[job.group] -= 1
             self._started(job)
             self._condition.notify_all()
 
     def request_sent(self, key: Hashable) -> None:
-        """``key``'s work has sent its first request: it no longer needs the interpreter to start."""
+        """``key``'s work has sent its first request: its call has started."""
         with self._condition:
             job = self._jobs.get(key)
             if job is not None:
                 self._started(job)
 
     def wait_for_starts(self, limit: float = 0.02) -> None:
-        """Wait (at most ``limit`` seconds) until no call is starting: none holds a slot without
-        having sent its first request, and no free slot has a job that could take it.
+        """After releasing its slot, wait (at most ``limit`` seconds) for the calls that took
+        slots since to send their first request.
 
-        Work that calls no model (saving a cassette) waits here after releasing its slot. All
-        threads share one interpreter lock, and when calls end together, as they do at a fixed
-        latency, such bookkeeping would otherwise delay the next calls' requests.
+        For work whose call went live and has bookkeeping left (saving a cassette). Threads
+        share one interpreter lock: when calls end together, as they do at a fixed latency,
+        that bookkeeping would otherwise hold back the next calls' requests. A free slot counts
+        as a starting call while a queued job and a thread not running one can fill it.
         """
+        job: _Job | None = getattr(self._current, "job", None)
+        if job is None or job.holds_slot:
+            return
+        ticket = job.released_after
+
         def settled() -> bool:
-            free = self._active < self.limit
-            return self._stopping or (self._starting == 0 and not (free and self._first_admissible() is not None))
+            if self._stopping:
+                return True
+            if any(admitted > ticket for admitted in self._starting):
+                return False
+            idle = len(self._threads) > self._busy
+            return not (idle and self._active < self.limit and self._first_admissible() is not None)
 
         with self._condition:
             self._condition.wait_for(settled, timeout=limit)
 
     def _started(self, job: _Job) -> None:
-        if job.starting:
-            job.starting = False
-            self._starting -= 1
-            if self._starting == 0:
-                self._condition.notify_all()
+        """``job`` sent its first request or released its slot (lock held)."""
+        if job.admitted in self._starting:
+            self._starting.discard(job.admitted)
+            self._condition.notify_all()
 
     def _start_threads(self) -> None:
         # Twice the slots: a thread that released its slot early may still be finishing.
@@ -181,11 +194,14 @@ class Scheduler:
                 index = self._first_admissible() if self._active < self.limit else None
                 if index is not None:
                     job = self._queue.pop(index)
-                    job.holds_slot = job.starting = True
-                    self._starting += 1
+                    job.holds_slot = True
+                    self._admissions += 1
+                    job.admitted = self._admissions
+                    self._starting.add(job.admitted)
                     self._active += 1
                     self._group_active[job.group] = self._group_active.get(job.group, 0) + 1
                     self.stats.peak = max(self.stats.peak, self._active)
+                    self._busy += 1
                     return job
                 self._condition.wait()
 
@@ -206,3 +222,5 @@ class Scheduler:
                     job.future.set_exception(error)
             self.release_slot()
             self._current.job = None
+            with self._condition:
+                self._busy -= 1

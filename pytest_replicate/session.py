@@ -200,13 +200,14 @@ class EvalSession:
                 self.cancel.wait(case.provider.delay)
         if self.scheduler is not None:
             self.scheduler.release_slot()  # saving the cassette below calls no model,
-            self.scheduler.wait_for_starts()  # and lets the next calls go out first
+            if cassette.recorded:
+                self.scheduler.wait_for_starts()  # and lets the next live calls go out first
         if held and nodeid is not None:  # graded, and its cassette saved, when its item runs
             with self._lock:
                 self._held[nodeid] = Held(cassette, context, graders)
         # Saved only when every call succeeded, and never after Ctrl-C or a crash (not reached).
         elif not result.call_failed:
-            cassette.save()
+            _save(cassette, result)
         return result
 
     def _grade_with_siblings(self, case: Case, nodeid: str, result: CaseResult) -> CaseResult:
@@ -232,7 +233,7 @@ class EvalSession:
             else:
                 grade_case(result, held.context, graders=held.graders, compared=(outputs, index))
         if not result.call_failed:
-            held.cassette.save()
+            _save(held.cassette, result)
         with self._lock:
             self._graded[nodeid] = result
         return result
@@ -332,6 +333,15 @@ _PURPOSE_HINTS = {
     "moderation": "use a replicate:moderation:OWNER/MODEL id",
     "text": "use a language model id such as replicate:meta/meta-llama-3-70b-instruct",
 }
+
+
+def _save(cassette: Cassette, result: CaseResult) -> None:
+    """Save ``cassette``; if that fails (a folder that broke since it was probed, a full disk),
+    the case fails with that one message."""
+    try:
+        cassette.save()
+    except CassetteError as error:
+        result.error = str(error)
 
 
 def grader_purpose(provider_id: str) -> str:

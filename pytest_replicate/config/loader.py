@@ -295,11 +295,13 @@ def _file_var(doc: Document, path: YamlPath, reference: str, file: Path) -> File
                         "write its get_var as a Python file: get_var(var_name, prompt, other_vars) -> {'output': ...}")
     if found == "pdf":
         raise doc.error(path, f"{reference!r} is a PDF, whose text promptfoo would extract and pytest-replicate "
-                              "does not", f"save the text as a .txt file, or set {var_files.PDF_AS_TEXT_OFF}=true to "
-                                          "read the file as text")
-    if found in ("image", "video", "audio"):
-        return FileVar(reference, var_files.media_text(file, found), media=True)
-    return FileVar(reference, _file_text(file, file.stat().st_mtime_ns))
+                              "does not", "save its text as a .txt file and name that")
+    try:
+        if found in ("image", "video", "audio"):
+            return FileVar(reference, var_files.media_text(file, found), media=True)
+        return FileVar(reference, _file_text(file, file.stat().st_mtime_ns))
+    except ConfigError as error:  # named by the file: say which var of which test names it
+        raise doc.error(path, f"{reference!r}: {error.message}", error.hint) from None
 
 
 @lru_cache(maxsize=1024)

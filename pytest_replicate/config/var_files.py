@@ -3,14 +3,16 @@
 - JavaScript and TypeScript files would be run by promptfoo; we do not run JavaScript, so
   they are refused rather than read as text;
 - ``.py``: ``get_var`` is called per case (see ``loader.py``); ``.yaml``/``.yml``: JSON text;
-- ``.pdf``: promptfoo extracts its text, which we do not do, so it is refused too (set
-  ``PROMPTFOO_DISABLE_PDF_AS_TEXT`` to have it read as text, as promptfoo then does);
+- ``.pdf``: promptfoo extracts its text, which we do not do, so it is refused too (with
+  ``PROMPTFOO_DISABLE_PDF_AS_TEXT`` set it is read as text, as promptfoo then does);
 - images become ``data:`` URIs (the MIME type from the extension unless the file's first
   bytes say otherwise), video and audio become plain base64, unless
   ``PROMPTFOO_DISABLE_MULTIMEDIA_AS_BASE64`` is set;
 - anything else is UTF-8 text, trimmed.
 
-The two ``PROMPTFOO_*`` switches are read from the environment, with promptfoo's truthy values.
+The two ``PROMPTFOO_*`` switches are read from the process environment, with promptfoo's
+truthy values (promptfoo also reads them from the config's ``env:`` and a ``.env`` file; we
+do not).
 """
 
 from __future__ import annotations

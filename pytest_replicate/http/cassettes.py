@@ -239,8 +239,14 @@ class Cassette:
 
     def save(self) -> None:
         with self._lock:
-            # vcrpy's own save (its context manager calls the same): hooks, then our persister.
-            self._cassette._save()
+            try:
+                # vcrpy's own save (its context manager calls the same): hooks, then our persister.
+                self._cassette._save()
+            except OSError as error:  # the folder changed since it was probed, or the disk filled up
+                raise CassetteError(
+                    f"cannot save cassette {self.where}: {error.strerror or type(error).__name__}; the calls "
+                    "were made but their recording is lost: fix the folder and re-run to record them"
+                ) from None
 
     def _command(self, mode: str) -> str:
         return " ".join(part for part in (self.record_hint, "pytest", self.rerun_hint, f"--record-mode={mode}") if part)

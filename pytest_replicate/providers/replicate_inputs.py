@@ -3,9 +3,10 @@
 promptfoo keeps vars for templates; a Replicate model often needs some of them as inputs of
 their own. ``input_vars`` in the provider config names them: a list (``[image]``: the var
 ``image`` becomes the input ``image``) or a mapping from input name to var name. Following
-promptfoo, an image var given as ``file://cat.png`` arrives as a ``data:`` URI, and audio or
-video as plain base64; Replicate takes files as URLs or ``data:`` URIs, so base64 and raw
-bytes are sent as ``data:`` URIs, and URLs and ``data:`` URIs pass unchanged.
+promptfoo, an image var given as ``file://cat.png`` arrives as a ``data:`` URI. Replicate takes
+files as URLs or ``data:`` URIs, so base64 images and raw bytes are sent as ``data:`` URIs,
+and URLs and ``data:`` URIs pass unchanged. Audio and video files arrive as plain base64 (as
+in promptfoo), which is sent as it is: give those as URLs.
 """
 
 from __future__ import annotations

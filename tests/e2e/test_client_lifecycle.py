@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 from datetime import datetime, timezone
 
 import pytest
 import yaml
-from helpers import FAKE_TOKEN, interrupt_pytest_when
+from helpers import FAKE_TOKEN, assert_no_traceback, interrupt_pytest_when
 from standin import Reply, StandIn, prediction
 
 from pytest_replicate.simulator import Fault
@@ -94,6 +95,20 @@ def test_an_unwritable_cassette_folder_fails_before_the_call(pytester, write_eva
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines([expected])
     assert replicate_env.requests == []  # nothing was paid for
+
+
+def test_a_cassette_that_cannot_be_saved_after_the_call_is_one_clear_failure(pytester, write_eval, replicate_env,
+                                                                             monkeypatch):
+    def full_disk(source, destination):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("pytest_replicate.http.cassettes.os.replace", full_disk)
+    write_eval(suite())
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*cannot save cassette cassettes/suite.eval/*: No space left on device; the calls were "
+                                 "made but their recording is lost*"])
+    assert_no_traceback(result)
 
 
 def set_code(response: dict) -> None:

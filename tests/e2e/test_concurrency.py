@@ -41,6 +41,22 @@ def test_items_keep_collection_order_and_serial_outcomes(pytester, write_eval, r
     assert [line.split("::")[1].split("[")[0] for line in strip] == [f"c{i}" for i in range(8)]
 
 
+def test_cassettes_are_saved_after_the_next_calls_went_out_and_replay_never_waits(pytester, write_eval, replicate_env,
+                                                                                  monkeypatch):
+    from pytest_replicate.scheduler import Scheduler
+    seen: dict[str, list] = {"sent": [], "waits": []}
+    sent, wait = Scheduler.request_sent, Scheduler.wait_for_starts
+    monkeypatch.setattr(Scheduler, "request_sent", lambda self, key: (seen["sent"].append(key), sent(self, key))[1])
+    monkeypatch.setattr(Scheduler, "wait_for_starts", lambda self, limit=0.02: (seen["waits"].append(1), wait(self, limit))[1])
+    write_eval(suite(6))
+    pytester.runpytest("--replicate-concurrency=3").assert_outcomes(passed=6)
+    assert len(set(seen["sent"])) == 6  # every item's call told the scheduler its request went out
+    assert len(seen["waits"]) == 6
+    seen["waits"].clear()
+    pytester.runpytest("--replicate-concurrency=3", "--record-mode=once").assert_outcomes(passed=6)  # replayed
+    assert seen["waits"] == []  # nothing went live: nothing to make way for
+
+
 def test_at_most_the_global_bound_run_at_once(pytester, write_eval, replicate_env):
     replicate_env.latency = 0.3
     write_eval(suite(9))

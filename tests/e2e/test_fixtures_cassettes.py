@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 import yaml
+from helpers import assert_no_traceback
 
 TEST_MODULE = """
 import pytest
@@ -48,6 +50,18 @@ def test_recorded_next_to_the_test_module_then_replayed_offline(pytester, replic
     second = pytester.runpytest()
     second.assert_outcomes(passed=1)
     second.stdout.fnmatch_lines(["1 replayed, 0 recorded, 0 missed (record mode: none)"])
+
+
+def test_a_cassette_that_cannot_be_saved_fails_the_test_with_one_message(pytester, replicate_env, monkeypatch):
+    def full_disk(source, destination):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("pytest_replicate.http.cassettes.os.replace", full_disk)
+    write_test(pytester)
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1, errors=1)  # the test passed; its teardown could not save the recording
+    result.stdout.fnmatch_lines(["*cannot save cassette cassettes/test_capitals/*: No space left on device*"])
+    assert_no_traceback(result)
 
 
 def test_a_test_that_calls_nothing_writes_no_cassette(pytester):

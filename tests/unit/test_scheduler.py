@@ -119,6 +119,29 @@ def test_bookkeeping_waits_until_the_next_call_has_sent_its_request() -> None:
     assert order.index("second starts") < order.index("first saves")
 
 
+def test_waiting_for_starts_ends_when_no_thread_can_take_the_free_slot() -> None:
+    scheduler = Scheduler(1)  # two threads
+    blocked = threading.Event()
+    unblock = threading.Event()
+
+    def released_then_busy() -> None:
+        scheduler.release_slot()
+        blocked.set()
+        assert unblock.wait(30)
+
+    def released_then_waits() -> None:
+        scheduler.release_slot()
+        scheduler.wait_for_starts(limit=30)  # a free slot and a queued job, but no idle thread
+        unblock.set()
+
+    scheduler.submit(0, released_then_busy)
+    assert blocked.wait(5)
+    scheduler.submit(1, released_then_waits)
+    scheduler.submit(2, lambda: None)
+    assert unblock.wait(5)  # it did not wait its 30 s
+    scheduler.result(2)
+
+
 def test_waiting_for_starts_is_bounded_and_ends_when_stopping() -> None:
     scheduler = Scheduler(1)
     holding = threading.Event()
