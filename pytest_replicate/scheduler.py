@@ -4,7 +4,9 @@ pytest still runs items one by one, in collection order; each item's ``runtest``
 its own result. The scheduler only starts the calls of upcoming items early, in worker
 threads, under three bounds: the global concurrency, each provider's ``max_concurrency``,
 and an adaptive limit that halves while the server throttles (429) and creeps back up
-when it stops. It knows nothing of pytest; the session feeds it the items ``collect.py`` picks.
+when it stops. Work that is done calling (saving a cassette) frees its slot first and then
+lets the calls taking free slots send their requests before it goes on (``wait_for_starts``).
+It knows nothing of pytest; the session feeds it the items ``collect.py`` picks.
 """
 
 from __future__ import annotations
