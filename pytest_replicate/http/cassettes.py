@@ -127,7 +127,7 @@ class WritableFolders:
     where a folder should be, a read-only folder or a full disk show up before the call is
     paid for, instead of after it when the recording would be lost. The probe also notes the
     folder's subfolders, so one named like a cassette is caught without touching the disk
-    again: every file operation on the path to a model call waits behind other threads
+    again: a file operation on the path to a model call can wait behind other threads
     saving cassettes into the same folder.
     """
 
