@@ -15,7 +15,7 @@ from pathlib import Path
 def pytest_environment(bytecode: Path, **extra: str) -> dict[str, str]:
     env = {name: value for name, value in os.environ.items()
            if not name.startswith("REPLICATE_") and name not in ("CI", "PYTHONDONTWRITEBYTECODE")}
-    env.update(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", PYTEST_ADDOPTS="-p pytest_replicate.plugin",
+    env.update(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", PYTEST_ADDOPTS="-p pytest_replicate.pytest.plugin",
                PYTHONPYCACHEPREFIX=str(bytecode))
     env.update(extra)
     return env

@@ -28,7 +28,7 @@ import yaml
 from environment import pytest_environment
 
 from pytest_replicate import load_suite
-from pytest_replicate.session import cassette_path  # internal: where an item's cassette lives, to copy cassettes
+from pytest_replicate.run.session import cassette_path  # internal: where an item's cassette lives, to copy cassettes
 from pytest_replicate.simulator import Simulator
 
 EVAL = """\

@@ -16,11 +16,11 @@ from importlib.metadata import PackageNotFoundError, version
 
 from .api import AssertionInput, ModelResult, PromptInput, assert_output, grade_output, load_suite, parse_assertions
 from .assertions import GradingResult
-from .config.model import Case
 from .errors import CassetteError, ConfigError, ProviderError, ReplicateEvalError, TemplateError, TransformError
-from .fixtures import ProviderFactory, ReplicateModel, ReplicateSession
 from .providers import CallContext, ImageOutput, Provider, ProviderResponse, create_provider
-from .results import CaseResult
+from .pytest.fixtures import ProviderFactory, ReplicateModel, ReplicateSession
+from .results.case import CaseResult
+from .suite.model import Case
 
 try:
     __version__ = version("pytest-replicate")

@@ -16,13 +16,13 @@ from .assertions import AssertionContext, GradingResult, grade
 from .assertions.base import Graders, output_text
 from .assertions.parse import parse_assertion
 from .assertions.spec import AssertionSpec
-from .config.expand import expand
-from .config.loader import load_suite as _load_eval_file
-from .config.model import Case
 from .errors import ConfigError, ReplicateEvalError
 from .providers.base import CallContext, ImageOutput, ProviderResponse
 from .report.failure import format_report
-from .results import CaseResult
+from .results.case import CaseResult
+from .suite.expand import expand
+from .suite.loader import load_suite as _load_eval_file
+from .suite.model import Case
 from .templating import render
 
 # What ``assert_output`` and ``grade_output`` accept: a type name (with ``value``), one

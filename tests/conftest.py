@@ -36,7 +36,7 @@ def _isolated_plugins(request: pytest.FixtureRequest, monkeypatch: pytest.Monkey
         return
     request.getfixturevalue("pytester")  # it clears PYTEST_ADDOPTS when created
     monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
-    monkeypatch.setenv("PYTEST_ADDOPTS", "-p pytest_replicate.plugin")
+    monkeypatch.setenv("PYTEST_ADDOPTS", "-p pytest_replicate.pytest.plugin")
     monkeypatch.delenv("CI", raising=False)  # inner runs use the local default record mode, once
 
 

@@ -50,7 +50,7 @@ def interrupt_pytest_when(pytester: pytest.Pytester, ready, timeout: float = 20.
     # A shell that started us in the background may ignore SIGINT, and the child would
     # inherit that; restore the default so Python turns SIGINT into KeyboardInterrupt.
     process = pytester.popen(
-        [sys.executable, "-m", "pytest", "-p", "pytest_replicate.plugin", "-q", *args],
+        [sys.executable, "-m", "pytest", "-p", "pytest_replicate.pytest.plugin", "-q", *args],
         stdin=subprocess.DEVNULL,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )

@@ -8,9 +8,9 @@ from typing import Any
 
 import httpx
 
+from ..cassettes.cassette import Cassette, CassetteTransport
 from ..errors import ProviderError
 from .breaker import CONNECTION_FAILURES, CircuitBreaker
-from .cassettes import Cassette, CassetteTransport
 from .extensions import CASSETTE, MISSING_CREDENTIALS
 
 # vcrpy patches this method on the class while a user's cassette is active. Calling the

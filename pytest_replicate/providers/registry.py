@@ -10,7 +10,7 @@ from ..errors import ConfigError
 from .base import Provider
 from .echo import EchoProvider
 from .replicate import PROVIDER_CLASSES
-from .replicate_api import ClientSettings, ModelRef
+from .replicate.api import ClientSettings, ModelRef
 
 ACCEPTED_FORMS = (
     "echo, replicate:OWNER/MODEL, replicate:OWNER/MODEL:VERSION (64 hex characters), "

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..assertions import GradingResult
 from ..assertions.base import output_text
-from ..results import CaseResult
+from ..results.case import CaseResult
 
 OUTPUT_LIMIT = 2000
 PROMPT_LIMIT = 2000

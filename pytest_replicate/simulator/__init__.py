@@ -33,7 +33,7 @@ Counters
 
 from .catalogue import BUILTIN, Catalogue, CatalogueError, ModelSpec, load_catalogue, parse_catalogue
 from .faults import Fault, RateLimit
-from .httpd import ReceivedRequest
+from .messages import ReceivedRequest
 from .server import CancelRecord, Simulator
 
 MODELS = BUILTIN.models

@@ -32,7 +32,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from .httpd import ApiError, Reply
+from .messages import ApiError, Reply
 
 FAULT_KINDS = frozenset({"status", "created_then_status", "drop", "slow", "hang", "die", "fail",
                          "slow_start", "shape"})

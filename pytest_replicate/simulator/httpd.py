@@ -1,77 +1,30 @@
-"""HTTP plumbing: a threaded server whose handler hands each request to the Simulator.
+"""HTTP plumbing: a threaded server whose handler hands each request to the simulator.
 
-Kept apart from the API logic so the Simulator deals in ``ReceivedRequest`` and ``Reply``
-values only; socket-level faults (drop, hang, die) are carried out here.
+Kept apart from the API logic so the simulator deals in ``ReceivedRequest`` and ``Reply``
+values only (``messages``); socket-level faults (drop, hang, die) are carried out here.
 """
 
 from __future__ import annotations
 
-import json
 import select
 import socket
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http import HTTPStatus
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from .server import Simulator
+from .faults import Fault
+from .messages import ApiError, ReceivedRequest, Reply
 
-
-@dataclass
-class ReceivedRequest:
-    """One request as the server saw it, so tests can assert on what a client sent."""
-
-    method: str
-    path: str
-    headers: dict[str, str]  # names lower-cased
-    body: bytes
-
-    def json(self) -> Any:
-        """The body decoded as JSON (None when empty)."""
-        return json.loads(self.body) if self.body else None
-
-
-class ApiError(Exception):
-    """An error reply in Replicate's shape: JSON {"title", "detail", "status"} (+ extra keys)."""
-
-    def __init__(self, status: int, detail: str, title: str | None = None,
-                 headers: dict[str, str] | None = None, **extra: Any) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.detail = detail
-        self.title = title or HTTPStatus(status).phrase
-        self.headers = headers or {}
-        self.extra = extra
-
-    def payload(self) -> dict[str, Any]:
-        return {"title": self.title, "detail": self.detail, "status": self.status, **self.extra}
-
-    def reply(self) -> Reply:
-        return Reply.json(self.status, self.payload(), self.headers)
-
-
-@dataclass
-class Reply:
-    """A response to write; ``stream`` replaces ``body`` for server-sent events."""
-
-    status: int
-    body: bytes = b""
-    content_type: str = "application/json"
-    headers: dict[str, str] = field(default_factory=dict)
-    stream: Iterator[bytes] | None = None
-
-    @classmethod
-    def json(cls, status: int, payload: Any, headers: dict[str, str] | None = None) -> Reply:
-        return cls(status, json.dumps(payload).encode(), headers=headers or {})
+# What the server asks of the simulator: the fault planned for a request (if any), then its reply.
+Receive = Callable[[ReceivedRequest], Fault | None]
+Handle = Callable[[ReceivedRequest, Fault | None], Reply]
 
 
 class Server(ThreadingHTTPServer):
-    """ThreadingHTTPServer that knows its Simulator and can drop its open connections."""
+    """ThreadingHTTPServer that hands requests to the simulator's callables and can drop its open connections."""
 
     daemon_threads = True
     allow_reuse_address = True
@@ -80,8 +33,12 @@ class Server(ThreadingHTTPServer):
     # burst of them at once; a dropped handshake stalls that client for a retransmit.
     request_queue_size = 128
 
-    def __init__(self, address: tuple[str, int], simulator: Simulator) -> None:
-        self.simulator = simulator
+    def __init__(self, address: tuple[str, int], *, receive: Receive, handle: Handle, stop: Callable[[], None],
+                 stopping: threading.Event) -> None:
+        self.receive = receive
+        self.handle = handle
+        self.stop = stop
+        self.stopping = stopping  # set while the simulator stops: held requests let go
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
         super().__init__(address, _Handler)
@@ -121,7 +78,7 @@ class Server(ThreadingHTTPServer):
 
 
 class _Handler(BaseHTTPRequestHandler):
-    """Reads a request, hands it to the Simulator, writes its reply (keep-alive)."""
+    """Reads a request, hands it to the simulator, writes its reply (keep-alive)."""
 
     protocol_version = "HTTP/1.1"  # keep-alive, so httpx can reuse connections
     server_version = "replicate-simulator"
@@ -158,9 +115,9 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in self.headers.items():
             key = name.lower()
             headers[key] = f"{headers[key]}, {value}" if key in headers else value
-        simulator = self.server.simulator
+        server = self.server
         request = ReceivedRequest(self.command, self.path, headers, body)
-        fault = simulator._receive(request)
+        fault = server.receive(request)
         kind = fault.kind if fault is not None else None
         if kind == "hang" and not self._hang(fault.delay):  # type: ignore[union-attr]
             self.close_connection = True  # the client gave up, or the server stopped
@@ -168,10 +125,10 @@ class _Handler(BaseHTTPRequestHandler):
         if kind in ("drop", "die"):
             self.close_connection = True  # no reply at all: the client sees a disconnect
             if kind == "die":
-                threading.Thread(target=simulator.stop, daemon=True).start()
+                threading.Thread(target=server.stop, daemon=True).start()
             return
         try:
-            reply = simulator._handle(request, fault)
+            reply = server.handle(request, fault)
         except Exception as exc:  # a simulator bug must not look like a dropped connection
             reply = ApiError(500, f"Simulator error: {exc!r}").reply()
         self._write(reply)
@@ -179,7 +136,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _hang(self, limit: float) -> bool:
         """Hold the request: False once the client hangs up or the server stops, True after ``limit`` s (if > 0)."""
         deadline = time.monotonic() + limit if limit > 0 else None
-        stopping = self.server.simulator._stopping
+        stopping = self.server.stopping
         while not stopping.is_set():
             if deadline is not None and time.monotonic() >= deadline:
                 return True

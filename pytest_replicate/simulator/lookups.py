@@ -11,7 +11,7 @@ from collections import Counter
 from .catalogue import Catalogue, ModelSpec
 from .faults import Fault
 from .files import FileStore, StoredFile, parse_upload
-from .httpd import ApiError, ReceivedRequest, Reply
+from .messages import ApiError, ReceivedRequest, Reply
 from .resources import deployment_json, model_json, page, version_json
 
 

@@ -30,9 +30,10 @@ from .faults import (
     seconds_text,
 )
 from .files import FileStore
-from .httpd import ApiError, ReceivedRequest, Reply, Server
+from .httpd import Server
 from .inputs import error_detail, json_type, validate_input, with_defaults
 from .lookups import LookupEndpoints
+from .messages import ApiError, ReceivedRequest, Reply
 from .predictions import Prediction, new_id, peak_concurrency, to_json
 from .resources import page
 from .streaming import stream_events
@@ -115,7 +116,8 @@ class Simulator(LookupEndpoints):
         if self._server is not None:
             return self
         self._stopping.clear()
-        server = Server((self.host, self.port), self)
+        server = Server((self.host, self.port), receive=self._receive, handle=self._handle, stop=self.stop,
+                        stopping=self._stopping)
         self._url = f"http://{self.host}:{server.server_address[1]}"
         self._server = server
         # A short poll interval keeps stop() quick.

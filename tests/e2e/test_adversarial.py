@@ -150,7 +150,7 @@ def test_token_never_printed_by_ctrl_c_with_full_trace(pytester, write_eval, mon
         write_eval(suite(server.url).replace("wait: 0", "wait: 60"))
         with open(pytester.path / "out.txt", "wb") as out:
             process = subprocess.Popen(
-                [sys.executable, "-m", "pytest", "-p", "pytest_replicate.plugin", *LOUD, "--replicate-concurrency=1"],
+                [sys.executable, "-m", "pytest", "-p", "pytest_replicate.pytest.plugin", *LOUD, "--replicate-concurrency=1"],
                 cwd=pytester.path, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                 preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
             deadline = time.monotonic() + 20

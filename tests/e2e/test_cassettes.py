@@ -9,12 +9,12 @@ import pytest
 import yaml
 from helpers import FAKE_TOKEN, interrupt_pytest_when
 
-from pytest_replicate.config.expand import expand
-from pytest_replicate.config.loader import load_suite
-from pytest_replicate.http.cassettes import AtomicPersister
-from pytest_replicate.session import EvalSession, cassette_path
-from pytest_replicate.settings import Settings
+from pytest_replicate.cassettes.cassette import AtomicPersister
+from pytest_replicate.run.session import EvalSession, cassette_path
+from pytest_replicate.run.settings import Settings
 from pytest_replicate.simulator import Simulator
+from pytest_replicate.suite.expand import expand
+from pytest_replicate.suite.loader import load_suite
 
 LLAMA = """
 prompts: ["What is the capital of {{ country }}?"]

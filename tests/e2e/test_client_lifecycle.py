@@ -102,7 +102,7 @@ def test_a_cassette_that_cannot_be_saved_after_the_call_is_one_clear_failure(pyt
     def full_disk(source, destination):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr("pytest_replicate.http.cassettes.os.replace", full_disk)
+    monkeypatch.setattr("pytest_replicate.cassettes.cassette.os.replace", full_disk)
     write_eval(suite())
     result = pytester.runpytest()
     result.assert_outcomes(failed=1)

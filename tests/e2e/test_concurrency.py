@@ -43,7 +43,7 @@ def test_items_keep_collection_order_and_serial_outcomes(pytester, write_eval, r
 
 def test_cassettes_are_saved_after_the_next_calls_went_out_and_replay_never_waits(pytester, write_eval, replicate_env,
                                                                                   monkeypatch):
-    from pytest_replicate.scheduler import Scheduler
+    from pytest_replicate.run.scheduler import Scheduler
     seen: dict[str, list] = {"sent": [], "waits": []}
     sent, wait = Scheduler.request_sent, Scheduler.wait_for_starts
     monkeypatch.setattr(Scheduler, "request_sent", lambda self, key: (seen["sent"].append(key), sent(self, key))[1])

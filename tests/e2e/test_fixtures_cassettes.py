@@ -56,7 +56,7 @@ def test_a_cassette_that_cannot_be_saved_fails_the_test_with_one_message(pyteste
     def full_disk(source, destination):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr("pytest_replicate.http.cassettes.os.replace", full_disk)
+    monkeypatch.setattr("pytest_replicate.cassettes.cassette.os.replace", full_disk)
     write_test(pytester)
     result = pytester.runpytest()
     result.assert_outcomes(passed=1, errors=1)  # the test passed; its teardown could not save the recording

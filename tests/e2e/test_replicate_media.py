@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pytest_replicate.images import sniff_image
-from pytest_replicate.providers.replicate import parse_llama_guard
+from pytest_replicate.providers.replicate.moderation import parse_llama_guard
 from pytest_replicate.simulator import Simulator
 
 SDXL = "replicate:image:stability-ai/sdxl:7762fd07cf82c948538e41f63f77d685e02b063e37e496e96eefd46c929f9bdc"

@@ -6,7 +6,7 @@ import asyncio
 import threading
 
 from pytest_replicate import CallContext, Provider, ProviderResponse, ReplicateModel, ReplicateSession
-from pytest_replicate.session import EvalSession
+from pytest_replicate.run.session import EvalSession
 
 
 class Overlapping(Provider):

@@ -7,9 +7,9 @@ import tempfile
 
 import pytest
 
+from pytest_replicate.cassettes import cassette as cassettes
+from pytest_replicate.cassettes.cassette import WritableFolders
 from pytest_replicate.errors import CassetteError
-from pytest_replicate.http import cassettes
-from pytest_replicate.http.cassettes import WritableFolders
 
 
 @pytest.fixture

@@ -310,7 +310,7 @@ def test_a_throttled_create_that_would_retry_past_the_deadline_stops_with_the_de
 
 
 def test_resolved_versions_make_one_summary_line_per_model():
-    from pytest_replicate.providers.replicate import resolved_version_lines, resolved_versions
+    from pytest_replicate.providers.replicate.text import resolved_version_lines, resolved_versions
 
     guard = provider("replicate:moderation:meta/llama-guard-3-8b")
     guard.resolved_versions["meta/llama-guard-3-8b"] = VERSION

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_replicate.config.csv_tests import assertion_from_string, load_csv_tests
 from pytest_replicate.errors import ConfigError
+from pytest_replicate.suite.csv_tests import assertion_from_string, load_csv_tests
 
 
 @pytest.mark.parametrize(

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from pytest_replicate.config import expand as expand_module
-from pytest_replicate.config.expand import expand
-from pytest_replicate.config.loader import load_suite
 from pytest_replicate.errors import ConfigError
+from pytest_replicate.suite import expand as expand_module
+from pytest_replicate.suite.expand import expand
+from pytest_replicate.suite.loader import load_suite
 
 
 def suite(tmp_path: Path, text: str):

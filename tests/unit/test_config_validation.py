@@ -7,9 +7,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from pytest_replicate.config import validation
-from pytest_replicate.config.source import Document
 from pytest_replicate.errors import ConfigError
+from pytest_replicate.suite import validation
+from pytest_replicate.suite.source import Document
 
 TESTS = [
     {}, {"vars": {"q": 1}}, {"vars": "file://v.yaml"}, {"vars": "v.yaml"}, {"vars": None}, {"vars": [1]},

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_replicate.config.source import load_yaml
 from pytest_replicate.errors import ConfigError
+from pytest_replicate.suite.source import load_yaml
 
 
 def load(tmp_path: Path, text: str):

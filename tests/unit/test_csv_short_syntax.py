@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pytest_replicate.assertions.registry import ASSERTION_TYPES
-from pytest_replicate.config.csv_tests import assertion_from_string
+from pytest_replicate.suite.csv_tests import assertion_from_string
 
 
 @pytest.mark.parametrize("name", sorted(name for name, kind in ASSERTION_TYPES.items() if not kind.needs_value))

@@ -1,4 +1,4 @@
-"""JavaScript regular expressions run with Python's re (pytest_replicate.assertions.js_regex).
+"""JavaScript regular expressions run with Python's re (pytest_replicate.jscompat.regex).
 
 The expected verdicts are JavaScript's: each (pattern, text, verdict) row was checked with
 ``new RegExp(pattern).test(text)`` on Node 22, the runtime of promptfoo 0.123.1. Beyond these
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_replicate.assertions.js_regex import JsRegexError, compile_js
+from pytest_replicate.jscompat.regex import JsRegexError, compile_js
 
 # new RegExp(pattern).test(text) in Node 22.
 JS_VERDICTS = [

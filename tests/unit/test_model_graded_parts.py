@@ -7,8 +7,8 @@ import json
 import pytest
 
 from pytest_replicate.assertions.grading import first_json_object, render_builtin, render_custom
-from pytest_replicate.providers.replicate_embedding import read_embedding
-from pytest_replicate.session import grader_spec
+from pytest_replicate.providers.replicate.embedding import read_embedding
+from pytest_replicate.run.session import grader_spec
 
 
 @pytest.mark.parametrize("output", [
@@ -75,10 +75,10 @@ def test_model_graded_scores_reasons_and_metrics_reach_the_results(tmp_path, mon
     from helpers import FAKE_TOKEN
     from stand_in import StandIn
 
-    from pytest_replicate.config.expand import expand
-    from pytest_replicate.config.loader import load_suite
-    from pytest_replicate.session import EvalSession
-    from pytest_replicate.settings import Settings
+    from pytest_replicate.run.session import EvalSession
+    from pytest_replicate.run.settings import Settings
+    from pytest_replicate.suite.expand import expand
+    from pytest_replicate.suite.loader import load_suite
 
     suite_file = tmp_path / "suite.eval.yaml"
     suite_file.write_text("prompts: ['{{ out }}']\nproviders: [echo]\ntests:\n  - vars: {out: Hello}\n"
@@ -109,7 +109,7 @@ def test_llm_rubric_reads_verdicts_as_promptfoo_does(answer, passed, score):
     from pathlib import Path
 
     from pytest_replicate.assertions.base import AssertionContext
-    from pytest_replicate.assertions.model_graded import check_llm_rubric
+    from pytest_replicate.assertions.checks.model_graded import check_llm_rubric
     from pytest_replicate.assertions.spec import AssertionSpec
     from pytest_replicate.providers.base import CallContext, Provider, ProviderResponse
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pytest_replicate.errors import ConfigError
-from pytest_replicate.providers.pricing import Prices
+from pytest_replicate.providers.replicate.pricing import Prices
 
 PREDICTION = {"metrics": {"predict_time": 2.5, "input_token_count": 100, "output_token_count": 40}}
 

@@ -7,7 +7,7 @@ import json
 import httpx
 
 from pytest_replicate.providers import CallContext, create_provider
-from pytest_replicate.providers.replicate_api import retry_after_seconds
+from pytest_replicate.providers.replicate.api import retry_after_seconds
 
 
 def scripted(*predictions: dict) -> httpx.Client:

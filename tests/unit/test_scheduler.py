@@ -7,7 +7,7 @@ from concurrent.futures import CancelledError
 
 import pytest
 
-from pytest_replicate.scheduler import Scheduler
+from pytest_replicate.run.scheduler import Scheduler
 
 
 class Gate:

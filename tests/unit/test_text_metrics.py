@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_replicate.assertions.text_metrics import (
+from pytest_replicate.assertions.checks.text_metrics import (
     bleu,
     brevity_penalty,
     f_measure,

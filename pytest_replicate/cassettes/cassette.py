@@ -1,0 +1,371 @@
+"""Record and replay every HTTP exchange of one test (an eval item or a test function) with vcrpy.
+
+vcrpy's ``use_cassette`` patches HTTP libraries globally, which loses or misroutes
+requests when several cassettes are active from worker threads. Instead each test gets
+its own vcrpy ``Cassette`` object (vcrpy's format, record modes, matchers, filters and
+persister API) and its requests carry that cassette to ``CassetteTransport``, a layer in
+our own httpx client. Nothing global is patched, so concurrent calls, pytest-xdist and a
+user's own vcrpy or pytest-recording cassettes do not interfere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import httpx
+from vcr import matchers
+from vcr.cassette import Cassette as VcrCassette
+from vcr.persisters.filesystem import CassetteNotFoundError
+from vcr.record_mode import RecordMode
+from vcr.request import Request as VcrRequest
+from vcr.serialize import deserialize, serialize
+from vcr.serializers import yamlserializer
+
+from ..errors import CassetteError, display_path
+from ..http.extensions import CASSETTE, REPLAYED
+from ..redaction import Redactor
+from ..text import shorten
+from .record_modes import RECORD_MODES
+
+# The prediction API is the same whichever host served it (Replicate or the simulator),
+# so the host is not matched; the JSON body is compared parsed, so key order is irrelevant.
+MATCH_ON = (matchers.method, matchers.path, matchers.query, matchers.body)
+# Request headers worth keeping: the body matcher reads content-type. An allow-list keeps
+# Authorization (and any header added later) out of cassettes, and their diffs quiet.
+_RECORDED_REQUEST_HEADERS = ("content-type", "prefer")
+# Recorded bodies are stored decoded, so these would describe the wrong bytes on replay.
+_DROPPED_RESPONSE_HEADERS = {"content-encoding", "transfer-encoding", "content-length", "connection"}
+
+
+class AtomicPersister:
+    """vcrpy persister that never leaves a half-written cassette and reports corrupt ones."""
+
+    @staticmethod
+    def load_cassette(cassette_path: str | Path, serializer: Any) -> Any:
+        path = Path(cassette_path)
+        if not path.is_file():
+            raise CassetteNotFoundError()
+        try:
+            text = path.read_text(encoding="utf-8")
+            if not text.strip():
+                raise CassetteNotFoundError()
+            return deserialize(text, serializer)
+        except CassetteNotFoundError:
+            raise
+        except Exception as error:  # any parse failure means the file cannot be trusted
+            raise CassetteError(
+                f"cassette {path} is corrupt ({type(error).__name__}: {str(error).splitlines()[0]}); "
+                "delete it or re-record it with --record-mode=rewrite"
+            ) from None
+
+    @staticmethod
+    def save_cassette(cassette_path: str | Path, cassette_dict: dict[str, Any], serializer: Any) -> None:
+        path = Path(cassette_path)
+        data = serialize(cassette_dict, serializer)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+
+@dataclass
+class CassetteStats:
+    """Exchange counts for the terminal summary; shared by threads, summed across xdist workers."""
+
+    replayed: int = 0
+    recorded: int = 0
+    missed: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def count(self, kind: str) -> None:
+        self.add({kind: 1})
+
+    def as_dict(self) -> dict[str, int]:
+        return {"replayed": self.replayed, "recorded": self.recorded, "missed": self.missed}
+
+    def add(self, counts: dict[str, int]) -> None:
+        with self._lock:
+            for kind, value in counts.items():
+                setattr(self, kind, getattr(self, kind) + value)
+
+    @property
+    def total(self) -> int:
+        return self.replayed + self.recorded + self.missed
+
+
+def _cassette_options(path: Path, record_mode: str, redactor: Redactor) -> dict[str, Any]:
+    return {
+        "path": str(path),
+        "serializer": yamlserializer,
+        "persister": AtomicPersister,
+        "record_mode": RecordMode("all" if record_mode == "rewrite" else record_mode),
+        "match_on": MATCH_ON,
+        "before_save_interaction": redactor.hide_in_interaction,
+    }
+
+
+class WritableFolders:
+    """Where cassettes were shown writable this session: each folder is probed once, not per cassette.
+
+    A probe writes and deletes a scratch file where the cassette would go, so a file standing
+    where a folder should be, a read-only folder or a full disk show up before the call is
+    paid for, instead of after it when the recording would be lost. The probe also notes the
+    folder's subfolders, so one named like a cassette is caught without touching the disk
+    again: a file operation on the path to a model call can wait behind other threads
+    saving cassettes into the same folder.
+    """
+
+    def __init__(self) -> None:
+        self._subfolders: dict[Path, frozenset[str]] = {}  # probed folder -> names of its subfolders
+        self._lock = threading.Lock()
+
+    def check(self, path: Path) -> None:
+        """Raise :class:`CassetteError` unless the cassette file ``path`` could be written now."""
+        folder = path.parent
+        with self._lock:
+            subfolders = self._subfolders.get(folder)
+        if subfolders is None:
+            existing = next((parent for parent in (folder, *folder.parents) if parent.exists()), None)
+            if existing is None:
+                return
+            subfolders = self._probe(path, existing)
+            if existing != folder:
+                return  # the cassette's folder does not exist yet, so nothing can stand in the way
+        if path.name in subfolders:
+            raise CassetteError(f"cannot record cassette {display_path(path)}: a folder of that name is in the way")
+
+    def _probe(self, path: Path, existing: Path) -> frozenset[str]:
+        """Write a scratch file in ``existing`` (the nearest folder of ``path`` that exists, so a
+        failed call leaves no empty folders behind); its subfolders' names, once per folder."""
+        with self._lock:
+            if existing in self._subfolders:
+                return self._subfolders[existing]
+        if not existing.is_dir():
+            raise CassetteError(
+                f"cannot record cassette {display_path(path)}: {display_path(existing)} is a file, not a folder "
+                "(move it, or set replicate_cassette_dir)"
+            )
+        try:
+            descriptor, scratch = tempfile.mkstemp(dir=existing, prefix=f".{path.name}.", suffix=".check")
+            os.close(descriptor)
+            os.unlink(scratch)
+            with os.scandir(existing) as entries:
+                subfolders = frozenset(entry.name for entry in entries if entry.is_dir())
+        except OSError as error:
+            raise CassetteError(
+                f"cannot record cassette {display_path(path)}: {error.strerror or type(error).__name__} "
+                f"in {display_path(existing)}; make the folder writable or set replicate_cassette_dir"
+            ) from None
+        with self._lock:
+            self._subfolders[existing] = subfolders
+        return subfolders
+
+
+class Cassette:
+    """One test's cassette: replays what it holds, records the rest if the mode allows.
+
+    ``rerun_hint`` is what a person types to re-run this test (a node id), and
+    ``record_hint`` what goes before ``pytest`` to record it (credentials to set); the
+    miss message builds the exact commands from them.
+    """
+
+    def __init__(self, path: Path, record_mode: str, *, redactor: Redactor | None = None, rerun_hint: str = "",
+                 record_hint: str = "", stats: CassetteStats | None = None,
+                 writable: WritableFolders | None = None) -> None:
+        if record_mode not in RECORD_MODES:
+            raise ValueError(f"record mode {record_mode!r}: choose one of {', '.join(RECORD_MODES)}")
+        self.path = path
+        self.record_mode = record_mode
+        self.rerun_hint = rerun_hint
+        self.record_hint = record_hint
+        self.stats = stats or CassetteStats()
+        self.recorded = 0  # exchanges that went live through this cassette
+        self._lock = threading.Lock()
+        config = _cassette_options(path, record_mode, redactor or Redactor())
+        # rewrite starts afresh: the old file is not read, and is replaced when saved.
+        self._cassette = VcrCassette(**config) if record_mode == "rewrite" else VcrCassette.load(**config)
+        if not self._cassette.write_protected:  # before any model is called (and billed), not after
+            (writable or WritableFolders()).check(path)
+
+    @cached_property
+    def where(self) -> str:
+        """The cassette as messages name it."""
+        return display_path(self.path)
+
+    @property
+    def replay_only(self) -> bool:
+        """Every request is answered from this cassette or refused: nothing here goes live."""
+        return bool(self._cassette.write_protected)
+
+    def exchange(self, request: httpx.Request, network: httpx.BaseTransport) -> httpx.Response:
+        kept = {name: request.headers[name] for name in _RECORDED_REQUEST_HEADERS if name in request.headers}
+        recorded_request = VcrRequest(request.method, str(request.url), request.read(), kept)
+        with self._lock:
+            if self._cassette.can_play_response_for(recorded_request):
+                self.stats.count("replayed")
+                return _replayed_response(self._cassette.play_response(recorded_request), request, self.path)
+            if self._cassette.write_protected:
+                self.stats.count("missed")
+                raise CassetteError(self._miss_message(recorded_request))
+        response = network.handle_request(request)
+        try:
+            content = response.read()
+        finally:
+            response.close()
+        headers = [(name, value) for name, value in response.headers.multi_items()
+                   if name.lower() not in _DROPPED_RESPONSE_HEADERS]
+        with self._lock:
+            self._cassette.append(recorded_request, _recorded_response(response, headers, content))
+            self.stats.count("recorded")
+            self.recorded += 1
+        return httpx.Response(response.status_code, headers=headers, content=content, request=request,
+                              extensions={"reason_phrase": response.reason_phrase.encode("ascii", "replace")})
+
+    def save(self) -> None:
+        with self._lock:
+            try:
+                # vcrpy's own save (its context manager calls the same): hooks, then our persister.
+                self._cassette._save()
+            except OSError as error:  # the folder changed since it was probed, or the disk filled up
+                raise CassetteError(
+                    f"cannot save cassette {self.where}: {error.strerror or type(error).__name__}; the calls "
+                    "were made but their recording is lost: fix the folder and re-run to record them"
+                ) from None
+
+    def _command(self, mode: str) -> str:
+        return " ".join(part for part in (self.record_hint, "pytest", self.rerun_hint, f"--record-mode={mode}") if part)
+
+    def _miss_message(self, request: VcrRequest) -> str:
+        where = f"{request.method} {request.path}"
+        lines = [f"cassette miss: no recorded response for {where}",
+                 f"  cassette: {self.where} (record mode: {self.record_mode})"]
+        if not self.path.exists():
+            lines[0] = f"cassette miss: no cassette recorded for this item ({where})"
+            lines.append(f"  record it: {self._command('once')}")
+            return "\n".join(lines)
+        try:
+            already = self._cassette.responses_of(request)
+        except Exception:
+            already = []
+        if already:
+            lines.append(f"  all {len(already)} recorded responses for this request were already replayed")
+        else:
+            closest = self._cassette.find_requests_with_most_matches(request)
+            if closest:
+                recorded, _, failures = closest[0]
+                differences = _json_differences(recorded.body, request.body)
+                if differences is None:
+                    differences = [f"{name}: {message}" for name, message in failures]
+                lines.append("  the closest recorded request differs in:")
+                lines.extend(f"    {line}" for line in differences[:10])
+        lines.append(f"  re-record it: {self._command('rewrite')}")
+        return "\n".join(lines)
+
+
+def _recorded_response(response: httpx.Response, headers: list[tuple[str, str]], content: bytes) -> dict[str, Any]:
+    grouped: dict[str, list[str]] = {}
+    for name, value in headers:
+        grouped.setdefault(name, []).append(value)
+    return {"status": {"code": response.status_code, "message": response.reason_phrase},
+            "headers": grouped, "body": {"string": content}}
+
+
+def _replayed_response(recorded: dict[str, Any], request: httpx.Request, path: Path) -> httpx.Response:
+    """The recorded response as httpx's; a hand-edited, malformed one is a :class:`CassetteError`.
+
+    The response's ``REPLAYED`` extension is the cassette's path, so messages about what came
+    back can say which file to fix (turned into a display path only then: replay is hot).
+    """
+    try:
+        body = recorded["body"]["string"]
+        headers = [(str(name), str(value)) for name, values in recorded["headers"].items() for value in values]
+        code = recorded["status"]["code"]
+        message = recorded["status"].get("message") or ""
+        if isinstance(code, bool) or not isinstance(code, int) or not 100 <= code <= 599:
+            raise ValueError(f"status code {code!r} is not an HTTP status")
+        if not isinstance(body, (str, bytes)):
+            raise ValueError(f"body is {type(body).__name__}, not text")
+    except (KeyError, TypeError, AttributeError, ValueError) as error:
+        detail = str(error) if isinstance(error, ValueError) else f"missing or malformed {error}"
+        raise CassetteError(
+            f"cassette {display_path(path)} holds a malformed response for {request.method} {request.url.path}: "
+            f"{detail}; re-record it with --record-mode=rewrite"
+        ) from None
+    return httpx.Response(
+        code,
+        headers=headers,
+        content=body.encode() if isinstance(body, str) else body,
+        request=request,
+        extensions={REPLAYED: path, "reason_phrase": str(message).encode("ascii", "replace")},
+    )
+
+
+def _json_differences(recorded: Any, new: Any) -> list[str] | None:
+    """``input.temperature: 0.01 -> 0.2`` lines, or None when a body is not JSON."""
+    try:
+        before, after = json.loads(recorded or b"null"), json.loads(new or b"null")
+    except (TypeError, ValueError):
+        return None
+    lines: list[str] = []
+    _walk(before, after, "", lines)
+    return lines or ["(bodies are equal; the method, path or query differs)"]
+
+
+def _walk(before: Any, after: Any, where: str, lines: list[str]) -> None:
+    if isinstance(before, dict) and isinstance(after, dict):
+        for key in sorted(set(before) | set(after)):
+            path = f"{where}.{key}" if where else str(key)
+            if key not in before:
+                lines.append(f"{path}: (not recorded) -> {json.dumps(after[key])}")
+            elif key not in after:
+                lines.append(f"{path}: {json.dumps(before[key])} -> (not sent)")
+            else:
+                _walk(before[key], after[key], path, lines)
+    elif before != after:
+        lines.append(f"{where or '(body)'}: {_short(before)} -> {_short(after)}")
+
+
+def _short(value: Any) -> str:
+    return shorten(json.dumps(value, ensure_ascii=False), 80)
+
+
+class CassetteTransport(httpx.BaseTransport):
+    """Routes each request through the cassette it carries; requests without one go live."""
+
+    def __init__(self, network: httpx.BaseTransport) -> None:
+        self.network = network
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        cassette: Cassette | None = request.extensions.get(CASSETTE)
+        if cassette is None:
+            return self.network.handle_request(request)
+        return cassette.exchange(request, self.network)
+
+    def close(self) -> None:
+        self.network.close()
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def cassette_file_name(test_name: str) -> str:
+    """A readable, filesystem-safe name; the hash keeps names that slug alike apart."""
+    slug = _UNSAFE.sub("_", test_name).strip("_.")[:80] or "case"
+    digest = hashlib.sha1(test_name.encode("utf-8")).hexdigest()[:8]
+    return f"{slug}.{digest}.yaml"

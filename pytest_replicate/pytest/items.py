@@ -1,0 +1,173 @@
+"""pytest nodes for eval files: which files are evals, one ``EvalFile`` per file, one ``EvalItem`` per case."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from _pytest._code.code import ReprFileLocation, TerminalRepr
+
+from ..errors import ConfigError, ReplicateEvalError
+from ..report.failure import format_failure
+from ..results.case import CaseResult
+from ..run.settings import Settings
+from ..suite.expand import expand
+from ..suite.loader import load_suite
+from ..suite.model import Case
+from ..suite.source import paused_gc
+
+if TYPE_CHECKING:
+    from ..run.session import EvalSession  # imported at configure time: it loads vcrpy
+
+session_key: pytest.StashKey[EvalSession] = pytest.StashKey()
+settings_key = pytest.StashKey[Settings]()
+_EVAL_KEYS = re.compile(r"^(prompts|providers|tests)\s*:", re.MULTILINE)
+_CASSETTE_KEYS = re.compile(r"^interactions\s*:", re.MULTILINE)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def collect_eval_file(file_path: Path, parent: pytest.Collector) -> EvalFile | None:
+    """An ``EvalFile`` if ``file_path`` is an eval file: it matches the patterns, or was named on the command line."""
+    if file_path.suffix not in (".yaml", ".yml"):
+        return None
+    if any(file_path.match(pattern) for pattern in parent.config.stash[settings_key].eval_files):
+        text = _read(file_path)
+        # A cassette named after an item called "eval_..." matches too; it is never an eval file.
+        if _CASSETTE_KEYS.search(text) and not _EVAL_KEYS.search(text):
+            return None
+        return EvalFile.from_parent(parent, path=file_path)
+    if parent.session.isinitpath(file_path) and _EVAL_KEYS.search(_read(file_path)):
+        return EvalFile.from_parent(parent, path=file_path)
+    return None
+
+
+class EvalFailed(Exception):
+    """Raised by an item whose case failed; carries the result for the failure view."""
+
+    def __init__(self, result: CaseResult) -> None:
+        super().__init__(result.error or (result.grading.reason if result.grading else "failed"))
+        self.result = result
+
+
+class EvalFailureRepr(TerminalRepr):
+    """A failure view whose first line is what pytest's short summary and JUnit show."""
+
+    def __init__(self, text: str, path: str) -> None:
+        self.text = text
+        self.reprcrash = ReprFileLocation(path, 0, text.splitlines()[0] if text else "")
+
+    def toterminal(self, tw: Any) -> None:
+        for line in self.text.splitlines():
+            tw.line(line)
+
+
+class EvalFile(pytest.File):
+    def collect(self) -> list[EvalItem]:
+        suite = load_suite(self.path)
+        session = self.config.stash[session_key]
+        for index, spec in enumerate(suite.providers):
+            try:
+                session.provider_for(spec, suite)
+            except ConfigError as error:  # a bad config value, e.g. a non-numeric temperature
+                raise ConfigError(error.message, file=self.path, path=("providers", index), line=spec.line,
+                                  hint=error.hint) from None
+        # Building many items would trigger the garbage collector over and over for nothing.
+        with paused_gc():
+            # An explicit string id: pytest >= 9.2 parses ids into name and [params], and
+            # --lf compares ids parsed from strings, so ours must be built the same way.
+            cases = expand(suite, max_cases=self.config.stash[settings_key].max_cases, redact=session.redactor.redact)
+            session.claim_cassettes(self.path, cases)
+            return [EvalItem.from_parent(self, name=case.name, nodeid=f"{self.nodeid}::{case.name}", case=case)
+                    for case in cases]
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException]) -> Any:  # type: ignore[override]
+        if isinstance(excinfo.value, ReplicateEvalError):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
+
+
+class EvalItem(pytest.Item):
+    def __init__(self, *, case: Case, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.case = case
+        self.result: CaseResult | None = None
+        self.user_properties.extend([("provider", case.provider.id), ("prompt", case.prompt.label)])
+
+    def runtest(self) -> None:
+        self.result = self.config.stash[session_key].result(self.case, self.nodeid)
+        if not self.result.passed:
+            raise EvalFailed(self.result)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        if isinstance(excinfo.value, EvalFailed):
+            text = format_failure(excinfo.value.result, verbose=self.config.get_verbosity() > 1)
+            # Vars and prompts may hold a token (a var read from a file, say): never show it.
+            text = self.config.stash[session_key].redactor.redact(text)
+            return EvalFailureRepr(text, str(self.path))
+        return super().repr_failure(excinfo, style)
+
+    def reportinfo(self) -> tuple[Any, int, str]:
+        # A line is required: pytest reports skip marks by (path, line).
+        _, _, line = self.case.test.location.rpartition(":")
+        return self.path, int(line) - 1 if line.isdigit() else 0, f"{self.case.name} ({self.case.test.location})"
+
+
+def schedule_upcoming(item: pytest.Item) -> None:
+    """Start the calls of ``item`` and of the eval items that will run after it.
+
+    Only items that will really run: after deselection (they are not in ``session.items``)
+    and skip marks. Under pytest-xdist, a worker knows only the items it was sent so far.
+    """
+    session = item.config.stash[session_key]
+    if session.scheduler is None:
+        return
+    for upcoming in _upcoming(item):
+        if isinstance(upcoming, EvalItem) and not _skipped(upcoming):
+            session.submit(upcoming.case, upcoming.nodeid)
+
+
+_all_submitted = pytest.StashKey[bool]()
+
+
+def _upcoming(item: pytest.Item) -> list[pytest.Item]:
+    items = item.session.items
+    worker = _xdist_worker(item.config)
+    if worker is None:
+        if item.config.stash.get(_all_submitted, False):
+            return []
+        item.config.stash[_all_submitted] = True
+        return items[items.index(item):] if item in items else [item]
+    with worker.torun.lock() as queue:
+        indices = [index for index in queue if isinstance(index, int)]
+    following = worker.nextitem_index
+    if isinstance(following, int):
+        indices.insert(0, following)
+    return [item, *(items[index] for index in indices if index < len(items))]
+
+
+def _xdist_worker(config: pytest.Config) -> Any:
+    """pytest-xdist's worker object (it holds the queue of item indices sent to this worker)."""
+    if not hasattr(config, "workerinput"):
+        return None
+    for plugin in config.pluginmanager.get_plugins():
+        if hasattr(plugin, "torun") and hasattr(plugin, "nextitem_index"):
+            return plugin
+    return None
+
+
+def _skipped(item: pytest.Item) -> bool:
+    """Whether a skip or skipif mark applies (pytest's own evaluation, so conditions agree)."""
+    try:
+        from _pytest.skipping import evaluate_skip_marks
+
+        return evaluate_skip_marks(item) is not None
+    except Exception:  # a condition that cannot be evaluated here fails later, in pytest's own check
+        return True

@@ -1,0 +1,121 @@
+"""pytest hooks. Each one delegates: settings to ``settings``, files to ``collect``, runs to
+the session object, text to ``report``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ..cassettes.record_modes import RECORD_MODES
+from ..run.settings import (
+    DEFAULT_CASSETTE_DIR,
+    DEFAULT_CONCURRENCY,
+    DEFAULT_EVAL_FILES,
+    DEFAULT_MAX_CASES,
+    DEFAULT_TEXT_GRADER,
+    DEFAULT_TIMEOUT,
+    Settings,
+)
+from .fixtures import MARKER, replicate_provider, replicate_session, replicate_simulator  # noqa: F401 (fixtures)
+from .items import EvalFile, collect_eval_file, schedule_upcoming, session_key, settings_key
+
+_RECORD_MODE_HELP = (
+    "cassette record mode for eval items: none (replay only), once (record missing cassettes), "
+    "new_episodes, all, rewrite (record every cassette afresh). Default: none if the CI "
+    "environment variable is set, else once."
+)
+_WORKER_STATS = "pytest_replicate_stats"  # everything a worker hands the controller for the summary
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("replicate", "pytest-replicate (LLM evals on Replicate)")
+    group.addoption("--replicate-record-mode", dest="replicate_record_mode", choices=RECORD_MODES, default=None,
+                    help=_RECORD_MODE_HELP + " Wins over --record-mode.")
+    group.addoption("--replicate-concurrency", dest="replicate_concurrency", metavar="N", default=None,
+                    help=f"provider calls to run at once, ahead of the items that wait for them (default: "
+                    f"{DEFAULT_CONCURRENCY}; 1 runs them one by one)")
+    group.addoption("--replicate-grader", dest="replicate_grader", metavar="PROVIDER_ID", default=None,
+                    help="grader for model-graded assertions (llm-rubric, factuality...) that name none in the "
+                    f"eval file (default: {DEFAULT_TEXT_GRADER})")
+    parser.addini("replicate_grader", default=None,
+                  help=f"grader for model-graded assertions (default: {DEFAULT_TEXT_GRADER})")
+    parser.addini("replicate_concurrency", default=None,
+                  help=f"provider calls to run at once (default: {DEFAULT_CONCURRENCY})")
+    parser.addini("replicate_max_cases", default=None,
+                  help=f"most cases one eval file may expand to (default: {DEFAULT_MAX_CASES})")
+    parser.addini("replicate_eval_files", type="args", default=list(DEFAULT_EVAL_FILES),
+                  help="glob patterns of YAML eval files to collect (default: {})".format(" ".join(DEFAULT_EVAL_FILES)))
+    parser.addini("replicate_record_mode", default=None, help="default cassette record mode (see --record-mode)")
+    parser.addini("replicate_cassette_dir", default=DEFAULT_CASSETTE_DIR,
+                  help=f"folder for cassettes, relative to each eval file (default: {DEFAULT_CASSETTE_DIR})")
+    parser.addini("replicate_timeout", default=None,
+                  help=f"seconds a Replicate prediction may take before it is canceled (default: {DEFAULT_TIMEOUT:g}; "
+                  "provider config 'timeout' wins)")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser, args: list[str]) -> None:
+    """Offer ``--record-mode`` unless pytest-recording, which defines it too, is active.
+
+    Every plugin is registered by now (not yet in ``pytest_addoption``), so we can tell.
+    """
+    if not early_config.pluginmanager.hasplugin("recording"):
+        parser.addoption("--record-mode", dest="record_mode", choices=RECORD_MODES, default=None,
+                         help=_RECORD_MODE_HELP)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Imported here, not at the top: it loads vcrpy, and pytest-recording must register
+    # vcrpy's matchers for assertion rewriting before vcrpy is first imported.
+    from ..run.session import EvalSession
+
+    config.addinivalue_line("markers", MARKER)
+    settings = config.stash[settings_key] = Settings.from_pytest(config)
+    # An xdist worker: other processes run some items (select-best siblings, see siblings.py).
+    config.stash[session_key] = EvalSession(settings, distributed=hasattr(config, "workerinput"))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    session = config.stash.get(session_key, None)
+    if session is not None:
+        session.close()
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> EvalFile | None:
+    return collect_eval_file(file_path, parent)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
+    schedule_upcoming(item)
+    try:
+        return (yield)
+    finally:
+        if item.session.shouldfail or item.session.shouldstop:  # -x / --maxfail
+            item.config.stash[session_key].stop()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    eval_session = session.config.stash[session_key]
+    eval_session.stop()  # nothing queued runs now; calls in flight cancel their predictions
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: hand the counts to the controller
+        workeroutput[_WORKER_STATS] = eval_session.worker_stats()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    stats = getattr(node, "workeroutput", {}).get(_WORKER_STATS)
+    if stats:
+        node.config.stash[session_key].merge_worker_stats(stats)
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    from ..report.terminal import summary_sections
+
+    for title, lines in summary_sections(config.stash[session_key]):
+        terminalreporter.write_sep("-", title)
+        for line in lines:
+            terminalreporter.write_line(line)

@@ -1,0 +1,89 @@
+"""The outcome of one case, in a form that can leave the process.
+
+``to_dict`` gives plain JSON-ready data with secrets redacted: JSON reports and pytest-xdist
+aggregation send it between processes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..assertions import GradingResult
+from ..providers.base import ProviderResponse
+from ..redaction import Redactor
+from ..suite.model import Case
+
+
+@dataclass
+class CaseResult:
+    case: Case
+    prompt: str | None = None  # as sent to the provider
+    response: ProviderResponse | None = None
+    output: Any = None  # after transforms
+    grading: GradingResult | None = None
+    error: str | None = None  # why the case could not be graded
+    # A model call (the provider's or a grader's) failed or missed its cassette: such an
+    # exchange must not be saved, or replay would repeat the failure for good.
+    call_failed: bool = False
+    duration: float = 0.0
+    cassette: Path | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.error is None and self.grading is not None and self.grading.passed
+
+    def to_dict(self, redactor: Redactor | None = None) -> dict[str, Any]:
+        response = self.response
+        image = response.image if response is not None else None
+        data = {
+            "name": self.case.name,
+            "file": str(self.case.suite.file),
+            "description": self.case.test.description,
+            "provider": self.case.provider.id,
+            "prompt_label": self.case.prompt.label,
+            "vars": _plain(self.case.vars),
+            "prompt": self.prompt,
+            "output": _plain(self.output),
+            "image": None if image is None else {
+                "url": image.url, "media_type": image.media_type, "width": image.width, "height": image.height,
+                "bytes": len(image.data),
+            },
+            "passed": self.passed,
+            "score": self.grading.score if self.grading else None,
+            "reason": self.grading.reason if self.grading else None,
+            "named_scores": dict(self.grading.named_scores) if self.grading else {},
+            "assertions": [_assertion_dict(child) for child in self.grading.children] if self.grading else [],
+            "latency_ms": response.latency_ms if response is not None else None,
+            "prediction_id": response.metadata.get("prediction_id") if response is not None else None,
+            "cassette": str(self.cassette) if self.cassette else None,
+            "error": self.error,
+            "duration": self.duration,
+        }
+        return (redactor or Redactor()).redact_data(data)
+
+
+def _assertion_dict(result: GradingResult) -> dict[str, Any]:
+    spec = result.assertion
+    return {
+        "type": spec.display_type if spec else None,
+        "value": _plain(result.value),
+        "passed": result.passed,
+        "score": result.score,
+        "reason": result.reason,
+        "weight": spec.weight if spec else None,
+        "metric": spec.metric if spec else None,
+        "children": [_assertion_dict(child) for child in result.children],
+    }
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready: containers kept, other non-JSON scalars (dates, bytes) as text."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return str(value)

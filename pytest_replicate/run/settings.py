@@ -1,0 +1,132 @@
+"""The session's settings, resolved once from the command line, ini keys and defaults.
+
+Precedence follows pytest-recording: command line > ini > default. Options default to
+``None`` so that "not given" can be told apart from an explicit value.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+
+import pytest
+
+from ..cassettes.record_modes import RECORD_MODES
+from ..errors import ReplicateEvalError
+from ..suite.expand import DEFAULT_MAX_CASES
+
+DEFAULT_EVAL_FILES = (
+    "promptfooconfig.yaml",
+    "promptfooconfig.yml",
+    "*.eval.yaml",
+    "*.eval.yml",
+    "eval_*.yaml",
+    "eval_*.yml",
+)
+DEFAULT_TIMEOUT = 300.0
+DEFAULT_CASSETTE_DIR = "cassettes"
+DEFAULT_CONCURRENCY = 4  # promptfoo's default too
+# Model-graded assertions: the largest official Llama 3 instruct model follows the JSON
+# answer formats of the grading prompts most reliably; runs by name, so no version pin.
+DEFAULT_TEXT_GRADER = "replicate:meta/meta-llama-3-70b-instruct"
+# Replicate's well-known sentence-embedding model (768 floats); it runs only by version.
+DEFAULT_EMBEDDING_GRADER = (
+    "replicate:embedding:replicate/all-mpnet-base-v2:b6b7585c9640cd7a9572c6e129c9549d79c9c31f0d3fdce7baac7c67ca38f305"
+)
+# The grader each purpose gets when neither the eval file nor --replicate-grader names one.
+DEFAULT_GRADERS = {
+    "moderation": "replicate:moderation:meta/llama-guard-3-8b",
+    "text": DEFAULT_TEXT_GRADER,
+    "embedding": DEFAULT_EMBEDDING_GRADER,
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    record_mode: str = "none"
+    cassette_dir: str = DEFAULT_CASSETTE_DIR  # relative to each eval file's (or test module's) folder
+    timeout: float = DEFAULT_TIMEOUT  # seconds per prediction; provider config 'timeout' wins
+    eval_files: tuple[str, ...] = DEFAULT_EVAL_FILES
+    concurrency: int = DEFAULT_CONCURRENCY  # provider calls at once; 1 runs strictly serially
+    max_cases: int = DEFAULT_MAX_CASES  # most cases one eval file may expand to
+    grader: str | None = None  # text grader for model-graded assertions the eval file leaves open
+
+    @classmethod
+    def from_pytest(cls, config: pytest.Config) -> Settings:
+        return cls(
+            record_mode=_record_mode(config),
+            cassette_dir=config.getini("replicate_cassette_dir") or DEFAULT_CASSETTE_DIR,
+            timeout=_timeout(config),
+            eval_files=tuple(config.getini("replicate_eval_files")),
+            concurrency=_concurrency(config),
+            max_cases=_positive_int(config.getini("replicate_max_cases"), "replicate_max_cases", DEFAULT_MAX_CASES),
+            grader=_grader(config),
+        )
+
+
+def _record_mode(config: pytest.Config) -> str:
+    """Command line > ini > default (none under CI, else once), as pytest-recording does.
+
+    ``--record-mode`` is ours, or pytest-recording's when it is installed; both default to
+    ``None``, so a value means the user gave it.
+    """
+    mode = command_line_record_mode(config) or config.getini("replicate_record_mode")
+    if not mode:
+        return "none" if os.environ.get("CI") else "once"
+    if mode not in RECORD_MODES:
+        raise pytest.UsageError(f"replicate_record_mode = {mode!r}: choose one of {', '.join(RECORD_MODES)}")
+    return str(mode)
+
+
+def command_line_record_mode(config: pytest.Config) -> str | None:
+    """``--replicate-record-mode``, else ``--record-mode`` (ours, or pytest-recording's); None if neither was given."""
+    return config.option.replicate_record_mode or getattr(config.option, "record_mode", None)
+
+
+def _timeout(config: pytest.Config) -> float:
+    value = config.getini("replicate_timeout")
+    if value in (None, ""):
+        return DEFAULT_TIMEOUT
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds < math.inf:  # nan fails both comparisons
+        raise pytest.UsageError(f"replicate_timeout = {value!r}: give a number of seconds greater than 0")
+    return seconds
+
+
+def _concurrency(config: pytest.Config) -> int:
+    """``--replicate-concurrency`` > ini ``replicate_concurrency`` > 4."""
+    if config.option.replicate_concurrency is not None:
+        return _positive_int(config.option.replicate_concurrency, "--replicate-concurrency", DEFAULT_CONCURRENCY)
+    return _positive_int(config.getini("replicate_concurrency"), "replicate_concurrency", DEFAULT_CONCURRENCY)
+
+
+def _positive_int(value: object, source: str, default: int) -> int:
+    if value in (None, ""):
+        return default
+    try:
+        number = int(str(value))
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise pytest.UsageError(f"{source} = {value!r}: give a whole number, 1 or more")
+    return number
+
+
+def _grader(config: pytest.Config) -> str | None:
+    """``--replicate-grader`` > ini ``replicate_grader`` > None (the built-in default grader)."""
+    from ..providers.registry import check_provider_id
+
+    value, source = config.option.replicate_grader, "--replicate-grader"
+    if value is None:
+        value, source = config.getini("replicate_grader"), "replicate_grader"
+    if value in (None, ""):
+        return None
+    try:
+        check_provider_id(str(value))
+    except ReplicateEvalError as error:
+        raise pytest.UsageError(f"{source} = {value!r}: {error}") from None
+    return str(value)
