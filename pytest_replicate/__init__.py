@@ -12,20 +12,55 @@ Exceptions (every error a user can cause; shown as one message, without a traceb
     └── CassetteError           a cassette could not be replayed (miss, corrupt file)
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from __future__ import annotations
 
-from .api import AssertionInput, ModelResult, PromptInput, assert_output, grade_output, load_suite, parse_assertions
-from .assertions import GradingResult
-from .errors import CassetteError, ConfigError, ProviderError, ReplicateEvalError, TemplateError, TransformError
-from .providers import CallContext, ImageOutput, Provider, ProviderResponse, create_provider
-from .pytest.fixtures import ProviderFactory, ReplicateModel, ReplicateSession
-from .results.case import CaseResult
-from .suite.model import Case
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
-try:
-    __version__ = version("pytest-replicate")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree that is not installed
-    __version__ = "0+unknown"
+if TYPE_CHECKING:
+    from .api import AssertionInput, ModelResult, PromptInput, assert_output, grade_output, load_suite, parse_assertions
+    from .assertions import GradingResult
+    from .errors import CassetteError, ConfigError, ProviderError, ReplicateEvalError, TemplateError, TransformError
+    from .providers import CallContext, ImageOutput, Provider, ProviderResponse, create_provider
+    from .pytest.fixtures import ProviderFactory, ReplicateModel, ReplicateSession
+    from .results.case import CaseResult
+    from .suite.model import Case
+
+# Where each public name lives. Imported on first use, not with the package: pytest imports the
+# plugin (and so this package) in every project it is installed in, eval files or not.
+_HOMES = {
+    "api": ("AssertionInput", "ModelResult", "PromptInput", "assert_output", "grade_output", "load_suite",
+            "parse_assertions"),
+    "assertions": ("GradingResult",),
+    "errors": ("CassetteError", "ConfigError", "ProviderError", "ReplicateEvalError", "TemplateError",
+               "TransformError"),
+    "providers": ("CallContext", "ImageOutput", "Provider", "ProviderResponse", "create_provider"),
+    "pytest.fixtures": ("ProviderFactory", "ReplicateModel", "ReplicateSession"),
+    "results.case": ("CaseResult",),
+    "suite.model": ("Case",),
+}
+_MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            value = version("pytest-replicate")
+        except PackageNotFoundError:  # pragma: no cover - a source tree that is not installed
+            value = "0+unknown"
+    elif name in _MODULE_OF:
+        value = getattr(import_module(f".{_MODULE_OF[name]}", __name__), name)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value  # looked up once
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])
+
 
 __all__ = [
     "AssertionInput",

@@ -31,3 +31,8 @@ def test_one_version_string() -> None:
     from importlib.metadata import version
 
     assert pytest_replicate.__version__ == version("pytest-replicate")
+
+
+def test_every_exported_name_has_one_home() -> None:
+    """Names load lazily from one table; a name added to ``__all__`` must be added there too."""
+    assert set(pytest_replicate._MODULE_OF) | {"__version__"} == set(pytest_replicate.__all__)
