@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import struct
 import textwrap
 import zlib
@@ -20,6 +21,13 @@ def png(width: int = 2, height: int = 2) -> bytes:
     rows = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 where nothing listens (bound once, then released): connection refused."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def write(pytester: pytest.Pytester, name: str, text: str | bytes) -> None:

@@ -25,6 +25,7 @@ Faults and limits
     mid-run, ``reset()`` forgets everything.
 Counters
     ``requests`` (every :class:`ReceivedRequest`), ``predictions_created()`` (create bodies),
+    ``inputs_by_model()`` (``[("owner/name", input), ...]`` per prediction created),
     ``creates_per_model()`` (``{"owner/name": n}``: a create never sent twice),
     ``peak_running()`` (most predictions in flight at once), ``running()`` (in flight now),
     ``cancel_log()`` (:class:`CancelRecord` per canceled/aborted prediction, by client or

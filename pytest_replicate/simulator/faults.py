@@ -9,7 +9,8 @@ kind                      what the client sees
 ========================  ===============================================================
 ``status``                an error reply with ``status`` (429 with ``Retry-After`` when
                           ``retry_after`` is set, without it otherwise); ``body`` replaces
-                          the JSON error, e.g. ``"<html>502 Bad Gateway</html>"``
+                          the JSON error, e.g. ``"<html>502 Bad Gateway</html>"``;
+                          ``headers`` are added, e.g. ``Location`` for a 3xx
 ``created_then_status``   the prediction IS created, then the reply is ``status`` (5xx):
                           a client that resends the create makes a second prediction
 ``drop``                  the connection closes without a reply
@@ -19,7 +20,8 @@ kind                      what the client sees
 ``fail``                  the prediction is created and ends ``failed`` (creates only)
 ``slow_start``            the prediction stays ``starting`` ``delay`` seconds longer, so a
                           ``Cancel-After`` shorter than that ends it ``aborted`` (creates only)
-``shape``                 a 2xx reply whose JSON is ``body`` (e.g. ``"[]"``, ``"{}"``) or the
+``shape``                 a 2xx reply whose JSON (or HTML) is ``body`` (e.g. ``"[]"``, ``"{}"``,
+                          ``"<html>busy</html>"``) or the
                           real reply without the keys in ``drop_keys`` (e.g. ``("id",)``)
 ========================  ===============================================================
 """
@@ -29,7 +31,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from .messages import ApiError, Reply
@@ -65,6 +67,7 @@ class Fault:
     body: str | None = None
     drop_keys: tuple[str, ...] = ()
     model: str | None = None  # "owner/name"
+    headers: dict[str, str] = field(default_factory=dict)  # added to a ``status`` reply
 
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:
@@ -160,9 +163,8 @@ def parse_prefer_wait(header: str | None) -> float | None:
 def fault_reply(fault: Fault) -> Reply:
     """The reply of a ``status`` or ``created_then_status`` fault."""
     if fault.body is not None:
-        html = fault.body.lstrip().startswith("<")
-        return Reply(fault.status, fault.body.encode(), "text/html" if html else "application/json")
-    headers: dict[str, str] = {}
+        return Reply(fault.status, fault.body.encode(), _content_type(fault.body), dict(fault.headers))
+    headers = dict(fault.headers)
     if fault.status == 429:
         wait = seconds_text(fault.retry_after) if fault.retry_after is not None else "1"
         detail = f"Request was throttled. Your rate limit resets in ~{wait}s."
@@ -177,8 +179,13 @@ def fault_reply(fault: Fault) -> Reply:
 def reshape(reply: Reply, fault: Fault) -> Reply:
     """A ``shape`` fault: the reply's JSON replaced by ``fault.body`` or stripped of ``drop_keys``."""
     if fault.body is not None:
-        return Reply(reply.status, fault.body.encode(), headers=reply.headers)
+        return Reply(reply.status, fault.body.encode(), _content_type(fault.body), reply.headers)
     payload = json.loads(reply.body or b"null")
     if isinstance(payload, dict):
         payload = {key: value for key, value in payload.items() if key not in fault.drop_keys}
     return Reply.json(reply.status, payload, reply.headers)
+
+
+def _content_type(body: str) -> str:
+    """A fault's body is HTML when it looks like it (a proxy's error page), else JSON."""
+    return "text/html" if body.lstrip().startswith("<") else "application/json"

@@ -10,7 +10,9 @@ Real instruct models wrap JSON in different ways, and graders must cope, so the 
 is picked per prompt (stable hash) among plain JSON, JSON inside prose and a fenced
 ```json block. Markers anywhere in the prompt force a behaviour:
 ``[[json]]``, ``[[prose]]``, ``[[fenced]]`` pick the wrapping; ``[[malformed]]`` gives a
-broken answer (truncated JSON, no verdict letter); ``[[refuse]]`` a refusal.
+broken answer (truncated JSON, no verdict letter); ``[[refuse]]`` a refusal;
+``[[score=0.4]]`` in an llm-rubric rubric sets the score it answers (the verdict stays), so
+tests can stage a passing verdict below a threshold.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any
 
 REFUSAL = "I'm sorry, but I can't help with evaluating this content."
 _MARKER = re.compile(r"\[\[(json|prose|fenced|malformed|refuse)\]\]")
+_SCORE_MARKER = re.compile(r"\[\[score=(\d+(?:\.\d+)?)\]\]")
 
 
 def word_set(text: str) -> frozenset[str]:
@@ -154,6 +157,8 @@ def _rubric(text: str, style: str) -> str | None:
     rubric = _between(text, "<Rubric>", "</Rubric>")
     if output is None or rubric is None:
         return None
+    forced = _SCORE_MARKER.search(rubric)
+    rubric = _SCORE_MARKER.sub("", rubric)
     negated = bool(re.match(r"\s*(does not|doesn't|do not|don't|is not|isn't|not|no|never|avoids?)\b",
                             rubric, re.I))
     keywords = _content_words(re.sub(r"(?i)^\s*(does not|doesn't|do not|don't|is not|isn't|never|avoids?)\b",
@@ -161,7 +166,7 @@ def _rubric(text: str, style: str) -> str | None:
     share, found, missing = coverage(output, keywords)
     mentioned = share >= 0.5
     passed = not mentioned if negated else mentioned
-    score = round(1.0 - share if negated else share, 2)
+    score = float(forced[1]) if forced else round(1.0 - share if negated else share, 2)
     if negated:
         reason = (f"The output avoids {_quote(keywords)} as the rubric requires." if passed
                   else f"The output mentions {_quote(found)}, which the rubric rules out.")

@@ -95,7 +95,7 @@ class Simulator(LookupEndpoints):
         self._faults: list[Fault] = []
         self._predictions: dict[str, Prediction] = {}
         self._images: dict[str, list[bytes]] = {}
-        self._created: list[dict[str, Any]] = []
+        self._created: list[tuple[str, dict[str, Any]]] = []  # (model "owner/name", create body)
         self._create_times: list[float] = []
         self._creates: Counter[str] = Counter()
         self._throttled = 0
@@ -156,7 +156,12 @@ class Simulator(LookupEndpoints):
     def predictions_created(self) -> list[dict[str, Any]]:
         """JSON bodies of the create requests that produced a prediction, in order."""
         with self._lock:
-            return list(self._created)
+            return [body for _, body in self._created]
+
+    def inputs_by_model(self) -> list[tuple[str, dict[str, Any]]]:
+        """(model "owner/name", input) of each prediction created, in order: who was asked what."""
+        with self._lock:
+            return [(model, body["input"]) for model, body in self._created]
 
     def creates_per_model(self) -> dict[str, int]:
         """Predictions created per model ("owner/name"): proves a create was not resent."""
@@ -385,7 +390,7 @@ class Simulator(LookupEndpoints):
                 output=None if kind == "fail" else output,  # it fails before producing any token
                 deployment=deployment, deadline_mono=now + deadline if deadline is not None else None)
             self._predictions[prediction.id] = prediction
-            self._created.append(body)
+            self._created.append((spec.ref, body))
             self._create_times.append(now)
             self._creates[spec.ref] += 1
         if acting is not None and kind == "created_then_status":

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
-from helpers import FAKE_TOKEN
-from standin import Reply, StandIn, closed_port, prediction
+from helpers import FAKE_TOKEN, closed_port
+
+from pytest_replicate.simulator import Fault
 
 LOUD = ("--tb=long", "-l", "--full-trace", "-vv", "--junitxml=report.xml", "-rA")
+LLAMA2_CREATE = "/v1/models/meta/llama-2-7b-chat/predictions"
 
 
 def suite(base_url: str, config: str = "", tests: int = 1, provider: str = "replicate:meta/llama-2-7b-chat") -> str:
@@ -25,33 +29,24 @@ def everything_printed(pytester: pytest.Pytester, result: pytest.RunResult) -> s
     return result.stdout.str() + result.stderr.str() + "".join(files)
 
 
-def redirect_loop(seen):
-    return Reply(302, headers={"Location": seen.path})
-
-
 @pytest.mark.parametrize("where", ["refused", "redirect loop", "download refused"])
-def test_token_never_printed_at_any_verbosity(pytester, write_eval, monkeypatch, where):
+def test_token_never_printed_at_any_verbosity(pytester, write_eval, monkeypatch, simulator, where):
     monkeypatch.setenv("REPLICATE_API_TOKEN", FAKE_TOKEN)
-    dead = f"http://127.0.0.1:{closed_port()}"
-
-    def image_elsewhere(seen):
-        if seen.method == "POST":
-            return Reply(201, prediction(output=[f"{dead}/out.png"]))
-        return Reply(404)
-
-    handler = redirect_loop if where == "redirect loop" else image_elsewhere
-    with StandIn(handler) as server:
-        base = dead if where == "refused" else server.url
-        image = where == "download refused"
-        write_eval(suite(base, "max_retries: 1", provider="replicate:image:stability-ai/sdxl" if image
-                         else "replicate:meta/llama-2-7b-chat"))
-        result = pytester.runpytest(*LOUD)
+    if where == "redirect loop":
+        simulator.add_fault(Fault("status", status=302, headers={"Location": LLAMA2_CREATE}, times=100))
+    if where == "download refused":  # the image's host closes this download and refuses the retry
+        simulator.add_fault(Fault("die", path_prefix="/files/"))
+    base = f"http://127.0.0.1:{closed_port()}" if where == "refused" else simulator.url
+    write_eval(suite(base, "max_retries: 1", provider="replicate:image:stability-ai/sdxl"
+                     if where == "download refused" else "replicate:meta/llama-2-7b-chat"))
+    result = pytester.runpytest(*LOUD)
     result.assert_outcomes(failed=1)
     assert FAKE_TOKEN not in everything_printed(pytester, result)
     assert "Traceback" not in result.stdout.str()
     expected = {"refused": "*failed after 2 attempts: could not connect (ConnectError)*",
                 "redirect loop": "*was redirected too many times (a redirect loop?)*",
-                "download refused": f"*GET {dead}/out.png failed after 2 attempts: could not connect*"}[where]
+                "download refused": f"*GET {simulator.url}/files/*/out-0.png failed after 2 attempts: could not connect*"
+                }[where]
     result.stdout.fnmatch_lines([expected])
 
 
@@ -107,20 +102,14 @@ def test_model_specific_inputs_still_pass_through(pytester, write_eval, replicat
         ({"id": "p1", "status": "done"}, "*got unknown status 'done'*"),
     ],
 )
-def test_unexpected_create_answers_fail_only_their_item(pytester, write_eval, body, came):
-    def handler(seen):
-        if "C1" in seen.body.decode():
-            return Reply(201, prediction())
-        headers = {"Content-Type": "text/html"} if isinstance(body, str) else {}
-        return Reply(201, body, headers)
-
-    with StandIn(handler) as server:
-        write_eval(suite(server.url, tests=2))
-        result = pytester.runpytest()
+def test_unexpected_create_answers_fail_only_their_item(pytester, write_eval, simulator, body, came):
+    simulator.add_fault(Fault("shape", method="POST", body=body if isinstance(body, str) else json.dumps(body)))
+    write_eval(suite(simulator.url, tests=2))
+    result = pytester.runpytest()
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines([
-        f"*expected a prediction object (JSON with id and status) from POST {server.url}"
-        f"/v1/models/meta/llama-2-7b-chat/predictions, {came[1:]}"])
+        f"*expected a prediction object (JSON with id and status) from POST {simulator.url}{LLAMA2_CREATE}, "
+        f"{came[1:]}"])
     assert "Traceback" not in result.stdout.str()
 
 
@@ -132,7 +121,7 @@ def test_a_server_that_is_down_fails_the_rest_fast(pytester, write_eval):
     result.stdout.fnmatch_lines(["*is unreachable: the last 3 connection attempts failed (ConnectError)*"])
 
 
-def test_token_never_printed_by_ctrl_c_with_full_trace(pytester, write_eval, monkeypatch):
+def test_token_never_printed_by_ctrl_c_with_full_trace(pytester, write_eval, monkeypatch, simulator):
     """pytest shows every frame's arguments for a KeyboardInterrupt under --full-trace."""
     import signal
     import subprocess
@@ -140,25 +129,19 @@ def test_token_never_printed_by_ctrl_c_with_full_trace(pytester, write_eval, mon
     import time
 
     monkeypatch.setenv("REPLICATE_API_TOKEN", FAKE_TOKEN)
-
-    def held(seen):
-        if seen.method == "POST" and seen.path.endswith("/predictions"):
-            return Reply(201, prediction("held", "starting", None, server.url), hold=30)
-        return Reply(200, {"results": []})
-
-    with StandIn(held) as server:
-        write_eval(suite(server.url).replace("wait: 0", "wait: 60"))
-        with open(pytester.path / "out.txt", "wb") as out:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "pytest", "-p", "pytest_replicate.pytest.plugin", *LOUD, "--replicate-concurrency=1"],
-                cwd=pytester.path, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-            deadline = time.monotonic() + 20
-            while not server.posts("/v1/models/meta/llama-2-7b-chat/predictions") and time.monotonic() < deadline:
-                time.sleep(0.01)
-            time.sleep(0.2)
-            process.send_signal(signal.SIGINT)
-            process.wait(timeout=20)
+    simulator.latency = 30  # Prefer: wait holds the create
+    write_eval(suite(simulator.url).replace("wait: 0", "wait: 60"))
+    with open(pytester.path / "out.txt", "wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "pytest", "-p", "pytest_replicate.pytest.plugin", *LOUD, "--replicate-concurrency=1"],
+            cwd=pytester.path, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        deadline = time.monotonic() + 20
+        while not simulator.predictions_created() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.2)
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=20)
     printed = (pytester.path / "out.txt").read_text(errors="replace")
     assert "KeyboardInterrupt" in printed
     assert FAKE_TOKEN not in printed

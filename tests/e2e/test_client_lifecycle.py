@@ -5,14 +5,15 @@ from __future__ import annotations
 import errno
 import json
 import os
-from datetime import datetime, timezone
 
+import httpx
 import pytest
 import yaml
 from helpers import FAKE_TOKEN, assert_no_traceback, interrupt_pytest_when
-from standin import Reply, StandIn, prediction
 
 from pytest_replicate.simulator import Fault
+
+CREATE = "/v1/models/meta/llama-2-7b-chat/predictions"
 
 
 def suite(config: str = "", provider: str = "replicate:meta/llama-2-7b-chat") -> str:
@@ -22,29 +23,17 @@ def suite(config: str = "", provider: str = "replicate:meta/llama-2-7b-chat") ->
             + "tests:\n  - vars: {country: France}\n    assert: [{type: icontains, value: paris}]\n")
 
 
-def test_ctrl_c_during_a_held_create_finds_and_cancels_the_prediction(pytester, write_eval, monkeypatch):
+def test_ctrl_c_during_a_held_create_finds_and_cancels_the_prediction(pytester, write_eval, replicate_env):
     """With Prefer: wait the id is unknown while the create is held: it is found by listing."""
-    monkeypatch.setenv("REPLICATE_API_TOKEN", FAKE_TOKEN)
-    held: dict = {}
-
-    def replicate(seen):
-        if seen.method == "POST" and seen.path.endswith("/predictions"):
-            held["p"] = prediction("held-create", "starting", None, server.url, input=seen.json()["input"],
-                                   created_at=datetime.now(timezone.utc).isoformat())
-            return Reply(201, held["p"], hold=30)  # Prefer: wait holds it
-        if seen.path == "/v1/predictions":
-            return Reply(200, {"results": [prediction("someone-elses", "processing", None, server.url,
-                                                      input={"prompt": "other"}), held["p"]], "next": None})
-        if seen.path.endswith("/cancel"):
-            return Reply(200, {**held["p"], "status": "canceled"})
-        return Reply(404, {"detail": "no"})
-
-    with StandIn(replicate) as server:
-        write_eval(suite(f"base_url: '{server.url}'"))
-        interrupt_pytest_when(pytester, lambda: server.posts("/v1/models/meta/llama-2-7b-chat/predictions"))
-        canceled = [r.path for r in server.requests if r.path.endswith("/cancel")]
-    assert server.posts("/v1/models/meta/llama-2-7b-chat/predictions")[0].headers["prefer"] == "wait=60"
-    assert canceled == ["/v1/predictions/held-create/cancel"]  # and not someone else's
+    replicate_env.latency = 30  # Prefer: wait holds the create
+    with httpx.Client(base_url=replicate_env.url, headers={"Authorization": f"Bearer {FAKE_TOKEN}"}) as client:
+        client.post(CREATE, json={"input": {"prompt": "other"}})  # someone else's, still running
+        write_eval(suite())
+        interrupt_pytest_when(pytester, lambda: len(replicate_env.predictions_created()) == 2)
+        listed = client.get("/v1/predictions").json()["results"]
+    assert [r for r in replicate_env.requests if r.path == CREATE][1].headers["prefer"] == "wait=60"
+    (ours,) = [p["id"] for p in listed if p["input"]["prompt"] == "What is the capital of France?"]
+    assert replicate_env.canceled == [ours]  # and not someone else's
 
 
 def test_timeout_bounds_a_held_create(pytester, write_eval, replicate_env):

@@ -1,8 +1,10 @@
-"""Model-graded assertions end to end, against a local grader stand-in, then replayed.
+"""Model-graded assertions end to end, against the bundled simulator's graders, then replayed.
 
 The model under test is the echo provider (its output is the ``out`` var), so each case
-controls exactly what the grader sees; the graders are Replicate models served by
-``stand_in.StandIn`` on 127.0.0.1. Every grader call goes through the item's cassette.
+controls exactly what the grader sees; the graders are Replicate models served by the
+simulator (its keyword grader and embedding model). Markers in a rubric such as
+``[[malformed]]`` or ``[[score=0.4]]`` stage a grader's odd answers. Every grader call goes
+through the item's cassette.
 """
 
 from __future__ import annotations
@@ -11,21 +13,35 @@ import json
 import re
 
 import pytest
-from helpers import FAKE_TOKEN
-from stand_in import StandIn
+
+from pytest_replicate.simulator import BUILTIN, Fault, Simulator, parse_catalogue
 
 GRADER = "meta/meta-llama-3-70b-instruct"
 EMBEDDER = "replicate/all-mpnet-base-v2"
 _ITEM = re.compile(r"^\S+::(?P<name>.+)\[out-echo\] (?P<outcome>PASSED|FAILED|ERROR)")
 
 
+# The graders and models these tests name, beside the simulator's built-in ones.
+ACME = parse_catalogue(
+    [{"model": f"acme/{name}", "kind": "grader"}
+     for name in ("assertion-grader", "test-grader", "default-test-grader", "cli-grader", "ini-grader", "text-grader")]
+    + [{"model": "acme/embedder", "kind": "embedding"}, {"model": "acme/model"}])
+
+
 @pytest.fixture
-def stand_in(monkeypatch: pytest.MonkeyPatch):
-    with StandIn() as server:
-        monkeypatch.setenv("REPLICATE_BASE_URL", server.url)
-        monkeypatch.setenv("REPLICATE_API_TOKEN", FAKE_TOKEN)
-        monkeypatch.delenv("REPLICATE_API_KEY", raising=False)
+def simulator():
+    """The simulator (``replicate_env`` points providers at it), serving the acme/ models too."""
+    with Simulator(catalogue=BUILTIN.merged(ACME)) as server:
         yield server
+
+
+def inputs_to(sim: Simulator, model: str) -> list[dict]:
+    """The inputs of the predictions created for ``model``, in order."""
+    return [inp for name, inp in sim.inputs_by_model() if name == model]
+
+
+def models_called(sim: Simulator) -> set[str]:
+    return {name for name, _ in sim.inputs_by_model()}
 
 
 def echo_suite(cases: list[tuple[str, dict, str]], extra: str = "") -> str:
@@ -41,14 +57,14 @@ def outcomes(result: pytest.RunResult) -> dict[str, str]:
     return {m["name"]: m["outcome"] for m in map(_ITEM.match, result.stdout.lines) if m}
 
 
-def run_twice(pytester: pytest.Pytester, stand_in: StandIn, expected: dict[str, str], *args: str) -> pytest.RunResult:
-    """Record against the stand-in, then replay offline: both runs give ``expected``."""
+def run_twice(pytester: pytest.Pytester, sim: Simulator, expected: dict[str, str], *args: str) -> pytest.RunResult:
+    """Record against the simulator, then replay offline: both runs give ``expected``."""
     recorded = pytester.runpytest("-v", "--replicate-concurrency=1", *args)
     assert outcomes(recorded) == expected, recorded.stdout.str()
-    calls = len(stand_in.requests)
+    calls = len(sim.requests)
     replayed = pytester.runpytest("-v", "--record-mode=none", *args)
     assert outcomes(replayed) == expected, replayed.stdout.str()
-    assert len(stand_in.requests) == calls, "replay must not call the graders"
+    assert len(sim.requests) == calls, "replay must not call the graders"
     return replayed
 
 
@@ -85,13 +101,13 @@ LLM_CASES = [
 ]
 
 
-def test_text_graders_record_then_replay(pytester, write_eval, stand_in):
+def test_text_graders_record_then_replay(pytester, write_eval, replicate_env):
     write_eval(echo_suite([case[:3] for case in LLM_CASES]))
-    run_twice(pytester, stand_in, {name: outcome for name, _, _, outcome in LLM_CASES})
-    assert {model for model, _ in stand_in.requests} == {GRADER}  # the default grader
+    run_twice(pytester, replicate_env, {name: outcome for name, _, _, outcome in LLM_CASES})
+    assert models_called(replicate_env) == {GRADER}  # the default grader
 
 
-def test_unreadable_answers_fail_the_assertion_and_show_it(pytester, write_eval, stand_in):
+def test_unreadable_answers_fail_the_assertion_and_show_it(pytester, write_eval, replicate_env):
     write_eval(echo_suite([
         ("malformed", {"out": "Hello"}, "{type: llm-rubric, value: 'mentions hello [[malformed]]'}"),
         ("threshold", {"out": "Hello"}, "{type: llm-rubric, value: 'mentions hello [[score=0.4]]', threshold: 0.5}"),
@@ -101,9 +117,9 @@ def test_unreadable_answers_fail_the_assertion_and_show_it(pytester, write_eval,
     result.stdout.fnmatch_lines([
         "could not read a JSON verdict from replicate:meta/meta-llama-3-70b-instruct's llm-rubric answer; "
         "the grader answered:",
-        "The output looks fine to me, it passes.",
-        "*[[]FAIL[]] llm-rubric 'mentions hello [[][[]score=0.4[]][]]' (score 0.40): keyword grader: pass "
-        "(score 0.4 is below the threshold 0.5)",
+        '{"reason" "The output mentions *',  # the simulator's truncated JSON
+        "*[[]FAIL[]] llm-rubric 'mentions hello [[][[]score=0.4[]][]]' (score 0.40): The output mentions 'hello', "
+        "which satisfies the rubric. (score 0.4 is below the threshold 0.5)",
     ])
 
 
@@ -122,13 +138,13 @@ SIMILAR_CASES = [
 ]
 
 
-def test_similar_record_then_replay(pytester, write_eval, stand_in):
+def test_similar_record_then_replay(pytester, write_eval, replicate_env):
     write_eval(echo_suite([case[:3] for case in SIMILAR_CASES]))
-    run_twice(pytester, stand_in, {name: outcome for name, _, _, outcome in SIMILAR_CASES})
-    assert {model for model, _ in stand_in.requests} == {EMBEDDER}  # by version: it is not an official model
+    run_twice(pytester, replicate_env, {name: outcome for name, _, _, outcome in SIMILAR_CASES})
+    assert models_called(replicate_env) == {EMBEDDER}  # by version: it is not an official model
 
 
-def test_similar_scores_reach_the_results(pytester, write_eval, stand_in):
+def test_similar_scores_reach_the_results(pytester, write_eval, replicate_env):
     write_eval(echo_suite([("s", {"out": "The cat sat"}, "{type: not-similar, value: The cat sat, metric: closeness}")]))
     result = pytester.runpytest("--replicate-concurrency=1")
     result.assert_outcomes(failed=1)
@@ -137,7 +153,7 @@ def test_similar_scores_reach_the_results(pytester, write_eval, stand_in):
 
 
 RAG_CASES = [
-    ("relevant answer", {"out": "Paris is the capital of France", "query": "What is the capital of France?"},
+    ("relevant answer", {"out": "The capital of France is Paris", "query": "What is the capital of France?"},
      "{type: answer-relevance}", PASS),
     ("irrelevant answer", {"out": "Bananas are yellow", "query": "What is the capital of France?"},
      "{type: answer-relevance}", FAIL),
@@ -162,29 +178,29 @@ RAG_CASES = [
 ]
 
 
-def test_rag_checks_record_then_replay(pytester, write_eval, stand_in):
+def test_rag_checks_record_then_replay(pytester, write_eval, replicate_env):
     write_eval(echo_suite([case[:3] for case in RAG_CASES]))
-    run_twice(pytester, stand_in, {name: outcome for name, _, _, outcome in RAG_CASES})
-    assert {model for model, _ in stand_in.requests} == {GRADER, EMBEDDER}
+    run_twice(pytester, replicate_env, {name: outcome for name, _, _, outcome in RAG_CASES})
+    assert models_called(replicate_env) == {GRADER, EMBEDDER}
 
 
-def test_context_checks_need_a_context(pytester, write_eval, stand_in):
+def test_context_checks_need_a_context(pytester, write_eval, replicate_env):
     write_eval(echo_suite([("no context", {"out": "x", "query": "q"}, "{type: context-relevance}")]))
     result = pytester.runpytest()
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*context-relevance needs a context: give the test a 'context' var*"])
 
 
-def graded_by(stand_in: StandIn) -> dict[str, set[str]]:
+def graded_by(sim: Simulator) -> dict[str, set[str]]:
     """Which model graded which output (the echo output is inside each grading prompt)."""
     seen: dict[str, set[str]] = {}
-    for model, inp in stand_in.requests:
+    for model, inp in sim.inputs_by_model():
         found = re.findall(r"<Output>\\n(\w+)", json.dumps(inp))
         seen.setdefault(model, set()).update(found)
     return seen
 
 
-def test_grader_selection_order(pytester, write_eval, stand_in):
+def test_grader_selection_order(pytester, write_eval, replicate_env):
     write_eval("""\
         prompts: [{id: out, raw: '{{ out }}'}]
         providers: [echo]
@@ -210,14 +226,14 @@ def test_grader_selection_order(pytester, write_eval, stand_in):
     pytester.makeini("[pytest]\nreplicate_grader = replicate:acme/ini-grader\n")
     result = pytester.runpytest("--replicate-grader=replicate:acme/cli-grader")
     result.assert_outcomes(passed=4)
-    assert graded_by(stand_in) == {
+    assert graded_by(replicate_env) == {
         "acme/assertion-grader": {"assertion"}, "acme/test-grader": {"test"},
         "acme/default-test-grader": {"defaulttest"}, "acme/cli-grader": {"commandline"},
     }
-    assert stand_in.prompts_to("acme/test-grader")[-1]["temperature"] == 0
+    assert inputs_to(replicate_env, "acme/test-grader")[-1]["temperature"] == 0
 
 
-def test_ini_grader_then_the_default(pytester, write_eval, stand_in):
+def test_ini_grader_then_the_default(pytester, write_eval, replicate_env):
     write_eval("""\
         prompts: [{id: out, raw: '{{ out }}'}]
         providers: [echo]
@@ -229,7 +245,7 @@ def test_ini_grader_then_the_default(pytester, write_eval, stand_in):
     pytester.runpytest().assert_outcomes(passed=1)
     pytester.makeini("[pytest]\n")
     pytester.runpytest("--record-mode=all").assert_outcomes(passed=1)
-    assert graded_by(stand_in) == {"acme/ini-grader": {"ini"}, GRADER: {"ini"}}
+    assert graded_by(replicate_env) == {"acme/ini-grader": {"ini"}, GRADER: {"ini"}}
 
 
 def test_a_bad_grader_option_is_a_usage_error(pytester, write_eval):
@@ -239,14 +255,14 @@ def test_a_bad_grader_option_is_a_usage_error(pytester, write_eval):
     result.stderr.fnmatch_lines(["*--replicate-grader = 'openai:gpt-4': unknown provider id 'openai:gpt-4'*"])
 
 
-def test_one_grader_per_purpose(pytester, write_eval, stand_in):
+def test_one_grader_per_purpose(pytester, write_eval, replicate_env):
     write_eval(echo_suite(
-        [("relevance", {"out": "Paris is the capital of France", "query": "What is the capital of France?"},
+        [("relevance", {"out": "The capital of France is Paris", "query": "What is the capital of France?"},
           "{type: answer-relevance}")],
         extra="defaultTest:\n  options:\n    provider:\n      text: replicate:acme/text-grader\n"
               "      embedding: replicate:embedding:acme/embedder\n"))
     pytester.runpytest().assert_outcomes(passed=1)
-    assert [model for model, _ in stand_in.requests] == ["acme/text-grader"] * 3 + ["acme/embedder"] * 4
+    assert [model for model, _ in replicate_env.inputs_by_model()] == ["acme/text-grader"] * 3 + ["acme/embedder"] * 4
 
 
 def test_an_assertion_grader_of_the_wrong_kind_is_refused(pytester, write_eval):
@@ -257,7 +273,7 @@ def test_an_assertion_grader_of_the_wrong_kind_is_refused(pytester, write_eval):
                                  "*use a replicate:embedding:OWNER/MODEL id"])
 
 
-def test_custom_rubric_prompts(pytester, write_eval, stand_in):
+def test_custom_rubric_prompts(pytester, write_eval, replicate_env):
     (pytester.path / "rubric.txt").write_text("GRADE <Output>{{ output }}</Output> <Rubric>{{ rubric }}</Rubric> "
                                               "for {{ who }}")
     write_eval("""\
@@ -276,13 +292,13 @@ def test_custom_rubric_prompts(pytester, write_eval, stand_in):
             assert: [{type: llm-rubric, value: mentions hello, rubricPrompt: file://rubric.txt}]
         """)
     pytester.runpytest("--replicate-concurrency=1").assert_outcomes(passed=2)
-    first, second = stand_in.prompts_to(GRADER)
+    first, second = inputs_to(replicate_env, GRADER)
     assert first["system_prompt"] == "Judge strictly. Answer JSON."
     assert first["prompt"] == "<Output>hello</Output><Rubric>mentions hello</Rubric>"
     assert second["prompt"] == "GRADE <Output>hello</Output> <Rubric>mentions hello</Rubric> for Ann"
 
 
-def test_factuality_scores_per_category_are_configurable(pytester, write_eval, stand_in):
+def test_factuality_scores_per_category_are_configurable(pytester, write_eval, replicate_env):
     write_eval(echo_suite(
         [("subset", {"out": "Paris"}, "{type: factuality, value: Paris is the capital of France}"),
          ("disagrees", {"out": "It was built in 1887"}, "{type: factuality, value: It was built in 1889}")],
@@ -291,27 +307,28 @@ def test_factuality_scores_per_category_are_configurable(pytester, write_eval, s
     assert outcomes(result) == {"subset": FAIL, "disagrees": PASS}
 
 
-def test_a_failing_grader_call_fails_the_item_and_saves_no_cassette(pytester, write_eval, stand_in):
-    stand_in.fail[GRADER] = 401
+def test_a_failing_grader_call_fails_the_item_and_saves_no_cassette(pytester, write_eval, replicate_env):
+    replicate_env.add_fault(Fault("status", status=401, model=GRADER, times=100))  # every call
     write_eval(echo_suite([("x", {"out": "hello"}, "{type: llm-rubric, value: mentions hello}")]))
     result = pytester.runpytest()
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*Replicate rejected the API token (401 Stand-in failure) for replicate:meta/meta-llama-3-70b-instruct*"])
+    result.stdout.fnmatch_lines(
+        ["*Replicate rejected the API token (401 Unauthenticated) for replicate:meta/meta-llama-3-70b-instruct*"])
     assert not list(pytester.path.glob("cassettes/**/*.yaml"))
-    del stand_in.fail[GRADER]
+    replicate_env.reset()
     pytester.runpytest().assert_outcomes(passed=1)
     assert list(pytester.path.glob("cassettes/**/*.yaml"))
 
 
-def test_a_grader_call_missing_from_the_cassette_fails_in_replay(pytester, write_eval, stand_in):
+def test_a_grader_call_missing_from_the_cassette_fails_in_replay(pytester, write_eval, replicate_env):
     write_eval(echo_suite([("x", {"out": "hello"}, "{type: llm-rubric, value: mentions hello}")]))
     result = pytester.runpytest("--record-mode=none")
     result.assert_outcomes(failed=1)
-    assert not stand_in.requests
+    assert not replicate_env.requests
     assert not list(pytester.path.glob("cassettes/**/*.yaml"))
 
 
-def test_summary_shows_the_mean_score_per_metric_per_file(pytester, write_eval, stand_in):
+def test_summary_shows_the_mean_score_per_metric_per_file(pytester, write_eval, replicate_env):
     cases = [("a", {"out": "Hello"}, "{type: llm-rubric, value: 'mentions hello [[score=0.5]]', metric: tone}"),
              ("b", {"out": "Hello"}, "{type: llm-rubric, value: mentions hello, metric: tone}"),
              ("c", {"out": "Bye"}, "{type: contains, value: Bye, metric: words}")]
@@ -354,28 +371,28 @@ def any_outcomes(result: pytest.RunResult) -> dict[str, str]:
 
 @pytest.mark.parametrize("args", [("--replicate-concurrency=1",), ("--replicate-concurrency=4",),
                                   ("-p", "xdist", "-n", "2")], ids=["serial", "concurrent", "xdist"])
-def test_select_best_passes_only_the_chosen_output(pytester, write_eval, stand_in, args):
+def test_select_best_passes_only_the_chosen_output(pytester, write_eval, replicate_env, args):
     write_eval(SELECT_BEST)
     expected = {"best[short-echo]": FAIL, "best[long-echo]": PASS, "best[other-echo]": FAIL}
     recorded = pytester.runpytest("-v", *args)
     assert any_outcomes(recorded) == expected, recorded.stdout.str()
     recorded.stdout.fnmatch_lines(["*Output not selected (the grader chose output 2 of 3): names the capital*"])
-    grading_prompts = stand_in.prompts_to(GRADER)
+    grading_prompts = inputs_to(replicate_env, GRADER)
     assert len(grading_prompts) == 3 and len({json.dumps(p, sort_keys=True) for p in grading_prompts}) == 1
-    calls = len(stand_in.requests)
+    calls = len(replicate_env.requests)
     replayed = pytester.runpytest("-v", "--record-mode=none", *args)
     assert any_outcomes(replayed) == expected, replayed.stdout.str()
-    assert len(stand_in.requests) == calls
+    assert len(replicate_env.requests) == calls
 
 
-def test_select_best_one_item_alone_replays_from_its_own_cassette(pytester, write_eval, stand_in):
+def test_select_best_one_item_alone_replays_from_its_own_cassette(pytester, write_eval, replicate_env):
     write_eval(SELECT_BEST)
     pytester.runpytest("--replicate-concurrency=1").assert_outcomes(passed=1, failed=2)
     result = pytester.runpytest("-v", "--record-mode=none", "-k", "long")
     assert any_outcomes(result) == {"best[long-echo]": PASS}
 
 
-def test_select_best_needs_two_outputs(pytester, write_eval, stand_in):
+def test_select_best_needs_two_outputs(pytester, write_eval, replicate_env):
     write_eval(echo_suite([("alone", {"out": "x"}, "{type: select-best, value: best}")]))
     result = pytester.runpytest()
     result.assert_outcomes(failed=1)
@@ -452,8 +469,8 @@ tests:
     replayed.stdout.fnmatch_lines(["* replayed, 0 recorded, 0 missed (record mode: none)"])
 
 
-def test_a_grader_5xx_after_its_retries_fails_the_item(pytester, write_eval, stand_in):
-    stand_in.fail["acme/flaky-grader"] = 503
+def test_a_grader_5xx_after_its_retries_fails_the_item(pytester, write_eval, replicate_env):
+    replicate_env.add_fault(Fault("status", status=503, model="acme/flaky-grader", times=100))  # every call
     write_eval(echo_suite(
         [("x", {"out": "hello"}, "{type: similar, value: hello}"),
          ("y", {"out": "hello"}, "{type: llm-rubric, value: mentions hello}")],
@@ -551,7 +568,7 @@ def test_every_assertion_passes_and_fails_against_the_bundled_simulator(pytester
 
 
 @pytest.mark.parametrize("concurrency", ["1", "4"])
-def test_select_best_calls_each_model_once_per_item(pytester, write_eval, stand_in, concurrency):
+def test_select_best_calls_each_model_once_per_item(pytester, write_eval, replicate_env, concurrency):
     write_eval("""\
         prompts: [{id: a, raw: 'Say hi'}, {id: b, raw: 'Say hello'}, {id: c, raw: 'Say hey'}]
         providers: [replicate:acme/model]
@@ -561,5 +578,5 @@ def test_select_best_calls_each_model_once_per_item(pytester, write_eval, stand_
         """)
     result = pytester.runpytest(f"--replicate-concurrency={concurrency}", "--record-mode=all")
     result.assert_outcomes(passed=1, failed=2)
-    assert len(stand_in.prompts_to("acme/model")) == 3
-    assert len(stand_in.prompts_to(GRADER)) == 3
+    assert len(inputs_to(replicate_env, "acme/model")) == 3
+    assert len(inputs_to(replicate_env, GRADER)) == 3

@@ -1,4 +1,4 @@
-"""Pieces of the model-graded assertions that need no server: answers, embeddings, grader choice."""
+"""Pieces of the model-graded assertions: answers, embeddings, grader choice, and one graded run."""
 
 from __future__ import annotations
 
@@ -71,9 +71,8 @@ def test_grader_specs_by_purpose(value, purpose, expected):
     assert grader_spec(value, purpose) == expected
 
 
-def test_model_graded_scores_reasons_and_metrics_reach_the_results(tmp_path, monkeypatch):
+def test_model_graded_scores_reasons_and_metrics_reach_the_results(tmp_path, simulator):
     from helpers import FAKE_TOKEN
-    from stand_in import StandIn
 
     from pytest_replicate.run.session import EvalSession
     from pytest_replicate.run.settings import Settings
@@ -83,17 +82,16 @@ def test_model_graded_scores_reasons_and_metrics_reach_the_results(tmp_path, mon
     suite_file = tmp_path / "suite.eval.yaml"
     suite_file.write_text("prompts: ['{{ out }}']\nproviders: [echo]\ntests:\n  - vars: {out: Hello}\n"
                           "    assert: [{type: not-llm-rubric, value: 'mentions hello [[score=0.8]]', metric: tone}]\n")
-    with StandIn() as server:
-        session = EvalSession(Settings(record_mode="all", concurrency=1),
-                              env={"REPLICATE_BASE_URL": server.url, "REPLICATE_API_TOKEN": FAKE_TOKEN})
-        try:
-            data = session.run(expand(load_suite(suite_file))[0], "suite.eval.yaml::case").to_dict()
-        finally:
-            session.close()
+    session = EvalSession(Settings(record_mode="all", concurrency=1),
+                          env={"REPLICATE_BASE_URL": simulator.url, "REPLICATE_API_TOKEN": FAKE_TOKEN})
+    try:
+        data = session.run(expand(load_suite(suite_file))[0], "suite.eval.yaml::case").to_dict()
+    finally:
+        session.close()
     [assertion] = data["assertions"]
     assert (assertion["type"], assertion["passed"], assertion["metric"]) == ("not-llm-rubric", False, "tone")
     assert assertion["score"] == pytest.approx(0.2)
-    assert assertion["reason"] == "keyword grader: pass"
+    assert assertion["reason"] == "The output mentions 'hello', which satisfies the rubric."
     assert data["named_scores"] == {"tone": pytest.approx(0.2)}
 
 

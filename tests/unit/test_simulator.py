@@ -117,12 +117,13 @@ def test_official_model_create(sim: Simulator, client: httpx.Client) -> None:
     assert client.get(prediction["urls"]["get"]).json()["output"] == prediction["output"]
 
 
-def test_version_create_bare_and_qualified(client: httpx.Client) -> None:
+def test_version_create_bare_and_qualified(sim: Simulator, client: httpx.Client) -> None:
     for version in (SDXL_VERSION, f"stability-ai/sdxl:{SDXL_VERSION}"):
         response = client.post("/v1/predictions", json={"version": version, "input": {"prompt": "a fox"}})
         assert response.status_code == 201
         assert response.json()["model"] == "stability-ai/sdxl"
         assert response.json()["version"] == SDXL_VERSION
+    assert sim.inputs_by_model() == [("stability-ai/sdxl", {"prompt": "a fox"})] * 2  # by version, named
 
 
 def test_unknown_version_is_404_naming_it(client: httpx.Client) -> None:

@@ -66,6 +66,18 @@ def test_wrong_json_shape(simulator: Simulator, client: httpx.Client, body: str)
     assert response.text == body
 
 
+def test_an_html_shape_is_served_as_html(simulator: Simulator, client: httpx.Client) -> None:
+    simulator.add_fault(Fault("shape", body="<html>busy</html>"))
+    response = client.post(LLAMA3, json=BODY)
+    assert (response.status_code, response.headers["content-type"]) == (201, "text/html")
+
+
+def test_status_faults_add_headers(simulator: Simulator, client: httpx.Client) -> None:
+    simulator.add_fault(Fault("status", status=302, headers={"Location": LLAMA3}))
+    response = client.post(LLAMA3, json=BODY)
+    assert (response.status_code, response.headers["location"]) == (302, LLAMA3)
+
+
 def test_reply_missing_keys(simulator: Simulator, client: httpx.Client) -> None:
     simulator.add_fault(Fault("shape", drop_keys=("id", "status")))
     prediction = client.post(LLAMA3, json=BODY).json()

@@ -61,6 +61,12 @@ def test_malformed_and_refusing_answers_on_request() -> None:
     assert grade(rubric_prompt("Paris", "Mentions Paris [[refuse]]")) == REFUSAL
 
 
+def test_a_score_marker_sets_the_rubric_score_and_keeps_the_verdict() -> None:
+    verdict = first_json(grade(rubric_prompt("Paris", "Mentions Paris [[score=0.4]] [[json]]")))
+    assert (verdict["pass"], verdict["score"]) == (True, 0.4)
+    assert "score" not in verdict["reason"]  # the marker is not a word of the rubric
+
+
 def test_closed_qa_ends_with_y_or_n() -> None:
     prompt = ("You are assessing a submitted answer on a given task based on a criterion. Here is the data:\n"
               "[BEGIN DATA]\n***\n[Task]: {task}\n***\n[Submission]: {submission}\n***\n[Criterion]: {criterion}\n"
