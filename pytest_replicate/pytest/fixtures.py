@@ -1,10 +1,9 @@
 """Fixtures for the test suites people already have: call models, grade, record per test.
 
 A test's calls use the plugin's session (pooled client, providers, graders, secret
-scrubbing) and one cassette per test, opened with ``EvalSession.open_cassette`` like an
-eval item's, at ``<module dir>/cassettes/<module>/<test name>.<hash>.yaml``. The hash is
-the eval items' naming rule, and keeps our file apart from pytest-recording's
-``<test name>.yaml`` in the same folder.
+scrubbing) and one cassette per test from the session's cassette library, named by the
+eval items' rule: ``<module dir>/cassettes/<module>/<test name>.<hash>.yaml``. The hash
+keeps our file apart from pytest-recording's ``<test name>.yaml`` in the same folder.
 
 Nothing here imports vcrpy at import time (see ``plugin.pytest_configure``): the HTTP
 layer comes with the session, which the plugin creates at configure time.
@@ -44,7 +43,8 @@ from .items import session_key
 
 if TYPE_CHECKING:
     from ..cassettes.cassette import Cassette
-    from ..run.session import EvalSession, SessionGraders
+    from ..run.graders import SessionGraders
+    from ..run.session import EvalSession
     from ..simulator import Simulator
     from ..suite.model import Case
 
@@ -128,12 +128,9 @@ class ReplicateSession:
         __tracebackhide__ = True
         # pytest -l --full-trace prints this frame's locals even when it is hidden: the token too.
         protect(config, ["apiKey", *(key for key in config if looks_secret(key))])
-        from ..run.session import SCHEDULING_KEYS  # imported late: it imports vcrpy (see pytest-recording's rewrite)
-
         try:
-            # Scheduling keys bound eval items' calls; never model input (fixture calls share --replicate-concurrency).
-            merged = {key: value for key, value in {**self.provider_defaults, **config}.items() if key not in SCHEDULING_KEYS}
-            provider = self.session.provider(provider_id, label=label, config=merged, env=self.env)
+            provider = self.session.provider(provider_id, label=label, config={**self.provider_defaults, **config},
+                                             env=self.env)
         except ReplicateEvalError as error:
             raise without_traceback(error) from None
         return ReplicateModel(provider, self)
@@ -210,19 +207,22 @@ class ReplicateSession:
             return None
         with self._lock:
             if self._cassette is None:
-                self._cassette = self.session.open_cassette(self.cassette_path, self._rerun_hint, self.record_mode)
+                self._cassette = self.session.cassettes.open(self.cassette_path, self._rerun_hint, self.record_mode)
             return self._cassette
 
     def __repr__(self) -> str:
         return f"<ReplicateSession {self._rerun_hint}>"
 
     def finish(self) -> None:
-        """Save the cassette if every call succeeded (as an eval item does); never after Ctrl-C."""
-        if self._cassette is not None and not self._call_failed and not self.session.cancel.is_set():
-            try:
-                self._cassette.save()
-            except CassetteError as error:
-                pytest.fail(str(error), pytrace=False)
+        """The test is done with its cassette: saved if every call succeeded (as an eval item's
+        is), never after Ctrl-C."""
+        if self._cassette is None:
+            return
+        try:
+            self.session.cassettes.done(self._cassette,
+                                        save=not self._call_failed and not self.session.cancel.is_set())
+        except CassetteError as error:
+            pytest.fail(str(error), pytrace=False)
 
 
 # --- options from the marker --------------------------------------------------------------
@@ -258,15 +258,12 @@ def record_mode_for(config: pytest.Config, marker: str | None) -> str | None:
 
 
 def cassette_path_for(node: pytest.Item, directory: str, name: str | None = None) -> Path:
-    """``<module dir>/<directory>/<module>/<test name>.<hash>.yaml``, or the marker's ``cassette`` there."""
-    from ..cassettes.cassette import cassette_file_name
+    """The test's cassette by the library's rule (its name: the node id within the module), or the marker's ``cassette``."""
+    from ..cassettes.library import cassette_path, shared_cassette_path  # imported late: it imports vcrpy
 
-    module = Path(node.path)
-    folder = module.parent / directory / module.stem
     if name is not None:
-        return folder / (name if Path(name).suffix in (".yaml", ".yml") else f"{name}.yaml")
-    test_name = node.nodeid.split("::", 1)[-1].replace("::", ".")
-    return folder / cassette_file_name(test_name)
+        return shared_cassette_path(Path(node.path), name, directory)
+    return cassette_path(Path(node.path), node.nodeid.split("::", 1)[-1].replace("::", "."), directory)
 
 
 def _slots(config: pytest.Config, session: EvalSession) -> threading.BoundedSemaphore:

@@ -84,7 +84,7 @@ class EvalFile(pytest.File):
             # An explicit string id: pytest >= 9.2 parses ids into name and [params], and
             # --lf compares ids parsed from strings, so ours must be built the same way.
             cases = expand(suite, max_cases=self.config.stash[settings_key].max_cases, redact=session.redactor.redact)
-            session.claim_cassettes(self.path, cases)
+            session.collected(self.path, cases)
             return [EvalItem.from_parent(self, name=case.name, nodeid=f"{self.nodeid}::{case.name}", case=case)
                     for case in cases]
 

@@ -2,7 +2,7 @@
 
 The same functions serve YAML items, the scheduler and the Python API. ``run_case`` does
 both phases; ``call_case`` and ``grade_case`` exist apart for ``select-best``, whose
-grading needs the outputs of the case's siblings (see ``session.py``).
+grading needs the outputs of the case's siblings (see ``select_best.py``).
 """
 
 from __future__ import annotations

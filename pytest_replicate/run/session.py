@@ -2,25 +2,27 @@
 
 Custom pytest items cannot request fixtures, so everything an item needs at run time
 (providers, the shared HTTP client, cassettes, graders) hangs off this one object. It
-knows nothing of pytest's hooks, so the Python API can use it too.
+knows nothing of pytest's hooks, so the Python API can use it too. It keeps the HTTP
+client and the provider cache, runs cases, and hands the rest to its parts: the cassette
+library (``cassettes/library.py``), graders (``graders.py``) and select-best
+(``select_best.py``).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shlex
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import CancelledError
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from ..assertions.base import GRADER_PURPOSES
-from ..cassettes.cassette import Cassette, CassetteStats, WritableFolders, cassette_file_name
-from ..errors import CassetteError, ConfigError, display_path
+from ..cassettes.cassette import Cassette, CassetteStats, WritableFolders
+from ..cassettes.library import CassetteLibrary
+from ..errors import CassetteError, display_path
 from ..http.client import CallClient, make_client
 from ..providers import CallContext, Provider, create_provider
 from ..providers.replicate.api import TOKEN_VARIABLES, ClientSettings
@@ -29,22 +31,16 @@ from ..redaction import Redactor, protect
 from ..results.case import CaseResult
 from ..results.scores import MetricScores
 from ..suite.model import Case, EvalSuite, ProviderSpec
-from .runner import call_case, grade_case, run_case
+from .graders import SessionGraders
+from .runner import call_case, run_case
 from .scheduler import Scheduler
-from .select_best import Held, needs_siblings, sibling_cases
-from .settings import DEFAULT_CASSETTE_DIR, DEFAULT_GRADERS, Settings
+from .select_best import Held, SelectBest, needs_siblings
+from .settings import Settings
 
-assert set(DEFAULT_GRADERS) == set(GRADER_PURPOSES)
 # Printed before ``pytest`` in the command that records a missing cassette.
 RECORD_HINT = f"{TOKEN_VARIABLES[-1]}=..."
 # Provider config keys that tell the scheduler, not the provider, what to do.
 SCHEDULING_KEYS = ("max_concurrency",)
-
-
-def cassette_path(case: Case, directory: str = DEFAULT_CASSETTE_DIR) -> Path:
-    """``<eval folder>/cassettes/<eval file name>/<item name>.<hash>.yaml``."""
-    suite_name = case.suite.file.name.rsplit(".", 1)[0]
-    return case.suite.base_dir / directory / suite_name / cassette_file_name(case.name)
 
 
 class EvalSession:
@@ -63,20 +59,17 @@ class EvalSession:
         concurrent = self.settings.concurrency > 1 and self.settings.record_mode != "none"
         self.scheduler = Scheduler(self.settings.concurrency) if concurrent else None
         self.redactor = Redactor(self.env.get(name) for name in TOKEN_VARIABLES)
+        self.cassettes = CassetteLibrary(self.settings.cassette_dir, self.settings.record_mode,
+                                         redactor=self.redactor, stats=self.stats, writable=self.writable,
+                                         record_hint=RECORD_HINT)
         self._providers: dict[str, Provider] = {}
         self._worker_versions: dict[str, str] = {}
         self._lock = threading.Lock()
         self._http: httpx.Client | None = None
         # Set on Ctrl-C: every call in flight, in any thread, cancels its prediction.
         self.cancel = threading.Event()
-        # select-best (see siblings.py): called cases waiting to be graded, by node id; results
-        # called here for a sibling before their own item ran; whether other processes run items.
-        self._held: dict[str, Held] = {}
-        self._called: dict[str, CaseResult] = {}
-        self._graded: dict[str, CaseResult] = {}  # select-best results whose items already ran
-        self._expanded: dict[int, list[Case]] = {}
-        self._cassette_owners: dict[Path, Path] = {}  # cassette -> the eval file whose item records it
-        self.distributed = distributed
+        self.distributed = distributed  # other processes (xdist workers) run items too
+        self.select_best = SelectBest(self)
 
     @property
     def http(self) -> httpx.Client:
@@ -88,9 +81,14 @@ class EvalSession:
 
     def provider(self, provider_id: str, *, label: str | None = None, config: Mapping[str, Any] | None = None,
                  env: Mapping[str, str] | None = None) -> Provider:
-        """One provider object per distinct (id, label, config, env), shared by its items."""
+        """One provider object per distinct (id, label, config, env), shared by its items.
+
+        Scheduling keys in ``config`` bound eval items' calls (see ``submit``) and never reach
+        the model; test functions' calls share ``--replicate-concurrency`` instead.
+        """
+        config = {key: value for key, value in (config or {}).items() if key not in SCHEDULING_KEYS}
         file_env = dict(env or {})
-        key = json.dumps([provider_id, label, config or {}, file_env], sort_keys=True, default=str)
+        key = json.dumps([provider_id, label, config, file_env], sort_keys=True, default=str)
         with self._lock:
             if key not in self._providers:
                 provider = create_provider(provider_id, label=label, config=config,
@@ -100,26 +98,13 @@ class EvalSession:
             return self._providers[key]
 
     def provider_for(self, spec: ProviderSpec, suite: EvalSuite) -> Provider:
-        config = {key: value for key, value in spec.config.items() if key not in SCHEDULING_KEYS}
-        return self.provider(spec.id, label=spec.label, config=config, env=suite.env)
+        return self.provider(spec.id, label=spec.label, config=spec.config, env=suite.env)
 
-    def claim_cassettes(self, file: Path, cases: Iterable[Case]) -> None:
-        """Note the cassettes of ``file``'s cases; a ConfigError if another eval file's item has one.
-
-        Cassette folders are named after the eval file without its extension, so ``a.eval.yaml``
-        and ``a.eval.yml`` (or an absolute ``replicate_cassette_dir``) can give two items one
-        cassette, and each recording would replace the other's.
-        """
-        with self._lock:
-            for case in cases:
-                path = cassette_path(case, self.settings.cassette_dir)
-                owner = self._cassette_owners.setdefault(path, file)
-                if owner != file:
-                    raise ConfigError(
-                        f"the item {case.name!r} would share its cassette {display_path(path)} with the "
-                        f"same-named item of {display_path(owner)}, and each recording would replace the other's",
-                        file=file, hint="rename one of the two eval files (a cassette folder is named after its "
-                                        "eval file without the extension)")
+    def collected(self, file: Path, cases: list[Case]) -> None:
+        """An eval file's items were collected: claim their cassettes (a ConfigError if another
+        eval file's item has one) and keep select-best tests' cases as each other's siblings."""
+        self.cassettes.claim(file, (case.name for case in cases))
+        self.select_best.add(cases)
 
     def submit(self, case: Case, nodeid: str) -> None:
         """Start ``case``'s calls early, if the session runs calls concurrently."""
@@ -132,19 +117,18 @@ class EvalSession:
 
     def result(self, case: Case, nodeid: str) -> CaseResult:
         """``case``'s result: from the scheduler if it was submitted, else run now."""
-        result = self._scheduled(case, nodeid)
+        result = self.scheduled(case, nodeid)
         if result is None:
-            with self._lock:
-                result = self._called.pop(nodeid, None)  # called already, for a select-best sibling
-            if result is None:
-                result = self.run(case, nodeid)
+            result = self.select_best.take_called(nodeid)  # called already, for a select-best sibling
+        if result is None:
+            result = self.run(case, nodeid)
         if needs_siblings(case):
-            result = self._grade_with_siblings(case, nodeid, result)
+            result = self.select_best.grade(case, nodeid, result)
         if result.grading is not None and result.grading.named_scores:  # display_path resolves: not per item
             self.scores.add(display_path(case.suite.file), result.grading.named_scores)
         return result
 
-    def _scheduled(self, case: Case, nodeid: str) -> CaseResult | None:
+    def scheduled(self, case: Case, nodeid: str) -> CaseResult | None:
         """``case``'s result from the scheduler, waiting if need be; None if it was not submitted."""
         if self.scheduler is None or not self.scheduler.submitted(nodeid):
             return None
@@ -159,13 +143,6 @@ class EvalSession:
         if self.scheduler is not None:
             self.scheduler.stop()
 
-    def open_cassette(self, path: Path, rerun_hint: str, record_mode: str | None = None) -> Cassette:
-        """The cassette at ``path``; ``rerun_hint`` names the test. A test function's marker may
-        choose ``record_mode``; otherwise the session's applies."""
-        return Cassette(path, record_mode or self.settings.record_mode, redactor=self.redactor,
-                        rerun_hint=shlex.quote(rerun_hint), record_hint=RECORD_HINT, stats=self.stats,
-                        writable=self.writable)
-
     def call_context(self, vars: Mapping[str, Any], cassette: Cassette | None,
                      on_request: Callable[[], None] | None = None) -> CallContext:
         """What a call needs from the session: the pooled client (through ``cassette``, if any;
@@ -177,14 +154,14 @@ class EvalSession:
     def graders(self, *, env: Mapping[str, str] | None = None, file: Path | None = None,
                 options: Mapping[str, Any] | None = None) -> SessionGraders:
         """Graders for model-graded checks of one eval case (its file's env, its test's options) or one test function."""
-        return SessionGraders(self, env=env, file=file, options=options)
+        return SessionGraders(self.provider, text_grader=self.settings.grader, env=env, file=file, options=options)
 
     def run(self, case: Case, nodeid: str | None = None) -> CaseResult:
         """Run one case inside its own cassette; save the cassette if every call succeeded."""
         provider = self.provider_for(case.provider, case.suite)
-        path = cassette_path(case, self.settings.cassette_dir)
+        path = self.cassettes.path(case.suite.file, case.name)
         try:
-            cassette = self.open_cassette(path, nodeid or case.name)
+            cassette = self.cassettes.open(path, nodeid or case.name)
         except CassetteError as error:
             return CaseResult(case, error=str(error), cassette=path)
         scheduler = self.scheduler
@@ -203,56 +180,19 @@ class EvalSession:
             if cassette.recorded:
                 self.scheduler.wait_for_starts()  # and lets the next live calls go out first
         if held and nodeid is not None:  # graded, and its cassette saved, when its item runs
-            with self._lock:
-                self._held[nodeid] = Held(cassette, context, graders)
-        # Saved only when every call succeeded, and never after Ctrl-C or a crash (not reached).
-        elif not result.call_failed:
-            _save(cassette, result)
+            self.select_best.hold(nodeid, Held(cassette, context, graders))
+        else:
+            self.cassette_done(cassette, result)
         return result
 
-    def _grade_with_siblings(self, case: Case, nodeid: str, result: CaseResult) -> CaseResult:
-        """Grade a select-best case with its siblings' outputs (main thread), then save its cassette."""
-        with self._lock:
-            held = self._held.pop(nodeid, None)
-        if held is None:  # not held: it could not even open its cassette
-            return result
-        if result.error is None:
-            outputs: list[Any] = []
-            index = 0
-            for sibling, sibling_id in sibling_cases(case, nodeid, self._expanded):
-                if sibling_id == nodeid:
-                    index = len(outputs)
-                    outputs.append(result.output)
-                    continue
-                other = self._sibling_result(sibling, sibling_id, held.context)
-                if other.error is not None:
-                    result.error = f"select-best needs the output of {sibling.name}, which failed: {other.error}"
-                    result.call_failed = other.call_failed
-                    break
-                outputs.append(other.output)
-            else:
-                grade_case(result, held.context, graders=held.graders, compared=(outputs, index))
-        if not result.call_failed:
-            _save(held.cassette, result)
-        with self._lock:
-            self._graded[nodeid] = result
-        return result
-
-    def _sibling_result(self, case: Case, nodeid: str, context: CallContext) -> CaseResult:
-        """A sibling's called (ungraded) result; siblings.py says where it comes from."""
-        scheduled = self._scheduled(case, nodeid)
-        if scheduled is not None:
-            return scheduled
-        with self._lock:
-            called = self._graded.get(nodeid) or self._called.get(nodeid)
-        if called is not None:
-            return called
-        if self.distributed:  # it may run on another worker: call it inside the asking item's cassette
-            return call_case(case, self.provider_for(case.provider, case.suite), context)
-        called = self.run(case, nodeid)
-        with self._lock:
-            self._called[nodeid] = called
-        return called
+    def cassette_done(self, cassette: Cassette, result: CaseResult) -> None:
+        """``result``'s case is done with ``cassette``: saved only when every call succeeded, and
+        never after Ctrl-C or a crash (not reached). If saving fails (a folder that broke since
+        it was probed, a full disk), the case fails with that one message."""
+        try:
+            self.cassettes.done(cassette, save=not result.call_failed)
+        except CassetteError as error:
+            result.error = str(error)
 
     def worker_stats(self) -> dict[str, Any]:
         """What an xdist worker sends to the controller for the summary."""
@@ -284,87 +224,6 @@ class EvalSession:
                 self._http.close()
                 self._http = None
             self._providers.clear()
-
-
-class SessionGraders:
-    """Graders for one case or test function, first found wins (promptfoo's order, then ours):
-
-    the assertion's ``provider``, the test's ``options.provider`` (defaultTest's when the
-    test has none), ``--replicate-grader`` / ini ``replicate_grader`` (text grading only),
-    then the default for the purpose. Each may be an id, ``{id, config}``, or a map by
-    purpose such as ``{text: ..., embedding: ...}``. An id of the wrong kind (a chat model
-    where an embedding model is needed) is skipped, except on the assertion itself, where
-    it is an error as in promptfoo. ``env`` is the eval file's ``env`` (or a test's
-    overrides); ``file`` is named in configuration errors.
-    """
-
-    def __init__(self, session: EvalSession, *, env: Mapping[str, str] | None = None,
-                 file: Path | None = None, options: Mapping[str, Any] | None = None) -> None:
-        self.session = session
-        self.env = dict(env or {})
-        self.file = file
-        self.options = options or {}
-
-    def grader(self, purpose: str, override: Any = None) -> Provider:
-        if override is not None:
-            spec = grader_spec(override, purpose)
-            if spec is None:
-                raise ConfigError(f"the assertion's provider {_describe(override)} cannot do {purpose} grading",
-                                  file=self.file, hint=_PURPOSE_HINTS.get(purpose))
-        else:
-            levels = (self.options.get("provider"),
-                      self.session.settings.grader if purpose == "text" else None,
-                      DEFAULT_GRADERS.get(purpose))
-            spec = next((found for level in levels if level is not None
-                         if (found := grader_spec(level, purpose)) is not None), None)
-        if spec is None:
-            raise ConfigError(f"no {purpose} grader is configured", file=self.file,
-                              hint="give the assertion a provider")
-        try:
-            return self.session.provider(spec["id"], label=spec.get("label"), config=spec.get("config"),
-                                         env=self.env)
-        except ConfigError as error:  # a bad grader config, e.g. a non-numeric temperature
-            raise ConfigError(f"assertion provider {spec['id']}: {error.message}", file=self.file,
-                              hint=error.hint) from None
-
-
-_PURPOSE_HINTS = {
-    "embedding": "use a replicate:embedding:OWNER/MODEL[:VERSION] id, or a map such as {text: ..., embedding: ...}",
-    "moderation": "use a replicate:moderation:OWNER/MODEL id",
-    "text": "use a language model id such as replicate:meta/meta-llama-3-70b-instruct",
-}
-
-
-def _save(cassette: Cassette, result: CaseResult) -> None:
-    """Save ``cassette``; if that fails (a folder that broke since it was probed, a full disk),
-    the case fails with that one message."""
-    try:
-        cassette.save()
-    except CassetteError as error:
-        result.error = str(error)
-
-
-def grader_purpose(provider_id: str) -> str:
-    """What a provider id can grade: its kind decides (``replicate:embedding:...`` embeds)."""
-    for purpose in ("embedding", "moderation"):
-        if provider_id.startswith(f"replicate:{purpose}:"):
-            return purpose
-    return "text"
-
-
-def grader_spec(value: Any, purpose: str) -> dict[str, Any] | None:
-    """``{id, config, label}`` for ``purpose`` from an id, ``{id, config}`` or purpose map; None if it has none."""
-    if isinstance(value, str):
-        value = {"id": value}
-    if not isinstance(value, dict):
-        return None
-    if "id" not in value:  # {text: ..., embedding: ...}
-        return grader_spec(value[purpose], purpose) if value.get(purpose) is not None else None
-    return value if isinstance(value["id"], str) and grader_purpose(value["id"]) == purpose else None
-
-
-def _describe(value: Any) -> str:
-    return repr(value if isinstance(value, str) else value.get("id", value) if isinstance(value, dict) else value)
 
 
 class CallStats:

@@ -10,7 +10,7 @@ import yaml
 from helpers import FAKE_TOKEN, interrupt_pytest_when
 
 from pytest_replicate.cassettes.cassette import AtomicPersister
-from pytest_replicate.run.session import EvalSession, cassette_path
+from pytest_replicate.run.session import EvalSession
 from pytest_replicate.run.settings import Settings
 from pytest_replicate.simulator import Simulator
 from pytest_replicate.suite.expand import expand
@@ -247,7 +247,7 @@ def test_concurrent_recording_and_replay_from_a_thread_pool(tmp_path, monkeypatc
     assert replayer.stats.missed == 0 and replayer.stats.replayed == recorder.stats.recorded
     countries = {case.vars["country"] for case in cases}
     for case in cases:  # every cassette holds its own item's exchanges only
-        text = cassette_path(case).read_text()
+        text = replayer.cassettes.path(case.suite.file, case.name).read_text()
         assert case.vars["country"] in text
         assert not [other for other in countries - {case.vars["country"]} if other in text]
 

@@ -8,7 +8,7 @@ import pytest
 
 from pytest_replicate.assertions.grading import first_json_object, render_builtin, render_custom
 from pytest_replicate.providers.replicate.embedding import read_embedding
-from pytest_replicate.run.session import grader_spec
+from pytest_replicate.run.graders import grader_spec
 
 
 @pytest.mark.parametrize("output", [

@@ -1,0 +1,122 @@
+"""The session's cassettes: where each lives, which eval file owns it, opening it, and what was used.
+
+One naming rule serves eval items and test functions alike, in the way pytest-recording
+names cassettes after the test's module: ``<folder of the source file>/<cassette dir>/
+<source file name without its extension>/<test name>.<hash>.yaml``. The source is the
+eval file for an eval item (the test name is the case's) and the test module for a test
+function (the test name is its node id within the module).
+
+The library also notes every cassette opened in this session and, once its test is done,
+which of its recorded interactions were replayed: the ground for a report of cassettes
+(or interactions) that no test uses any more, as syrupy reports unused snapshots.
+"""
+
+from __future__ import annotations
+
+import shlex
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import ConfigError, display_path
+from ..redaction import Redactor
+from .cassette import Cassette, CassetteStats, WritableFolders, cassette_file_name
+
+
+def cassette_folder(source: Path, directory: str) -> Path:
+    """``<folder of source>/<directory>/<source name without extension>``: a source file's cassettes."""
+    return source.parent / directory / source.stem
+
+
+def cassette_path(source: Path, test_name: str, directory: str) -> Path:
+    """The cassette of the test ``test_name`` defined in ``source`` (see the module docstring)."""
+    return cassette_folder(source, directory) / cassette_file_name(test_name)
+
+
+def shared_cassette_path(source: Path, name: str, directory: str) -> Path:
+    """A cassette named by the user (``@pytest.mark.replicate(cassette=...)``), beside ``source``'s others."""
+    return cassette_folder(source, directory) / (name if Path(name).suffix in (".yaml", ".yml") else f"{name}.yaml")
+
+
+@dataclass(frozen=True)
+class CassetteUse:
+    """How a test used one cassette: the interactions it held and which of them were replayed."""
+
+    path: Path
+    interactions: int  # in the cassette when its test was done: the file's plus those recorded
+    played: frozenset[int]  # indices of the interactions replayed
+    recorded: int  # interactions recorded live (the last ones)
+
+
+class CassetteLibrary:
+    """Every cassette of the session: paths, claims, opening, and a record of use."""
+
+    def __init__(self, directory: str, record_mode: str, *, redactor: Redactor, stats: CassetteStats,
+                 writable: WritableFolders, record_hint: str = "") -> None:
+        self.directory = directory  # relative to each eval file's (or test module's) folder
+        self.record_mode = record_mode
+        self.redactor = redactor
+        self.stats = stats
+        self.record_hint = record_hint  # printed before ``pytest`` in the command that records a cassette
+        self.writable = writable  # cassette folders probed once per session
+        self._owners: dict[Path, Path] = {}  # cassette -> the eval file whose item records it
+        self._open: dict[int, Cassette] = {}  # by id(): a test's cassette until its test is done
+        self._used: list[CassetteUse] = []
+        self._lock = threading.Lock()
+
+    def path(self, source: Path, test_name: str) -> Path:
+        return cassette_path(source, test_name, self.directory)
+
+    def claim(self, file: Path, test_names: Iterable[str]) -> None:
+        """Note the cassettes of ``file``'s items; a ConfigError if another eval file's item has one.
+
+        Cassette folders are named after the eval file without its extension, so ``a.eval.yaml``
+        and ``a.eval.yml`` (or an absolute ``replicate_cassette_dir``) can give two items one
+        cassette, and each recording would replace the other's.
+        """
+        with self._lock:
+            for name in test_names:
+                path = self.path(file, name)
+                owner = self._owners.setdefault(path, file)
+                if owner != file:
+                    raise ConfigError(
+                        f"the item {name!r} would share its cassette {display_path(path)} with the "
+                        f"same-named item of {display_path(owner)}, and each recording would replace the other's",
+                        file=file, hint="rename one of the two eval files (a cassette folder is named after its "
+                                        "eval file without the extension)")
+
+    def open(self, path: Path, rerun_hint: str, record_mode: str | None = None) -> Cassette:
+        """The cassette at ``path``; ``rerun_hint`` names the test. A test function's marker may
+        choose ``record_mode``; otherwise the session's applies."""
+        cassette = Cassette(path, record_mode or self.record_mode, redactor=self.redactor,
+                            rerun_hint=shlex.quote(rerun_hint), record_hint=self.record_hint, stats=self.stats,
+                            writable=self.writable)
+        with self._lock:
+            self._open[id(cassette)] = cassette
+        return cassette
+
+    def done(self, cassette: Cassette, *, save: bool) -> None:
+        """``cassette``'s test is done: note what it used, then save it if ``save``.
+
+        Raises :class:`CassetteError` if saving fails (a folder that broke since it was
+        probed, a full disk).
+        """
+        use = _use(cassette)
+        with self._lock:
+            self._open.pop(id(cassette), None)
+            self._used.append(use)
+        if save:
+            cassette.save()
+
+    def used(self) -> list[CassetteUse]:
+        """Every cassette opened this session, in the order their tests were done (open ones last)."""
+        with self._lock:
+            still_open = list(self._open.values())
+            return [*self._used, *map(_use, still_open)]
+
+
+def _use(cassette: Cassette) -> CassetteUse:
+    # vcrpy's Cassette, which ours wraps, counts plays by interaction index (``play_counts``).
+    recorded = cassette._cassette
+    return CassetteUse(cassette.path, len(recorded.data), frozenset(recorded.play_counts), cassette.recorded)
