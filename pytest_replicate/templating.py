@@ -17,15 +17,15 @@ it render values the way Nunjucks (that is, JavaScript) does:
 Kept from Jinja2 on purpose: undefined variables are an error (a silently empty variable
 gives a plausible but wrong prompt), ``'a' + 1`` is an error rather than ``a1``, and
 ``{% for k in mapping %}`` iterates the keys (Nunjucks iterates nothing).
+
+How values print is JavaScript's business and lives in ``jscompat`` (``values``, ``nunjucks``);
+this module is the Jinja2 environment that applies those rules.
 """
 
 from __future__ import annotations
 
-import json
-import math
 import re
 from collections.abc import Iterator, Mapping
-from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
@@ -36,145 +36,14 @@ from jinja2.ext import Extension
 from jinja2.lexer import Token, TokenStream
 
 from .errors import TemplateError
+from .jscompat import nunjucks
+from .jscompat.values import js_dump
 
-__all__ = ["js_dump", "js_number", "js_string", "render", "render_value", "syntax_error"]
+__all__ = ["has_template_syntax", "render", "render_value", "syntax_error"]
 
 _UNDEFINED_NAME = re.compile(r"'([^']+)' is undefined")
 _PAIRS_FUNCTION = "_nunjucks_pairs"
 _CONCAT_FUNCTION = "_nunjucks_concat"
-
-
-# -- JavaScript's view of values ------------------------------------------------------------
-
-def js_number(value: int | float) -> str:
-    """``String(value)`` in JavaScript (integers stay exact: a YAML int is not a double here)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "Infinity" if value > 0 else "-Infinity"
-    if value == 0:
-        return "0"  # JavaScript prints -0 as 0 too
-    sign = "-" if value < 0 else ""
-    # repr() gives the shortest digits that round-trip, as JavaScript's Number::toString does.
-    exact = Decimal(repr(abs(value))).normalize()
-    _, digit_tuple, exponent = exact.as_tuple()
-    assert isinstance(exponent, int)
-    digits = "".join(map(str, digit_tuple))
-    k = len(digits)
-    n = exponent + k  # the decimal point sits after the n-th digit
-    if k <= n <= 21:
-        text = digits + "0" * (n - k)
-    elif 0 < n <= 21:
-        text = digits[:n] + "." + digits[n:]
-    elif -6 < n <= 0:
-        text = "0." + "0" * -n + digits
-    else:
-        e = n - 1
-        mantissa = digits if k == 1 else digits[0] + "." + digits[1:]
-        text = f"{mantissa}e{'+' if e >= 0 else '-'}{abs(e)}"
-    return sign + text
-
-
-def _is_array_index(key: str) -> bool:
-    return key.isascii() and key.isdigit() and (key == "0" or not key.startswith("0")) and int(key) < 2**32 - 1
-
-
-def _js_key(key: Any) -> str:
-    return "null" if key is None else js_string(key)
-
-
-def _js_order(mapping: Mapping[Any, Any]) -> list[Any]:
-    """A mapping's keys in JavaScript property order: array-index keys first, ascending."""
-    keys = [(_js_key(key), key) for key in mapping]
-    indexed = sorted((pair for pair in keys if _is_array_index(pair[0])), key=lambda pair: int(pair[0]))
-    return [key for _, key in indexed + [pair for pair in keys if not _is_array_index(pair[0])]]
-
-
-def js_items(mapping: Mapping[Any, Any]) -> list[tuple[str, Any]]:
-    """A mapping's items as JavaScript sees them: string keys, in JavaScript property order."""
-    return [(_js_key(key), mapping[key]) for key in _js_order(mapping)]
-
-
-def js_dump(value: Any, indent: int | str | None = None) -> str:
-    """``JSON.stringify(value, null, indent)``."""
-    if isinstance(indent, bool):
-        indent = None
-    if isinstance(indent, (int, float)):
-        indent = " " * max(0, min(10, int(indent)))
-    elif isinstance(indent, str):
-        indent = indent[:10]
-    return _stringify(value, indent or "", "")
-
-
-def _stringify(value: Any, indent: str, current: str) -> str:
-    if value is None or isinstance(value, jinja2.Undefined):
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and not math.isfinite(value):
-        return "null"
-    if isinstance(value, (int, float)):
-        return js_number(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    inner = current + indent
-    if isinstance(value, Mapping):
-        parts = [f"{json.dumps(key, ensure_ascii=False)}:{' ' if indent else ''}{_stringify(item, indent, inner)}"
-                 for key, item in js_items(value)]
-        return _wrap("{", parts, "}", indent, current)
-    if isinstance(value, (list, tuple)):
-        return _wrap("[", [_stringify(item, indent, inner) for item in value], "]", indent, current)
-    return json.dumps(str(value), ensure_ascii=False)  # dates and other YAML scalars
-
-
-def _wrap(opening: str, parts: list[str], closing: str, indent: str, current: str) -> str:
-    if not parts:
-        return opening + closing
-    if not indent:
-        return opening + ",".join(parts) + closing
-    inner = current + indent
-    return opening + "\n" + inner + (",\n" + inner).join(parts) + "\n" + current + closing
-
-
-def js_string(value: Any) -> str:
-    """How ``{{ value }}`` prints in Nunjucks (a mapping prints as compact JSON instead)."""
-    if isinstance(value, str):
-        return value
-    if value is None:
-        return ""
-    if isinstance(value, (bool, int, float)):
-        return js_number(value)
-    if isinstance(value, Mapping):
-        return js_dump(value)
-    if isinstance(value, (list, tuple)):
-        return ",".join(js_string(item) for item in value)  # Array.prototype.join
-    return str(value)
-
-
-class _JsObject(dict):
-    """A mapping that is true even when empty, as a JavaScript object is."""
-
-    def __bool__(self) -> bool:
-        return True
-
-
-class _JsArray(list):
-    """A list that is true even when empty, as a JavaScript array is."""
-
-    def __bool__(self) -> bool:
-        return True
-
-
-def _as_js(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return _JsObject((key, _as_js(value[key])) for key in _js_order(value))
-    if isinstance(value, (list, tuple)):
-        return _JsArray(_as_js(item) for item in value)
-    return value
 
 
 # -- the environment ------------------------------------------------------------------------
@@ -182,14 +51,7 @@ def _as_js(value: Any) -> Any:
 def _finalize(value: Any) -> Any:
     if isinstance(value, (str, jinja2.Undefined)):
         return value  # an undefined value must still reach StrictUndefined and raise
-    return js_string(value)
-
-
-def _nunjucks_pairs(value: Any) -> Any:
-    """The iterable of ``{% for k, v in value %}``: a mapping's items, anything else as is."""
-    if isinstance(value, Mapping):
-        return js_items(value)
-    return value
+    return nunjucks.printed(value)
 
 
 class NunjucksForLoops(Extension):
@@ -265,11 +127,6 @@ def _rewrite_for(tag: list[Token]) -> list[Token]:
             + tag[in_at + 1:end] + [Token(line, "rparen", ")")] + tag[end:])
 
 
-def _js_concat(parts: tuple[Any, ...]) -> str:
-    """``a ~ b``: Nunjucks compiles it to ``a + "" + b``, so null reads "null" there."""
-    return "".join("null" if part is None else js_string(part) for part in parts)
-
-
 class _CodeGenerator(CodeGenerator):
     def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
         self.write(f"environment.globals[{_CONCAT_FUNCTION!r}]((")
@@ -277,11 +134,6 @@ class _CodeGenerator(CodeGenerator):
             self.visit(argument, frame)
             self.write(", ")
         self.write("))")
-
-
-def _nl2br(value: Any) -> str:
-    """Nunjucks' ``nl2br`` (Jinja2 has no such filter)."""
-    return re.sub(r"\r\n|\n", "<br />\n", js_string(value))
 
 
 class _Environment(jinja2.Environment):
@@ -294,18 +146,6 @@ class _Environment(jinja2.Environment):
         return super().getattr(obj, attribute)
 
 
-def _join(value: Any, separator: str = "", attribute: Any = None) -> str:
-    items = list(value)
-    if attribute is not None:
-        items = [item.get(attribute) if isinstance(item, Mapping) else getattr(item, str(attribute), None)
-                 for item in items]
-    return separator.join(js_string(item) for item in items)
-
-
-def _load(text: Any) -> Any:
-    return _as_js(json.loads(str(text)))
-
-
 _environment = _Environment(
     undefined=jinja2.StrictUndefined,
     autoescape=False,
@@ -313,9 +153,10 @@ _environment = _Environment(
     finalize=_finalize,
     extensions=[NunjucksForLoops, SelfIsAVar],
 )
-_environment.filters.update(dump=js_dump, join=_join, string=js_string, load=_load, nl2br=_nl2br)
-_environment.globals[_PAIRS_FUNCTION] = _nunjucks_pairs
-_environment.globals[_CONCAT_FUNCTION] = _js_concat
+_environment.filters.update(dump=js_dump, join=nunjucks.join, string=nunjucks.printed, load=nunjucks.load,
+                           nl2br=nunjucks.nl2br)
+_environment.globals[_PAIRS_FUNCTION] = nunjucks.pairs
+_environment.globals[_CONCAT_FUNCTION] = nunjucks.concat
 
 
 @lru_cache(maxsize=4096)
@@ -324,6 +165,7 @@ def _compile(source: str) -> jinja2.Template:
 
 
 def has_template_syntax(text: str) -> bool:
+    """Whether ``text`` has a tag, an expression or a comment; text without one renders as itself."""
     return "{{" in text or "{%" in text or "{#" in text
 
 
@@ -343,7 +185,7 @@ def render(source: str, variables: Mapping[str, Any], *, what: str = "template")
     if not has_template_syntax(source):
         return source
     try:
-        context = {_SELF_VAR if name == "self" else name: _as_js(value) for name, value in variables.items()}
+        context = {_SELF_VAR if name == "self" else name: nunjucks.as_js(value) for name, value in variables.items()}
         return _compile(source).render(context)
     except jinja2.UndefinedError as error:
         match = _UNDEFINED_NAME.search(str(error))

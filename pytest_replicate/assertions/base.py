@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..errors import ConfigError
+from ..jscompat.values import js_dump
 from ..providers.base import CallContext, Provider, ProviderResponse
-from ..templating import js_dump
 from .spec import AssertionSpec
 
 # Grading jobs an assertion can ask a provider for; each has a default grader (settings.DEFAULT_GRADERS).

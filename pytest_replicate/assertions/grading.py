@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, ProviderError
+from ..jscompat.values import js_dump
 from ..providers.base import Provider
-from ..templating import js_dump, render
+from ..templating import render
 from ..text import shorten
 from .base import AssertionContext, Verdict, output_text
 from .spec import AssertionSpec

@@ -29,12 +29,10 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from .values import JS_WHITESPACE
+
 __all__ = ["JsRegex", "JsRegexError", "compile_js", "translate", "utf16_units"]
 
-# ECMAScript WhiteSpace and LineTerminator code points: what \s matches.
-_JS_SPACE = (
-    "\\t\\n\\x0b\\x0c\\r \\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff"
-)
 _DIGIT = "0-9"
 _WORD = "A-Za-z0-9_"
 _LINE_END = "\\n\\r\\u2028\\u2029"
@@ -55,7 +53,6 @@ _FOREIGN_ESCAPES = {
     "H": "\\H is not JavaScript",
     "N": "\\N is not JavaScript",
 }
-_CLASS_ESCAPES = {"d": _DIGIT, "w": _WORD, "s": _JS_SPACE}
 _CONTROL_ESCAPES = {"t": "\\t", "n": "\\n", "v": "\\x0b", "f": "\\x0c", "r": "\\r"}
 _QUANTIFIER = re.compile(r"\{(\d+)(,(\d*))?\}")
 _GROUP_NAME = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
@@ -97,6 +94,10 @@ def _python_literal(char: str) -> str:
         return "\\" + char
     code = ord(char)
     return f"\\x{code:02x}" if code < 0x100 else (f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+
+
+# What \d, \w and \s match in JavaScript, as Python class contents.
+_CLASS_ESCAPES = {"d": _DIGIT, "w": _WORD, "s": "".join(map(_python_literal, JS_WHITESPACE))}
 
 
 class _Translator:

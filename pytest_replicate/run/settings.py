@@ -14,7 +14,7 @@ import pytest
 
 from ..cassettes.record_modes import RECORD_MODES
 from ..errors import ReplicateEvalError
-from ..suite.expand import DEFAULT_MAX_CASES
+from ..suite.expand import DEFAULT_MAX_CASES, MAX_CASES_OPTION
 
 DEFAULT_EVAL_FILES = (
     "promptfooconfig.yaml",
@@ -60,7 +60,7 @@ class Settings:
             timeout=_timeout(config),
             eval_files=tuple(config.getini("replicate_eval_files")),
             concurrency=_concurrency(config),
-            max_cases=_positive_int(config.getini("replicate_max_cases"), "replicate_max_cases", DEFAULT_MAX_CASES),
+            max_cases=_positive_int(config.getini(MAX_CASES_OPTION), MAX_CASES_OPTION, DEFAULT_MAX_CASES),
             grader=_grader(config),
         )
 

@@ -37,7 +37,7 @@ from .model import Case, EvalSuite, FileChoices, FileVar, Prompt, TestCase
 _LABEL_LIMIT = 60
 
 # A suite that expands beyond this many cases is refused: six vars of 20 values each are
-# 64 million cases. The plugin passes the ini option replicate_max_cases when it is set.
+# 64 million cases. The plugin passes the ini option MAX_CASES_OPTION names when it is set.
 DEFAULT_MAX_CASES = 10_000
 MAX_CASES_OPTION = "replicate_max_cases"
 

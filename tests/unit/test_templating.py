@@ -11,7 +11,8 @@ from __future__ import annotations
 import pytest
 
 from pytest_replicate.errors import TemplateError
-from pytest_replicate.templating import js_dump, js_number, render
+from pytest_replicate.jscompat.values import js_dump, js_number
+from pytest_replicate.templating import render
 
 VARS = {
     "obj": {"b": 1, "2": "x", "1": "y", "items": [1, 2]},

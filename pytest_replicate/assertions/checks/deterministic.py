@@ -18,7 +18,16 @@ import yaml
 
 from ...errors import TemplateError
 from ...jscompat.regex import JsRegexError, compile_js, utf16_units
-from ...templating import js_dump, js_number
+from ...jscompat.values import (
+    JS_WHITESPACE_RUN,
+    STRICT_JSON_DECODER,
+    is_js_number,
+    js_deep_equal,
+    js_string,
+    js_trim,
+    strict_json,
+)
+from ...templating import has_template_syntax
 from ...text import shorten
 from ..base import AssertionContext, Verdict, output_text
 from ..declare import assertion
@@ -26,33 +35,14 @@ from ..spec import AssertionSpec
 from .json_schema import schema_problem, validation_problem
 
 _PREVIEW = 60
-# JavaScript's \s: what promptfoo's word-count splits on and its comma lists trim.
-_JS_WHITESPACE = "\t\n\x0b\x0c\r \xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000\ufeff"
-_JS_WORD_SPLIT = re.compile(f"[{re.escape(_JS_WHITESPACE)}]+")
 
 
 def _short(text: str) -> str:
     return repr(shorten(text, _PREVIEW + len("...")))
 
 
-def _js_text(value: Any) -> str:
-    """``String(value)`` in JavaScript, for the scalars a YAML value can hold."""
-    if isinstance(value, str):
-        return value
-    if value is None:
-        return "null"
-    if isinstance(value, (bool, int, float)):
-        return js_number(value)
-    return js_dump(value)
-
-
-def _is_js_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and not (
-        isinstance(value, float) and math.isnan(value))
-
-
-def _strip_js(text: str) -> str:
-    return text.strip(_JS_WHITESPACE)
+def _is_number_not_nan(value: Any) -> bool:
+    return is_js_number(value) and not (isinstance(value, float) and math.isnan(value))
 
 
 def parse_comma_separated(text: str) -> list[str]:
@@ -64,7 +54,7 @@ def parse_comma_separated(text: str) -> list[str]:
     items: list[str] = []
     i, size = 0, len(text)
     while i < size:
-        while i < size and (text[i] == "," or _JS_WORD_SPLIT.match(text[i])):
+        while i < size and (text[i] == "," or JS_WHITESPACE_RUN.match(text[i])):
             i += 1
         if i >= size:
             break
@@ -87,7 +77,7 @@ def parse_comma_separated(text: str) -> list[str]:
                     i += 1
             if not closed:
                 raise ValueError("unterminated quoted item (a \" without its closing \")")
-            while i < size and _JS_WORD_SPLIT.match(text[i]):
+            while i < size and JS_WHITESPACE_RUN.match(text[i]):
                 i += 1
             if i < size and text[i] != ",":
                 raise ValueError(f"expected a comma after the quoted item {field!r}")
@@ -95,7 +85,7 @@ def parse_comma_separated(text: str) -> list[str]:
         else:
             end = text.find(",", i)
             end = size if end < 0 else end
-            items.append(_strip_js(text[i:end]))
+            items.append(js_trim(text[i:end]))
             i = end
     return items
 
@@ -103,8 +93,8 @@ def parse_comma_separated(text: str) -> list[str]:
 def _as_list(value: Any) -> list[str]:
     """contains-any/-all accept a list or, as in promptfoo, a comma-separated string."""
     if isinstance(value, list):
-        return [_js_text(item) for item in value]
-    return parse_comma_separated(_js_text(value))
+        return [js_string(item) for item in value]
+    return parse_comma_separated(js_string(value))
 
 
 def _needs_list(value: Any) -> str | None:
@@ -115,7 +105,7 @@ def _needs_list(value: Any) -> str | None:
             return "value must be a list of strings"
         return None
     if isinstance(value, str):
-        if "{{" in value or "{%" in value:
+        if has_template_syntax(value):
             return None  # split once vars are rendered
         try:
             items = parse_comma_separated(value)
@@ -131,7 +121,7 @@ def _needs_text(what: str, *, numbers: bool) -> Any:
     def validate(value: Any) -> str | None:
         if isinstance(value, str):
             return None if value else f"value must not be empty (promptfoo rejects an empty {what})"
-        if numbers and _is_js_number(value):
+        if numbers and _is_number_not_nan(value):
             return None
         return f"value must be {'a string or a number' if numbers else 'a string'}"
 
@@ -139,7 +129,7 @@ def _needs_text(what: str, *, numbers: bool) -> Any:
 
 
 def _rendered_text(value: Any, spec: AssertionSpec) -> str:
-    text = _js_text(value)
+    text = js_string(value)
     if not text:  # vars rendered the value to nothing: promptfoo raises too
         raise TemplateError(f"{spec.display_type} value is empty once vars are rendered")
     return text
@@ -150,7 +140,7 @@ def _valid_regex(value: Any) -> str | None:
         return "value must be a regular expression string"
     if not value:
         return "value must not be empty (promptfoo rejects an empty regex)"
-    if "{{" in value or "{%" in value:
+    if has_template_syntax(value):
         return None  # checked once vars are rendered
     try:
         compile_js(value)
@@ -160,38 +150,6 @@ def _valid_regex(value: Any) -> str | None:
 
 
 # -- equals -------------------------------------------------------------------------------
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-def strict_json(text: str) -> Any:
-    """``JSON.parse``: like ``json.loads`` but without NaN and Infinity."""
-    return json.loads(text, parse_constant=_reject_constant)
-
-
-def js_deep_equal(a: Any, b: Any) -> bool:
-    """``util.isDeepStrictEqual`` for JSON data: no ``True == 1``, numbers compared as doubles."""
-    if isinstance(a, bool) or isinstance(b, bool):
-        return isinstance(a, bool) and isinstance(b, bool) and a == b
-    if _is_number(a) and _is_number(b):
-        try:
-            x, y = float(a), float(b)
-        except OverflowError:
-            return a == b
-        return x == y and (x != 0 or math.copysign(1, x) == math.copysign(1, y))
-    if isinstance(a, str) or isinstance(b, str) or a is None or b is None:
-        return type(a) is type(b) and a == b
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(js_deep_equal(a[key], b[key]) for key in a)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(js_deep_equal(x, y) for x, y in zip(a, b, strict=True))
-    return False
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
 
 @assertion("equals")
 def check_equals(output: Any, value: Any, spec: AssertionSpec, ctx: AssertionContext) -> Verdict:
@@ -205,7 +163,7 @@ def check_equals(output: Any, value: Any, spec: AssertionSpec, ctx: AssertionCon
         return Verdict(same, "output equals the expected JSON" if same else f"output JSON differs from {json.dumps(value, ensure_ascii=False)}")
     # A string, number or boolean is compared as text: 42 equals "42", true equals "true",
     # but neither equals "42.0" or "1" (promptfoo compares String(value) with the output).
-    expected = _js_text(value)
+    expected = js_string(value)
     same = text == expected
     return Verdict(same, f"output equals {_short(expected)}" if same else f"output {_short(text)} does not equal {_short(expected)}")
 
@@ -328,10 +286,9 @@ def check_is_json(output: Any, value: Any, spec: AssertionSpec, ctx: AssertionCo
 
 def _json_candidates(text: str) -> Iterator[Any]:
     """Every JSON object or array embedded in ``text``, left to right."""
-    decoder = json.JSONDecoder(parse_constant=_reject_constant)
     for match in re.finditer(r"[\[{]", text):
         try:
-            document, _ = decoder.raw_decode(text, match.start())
+            document, _ = STRICT_JSON_DECODER.raw_decode(text, match.start())
         except ValueError:
             continue
         yield document
@@ -387,24 +344,24 @@ def levenshtein_distance(a: str, b: str) -> int:
 def check_levenshtein(output: Any, value: Any, spec: AssertionSpec, ctx: AssertionContext) -> Verdict:
     limit = spec.threshold if spec.threshold is not None else 5
     # promptfoo measures in UTF-16 code units, so an emoji is two edits away from nothing.
-    distance = levenshtein_distance(utf16_units(output_text(output)), utf16_units(_js_text(value)))
+    distance = levenshtein_distance(utf16_units(output_text(output)), utf16_units(js_string(value)))
     return Verdict(distance <= limit, f"Levenshtein distance {distance} (at most {limit:g} allowed)")
 
 
 def _word_count_number(value: Any) -> int | None:
     """An exact word count from a number or numeric text ("3"), as promptfoo accepts; else None."""
-    if isinstance(value, str) and not ("{{" in value or "{%" in value):
+    if isinstance(value, str) and not has_template_syntax(value):
         try:
             value = float(value.strip()) if value.strip() else None
         except ValueError:
             return None
-    if _is_number(value) and math.isfinite(value) and float(value).is_integer() and value >= 0:
+    if is_js_number(value) and math.isfinite(value) and float(value).is_integer() and value >= 0:
         return int(value)
     return None
 
 
 def _valid_word_count(value: Any) -> str | None:
-    if isinstance(value, str) and ("{{" in value or "{%" in value):
+    if isinstance(value, str) and has_template_syntax(value):
         return None  # checked once vars are rendered
     if _word_count_number(value) is not None:
         return None
@@ -419,7 +376,7 @@ def _valid_word_count(value: Any) -> str | None:
 
 @assertion("word-count", validate_value=_valid_word_count)
 def check_word_count(output: Any, value: Any, spec: AssertionSpec, ctx: AssertionContext) -> Verdict:
-    count = len([word for word in _JS_WORD_SPLIT.split(output_text(output)) if word])
+    count = len([word for word in JS_WHITESPACE_RUN.split(output_text(output)) if word])
     if isinstance(value, dict):
         low, high = value.get("min"), value.get("max")
         passed = (low is None or count >= low) and (high is None or count <= high)

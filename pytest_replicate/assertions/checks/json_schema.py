@@ -8,7 +8,8 @@ promptfoo compiles schemas with Ajv 8 (draft-07) in strict mode and ajv-formats.
   ``unevaluatedProperties``), ``if`` without ``then``/``else`` and ``additionalItems`` next to
   a non-array ``items`` are errors, as are unknown ``format`` names;
 - formats are checked (``email``, ``date-time``, ``uri``...), with ajv-formats' rules;
-- ``pattern`` and ``patternProperties`` are JavaScript regular expressions (Ajv adds ``u``).
+- ``pattern`` and ``patternProperties`` are JavaScript regular expressions (Ajv adds ``u``);
+  those keywords come from ``jscompat.json_schema``.
 
 Schema problems are found when the eval file is collected, not when the output arrives.
 """
@@ -26,7 +27,8 @@ import jsonschema
 from jsonschema import Draft7Validator, FormatChecker
 from jsonschema.exceptions import ValidationError, best_match
 
-from ...jscompat.regex import JsRegexError, compile_js
+from ...jscompat.json_schema import PATTERN_KEYWORDS, compile_pattern, is_js_regex
+from ...jscompat.regex import JsRegexError
 
 __all__ = ["FORMATS", "schema_problem", "validation_problem"]
 
@@ -136,14 +138,6 @@ def _is_ipv6(text: str) -> bool:
     return True
 
 
-def _is_js_regex(text: str) -> bool:
-    try:
-        compile_js(text)  # ajv-formats builds new RegExp(text), without flags
-    except JsRegexError:
-        return False
-    return True
-
-
 def _is_byte(text: str) -> bool:
     if len(text) % 4:
         return False
@@ -186,7 +180,7 @@ FORMATS: dict[str, Callable[[Any], bool]] = {
     "hostname": _matcher(_HOSTNAME),
     "ipv4": _matcher(_IPV4),
     "ipv6": _is_ipv6,
-    "regex": _is_js_regex,
+    "regex": is_js_regex,
     "uuid": _matcher(_UUID),
     "json-pointer": _matcher(_JSON_POINTER),
     "json-pointer-uri-fragment": _matcher(_JSON_POINTER_FRAGMENT),
@@ -209,47 +203,13 @@ for _name, _check in FORMATS.items():
         _format_checker.checks(_name)(lambda value, check=_check: not isinstance(value, str) or check(value))
 
 
-def _js_pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[ValidationError]:
-    if isinstance(instance, str) and not compile_js(pattern, "u").test(instance):
-        yield ValidationError(f"{instance!r} does not match /{pattern}/")
-
-
-def _js_pattern_properties(validator: Any, patterns: dict[str, Any], instance: Any, schema: Any) -> Iterator[ValidationError]:
-    if not isinstance(instance, dict):
-        return
-    for pattern, subschema in patterns.items():
-        regex = compile_js(pattern, "u")
-        for key, value in instance.items():
-            if regex.test(key):
-                yield from validator.descend(value, subschema, path=key, schema_path=pattern)
-
-
-def _js_additional_properties(validator: Any, additional: Any, instance: Any, schema: Any) -> Iterator[ValidationError]:
-    if not isinstance(instance, dict):
-        return
-    patterns = [compile_js(pattern, "u") for pattern in schema.get("patternProperties", {})]
-    extras = [key for key in instance
-              if key not in schema.get("properties", {}) and not any(regex.test(key) for regex in patterns)]
-    if additional is False and extras:
-        listed = ", ".join(repr(key) for key in extras)
-        yield ValidationError(f"additional properties are not allowed ({listed} {'was' if len(extras) == 1 else 'were'} unexpected)")
-    elif isinstance(additional, dict):
-        for key in extras:
-            yield from validator.descend(instance[key], additional, path=key)
-
-
 def _nullable_type(validator: Any, types: Any, instance: Any, schema: Any) -> Iterator[ValidationError]:
     if instance is None and schema.get("nullable") is True:
         return
     yield from Draft7Validator.VALIDATORS["type"](validator, types, instance, schema)
 
 
-_Validator = jsonschema.validators.extend(Draft7Validator, {
-    "pattern": _js_pattern,
-    "patternProperties": _js_pattern_properties,
-    "additionalProperties": _js_additional_properties,
-    "type": _nullable_type,
-})
+_Validator = jsonschema.validators.extend(Draft7Validator, {**PATTERN_KEYWORDS, "type": _nullable_type})
 
 
 # -- checking a schema ----------------------------------------------------------------------
@@ -271,7 +231,7 @@ def _walk(schema: Any, where: str) -> Iterator[str]:
     for keyword in ("pattern",):
         if isinstance(schema.get(keyword), str):
             try:
-                compile_js(schema[keyword], "u")
+                compile_pattern(schema[keyword])
             except JsRegexError as error:
                 yield f"{where}/{keyword}: {error}"
     for keyword in _SCHEMA_MAPS:
@@ -280,7 +240,7 @@ def _walk(schema: Any, where: str) -> Iterator[str]:
             for key, child in children.items():
                 if keyword == "patternProperties":
                     try:
-                        compile_js(key, "u")
+                        compile_pattern(key)
                     except JsRegexError as error:
                         yield f"{where}/patternProperties: {error}"
                 yield from _walk(child, f"{where}/{keyword}/{key}")

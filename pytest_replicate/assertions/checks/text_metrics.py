@@ -1,9 +1,9 @@
 """Reference-based text metrics, computed the way promptfoo 0.123.1 computes them.
 
-Pure functions on strings: no pytest, no package imports, standard library only. Each one
-names the published formula it implements and says where promptfoo departs from the usual
-reference implementation (nltk, Google's rouge-score), because a promptfoo config must get
-promptfoo's numbers, not the textbook's.
+Pure functions on strings: no pytest, standard library only (JavaScript's whitespace comes
+from ``jscompat``). Each one names the published formula it implements and says where
+promptfoo departs from the usual reference implementation (nltk, Google's rouge-score),
+because a promptfoo config must get promptfoo's numbers, not the textbook's.
 """
 
 from __future__ import annotations
@@ -14,19 +14,10 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable, Sequence
 
-# JavaScript's \s (and what String.prototype.trim removes). Python's \s differs: it also
-# matches U+001C..U+001F and U+0085, and misses U+FEFF.
-_JS_SPACE = "\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
-_JS_SPACES = re.compile(f"[{_JS_SPACE}]+")
-_JS_TRIM = re.compile(f"^[{_JS_SPACE}]+|[{_JS_SPACE}]+$")
+from ...jscompat.values import JS_WHITESPACE, JS_WHITESPACE_RUN, js_trim
 
 BLEU_WEIGHTS = (0.25, 0.25, 0.25, 0.25)
 BLEU_ZERO_PRECISION = 1e-7  # promptfoo's stand-in for a zero n-gram precision
-
-
-def js_trim(text: str) -> str:
-    """``String.prototype.trim``: strips JavaScript whitespace only."""
-    return _JS_TRIM.sub("", text)
 
 
 def whitespace_words(text: str) -> list[str]:
@@ -34,7 +25,7 @@ def whitespace_words(text: str) -> list[str]:
 
     Like JavaScript's ``split``, an empty string gives ``[""]``, one empty token.
     """
-    return _JS_SPACES.split(js_trim(text.lower()))
+    return JS_WHITESPACE_RUN.split(js_trim(text.lower()))
 
 
 def ngrams(tokens: Sequence[str], n: int) -> list[tuple[str, ...]]:
@@ -214,7 +205,7 @@ def _is_alphabetic_footnote(text: str, index: int) -> bool:
     if not following or following == unicodedata.normalize("NFKC", following) or not _category_in(following, ("Lm",)):
         return False
     after = text[index + 2 : index + 3]
-    return after == "" or after in " .,;:!?\"'“‘”’])}>" or bool(_JS_SPACES.fullmatch(after))
+    return after == "" or after in " .,;:!?\"'“‘”’])}>" or bool(JS_WHITESPACE_RUN.fullmatch(after))
 
 
 def _follows_quoted_modifier(text: str, index: int) -> bool:
@@ -236,7 +227,7 @@ def _quote_may_open(text: str, index: int, inside: bool) -> bool:
     before = text[index - 1]
     return (
         before == "<"
-        or bool(_JS_SPACES.fullmatch(before))
+        or bool(JS_WHITESPACE_RUN.fullmatch(before))
         or _category_in(before, ("P",))
         or text[max(0, index - 2) : index] == "``"
         or _follows_quoted_modifier(text, index)
@@ -257,7 +248,7 @@ def _classify_quotes(text: str) -> str:
             after = text[index + 2 : index + 3]
             next_quote = re.search(r"``|''|\"", text[index + 2 :])
             inside = (
-                (index + len(quote) < len(text) or index == 0 or bool(_JS_SPACES.fullmatch(before)) or before == "<"
+                (index + len(quote) < len(text) or index == 0 or bool(JS_WHITESPACE_RUN.fullmatch(before)) or before == "<"
                  or _category_in(before, ("Ps",)))
                 and _quote_may_open(text, index, inside)
                 and before not in (".", "!", "?")
@@ -305,12 +296,16 @@ _CLITIC_RULES = [
 ]
 
 
+# What treebank_tokenize collapses to one space: JavaScript's whitespace and U+0085 (NEL).
+_TREEBANK_SPACES = re.compile(f"[{re.escape(JS_WHITESPACE)}\u0085]+")
+
+
 def treebank_tokenize(text: str) -> list[str]:
     """Split a sentence into Penn Treebank tokens: punctuation, quotes and clitics apart.
 
     ``"Don't stop," she said.`` -> ````` ``Do`` ``n't`` ``stop`` ``,`` ``''`` ``she`` ``said`` ``.``.
     """
-    text = re.sub(f"[{_JS_SPACE}\u0085]+", " ", text).strip(" ")
+    text = _TREEBANK_SPACES.sub(" ", text).strip(" ")
     if not text:
         return []
     parsed = _classify_quotes(text)
