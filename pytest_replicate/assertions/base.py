@@ -12,9 +12,6 @@ from ..jscompat.values import js_dump
 from ..providers.base import CallContext, Provider, ProviderResponse
 from .spec import AssertionSpec
 
-# Grading jobs an assertion can ask a provider for; each has a default grader (settings.DEFAULT_GRADERS).
-GRADER_PURPOSES = ("moderation", "text", "embedding")
-
 
 class Graders(Protocol):
     """What assertions ask for a grader: the session resolves ids, config and defaults."""

@@ -23,7 +23,7 @@ class AssertionType:
     needs_value: bool
     validate_value: Callable[[Any], str | None] | None = None  # returns an error message
     render_value: bool = True  # whether vars are rendered into the value first
-    provider_prefix: str | None = None  # what an assertion-level ``provider`` id must start with
+    grader: str | None = None  # the grading purpose an assertion-level ``provider`` serves (providers/purposes.py)
     list_value: bool = False  # the value is a list; promptfoo's CSV syntax gives it comma-separated
     # A threshold is required (promptfoo throws without one); this names its unit for the message.
     threshold_unit: str | None = None
@@ -41,7 +41,7 @@ def assertion(
     needs_value: bool = True,
     validate_value: Callable[[Any], str | None] | None = None,
     render_value: bool = True,
-    provider_prefix: str | None = None,
+    grader: str | None = None,
     list_value: bool = False,
     threshold_unit: str | None = None,
     inverse_score: bool = False,
@@ -49,7 +49,7 @@ def assertion(
     """Register a check under a promptfoo assertion type name."""
 
     def register(check: Check) -> Check:
-        DECLARED[name] = AssertionType(name, check, needs_value, validate_value, render_value, provider_prefix,
+        DECLARED[name] = AssertionType(name, check, needs_value, validate_value, render_value, grader,
                                               list_value, threshold_unit, inverse_score)
         return check
 

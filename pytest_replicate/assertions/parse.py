@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, YamlPath
+from ..providers.purposes import GRADER_KINDS, grader_id_form
 from ..providers.registry import check_provider_id
 from ..templating import syntax_error
 from ..transforms import UserCode, compile_code
@@ -56,7 +57,7 @@ def parse_assertion(raw: Mapping[str, Any], at: YamlPath, *, base_dir: Path, loa
     if isinstance(value, str) and value.startswith(FILE_PREFIX) and base != "python":
         value = load_file(at + ("value",), value)
     if spec.provider is not None:
-        _check_grader(spec.provider, at, kind.provider_prefix)
+        _check_grader(spec.provider, at, kind.grader)
     if kind.needs_value and value is None:
         raise ConfigError(f"{name} needs a value", path=at, hint=f"add 'value:' to this {name} assertion")
     if kind.threshold_unit and spec.threshold is None:
@@ -89,25 +90,25 @@ def _unknown_type(name: str, base: str, at: YamlPath) -> ConfigError:
                        hint=f"did you mean {suggestion!r}?" if suggestion else supported)
 
 
-def _check_grader(provider: Any, at: YamlPath, required_prefix: str | None) -> None:
+def _check_grader(provider: Any, at: YamlPath, purpose: str | None) -> None:
     if isinstance(provider, dict) and "id" not in provider:  # one grader per purpose: {text: ..., embedding: ...}
-        for purpose, inner in provider.items():
-            prefix = None if purpose == "text" else f"replicate:{purpose}:"
-            _check_one_grader(inner, at + ("provider", purpose), prefix)
+        for inner_purpose, inner in provider.items():
+            _check_one_grader(inner, at + ("provider", inner_purpose), inner_purpose)
         return
-    _check_one_grader(provider, at + ("provider",), required_prefix)
+    _check_one_grader(provider, at + ("provider",), purpose)
 
 
-def _check_one_grader(provider: Any, at: YamlPath, required_prefix: str | None) -> None:
+def _check_one_grader(provider: Any, at: YamlPath, purpose: str | None) -> None:
     provider_id = provider if isinstance(provider, str) else provider["id"]
     path = at if isinstance(provider, str) else at + ("id",)
     try:
         check_provider_id(provider_id)
     except ConfigError as error:
         raise ConfigError(error.message, path=path, hint=error.hint) from None
-    if required_prefix and not provider_id.startswith(required_prefix):
+    prefix = GRADER_KINDS.get(purpose) if purpose is not None else None
+    if purpose is not None and prefix is not None and not provider_id.startswith(prefix):
         raise ConfigError(f"{provider_id!r} cannot grade this assertion", path=path,
-                          hint=f"use a {required_prefix}OWNER/MODEL id")
+                          hint=f"use a {grader_id_form(purpose)} id")
 
 
 def _compile(source: str, at: YamlPath, base_dir: Path, default_function: str, what: str) -> UserCode:

@@ -270,7 +270,7 @@ def test_an_assertion_grader_of_the_wrong_kind_is_refused(pytester, write_eval):
     result = pytester.runpytest()
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*'replicate:meta/llama' cannot grade this assertion",
-                                 "*use a replicate:embedding:OWNER/MODEL id"])
+                                 "*use a replicate:embedding:OWNER/MODEL[[]:VERSION[]] id"])
 
 
 def test_custom_rubric_prompts(pytester, write_eval, replicate_env):

@@ -6,6 +6,7 @@ from typing import Any
 
 from ...errors import ConfigError
 from ...providers.base import Moderator
+from ...providers.purposes import grader_id_form
 from ..base import AssertionContext, Verdict, output_text
 from ..declare import assertion
 from ..spec import AssertionSpec
@@ -17,11 +18,11 @@ def _valid(value: Any) -> str | None:
     return "value must be a list of category codes such as [S1, S10] (or omitted for all categories)"
 
 
-@assertion("moderation", needs_value=False, validate_value=_valid, provider_prefix="replicate:moderation:")
+@assertion("moderation", needs_value=False, validate_value=_valid, grader="moderation")
 def check_moderation(output: Any, value: Any, spec: AssertionSpec, ctx: AssertionContext) -> Verdict:
     moderator = ctx.grader("moderation", spec.provider)
     if not isinstance(moderator, Moderator) or ctx.call_context is None:
-        raise ConfigError(f"{moderator.id} cannot moderate: use a replicate:moderation:OWNER/MODEL provider")
+        raise ConfigError(f"{moderator.id} cannot moderate: use a {grader_id_form('moderation')} provider")
     result = moderator.moderate(ctx.prompt, output_text(output), ctx.call_context)
     forbidden = {code.upper() for code in value} if value else None
     hits = {code: name for code, name in result.flagged.items() if forbidden is None or code in forbidden}

@@ -14,6 +14,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from ...errors import ConfigError
 from ...providers.base import CallContext
+from ...providers.purposes import grader_id_form
 from ..base import AssertionContext, Verdict, output_text
 from ..declare import assertion
 from ..spec import AssertionSpec
@@ -54,7 +55,7 @@ def _same_length(a: list[float], b: list[float]) -> None:
 def embedder(ctx: AssertionContext, override: Any) -> tuple[Embedder, CallContext]:
     provider = ctx.grader("embedding", override)
     if not isinstance(provider, Embedder) or ctx.call_context is None:
-        raise ConfigError(f"{provider.id} cannot embed text: use a replicate:embedding:OWNER/MODEL[:VERSION] provider")
+        raise ConfigError(f"{provider.id} cannot embed text: use a {grader_id_form('embedding')} provider")
     return provider, ctx.call_context
 
 
@@ -81,7 +82,7 @@ def _one(similarity: float, threshold: float, inverse: bool, metric: str) -> Ver
 
 
 def _register(name: str, metric: str, measure: Callable[[list[float], list[float]], float]) -> None:
-    @assertion(name, validate_value=_values_problem, provider_prefix="replicate:embedding:")
+    @assertion(name, validate_value=_values_problem, grader="embedding")
     def check(output: Any, value: Any, spec: AssertionSpec, ctx: AssertionContext) -> Verdict:
         """Passes if any expected text reaches ``threshold`` (default 0.75); negated, if none does."""
         threshold = spec.threshold if spec.threshold is not None else 0.75
