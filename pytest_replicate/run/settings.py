@@ -14,7 +14,7 @@ import pytest
 
 from ..cassettes.record_modes import RECORD_MODES
 from ..errors import ReplicateEvalError
-from ..suite.expand import DEFAULT_MAX_CASES, MAX_CASES_OPTION
+from ..suite.limits import DEFAULT_MAX_CASES, MAX_CASES_OPTION
 
 DEFAULT_EVAL_FILES = (
     "promptfooconfig.yaml",

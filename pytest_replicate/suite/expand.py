@@ -32,14 +32,11 @@ import jinja2.meta
 from ..errors import ConfigError, ReplicateEvalError
 from ..templating import has_template_syntax, render
 from ..text import one_line, shorten
+from .limits import DEFAULT_MAX_CASES, MAX_CASES_OPTION
 from .model import Case, EvalSuite, FileChoices, FileVar, Prompt, TestCase
 
 _LABEL_LIMIT = 60
 
-# A suite that expands beyond this many cases is refused: six vars of 20 values each are
-# 64 million cases. The plugin passes the ini option MAX_CASES_OPTION names when it is set.
-DEFAULT_MAX_CASES = 10_000
-MAX_CASES_OPTION = "replicate_max_cases"
 
 
 def expand(suite: EvalSuite, *, max_cases: int | None = None, redact: Callable[[str], str] | None = None) -> list[Case]:
