@@ -1,5 +1,5 @@
-"""pytest hooks. Each one delegates: settings to ``settings``, files to ``collect``, runs to
-the session object, text to ``report``."""
+"""pytest hooks. Each one delegates: settings to ``settings``, files to ``items``, runs to
+the session object, case results and the summary to ``reporting``, pytest-xdist to ``xdist``."""
 
 from __future__ import annotations
 

@@ -7,11 +7,13 @@ results; both are merged across pytest-xdist workers, so ``-n 2`` shows what a p
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..providers.replicate.text import resolved_version_lines
 from ..results.scores import live_durations, metric_means
-from ..results.stats import RunStats
+
+if TYPE_CHECKING:  # it loads vcrpy (through the cassette counts), imported at configure time
+    from ..results.stats import RunStats
 
 
 def summary_sections(stats: RunStats, results: Sequence[dict[str, Any]], *, record_mode: str,

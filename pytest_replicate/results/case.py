@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..assertions import GradingResult
-from ..cassettes.cassette import CassetteStats
 from ..providers.base import ProviderResponse
 from ..redaction import Redactor
 from ..suite.model import Case
+
+if TYPE_CHECKING:  # the cassette module loads vcrpy, which the plugin must not import before configure
+    from ..cassettes.cassette import CassetteStats
 
 
 @dataclass

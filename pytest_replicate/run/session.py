@@ -251,7 +251,7 @@ class EvalSession:
 
     def worker_stats(self) -> dict[str, Any]:
         """What an xdist worker sends to the controller for the summary."""
-        self.stats.merge({"versions": self.resolved_versions()})
+        self.stats.merge({"versions": self.resolved_versions()})  # the providers' own, added at the end
         return self.stats.as_dict()
 
     def merge_worker_stats(self, data: dict[str, Any]) -> None:
@@ -261,7 +261,7 @@ class EvalSession:
         """Models that ran by their latest version (no official endpoint), here and on xdist workers."""
         with self._lock:
             providers = list(self._providers.values())
-        return {**self.stats.versions, **resolved_versions(providers)}
+        return {**self.stats.as_dict()["versions"], **resolved_versions(providers)}
 
     def close(self) -> None:
         self.stop()

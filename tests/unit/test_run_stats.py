@@ -103,3 +103,13 @@ def test_latencies_and_metric_means_come_from_the_results():
                result("c", live=True, duration=0.25, file="b.yaml", named_scores={"tone": 0.0})]
     assert live_durations(results) == [0.25, 0.5]
     assert metric_means(results) == {"a.yaml": {"tone": (0.75, 2), "words": (1.0, 1)}, "b.yaml": {"tone": (0.0, 1)}}
+
+
+def test_importing_the_plugin_does_not_load_vcrpy():
+    """pytest-recording must register vcrpy's matchers for rewriting before vcrpy is imported;
+    the results pipeline (RunStats counts cassette exchanges) must not import it early."""
+    import subprocess
+    import sys
+
+    code = "import sys, pytest_replicate.pytest.plugin; sys.exit('vcr' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
