@@ -86,12 +86,14 @@ class CassetteLibrary:
                         file=file, hint="rename one of the two eval files (a cassette folder is named after its "
                                         "eval file without the extension)")
 
-    def open(self, path: Path, rerun_hint: str, record_mode: str | None = None) -> Cassette:
+    def open(self, path: Path, rerun_hint: str, record_mode: str | None = None,
+             stats: CassetteStats | None = None) -> Cassette:
         """The cassette at ``path``; ``rerun_hint`` names the test. A test function's marker may
-        choose ``record_mode``; otherwise the session's applies."""
+        choose ``record_mode``; otherwise the session's applies. Its exchanges count in ``stats``
+        (one case's, which count in the session's too) or the session's."""
         cassette = Cassette(path, record_mode or self.record_mode, redactor=self.redactor,
-                            rerun_hint=shlex.quote(rerun_hint), record_hint=self.record_hint, stats=self.stats,
-                            writable=self.writable)
+                            rerun_hint=shlex.quote(rerun_hint), record_hint=self.record_hint,
+                            stats=stats or self.stats, writable=self.writable)
         with self._lock:
             self._open[id(cassette)] = cassette
         return cassette

@@ -17,6 +17,7 @@ from ..suite.expand import expand
 from ..suite.loader import load_suite
 from ..suite.model import Case
 from ..suite.source import paused_gc
+from .xdist import queued_indices
 
 if TYPE_CHECKING:
     from ..run.session import EvalSession  # imported at configure time: it loads vcrpy
@@ -139,28 +140,13 @@ _all_submitted = pytest.StashKey[bool]()
 
 def _upcoming(item: pytest.Item) -> list[pytest.Item]:
     items = item.session.items
-    worker = _xdist_worker(item.config)
-    if worker is None:
+    queued = queued_indices(item.config)
+    if queued is None:  # not an xdist worker: every item runs here, submitted once
         if item.config.stash.get(_all_submitted, False):
             return []
         item.config.stash[_all_submitted] = True
         return items[items.index(item):] if item in items else [item]
-    with worker.torun.lock() as queue:
-        indices = [index for index in queue if isinstance(index, int)]
-    following = worker.nextitem_index
-    if isinstance(following, int):
-        indices.insert(0, following)
-    return [item, *(items[index] for index in indices if index < len(items))]
-
-
-def _xdist_worker(config: pytest.Config) -> Any:
-    """pytest-xdist's worker object (it holds the queue of item indices sent to this worker)."""
-    if not hasattr(config, "workerinput"):
-        return None
-    for plugin in config.pluginmanager.get_plugins():
-        if hasattr(plugin, "torun") and hasattr(plugin, "nextitem_index"):
-            return plugin
-    return None
+    return [item, *(items[index] for index in queued if index < len(items))]
 
 
 def _skipped(item: pytest.Item) -> bool:

@@ -1,8 +1,9 @@
-"""pytest hooks. Each one delegates: settings to ``settings``, files to ``collect``, runs to
-the session object, text to ``report``."""
+"""pytest hooks. Each one delegates: settings to ``settings``, files to ``items``, runs to
+the session object, case results and the summary to ``reporting``, pytest-xdist to ``xdist``."""
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
@@ -18,15 +19,21 @@ from ..run.settings import (
     DEFAULT_TIMEOUT,
     Settings,
 )
+from . import hookspecs
 from .fixtures import MARKER, replicate_provider, replicate_session, replicate_simulator  # noqa: F401 (fixtures)
 from .items import EvalFile, collect_eval_file, schedule_upcoming, session_key, settings_key
+from .reporting import attach_result, start_collecting, write_summary
+from .xdist import is_worker, received_stats, send_stats
 
 _RECORD_MODE_HELP = (
     "cassette record mode for eval items: none (replay only), once (record missing cassettes), "
     "new_episodes, all, rewrite (record every cassette afresh). Default: none if the CI "
     "environment variable is set, else once."
 )
-_WORKER_STATS = "pytest_replicate_stats"  # everything a worker hands the controller for the summary
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    pluginmanager.add_hookspecs(hookspecs)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -74,7 +81,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER)
     settings = config.stash[settings_key] = Settings.from_pytest(config)
     # An xdist worker: other processes run some items (select-best siblings, see siblings.py).
-    config.stash[session_key] = EvalSession(settings, distributed=hasattr(config, "workerinput"))
+    config.stash[session_key] = EvalSession(settings, distributed=is_worker(config))
+    start_collecting(config)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -97,25 +105,27 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
             item.config.stash[session_key].stop()
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[
+        None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    attach_result(item, call, report)
+    return report
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     eval_session = session.config.stash[session_key]
     eval_session.stop()  # nothing queued runs now; calls in flight cancel their predictions
-    workeroutput = getattr(session.config, "workeroutput", None)
-    if workeroutput is not None:  # an xdist worker: hand the counts to the controller
-        workeroutput[_WORKER_STATS] = eval_session.worker_stats()
+    if is_worker(session.config):  # hand the counts to the controller
+        send_stats(session.config, eval_session.worker_stats())
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node: Any, error: Any) -> None:
-    stats = getattr(node, "workeroutput", {}).get(_WORKER_STATS)
+    stats = received_stats(node)
     if stats:
         node.config.stash[session_key].merge_worker_stats(stats)
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    from ..report.terminal import summary_sections
-
-    for title, lines in summary_sections(config.stash[session_key]):
-        terminalreporter.write_sep("-", title)
-        for line in lines:
-            terminalreporter.write_line(line)
+    write_summary(terminalreporter, config)

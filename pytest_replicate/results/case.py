@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..assertions import GradingResult
 from ..providers.base import ProviderResponse
 from ..redaction import Redactor
 from ..suite.model import Case
+
+if TYPE_CHECKING:  # the cassette module loads vcrpy, which the plugin must not import before configure
+    from ..cassettes.cassette import CassetteStats
 
 
 @dataclass
@@ -29,13 +32,17 @@ class CaseResult:
     call_failed: bool = False
     duration: float = 0.0
     cassette: Path | None = None
+    exchanges: CassetteStats | None = None  # counted while its cassette was in use (grading included)
 
     @property
     def passed(self) -> bool:
         return self.error is None and self.grading is not None and self.grading.passed
 
     def to_dict(self, redactor: Redactor | None = None) -> dict[str, Any]:
+        """Plain JSON-ready data with every token the redactor knows hidden (the keys are
+        documented on the ``pytest_replicate_case_result`` hook)."""
         response = self.response
+        exchanges = self.exchanges.as_dict() if self.exchanges is not None else {}
         image = response.image if response is not None else None
         data = {
             "name": self.case.name,
@@ -56,8 +63,12 @@ class CaseResult:
             "named_scores": dict(self.grading.named_scores) if self.grading else {},
             "assertions": [_assertion_dict(child) for child in self.grading.children] if self.grading else [],
             "latency_ms": response.latency_ms if response is not None else None,
+            "cost": response.cost if response is not None else None,
             "prediction_id": response.metadata.get("prediction_id") if response is not None else None,
             "cassette": str(self.cassette) if self.cassette else None,
+            "replayed": exchanges.get("replayed", 0),  # HTTP exchanges answered by the cassette
+            "recorded": exchanges.get("recorded", 0),  # and those that went live
+            "live": exchanges.get("recorded", 0) > 0,
             "error": self.error,
             "duration": self.duration,
         }

@@ -1,42 +1,32 @@
-"""Mean score per named metric (an assertion's ``metric``) per eval file, for the summary.
+"""Figures derived from the collected case results: the summary's latencies and metric means.
 
 promptfoo shows each metric's score across an eval; we show it per eval file, since one
-pytest run may hold many. Each case counts once per metric (its own mean for that metric),
-and the counts travel from pytest-xdist workers to the controller as plain data.
+pytest run may hold many. Each case counts once per metric (its own mean for that metric).
+The results are the same plain data in a plain run and under pytest-xdist, so the figures
+are too.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Mapping
+from collections.abc import Iterable
 from typing import Any
 
+from ..errors import display_path
 
-class MetricScores:
-    def __init__(self) -> None:
-        self._sums: dict[str, dict[str, list[float]]] = {}  # file -> metric -> [sum, count]
-        self._lock = threading.Lock()
 
-    def add(self, file: str, named_scores: Mapping[str, float]) -> None:
-        """One case's scores: each metric counts once."""
-        self.merge({file: {metric: (score, 1) for metric, score in named_scores.items()}})
+def live_durations(results: Iterable[dict[str, Any]]) -> list[float]:
+    """Seconds each case that called a model live took, sorted."""
+    return sorted(result["duration"] for result in results if result["live"])
 
-    def as_dict(self) -> dict[str, dict[str, list[float]]]:
-        with self._lock:
-            return {file: {metric: list(total) for metric, total in metrics.items()}
-                    for file, metrics in self._sums.items()}
 
-    def merge(self, data: Mapping[str, Any]) -> None:
-        with self._lock:
-            for file, metrics in data.items():
-                for metric, (score, count) in metrics.items():
-                    total = self._sums.setdefault(file, {}).setdefault(metric, [0.0, 0])
-                    total[0] += score
-                    total[1] += count
-
-    def lines(self) -> list[str]:
-        """``file: metric 0.83 (6 cases), ...`` per file, in name order."""
-        data = self.as_dict()
-        return [f"{file}: " + ", ".join(f"{metric} {score / count:.2f} ({int(count)} case{'s' if count != 1 else ''})"
-                                        for metric, (score, count) in sorted(metrics.items()))
-                for file, metrics in sorted(data.items())]
+def metric_means(results: Iterable[dict[str, Any]]) -> dict[str, dict[str, tuple[float, int]]]:
+    """File (as displayed) -> metric -> (mean score, number of cases)."""
+    totals: dict[str, dict[str, list[float]]] = {}  # file -> metric -> [sum, count]
+    for result in results:
+        for metric, score in result["named_scores"].items():
+            total = totals.setdefault(result["file"], {}).setdefault(metric, [0.0, 0])
+            total[0] += score
+            total[1] += 1
+    # display_path may resolve the path: once per file, not per case.
+    return {display_path(file): {metric: (score / count, int(count)) for metric, (score, count) in metrics.items()}
+            for file, metrics in totals.items()}

@@ -18,6 +18,8 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..results.stats import RunStats
+
 # After a 429, the limit is not lowered again for this long: one burst of 429s answers
 # one overload, and halving per response would collapse the limit to 1 at once.
 _THROTTLE_WINDOW = 1.0
@@ -35,25 +37,15 @@ class _Job:
     released_after: int = 0  # how many jobs had taken slots when it released its own
 
 
-@dataclass
-class SchedulerStats:
-    """What the terminal summary reports of this process's scheduler (only the peak reaches
-    the controller from pytest-xdist workers, through ``CallStats``)."""
-
-    peak: int = 0  # most calls running at once
-    throttled: int = 0  # 429 answers seen
-    lowest_limit: int | None = None  # the adaptive limit's low point, when throttled
-
-
 class Scheduler:
     """Runs submitted jobs on up to ``concurrency`` threads, first submitted first started."""
 
-    def __init__(self, concurrency: int) -> None:
+    def __init__(self, concurrency: int, stats: RunStats | None = None) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         self.concurrency = concurrency
         self.limit = concurrency  # lowered while the server throttles
-        self.stats = SchedulerStats()
+        self.stats = stats or RunStats()  # its peak, 429s and lowest limit, for the summary
         self._queue: list[_Job] = []
         self._jobs: dict[Hashable, _Job] = {}
         self._active = 0
@@ -108,11 +100,12 @@ class Scheduler:
 
     def throttled(self, retry_after: float | None) -> None:
         with self._condition:
-            self.stats.throttled += 1
             now = time.monotonic()
             if now - self._last_throttle >= _THROTTLE_WINDOW and self.limit > 1:
                 self.limit = max(1, self.limit // 2)
-                self.stats.lowest_limit = min(self.limit, self.stats.lowest_limit or self.limit)
+                self.stats.merge({"throttled": 1, "lowest_limit": self.limit})
+            else:
+                self.stats.merge({"throttled": 1})
             self._last_throttle = now
             self._successes = 0
 
@@ -202,7 +195,8 @@ class Scheduler:
                     self._starting.add(job.admitted)
                     self._active += 1
                     self._group_active[job.group] = self._group_active.get(job.group, 0) + 1
-                    self.stats.peak = max(self.stats.peak, self._active)
+                    if self._active > self.stats.peak:
+                        self.stats.merge({"peak": self._active})
                     self._busy += 1
                     return job
                 self._condition.wait()

@@ -20,16 +20,16 @@ from typing import Any
 
 import httpx
 
-from ..cassettes.cassette import Cassette, CassetteStats, WritableFolders
+from ..cassettes.cassette import Cassette, WritableFolders
 from ..cassettes.library import CassetteLibrary
-from ..errors import CassetteError, display_path
+from ..errors import CassetteError
 from ..http.client import CallClient, make_client
 from ..providers import CallContext, Provider, create_provider
 from ..providers.replicate.api import TOKEN_VARIABLES, ClientSettings
 from ..providers.replicate.text import resolved_versions
 from ..redaction import Redactor, protect
 from ..results.case import CaseResult
-from ..results.scores import MetricScores
+from ..results.stats import CaseExchanges, RunStats
 from ..suite.model import Case, EvalSuite, ProviderSpec
 from .graders import SessionGraders
 from .runner import call_case, run_case
@@ -50,20 +50,17 @@ class EvalSession:
         self.defaults = ClientSettings(timeout=self.settings.timeout)
         self.env = dict(os.environ if env is None else env)
         protect(self.env, TOKEN_VARIABLES)  # an env mapping pytest may print shows no token
-        self.stats = CassetteStats()
+        self.stats = RunStats()  # this process's counts; an xdist controller merges its workers' in
         self.writable = WritableFolders()  # cassette folders probed once per session
-        self.calls = CallStats()
-        self.scores = MetricScores()  # mean score per named metric per eval file, for the summary
         # Provider calls run ahead of the items in worker threads, unless strictly serial. Pure
         # replay (record mode none) waits on no network, so threads would only add overhead.
         concurrent = self.settings.concurrency > 1 and self.settings.record_mode != "none"
-        self.scheduler = Scheduler(self.settings.concurrency) if concurrent else None
+        self.scheduler = Scheduler(self.settings.concurrency, self.stats) if concurrent else None
         self.redactor = Redactor(self.env.get(name) for name in TOKEN_VARIABLES)
         self.cassettes = CassetteLibrary(self.settings.cassette_dir, self.settings.record_mode,
                                          redactor=self.redactor, stats=self.stats, writable=self.writable,
                                          record_hint=RECORD_HINT)
         self._providers: dict[str, Provider] = {}
-        self._worker_versions: dict[str, str] = {}
         self._lock = threading.Lock()
         self._http: httpx.Client | None = None
         # Set on Ctrl-C: every call in flight, in any thread, cancels its prediction.
@@ -124,8 +121,6 @@ class EvalSession:
             result = self.run(case, nodeid)
         if needs_siblings(case):
             result = self.select_best.grade(case, nodeid, result)
-        if result.grading is not None and result.grading.named_scores:  # display_path resolves: not per item
-            self.scores.add(display_path(case.suite.file), result.grading.named_scores)
         return result
 
     def scheduled(self, case: Case, nodeid: str) -> CaseResult | None:
@@ -161,7 +156,7 @@ class EvalSession:
         provider = self.provider_for(case.provider, case.suite)
         path = self.cassettes.path(case.suite.file, case.name)
         try:
-            cassette = self.cassettes.open(path, nodeid or case.name)
+            cassette = self.cassettes.open(path, nodeid or case.name, stats=CaseExchanges(self.stats))
         except CassetteError as error:
             return CaseResult(case, error=str(error), cassette=path)
         scheduler = self.scheduler
@@ -170,11 +165,9 @@ class EvalSession:
         graders = self.graders(env=case.suite.env, file=case.suite.file, options=case.test.options)
         held = needs_siblings(case) and nodeid is not None
         result = call_case(case, provider, context) if held else run_case(case, provider, context, graders=graders)
-        result.cassette = path
-        if cassette.recorded:  # went live: measured, and paced as the provider's delay asks
-            self.calls.add(result.duration)
-            if case.provider.delay:
-                self.cancel.wait(case.provider.delay)
+        result.cassette, result.exchanges = path, cassette.stats
+        if cassette.recorded and case.provider.delay:  # went live: paced as the provider's delay asks
+            self.cancel.wait(case.provider.delay)
         if self.scheduler is not None:
             self.scheduler.release_slot()  # saving the cassette below calls no model,
             if cassette.recorded:
@@ -196,26 +189,17 @@ class EvalSession:
 
     def worker_stats(self) -> dict[str, Any]:
         """What an xdist worker sends to the controller for the summary."""
-        return {"cassettes": self.stats.as_dict(), "calls": self.calls.as_dict(self.peak_concurrency),
-                "scores": self.scores.as_dict(), "versions": self.resolved_versions()}
+        self.stats.merge({"versions": self.resolved_versions()})  # the providers' own, added at the end
+        return self.stats.as_dict()
 
     def merge_worker_stats(self, data: dict[str, Any]) -> None:
-        self.stats.add(data["cassettes"])
-        self.calls.merge(data["calls"])
-        self.scores.merge(data.get("scores", {}))
-        self._worker_versions.update(data.get("versions", {}))
+        self.stats.merge(data)
 
     def resolved_versions(self) -> dict[str, str]:
         """Models that ran by their latest version (no official endpoint), here and on xdist workers."""
         with self._lock:
             providers = list(self._providers.values())
-        return {**self._worker_versions, **resolved_versions(providers)}
-
-    @property
-    def peak_concurrency(self) -> int:
-        if self.scheduler is not None:
-            return self.scheduler.stats.peak
-        return 1 if self.calls.latencies else 0
+        return {**self.stats.as_dict()["versions"], **resolved_versions(providers)}
 
     def close(self) -> None:
         self.stop()
@@ -225,24 +209,3 @@ class EvalSession:
                 self._http = None
             self._providers.clear()
 
-
-class CallStats:
-    """Latency of the cases that called models live, for the summary; merged across xdist workers."""
-
-    def __init__(self) -> None:
-        self.latencies: list[float] = []
-        self.peak = 0  # most calls running at once (the largest of any one process)
-        self._lock = threading.Lock()
-
-    def add(self, seconds: float) -> None:
-        with self._lock:
-            self.latencies.append(seconds)
-
-    def merge(self, data: dict[str, Any]) -> None:
-        with self._lock:
-            self.latencies.extend(data.get("latencies", []))
-            self.peak = max(self.peak, data.get("peak", 0))
-
-    def as_dict(self, peak: int) -> dict[str, Any]:
-        with self._lock:
-            return {"latencies": list(self.latencies), "peak": max(peak, self.peak)}

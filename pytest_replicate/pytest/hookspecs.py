@@ -1,0 +1,32 @@
+"""Hooks pytest-replicate offers other plugins and a project's ``conftest.py``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+
+@pytest.hookspec
+def pytest_replicate_case_result(config: pytest.Config, result: dict[str, Any]) -> None:
+    """Called once per eval item that ran, in the main process (the controller under
+    pytest-xdist), in collection order, as soon as the item and every one before it are over.
+
+    ``result`` is plain JSON-ready data with every known token redacted:
+
+    - ``nodeid``, ``outcome`` (pytest's: ``passed``, ``failed``, ``skipped``), ``passed``;
+    - ``name``, ``description``, ``file`` (the eval file), ``provider`` (its id),
+      ``prompt_label``, ``vars``, ``prompt`` (as rendered and sent);
+    - ``output`` (after transforms), ``image`` (``url``, ``media_type``, ``width``,
+      ``height``, ``bytes``, or None), ``error`` (why the case could not be graded, or None);
+    - ``score``, ``reason``, ``named_scores`` (metric -> score), ``assertions`` (each with
+      ``type``, ``value``, ``passed``, ``score``, ``reason``, ``weight``, ``metric``,
+      ``children``);
+    - ``latency_ms`` (the provider call), ``duration`` (seconds, calls and grading),
+      ``cost`` (dollars, None when unknown), ``prediction_id``;
+    - ``cassette`` (its path), ``replayed`` and ``recorded`` (HTTP exchanges answered by
+      the cassette and sent live), ``live`` (any exchange went live).
+
+    Every eval item is gathered for reports too: ``results_of(config)`` in
+    ``pytest_replicate.pytest.reporting`` holds them all at ``pytest_terminal_summary``.
+    """

@@ -1,0 +1,89 @@
+"""Case results from items to one collector in the main process, and the terminal summary.
+
+Where an item runs (here, or on a pytest-xdist worker), its case result becomes plain data
+on the item's call-phase ``TestReport`` (the ``replicate_result`` attribute). pytest turns
+report attributes into data and back when xdist sends reports to the controller, so the
+result reaches the main process's ``pytest_runtest_logreport`` with the report itself: one
+path for plain and distributed runs, streamed as items finish rather than sent in a batch
+when a worker ends. There :class:`ResultsReceiver` feeds the collector, which hands results
+on in collection order to the ``pytest_replicate_case_result`` hook.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ..report.terminal import summary_sections
+from ..results.case import CaseResult
+from ..results.collector import CaseData, ResultsCollector
+from .items import EvalItem, session_key
+from .xdist import is_worker
+
+RESULT_ATTRIBUTE = "replicate_result"
+collector_key = pytest.StashKey[ResultsCollector]()
+
+
+def attach_result(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport) -> None:
+    """Put an eval item's case result, as plain redacted data, on its call-phase report."""
+    if not isinstance(item, EvalItem) or report.when != "call":
+        return
+    # No result: runtest raised before it had one (a skip, or a bug of ours); the reason stands in.
+    result = item.result or CaseResult(item.case, error=str(call.excinfo.value) if call.excinfo else None)
+    data = {"nodeid": item.nodeid, "outcome": report.outcome,
+            **result.to_dict(item.config.stash[session_key].redactor)}
+    setattr(report, RESULT_ATTRIBUTE, data)
+
+
+def start_collecting(config: pytest.Config) -> None:
+    """In the main process (not on xdist workers): gather results and hand them to the hook."""
+    if is_worker(config):
+        return
+
+    def emit(result: CaseData) -> None:
+        config.hook.pytest_replicate_case_result(config=config, result=result)
+
+    collector = config.stash[collector_key] = ResultsCollector(emit)
+    config.pluginmanager.register(ResultsReceiver(collector), "replicate-results")
+
+
+def results_of(config: pytest.Config) -> list[CaseData]:
+    """Every eval item's result handed on so far, in collection order (all of them once the session finished)."""
+    collector = config.stash.get(collector_key, None)
+    return collector.results if collector is not None else []
+
+
+class ResultsReceiver:
+    """Hooks of the main process that feed the collector: collection order, reports, the end."""
+
+    def __init__(self, collector: ResultsCollector) -> None:
+        self.collector = collector
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.collector.expect(item.nodeid for item in session.items)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        self.collector.expect(ids)  # every worker collects the same items (xdist checks)
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        data = getattr(report, RESULT_ATTRIBUTE, None)
+        if data is not None:
+            self.collector.add(data)
+        if report.when == "teardown":
+            self.collector.finished(report.nodeid)
+
+    def pytest_sessionfinish(self) -> None:
+        self.collector.flush()
+
+
+def write_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """The plugin's sections of the terminal summary."""
+    session = config.stash[session_key]
+    sections = summary_sections(session.stats, results_of(config), record_mode=session.settings.record_mode,
+                                versions=session.resolved_versions())
+    for title, lines in sections:
+        terminalreporter.write_sep("-", title)
+        for line in lines:
+            terminalreporter.write_line(line)

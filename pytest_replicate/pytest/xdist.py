@@ -1,0 +1,55 @@
+"""Everything pytest-replicate knows about pytest-xdist, in one place.
+
+Public xdist API where it has one: ``config.workerinput`` tells a worker (xdist's documented
+test), ``workeroutput`` carries data to the controller at the end of a worker's session
+(read in ``pytest_testnodedown``), and the ``pytest_xdist_node_collection_finished`` hook
+gives the controller the collected node ids. Case results travel on test reports, which
+xdist serializes with their extra attributes (see ``reporting.py``).
+
+One thing has no public API: which items a worker has been sent but not run yet. The
+scheduler needs it to start those items' calls early, so :func:`queued_indices` reads it
+from xdist's worker object, here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+_STATS = "pytest_replicate_stats"  # the workeroutput key of a worker's RunStats.as_dict()
+
+
+def is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def send_stats(config: pytest.Config, stats: dict[str, Any]) -> None:
+    """On a worker, at session finish: hand ``stats`` to the controller."""
+    config.workeroutput[_STATS] = stats  # type: ignore[attr-defined]
+
+
+def received_stats(node: Any) -> dict[str, Any] | None:
+    """On the controller, in ``pytest_testnodedown``: what worker ``node`` sent, if anything."""
+    return getattr(node, "workeroutput", {}).get(_STATS)
+
+
+def queued_indices(config: pytest.Config) -> list[int] | None:
+    """On a worker: positions in ``session.items`` of the items sent to it and not run yet,
+    the next one first; None outside a worker.
+
+    Reads xdist internals (``WorkerInteractor.torun`` and ``nextitem_index``, pytest-xdist 3.x);
+    if they change, the worker only starts calls later, when their items run.
+    """
+    if not is_worker(config):
+        return None
+    worker = next((plugin for plugin in config.pluginmanager.get_plugins()
+                   if hasattr(plugin, "torun") and hasattr(plugin, "nextitem_index")), None)
+    if worker is None:
+        return []
+    with worker.torun.lock() as queue:
+        indices = [index for index in queue if isinstance(index, int)]
+    following = worker.nextitem_index
+    if isinstance(following, int):
+        indices.insert(0, following)
+    return indices
