@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from .assertions import GradingResult
     from .errors import CassetteError, ConfigError, ProviderError, ReplicateEvalError, TemplateError, TransformError
     from .providers import CallContext, ImageOutput, Provider, ProviderResponse, create_provider
-    from .pytest.fixtures import ProviderFactory, ReplicateModel, ReplicateSession
+    from .pytest.replicate_session import ProviderFactory, ReplicateModel, ReplicateSession
     from .results.case import CaseResult
     from .suite.model import Case
 
@@ -35,7 +35,7 @@ _HOMES = {
     "errors": ("CassetteError", "ConfigError", "ProviderError", "ReplicateEvalError", "TemplateError",
                "TransformError"),
     "providers": ("CallContext", "ImageOutput", "Provider", "ProviderResponse", "create_provider"),
-    "pytest.fixtures": ("ProviderFactory", "ReplicateModel", "ReplicateSession"),
+    "pytest.replicate_session": ("ProviderFactory", "ReplicateModel", "ReplicateSession"),
     "results.case": ("CaseResult",),
     "suite.model": ("Case",),
 }

@@ -21,7 +21,7 @@ from .providers.base import CallContext, ImageOutput, ProviderResponse
 from .report.failure import format_report
 from .results.case import CaseResult
 from .suite.expand import expand
-from .suite.loader import load_suite as _load_eval_file
+from .suite.loader import load_eval_file
 from .suite.model import Case
 from .templating import render
 
@@ -107,7 +107,7 @@ def load_suite(path: str | Path) -> list[Case]:
 
     Parametrize a test over them and run each with ``replicate_session.run_case``.
     """
-    return expand(_load_eval_file(Path(path)))
+    return expand(load_eval_file(Path(path)))
 
 
 def parse_assertions(assertions: AssertionInput, value: Any = None, *, base_dir: Path | None = None) -> list[AssertionSpec]:

@@ -1,10 +1,8 @@
-"""pytest nodes for eval files: which files are evals, one ``EvalFile`` per file, one ``EvalItem`` per case."""
+"""pytest nodes for eval files: one ``EvalFile`` per file, one ``EvalItem`` per case."""
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 from _pytest._code.code import ReprFileLocation, TerminalRepr
@@ -12,42 +10,13 @@ from _pytest._code.code import ReprFileLocation, TerminalRepr
 from ..errors import ConfigError, ReplicateEvalError
 from ..report.failure import format_failure
 from ..results.case import CaseResult
-from ..run.settings import Settings
+from ..run.session import EvalSession
 from ..suite.expand import expand
-from ..suite.loader import load_suite
+from ..suite.loader import load_eval_file
 from ..suite.model import Case
 from ..suite.source import paused_gc
+from .state import eval_session, settings_key
 from .xdist import queued_indices
-
-if TYPE_CHECKING:
-    from ..run.session import EvalSession  # imported at configure time: it loads vcrpy
-
-session_key: pytest.StashKey[EvalSession] = pytest.StashKey()
-settings_key = pytest.StashKey[Settings]()
-_EVAL_KEYS = re.compile(r"^(prompts|providers|tests)\s*:", re.MULTILINE)
-_CASSETTE_KEYS = re.compile(r"^interactions\s*:", re.MULTILINE)
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return ""
-
-
-def collect_eval_file(file_path: Path, parent: pytest.Collector) -> EvalFile | None:
-    """An ``EvalFile`` if ``file_path`` is an eval file: it matches the patterns, or was named on the command line."""
-    if file_path.suffix not in (".yaml", ".yml"):
-        return None
-    if any(file_path.match(pattern) for pattern in parent.config.stash[settings_key].eval_files):
-        text = _read(file_path)
-        # A cassette named after an item called "eval_..." matches too; it is never an eval file.
-        if _CASSETTE_KEYS.search(text) and not _EVAL_KEYS.search(text):
-            return None
-        return EvalFile.from_parent(parent, path=file_path)
-    if parent.session.isinitpath(file_path) and _EVAL_KEYS.search(_read(file_path)):
-        return EvalFile.from_parent(parent, path=file_path)
-    return None
 
 
 class EvalFailed(Exception):
@@ -72,8 +41,8 @@ class EvalFailureRepr(TerminalRepr):
 
 class EvalFile(pytest.File):
     def collect(self) -> list[EvalItem]:
-        suite = load_suite(self.path)
-        session = self.config.stash[session_key]
+        suite = load_eval_file(self.path)
+        session = eval_session(self.config)
         for index, spec in enumerate(suite.providers):
             try:
                 session.provider_for(spec, suite)
@@ -103,7 +72,7 @@ class EvalItem(pytest.Item):
         self.user_properties.extend([("provider", case.provider.id), ("prompt", case.prompt.label)])
 
     def runtest(self) -> None:
-        self.result = self.config.stash[session_key].result(self.case, self.nodeid)
+        self.result = eval_session(self.config).result(self.case, self.nodeid)
         if not self.result.passed:
             raise EvalFailed(self.result)
 
@@ -111,7 +80,7 @@ class EvalItem(pytest.Item):
         if isinstance(excinfo.value, EvalFailed):
             text = format_failure(excinfo.value.result, verbose=self.config.get_verbosity() > 1)
             # Vars and prompts may hold a token (a var read from a file, say): never show it.
-            text = self.config.stash[session_key].redactor.redact(text)
+            text = eval_session(self.config).redactor.redact(text)
             return EvalFailureRepr(text, str(self.path))
         return super().repr_failure(excinfo, style)
 
@@ -121,15 +90,12 @@ class EvalItem(pytest.Item):
         return self.path, int(line) - 1 if line.isdigit() else 0, f"{self.case.name} ({self.case.test.location})"
 
 
-def schedule_upcoming(item: pytest.Item) -> None:
+def schedule_upcoming(item: pytest.Item, session: EvalSession) -> None:
     """Start the calls of ``item`` and of the eval items that will run after it.
 
     Only items that will really run: after deselection (they are not in ``session.items``)
     and skip marks. Under pytest-xdist, a worker knows only the items it was sent so far.
     """
-    session = item.config.stash[session_key]
-    if session.scheduler is None:
-        return
     for upcoming in _upcoming(item):
         if isinstance(upcoming, EvalItem) and not _skipped(upcoming):
             session.submit(upcoming.case, upcoming.nodeid)

@@ -1,11 +1,17 @@
-"""pytest hooks. Each one delegates: settings to ``settings``, files to ``items``, runs to
-the session object, case results and the summary to ``reporting``, pytest-xdist to ``xdist``."""
+"""pytest hooks. Each one delegates: settings to ``settings``, files to ``discovery`` and
+``items``, runs to the session object (``state``), case results and the summary to
+``reporting``, pytest-xdist to ``xdist``.
+
+pytest imports this module in every project the plugin is installed in, so it imports only
+what option parsing needs; the eval machinery loads when an eval file, a fixture of ours or a
+worker's figures first need the session (see ``state.py``).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Generator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -17,13 +23,18 @@ from ..run.settings import (
     DEFAULT_MAX_CASES,
     DEFAULT_TEXT_GRADER,
     DEFAULT_TIMEOUT,
+    MAX_CASES_OPTION,
     Settings,
 )
 from . import hookspecs
+from .discovery import is_eval_file
 from .fixtures import MARKER, replicate_provider, replicate_session, replicate_simulator  # noqa: F401 (fixtures)
-from .items import EvalFile, collect_eval_file, schedule_upcoming, session_key, settings_key
 from .reporting import attach_result, start_collecting, write_summary
+from .state import eval_session, settings_key, started_session
 from .xdist import is_worker, received_stats, send_stats
+
+if TYPE_CHECKING:
+    from .items import EvalFile
 
 _RECORD_MODE_HELP = (
     "cassette record mode for eval items: none (replay only), once (record missing cassettes), "
@@ -50,7 +61,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                   help=f"grader for model-graded assertions (default: {DEFAULT_TEXT_GRADER})")
     parser.addini("replicate_concurrency", default=None,
                   help=f"provider calls to run at once (default: {DEFAULT_CONCURRENCY})")
-    parser.addini("replicate_max_cases", default=None,
+    parser.addini(MAX_CASES_OPTION, default=None,
                   help=f"most cases one eval file may expand to (default: {DEFAULT_MAX_CASES})")
     parser.addini("replicate_eval_files", type="args", default=list(DEFAULT_EVAL_FILES),
                   help="glob patterns of YAML eval files to collect (default: {})".format(" ".join(DEFAULT_EVAL_FILES)))
@@ -74,35 +85,37 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    # Imported here, not at the top: it loads vcrpy, and pytest-recording must register
-    # vcrpy's matchers for assertion rewriting before vcrpy is first imported.
-    from ..run.session import EvalSession
-
     config.addinivalue_line("markers", MARKER)
-    settings = config.stash[settings_key] = Settings.from_pytest(config)
-    # An xdist worker: other processes run some items (select-best siblings, see siblings.py).
-    config.stash[session_key] = EvalSession(settings, distributed=is_worker(config))
+    config.stash[settings_key] = Settings.from_pytest(config)
     start_collecting(config)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    session = config.stash.get(session_key, None)
+    session = started_session(config)
     if session is not None:
         session.close()
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> EvalFile | None:
-    return collect_eval_file(file_path, parent)
+    if not is_eval_file(file_path, parent):
+        return None
+    from .items import EvalFile
+
+    return EvalFile.from_parent(parent, path=file_path)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
-    schedule_upcoming(item)
+    session = started_session(item.config)
+    if session is not None and session.scheduler is not None:
+        from .items import schedule_upcoming
+
+        schedule_upcoming(item, session)
     try:
         return (yield)
     finally:
-        if item.session.shouldfail or item.session.shouldstop:  # -x / --maxfail
-            item.config.stash[session_key].stop()
+        if session is not None and (item.session.shouldfail or item.session.shouldstop):  # -x / --maxfail
+            session.stop()
 
 
 @pytest.hookimpl(wrapper=True)
@@ -114,17 +127,19 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    eval_session = session.config.stash[session_key]
-    eval_session.stop()  # nothing queued runs now; calls in flight cancel their predictions
+    started = started_session(session.config)
+    if started is None:
+        return
+    started.stop()  # nothing queued runs now; calls in flight cancel their predictions
     if is_worker(session.config):  # hand the counts to the controller
-        send_stats(session.config, eval_session.worker_stats())
+        send_stats(session.config, started.worker_stats())
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node: Any, error: Any) -> None:
     stats = received_stats(node)
     if stats:
-        node.config.stash[session_key].merge_worker_stats(stats)
+        eval_session(node.config).merge_worker_stats(stats)
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:

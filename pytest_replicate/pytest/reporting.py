@@ -15,10 +15,8 @@ from typing import Any
 
 import pytest
 
-from ..report.terminal import summary_sections
-from ..results.case import CaseResult
 from ..results.collector import CaseData, ResultsCollector
-from .items import EvalItem, session_key
+from .state import started_session
 from .xdist import is_worker
 
 RESULT_ATTRIBUTE = "replicate_result"
@@ -27,12 +25,18 @@ collector_key = pytest.StashKey[ResultsCollector]()
 
 def attach_result(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport) -> None:
     """Put an eval item's case result, as plain redacted data, on its call-phase report."""
-    if not isinstance(item, EvalItem) or report.when != "call":
+    session = started_session(item.config)
+    if session is None or report.when != "call":  # no session: no eval item in this run
+        return
+    from ..results.case import CaseResult
+    from .items import EvalItem
+
+    if not isinstance(item, EvalItem):
         return
     # No result: runtest raised before it had one (a skip, or a bug of ours); the reason stands in.
     result = item.result or CaseResult(item.case, error=str(call.excinfo.value) if call.excinfo else None)
     data = {"nodeid": item.nodeid, "outcome": report.outcome,
-            **result.to_dict(item.config.stash[session_key].redactor)}
+            **result.to_dict(session.redactor)}
     setattr(report, RESULT_ATTRIBUTE, data)
 
 
@@ -79,8 +83,12 @@ class ResultsReceiver:
 
 
 def write_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    """The plugin's sections of the terminal summary."""
-    session = config.stash[session_key]
+    """The plugin's sections of the terminal summary; none in a run that used nothing of ours."""
+    session = started_session(config)
+    if session is None:
+        return
+    from ..report.terminal import summary_sections
+
     sections = summary_sections(session.stats, results_of(config), record_mode=session.settings.record_mode,
                                 versions=session.resolved_versions())
     for title, lines in sections:

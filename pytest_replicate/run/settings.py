@@ -118,13 +118,13 @@ def _positive_int(value: object, source: str, default: int) -> int:
 
 def _grader(config: pytest.Config) -> str | None:
     """``--replicate-grader`` > ini ``replicate_grader`` > None (the built-in default grader)."""
-    from ..providers.registry import check_provider_id
-
     value, source = config.option.replicate_grader, "--replicate-grader"
     if value is None:
         value, source = config.getini("replicate_grader"), "replicate_grader"
     if value in (None, ""):
         return None
+    from ..providers.registry import check_provider_id  # only when given: it loads the providers (httpx)
+
     try:
         check_provider_id(str(value))
     except ReplicateEvalError as error:

@@ -28,12 +28,15 @@ from .source import Document, YamlPath, load_yaml, paused_gc, read_file
 from .validation import validate
 
 _PATH_HINT = "paths in file:// references are relative to the folder of the file that names them"
-def load_suite(file: Path) -> EvalSuite:
+
+
+def load_eval_file(file: Path) -> EvalSuite:
+    """``file`` read, validated and with its references resolved; expanding it into cases is ``expand``'s job."""
     with paused_gc():
-        return _load_suite(file)
+        return _load_eval_file(file)
 
 
-def _load_suite(file: Path) -> EvalSuite:
+def _load_eval_file(file: Path) -> EvalSuite:
     doc = load_yaml(file)
     if not isinstance(doc.data, dict):
         raise ConfigError("an eval file must be a mapping with prompts, providers and tests", file=file, line=1)

@@ -14,7 +14,7 @@ from pytest_replicate.run.session import EvalSession
 from pytest_replicate.run.settings import Settings
 from pytest_replicate.simulator import Simulator
 from pytest_replicate.suite.expand import expand
-from pytest_replicate.suite.loader import load_suite
+from pytest_replicate.suite.loader import load_eval_file
 
 LLAMA = """
 prompts: ["What is the capital of {{ country }}?"]
@@ -229,7 +229,7 @@ def test_concurrent_recording_and_replay_from_a_thread_pool(tmp_path, monkeypatc
         "tests:\n  - vars: {country: [France, Japan, Italy, Germany, Spain, Canada, Peru, Chile]}\n"
         "    assert: [{type: icontains, value: '{{ country }}'}]\n"
     )
-    cases = expand(load_suite(suite_file))
+    cases = expand(load_eval_file(suite_file))
     with Simulator(latency=0.1) as server:
         env = {"REPLICATE_BASE_URL": server.url, "REPLICATE_API_TOKEN": FAKE_TOKEN}
         recorder = EvalSession(Settings(record_mode="once"), env=env)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import pytest
 from helpers import FAKE_TOKEN, write
 
-from pytest_replicate.pytest.items import EvalItem, session_key
+from pytest_replicate.pytest.items import EvalItem
+from pytest_replicate.pytest.state import eval_session
 
 # 3 prompts x 2 providers x 1 test: six items, one row of six siblings.
 SIX_SIBLINGS = """\
@@ -50,6 +51,6 @@ def test_siblings_have_the_items_node_ids_with_a_secret_in_vars(pytester: pytest
     items, _ = pytester.inline_genitems()
     evals = [item for item in items if isinstance(item, EvalItem)]
     assert len(evals) == 6 and not [item.nodeid for item in evals if FAKE_TOKEN in item.nodeid]
-    select_best = evals[0].config.stash[session_key].select_best
+    select_best = eval_session(evals[0].config).select_best
     for item in evals:
         assert [nodeid for _, nodeid in select_best.siblings(item.case, item.nodeid)] == [i.nodeid for i in evals]

@@ -12,12 +12,12 @@ from pytest_replicate.cassettes import library
 from pytest_replicate.cassettes.cassette import CassetteStats, WritableFolders
 from pytest_replicate.cassettes.library import CassetteLibrary, cassette_path
 from pytest_replicate.errors import ConfigError
-from pytest_replicate.pytest.fixtures import cassette_path_for
+from pytest_replicate.pytest.replicate_session import cassette_path_for
 from pytest_replicate.redaction import Redactor
 from pytest_replicate.run.session import EvalSession
 from pytest_replicate.run.settings import Settings
 from pytest_replicate.suite.expand import expand
-from pytest_replicate.suite.loader import load_suite
+from pytest_replicate.suite.loader import load_eval_file
 
 
 def make_library(record_mode: str = "once") -> CassetteLibrary:
@@ -30,7 +30,7 @@ def test_eval_items_and_test_functions_are_named_by_one_function(tmp_path: Path,
     suite_file = tmp_path / "evals" / "qa.eval.yaml"
     suite_file.parent.mkdir()
     suite_file.write_text("prompts: ['{{ q }}']\nproviders: [echo]\ntests:\n  - vars: {q: hi}\n")
-    case = expand(load_suite(suite_file))[0]
+    case = expand(load_eval_file(suite_file))[0]
     module = tmp_path / "tests" / "test_models.py"
     node = SimpleNamespace(path=module, nodeid="tests/test_models.py::TestChat::test_hello")
     session = EvalSession(Settings(cassette_dir="tapes"), env={})

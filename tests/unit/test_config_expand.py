@@ -10,13 +10,13 @@ import pytest
 from pytest_replicate.errors import ConfigError
 from pytest_replicate.suite import expand as expand_module
 from pytest_replicate.suite.expand import expand
-from pytest_replicate.suite.loader import load_suite
+from pytest_replicate.suite.loader import load_eval_file
 
 
 def suite(tmp_path: Path, text: str):
     file = tmp_path / "suite.eval.yaml"
     file.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
-    return load_suite(file)
+    return load_eval_file(file)
 
 
 GRID = """

@@ -27,8 +27,9 @@ LAYERS: list[tuple[str, ...]] = [
     ("run",),
     ("report", "api"),
     ("pytest.xdist", "pytest.hookspecs"),
-    ("pytest.items",),
-    ("pytest.fixtures",),
+    ("pytest.state", "pytest.discovery"),
+    ("pytest.items", "pytest.replicate_session"),
+    ("pytest.fixtures", "pytest.reporting"),
     ("pytest", ""),  # "" is the package's __init__
 ]
 # Stands apart: imports nothing from the plugin, so any module may start it (the fixtures do).

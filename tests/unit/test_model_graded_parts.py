@@ -77,7 +77,7 @@ def test_model_graded_scores_reasons_and_metrics_reach_the_results(tmp_path, sim
     from pytest_replicate.run.session import EvalSession
     from pytest_replicate.run.settings import Settings
     from pytest_replicate.suite.expand import expand
-    from pytest_replicate.suite.loader import load_suite
+    from pytest_replicate.suite.loader import load_eval_file
 
     suite_file = tmp_path / "suite.eval.yaml"
     suite_file.write_text("prompts: ['{{ out }}']\nproviders: [echo]\ntests:\n  - vars: {out: Hello}\n"
@@ -85,7 +85,7 @@ def test_model_graded_scores_reasons_and_metrics_reach_the_results(tmp_path, sim
     session = EvalSession(Settings(record_mode="all", concurrency=1),
                           env={"REPLICATE_BASE_URL": simulator.url, "REPLICATE_API_TOKEN": FAKE_TOKEN})
     try:
-        data = session.run(expand(load_suite(suite_file))[0], "suite.eval.yaml::case").to_dict()
+        data = session.run(expand(load_eval_file(suite_file))[0], "suite.eval.yaml::case").to_dict()
     finally:
         session.close()
     [assertion] = data["assertions"]
