@@ -77,14 +77,15 @@ class PredictionClaims:
 
         ``choose`` runs once no create of ``key`` is out (``own_creates`` of them may be the
         caller's own) and no other adoption of ``key`` runs. ``check`` raises to stop waiting;
-        without it nothing waits: None if ``choose`` cannot run at once.
+        without it nothing waits: None if ``choose`` cannot run at once, or if another adoption
+        of ``key`` is waiting (the prediction it waits to adopt could be taken for the caller's).
         """
         def ready() -> bool:
             return self._creating[key] <= own_creates and key not in self._running
 
         if check is None:
             with self._changed:
-                if not ready():
+                if not ready() or self._adopting[key]:
                     return None
                 self._running.add(key)
         else:

@@ -125,3 +125,26 @@ def test_identical_concurrent_adoptions_each_take_a_different_prediction() -> No
     for thread in threads:
         thread.join(5)
     assert sorted(taken) == [p["id"] for p in listed]
+
+
+def test_without_check_an_adoption_gives_way_to_one_waiting() -> None:
+    claims = PredictionClaims()
+    out, answer = threading.Event(), threading.Event()
+
+    def held_create() -> None:
+        with claims.creating("x", keep_waiting):
+            out.set()
+            answer.wait(5)
+
+    creator = threading.Thread(target=held_create)
+    creator.start()
+    out.wait(5)
+    waits = threading.Event()  # set between the waiting adoption's waits
+    waiting = threading.Thread(target=claims.adopt, args=("x", lambda claimed: {"id": "theirs"}, waits.set))
+    waiting.start()
+    waits.wait(5)
+    assert claims.adopt("x", lambda claimed: {"id": "p"}, None, own_creates=1) is None
+    answer.set()
+    creator.join(5)
+    waiting.join(5)
+    assert claims.claim("theirs") is False
