@@ -217,8 +217,8 @@ class Cassette:
         self._choices: Counter[str] = Counter()  # name -> choices asked for so far (see choice)
         # Entering vcrpy's context loads the file; leaving it (save) saves it. A cassette whose
         # calls failed is dropped without leaving it: nothing was patched, so nothing needs undoing.
-        self._open = ExitStack()
-        self._cassette: VcrCassette = self._open.enter_context(
+        self._vcr_context = ExitStack()
+        self._cassette: VcrCassette = self._vcr_context.enter_context(
             VcrCassette.use(**_cassette_options(path, record_mode, redactor or Redactor())))
         if not self._cassette.write_protected:  # before any model is called (and billed), not after
             (writable or WritableFolders()).check(path)
@@ -275,7 +275,7 @@ class Cassette:
         """Save what was recorded (when the test's calls are over: a cassette is saved once)."""
         with self._lock:
             try:
-                self._open.close()  # leaves vcrpy's context: its hooks (redaction), then our persister
+                self._vcr_context.close()  # leaves vcrpy's context: its hooks (redaction), then our persister
             except OSError as error:  # the folder changed since it was probed, or the disk filled up
                 raise CassetteError(
                     f"cannot save cassette {self.where}: {error.strerror or type(error).__name__}; the calls "
