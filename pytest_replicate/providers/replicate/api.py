@@ -172,7 +172,7 @@ class PredictionRun:
         self._owner = threading.current_thread()
         self._lock = threading.Lock()
         self._sent: _SentCreate | None = None
-        self._unknown = False  # a create may have made a prediction whose id the call does not know
+        self._maybe_created = False  # a create failed without proving it made no prediction (see _MaybeCreated)
         # Where the helper sending a held create puts its outcome, while it is out.
         self._pending: queue.SimpleQueue[tuple[httpx.Response | None, BaseException | None]] | None = None
         self._stopping = False  # the call gave up: a create that answers later is canceled
@@ -304,9 +304,8 @@ class PredictionRun:
                 self.resolved_version = self._latest_version(response)
                 response = self._create(*self._endpoint(model_input, self.resolved_version))
         except _MaybeCreated as problem:
-            self._unknown = True
+            self._maybe_created = True
             self.prediction = self._adopt(str(problem))
-            self._unknown = False
             return self.prediction
         self._raise_for_status(response, creating=True)
         self.prediction = read_prediction(response, self.secrets)  # claimed as it came (see _create)
@@ -498,8 +497,8 @@ class PredictionRun:
         Safe to call more than once and from any failure path. A create still held by
         ``Prefer: wait`` gets :data:`CREATE_GRACE` to answer; after that its prediction is
         looked up in the list of recent predictions, and the helper thread cancels it
-        anyway if its answer comes later. A create answered 5xx and not adopted is looked up
-        the same way.
+        anyway if its answer comes later. A create that failed after it may have made one, and
+        was not adopted, is looked up the same way.
         """
         with self._lock:
             if self._stopping:
@@ -518,8 +517,8 @@ class PredictionRun:
             else:
                 if answer is not None:
                     self._cancel_answer(answer)
-        elif self._unknown:
-            self._cancel_listed(own_creates=0)  # answered 5xx, and not adopted yet
+        elif self._maybe_created:
+            self._cancel_listed(own_creates=0)  # a create that may have made one, not adopted
         return list(self._canceled)
 
     def _cancel_listed(self, own_creates: int) -> None:
