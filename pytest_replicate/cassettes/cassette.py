@@ -6,6 +6,10 @@ its own vcrpy ``Cassette`` object (vcrpy's format, record modes, matchers, filte
 persister API) and its requests carry that cassette to ``CassetteTransport``, a layer in
 our own httpx client. Nothing global is patched, so concurrent calls, pytest-xdist and a
 user's own vcrpy or pytest-recording cassettes do not interfere.
+
+Only vcrpy's public API is used: a cassette is opened and saved by vcrpy's own context
+manager (``Cassette.use``) with every patcher skipped, so entering it loads the file and
+leaving it saves it (through :class:`AtomicPersister`), and nothing else happens.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ import os
 import re
 import tempfile
 import threading
+from collections import Counter
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -24,6 +30,8 @@ from typing import Any
 import httpx
 from vcr import matchers
 from vcr.cassette import Cassette as VcrCassette
+from vcr.errors import MissingMetadataError
+from vcr.patch import PATCHER_NAMES
 from vcr.persisters.filesystem import CassetteNotFoundError
 from vcr.record_mode import RecordMode
 from vcr.request import Request as VcrRequest
@@ -84,6 +92,14 @@ class AtomicPersister:
             raise
 
 
+class RewritePersister(AtomicPersister):
+    """For ``--record-mode=rewrite``: the old file is never read (a corrupt one is just replaced)."""
+
+    @staticmethod
+    def load_cassette(cassette_path: str | Path, serializer: Any) -> Any:
+        raise CassetteNotFoundError()
+
+
 @dataclass
 class CassetteStats:
     """Exchange counts for the terminal summary; shared by threads, summed across xdist workers."""
@@ -113,10 +129,11 @@ def _cassette_options(path: Path, record_mode: str, redactor: Redactor) -> dict[
     return {
         "path": str(path),
         "serializer": yamlserializer,
-        "persister": AtomicPersister,
+        "persister": RewritePersister if record_mode == "rewrite" else AtomicPersister,
         "record_mode": RecordMode("all" if record_mode == "rewrite" else record_mode),
         "match_on": MATCH_ON,
         "before_save_interaction": redactor.hide_in_interaction,
+        "skip_patchers": PATCHER_NAMES,  # requests reach the cassette through CassetteTransport
     }
 
 
@@ -197,9 +214,12 @@ class Cassette:
         self.stats = stats or CassetteStats()
         self.recorded = 0  # exchanges that went live through this cassette
         self._lock = threading.Lock()
-        config = _cassette_options(path, record_mode, redactor or Redactor())
-        # rewrite starts afresh: the old file is not read, and is replaced when saved.
-        self._cassette = VcrCassette(**config) if record_mode == "rewrite" else VcrCassette.load(**config)
+        self._choices: Counter[str] = Counter()  # name -> choices asked for so far (see choice)
+        # Entering vcrpy's context loads the file; leaving it (save) saves it. A cassette whose
+        # calls failed is dropped without leaving it: nothing was patched, so nothing needs undoing.
+        self._vcr_context = ExitStack()
+        self._cassette: VcrCassette = self._vcr_context.enter_context(
+            VcrCassette.use(**_cassette_options(path, record_mode, redactor or Redactor())))
         if not self._cassette.write_protected:  # before any model is called (and billed), not after
             (writable or WritableFolders()).check(path)
 
@@ -237,11 +257,25 @@ class Cassette:
         return httpx.Response(response.status_code, headers=headers, content=content, request=request,
                               extensions={"reason_phrase": response.reason_phrase.encode("ascii", "replace")})
 
+    def choice(self, name: str, value: str) -> str:
+        """What this cassette recorded for the next choice called ``name``; else ``value``, recorded now.
+
+        For what a call decides from timing rather than from the answers it got (which of several
+        listed predictions it adopted): a replay must decide the same without that timing. Kept
+        as vcrpy cassette metadata, ``<name> #<n>`` for the n-th such choice, beside the interactions.
+        """
+        with self._lock:
+            self._choices[name] += 1
+            try:
+                return str(self._cassette.get_metadata(f"{name} #{self._choices[name]}", value))
+            except MissingMetadataError:  # a replay-only cassette recorded without it
+                return value
+
     def save(self) -> None:
+        """Save what was recorded (when the test's calls are over: a cassette is saved once)."""
         with self._lock:
             try:
-                # vcrpy's own save (its context manager calls the same): hooks, then our persister.
-                self._cassette._save()
+                self._vcr_context.close()  # leaves vcrpy's context: its hooks (redaction), then our persister
             except OSError as error:  # the folder changed since it was probed, or the disk filled up
                 raise CassetteError(
                     f"cannot save cassette {self.where}: {error.strerror or type(error).__name__}; the calls "

@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from .claims import PredictionClaims
+
 if TYPE_CHECKING:
     import httpx
 
@@ -63,6 +65,8 @@ class CallContext:
     make every request through it, which is what lets calls run concurrently and replay.
     ``cancel`` is set when the run stops (Ctrl-C, -x): calls in flight cancel their
     predictions. ``deadline`` (a ``time.monotonic()`` value) bounds the whole call.
+    ``claims`` is the session's record of which predictions its calls follow, so two calls
+    with the same input never follow one prediction (None: the provider keeps its own).
     """
 
     vars: Mapping[str, Any] = field(default_factory=dict)
@@ -70,6 +74,7 @@ class CallContext:
     cancel: threading.Event = field(default_factory=threading.Event)
     deadline: float | None = None
     backpressure: Backpressure | None = None
+    claims: PredictionClaims | None = None
 
 
 class Provider(ABC):

@@ -24,7 +24,7 @@ from ..cassettes.cassette import Cassette, WritableFolders
 from ..cassettes.library import CassetteLibrary
 from ..errors import CassetteError
 from ..http.client import CallClient, make_client
-from ..providers import CallContext, Provider, create_provider
+from ..providers import CallContext, PredictionClaims, Provider, create_provider
 from ..providers.replicate.api import TOKEN_VARIABLES, ClientSettings
 from ..providers.replicate.text import resolved_versions
 from ..redaction import Redactor, protect
@@ -65,6 +65,7 @@ class EvalSession:
         self._http: httpx.Client | None = None
         # Set on Ctrl-C: every call in flight, in any thread, cancels its prediction.
         self.cancel = threading.Event()
+        self.claims = PredictionClaims()  # which predictions the session's calls follow
         self.distributed = distributed  # other processes (xdist workers) run items too
         self.select_best = SelectBest(self)
 
@@ -144,7 +145,7 @@ class EvalSession:
         ``on_request`` hears of each request), the Ctrl-C event, and the scheduler, which slows
         every caller down when one sees a 429."""
         return CallContext(vars=vars, http=CallClient(self.http, cassette, on_request), cancel=self.cancel,
-                           backpressure=self.scheduler)
+                           backpressure=self.scheduler, claims=self.claims)
 
     def graders(self, *, env: Mapping[str, str] | None = None, file: Path | None = None,
                 options: Mapping[str, Any] | None = None) -> SessionGraders:

@@ -88,11 +88,6 @@ def test_fixture_config_error_hides_the_api_key_in_full_trace_locals(
     assert FAKE_TOKEN not in (pytester.path / "report.xml").read_text()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "PredictionRun._adopt takes the newest unclaimed listed prediction with the same input, but a "
-    "concurrent call whose create is still held (Prefer: wait) has not claimed its id yet: both items "
-    "follow one prediction and the 5xx'd call's own runs on unwatched. Waiting for same-input creates "
-    "to settle and claiming atomically fixes recording, but replay then needs the recorded choice."))
 def test_a_create_answered_5xx_adopts_its_own_prediction_not_a_sibling_call_s(
         pytester: pytest.Pytester, write_eval, monkeypatch) -> None:
     # Two items send the same input at once. The first create is made but answered 500; the
@@ -122,6 +117,46 @@ def test_a_create_answered_5xx_adopts_its_own_prediction_not_a_sibling_call_s(
     assert not followed[0] & followed[1], "each item follows its own prediction"
     monkeypatch.setenv("REPLICATE_BASE_URL", "http://127.0.0.1:9")  # replay needs no server
     pytester.runpytest("-p", "no:cacheprovider", "--record-mode=none").assert_outcomes(passed=2)
+
+
+def test_identical_inputs_sent_at_once_each_adopt_a_prediction_of_their_own(
+        pytester: pytest.Pytester, write_eval, monkeypatch) -> None:
+    # Repeated samples: four items send one input at once. Two creates are made but answered 500,
+    # the other two are held by Prefer: wait. Each 5xx'd call must adopt a prediction no other
+    # call follows, so every prediction is followed exactly once, and replay (serial or
+    # concurrent) takes the same choices without a server.
+    import httpx
+
+    from pytest_replicate.simulator import Fault, Simulator
+
+    write_eval("""
+        prompts: ["Tell me about {{ c }}"]
+        providers: [{id: "replicate:meta/llama-2-7b-chat", config: {wait: 1, poll_interval: 0.1}}]
+        tests:
+    """ + "".join(f"""
+          - description: sample {n}
+            vars: {{c: x}}
+            assert: [{{type: contains, value: about}}]
+    """ for n in range(4)))
+    with Simulator(latency=3) as simulator:
+        simulator.add_fault(Fault("created_then_status", status=500, times=2))
+        monkeypatch.setenv("REPLICATE_API_TOKEN", FAKE_TOKEN)
+        monkeypatch.setenv("REPLICATE_BASE_URL", simulator.url)
+        result = pytester.runpytest("-p", "no:cacheprovider", "--replicate-concurrency", "4")
+        result.assert_outcomes(passed=4)
+        assert simulator.creates_per_model() == {"meta/llama-2-7b-chat": 4}, "no create was sent twice"
+        assert simulator.cancel_log() == []
+        listing = httpx.get(f"{simulator.url}/v1/predictions", headers={"Authorization": f"Bearer {FAKE_TOKEN}"})
+        created = {prediction["id"] for prediction in listing.json()["results"]}
+    cassettes = sorted((pytester.path / "cassettes").rglob("*.yaml"))
+    followed = [_predictions_followed(path) for path in cassettes]
+    assert sorted(len(ids) for ids in followed) == [1, 1, 1, 1]
+    assert set().union(*followed) == created, "each prediction is followed by exactly one item"
+    adopted = [path for path in cassettes if "adopted after create" in path.read_text()]
+    assert len(adopted) == 2, "a 5xx'd item's cassette records which prediction it adopted"
+    monkeypatch.setenv("REPLICATE_BASE_URL", "http://127.0.0.1:9")  # replay needs no server
+    pytester.runpytest("-p", "no:cacheprovider", "--record-mode=none").assert_outcomes(passed=4)
+    pytester.runpytest("-p", "no:cacheprovider", "--replicate-concurrency", "4").assert_outcomes(passed=4)
 
 
 def _predictions_followed(cassette) -> set[str]:

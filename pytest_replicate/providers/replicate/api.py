@@ -7,7 +7,9 @@ for the call, which is bound to that item's cassette. The guarantees, in short:
 * **Never created twice.** A create is resent only when it certainly did not reach
   Replicate (no connection, or 429). After a 5xx or a broken connection the prediction may
   exist, so it is looked up in ``GET /v1/predictions`` (same model, same input, created
-  just now) and adopted; if none is found the item fails saying it may be running.
+  just now) and adopted; if none is found the item fails saying it may be running. Calls
+  with the same input never adopt one prediction between them (``PredictionClaims``), and
+  the cassette records which one a call adopted, so a replay takes the same.
 * **One deadline for the whole call.** ``timeout`` (or the scheduler's ``deadline``, if
   sooner) bounds the create, every poll, back-off and download: each request's httpx
   timeout is cut to the time left, ``Prefer: wait`` never holds past it, and Replicate is
@@ -23,6 +25,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import json
 import math
 import queue
 import random
@@ -33,7 +37,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -43,8 +48,12 @@ from ...http.breaker import CONNECTION_FAILURES, ServerUnreachable
 from ...http.extensions import MISSING_CREDENTIALS, REPLAYED
 from ...redaction import Secret, hide_tokens
 from ..base import CallContext, HttpClient
+from ..claims import PredictionClaims
 from .messages import TERMINAL, api_error, origin_note, read_json, read_prediction, rejected_parameters
 from .settings import TOKEN_SOURCES, TOKEN_VARIABLES, ClientSettings
+
+if TYPE_CHECKING:
+    from ...cassettes.cassette import Cassette
 
 __all__ = ["TOKEN_VARIABLES", "ClientSettings", "ModelRef", "PredictionRun", "retry_after_seconds"]
 
@@ -56,9 +65,6 @@ MISSING_TOKEN = (
 CREATE_GRACE = 1.0
 # Predictions created this long before our create was sent are never taken for ours.
 CLOCK_SKEW = 120.0
-# Ids adopted by some call of this process: a lookup never hands one call another's prediction.
-_claimed: set[str] = set()
-_claimed_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -89,6 +95,25 @@ class _MaybeCreated(Exception):
     """A create failed in a way that does not prove the prediction was not created."""
 
 
+@dataclass(frozen=True)
+class _SentCreate:
+    """The last create sent: what a lookup of its prediction matches on."""
+
+    key: str  # names its input among claims and in the cassette (see create_key)
+    input: dict[str, Any]
+    at: float  # wall time
+
+
+def create_key(url: str, body: dict[str, Any]) -> str:
+    """A short name for a create's input: its path and body, hashed.
+
+    The host is left out: it differs between recording (Replicate, or a simulator on some port)
+    and replay, and the name must not.
+    """
+    text = json.dumps([urlsplit(url).path, body], sort_keys=True, default=str)
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
+
+
 def retry_after_seconds(response: httpx.Response) -> float | None:
     """How long a 429 asks us to wait: the header, else the hint in the detail."""
     header = response.headers.get("Retry-After")
@@ -102,11 +127,6 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
                 pass
     match = re.search(r"~?(\d+(?:\.\d+)?)\s*s", api_error(response)[1])
     return float(match.group(1)) if match else None
-
-
-def _claim(prediction_id: str) -> None:
-    with _claimed_lock:
-        _claimed.add(prediction_id)
 
 
 def _epoch(text: Any) -> float | None:
@@ -136,8 +156,9 @@ class PredictionRun:
     """One prediction from creation to a final status, for one item's call."""
 
     def __init__(self, http: HttpClient, settings: ClientSettings, token: Secret | None, ref: ModelRef,
-                 context: CallContext, secrets: Sequence[Secret] = ()) -> None:
+                 context: CallContext, secrets: Sequence[Secret] = (), *, claims: PredictionClaims) -> None:
         self.http = http
+        self.claims = claims  # the session's (the provider's, without one): see PredictionClaims
         self.settings = settings
         self.auth = BearerAuth(token) if token else None
         self.ref = ref
@@ -150,7 +171,8 @@ class PredictionRun:
         self.replaying = False  # the last response came from a cassette: never sleep, never cancel
         self._owner = threading.current_thread()
         self._lock = threading.Lock()
-        self._sent: tuple[dict[str, Any], float] | None = None  # (input, wall time) of the last create
+        self._sent: _SentCreate | None = None
+        self._maybe_created = False  # a create failed without proving it made no prediction (see _MaybeCreated)
         # Where the helper sending a held create puts its outcome, while it is out.
         self._pending: queue.SimpleQueue[tuple[httpx.Response | None, BaseException | None]] | None = None
         self._stopping = False  # the call gave up: a create that answers later is canceled
@@ -282,12 +304,17 @@ class PredictionRun:
                 self.resolved_version = self._latest_version(response)
                 response = self._create(*self._endpoint(model_input, self.resolved_version))
         except _MaybeCreated as problem:
+            self._maybe_created = True
             self.prediction = self._adopt(str(problem))
             return self.prediction
         self._raise_for_status(response, creating=True)
-        self.prediction = read_prediction(response, self.secrets)
-        _claim(self.prediction["id"])
+        self.prediction = read_prediction(response, self.secrets)  # claimed as it came (see _create)
         return self.prediction
+
+    @property
+    def _cassette(self) -> Cassette | None:
+        """The cassette the call's client records into, if it has one (an ``http.client.CallClient``)."""
+        return getattr(self.http, "cassette", None)
 
     def _create(self, url: str, body: dict[str, Any]) -> httpx.Response:
         left = self.budget.left()
@@ -296,13 +323,27 @@ class PredictionRun:
         # Replicate's own deadline, for when this process dies: Go-style seconds, 5 s at least.
         cancel_after = self.settings.cancel_after or max(5.0, left)
         headers["Cancel-After"] = f"{math.ceil(cancel_after)}s"
-        self._sent = (body["input"], time.time())
-        send = lambda: self._request("POST", url, create=True, read=wait + 10.0, json=body,  # noqa: E731
-                                     headers=headers)
-        cassette = getattr(self.http, "cassette", None)
+        sent = self._sent = _SentCreate(create_key(url, body), body["input"], time.time())
+
+        def send() -> httpx.Response:
+            # Settles only once its answer's prediction is claimed: an adoption waits for that.
+            with self.claims.creating(sent.key, self._check_stop):
+                response = self._request("POST", url, create=True, read=wait + 10.0, json=body, headers=headers)
+                self._claim_answer(response)
+                return response
+
+        cassette = self._cassette
         if cassette is not None and cassette.replay_only:
             return send()  # nothing can be held by a server: no helper thread needed
         return self._held(send)
+
+    def _claim_answer(self, response: httpx.Response) -> None:
+        """Claim the prediction a create answered with, if it is one (``create`` explains any other answer)."""
+        if response.status_code < 300:
+            try:
+                self.claims.claim(read_prediction(response)["id"])
+            except ReplicateEvalError:
+                pass
 
     def _held(self, send: Callable[[], httpx.Response]) -> httpx.Response:
         """Run a create on a helper thread, so an interrupt or the deadline is noticed at once.
@@ -356,54 +397,76 @@ class PredictionRun:
         return version
 
     def _adopt(self, problem: str) -> dict[str, Any]:
-        """After a create that may have arrived: our prediction, if Replicate lists it, else a clear error."""
-        found = self._find_created()
+        """After a create that may have arrived: our prediction, if Replicate lists it, else a clear error.
+
+        Live, the choice is made alone for this input (see ``PredictionClaims``); a replay takes
+        the choice its cassette recorded, so it agrees without the timing that made it.
+        """
+        assert self._sent is not None
+        if self.replaying:
+            found = self._choose(frozenset())
+        else:
+            found = self.claims.adopt(self._sent.key, self._choose, self._check_stop)
         if found:
-            _claim(found[0]["id"])
-            return found[0]
+            return found
         raise ProviderError(
             f"creating a prediction failed with {problem} (model {self.ref.slug}); not retried, because the prediction may "
             "have been created, and none was found among your recent predictions. If it shows up on "
             "https://replicate.com/predictions it stops by its Cancel-After deadline. Re-run the test to try again."
         )
 
-    def _find_created(self) -> list[dict[str, Any]]:
-        """Predictions our last create made, newest first, from ``GET /v1/predictions``.
+    def _choose(self, claimed: frozenset[str]) -> dict[str, Any] | None:
+        """The listed prediction to adopt: the newest match no call follows (``claimed``).
 
-        Matched on the model (or version), the exact input, and a creation time no earlier
-        than the create was sent; ids another call of this process owns are skipped. A
-        replayed listing skips the live-only checks (time, ownership): it holds what matched
-        when it was recorded.
+        The choice is recorded in the cassette, and a replayed listing takes the recorded one
+        (the newest match, for a cassette recorded without it): which ids the other calls
+        followed when it was recorded is not known now.
+        """
+        assert self._sent is not None
+        found, replayed = self._listed()
+        unclaimed = [prediction for prediction in found if prediction["id"] not in claimed]
+        if not unclaimed:
+            return None
+        chosen = unclaimed[0]["id"]
+        cassette = self._cassette
+        if cassette is not None:
+            recorded = cassette.choice(f"adopted after create {self._sent.key}", chosen)
+            if replayed:
+                chosen = recorded
+        return next((prediction for prediction in found if prediction["id"] == chosen), None)
+
+    def _listed(self) -> tuple[list[dict[str, Any]], bool]:
+        """Predictions our last create may have made, newest first, from ``GET /v1/predictions``;
+        and whether that listing was replayed.
+
+        Matched on the model (or version), the exact input and, live, a creation time no
+        earlier than the create was sent (a replayed listing's times are old: it holds what
+        matched when it was recorded).
         """
         if self._sent is None:
-            return []
-        sent_input, sent_at = self._sent
+            return [], False
         try:
             response = self._api("GET", f"{self._base()}/v1/predictions", timeout=5.0)
             page = response.json() if response.status_code == 200 else {}
         except (httpx.HTTPError, ValueError, ReplicateEvalError):
-            return []  # best effort: the listing is a safety net, not a requirement
+            return [], False  # best effort: the listing is a safety net, not a requirement
         results = page.get("results") if isinstance(page, dict) else None
-        replayed = bool(response.extensions.get(REPLAYED))  # recorded earlier: its times are old
-        with _claimed_lock:
-            claimed = set(_claimed)
+        replayed = bool(response.extensions.get(REPLAYED))
         version = self.ref.version or self.resolved_version
         found = []
         for prediction in results if isinstance(results, list) else []:
             if not isinstance(prediction, dict) or not prediction.get("id"):
                 continue
-            if prediction["id"] in claimed and not replayed:  # a replay matches what the recording matched
-                continue
             created = _epoch(prediction.get("created_at"))
-            recent = replayed or (created is not None and created >= sent_at - CLOCK_SKEW)
-            if prediction.get("input") != sent_input or not recent:
+            recent = replayed or (created is not None and created >= self._sent.at - CLOCK_SKEW)
+            if prediction.get("input") != self._sent.input or not recent:
                 continue
             if version and prediction.get("version") not in (version, None):
                 continue
             if self.ref.kind != "deployment" and prediction.get("model") not in (f"{self.ref.owner}/{self.ref.name}", None):
                 continue
             found.append(prediction)
-        return found
+        return found, replayed
 
     # -- waiting --------------------------------------------------------------------------
 
@@ -434,7 +497,8 @@ class PredictionRun:
         Safe to call more than once and from any failure path. A create still held by
         ``Prefer: wait`` gets :data:`CREATE_GRACE` to answer; after that its prediction is
         looked up in the list of recent predictions, and the helper thread cancels it
-        anyway if its answer comes later.
+        anyway if its answer comes later. A create that failed after it may have made one, and
+        was not adopted, is looked up the same way.
         """
         with self._lock:
             if self._stopping:
@@ -443,18 +507,37 @@ class PredictionRun:
         if self.replaying:
             return []
         pending = self._pending
-        if self.prediction is None and pending is not None:
+        if self.prediction is not None:
+            self._post_cancel(self.prediction)
+        elif pending is not None:
             try:
                 answer, _ = pending.get(timeout=CREATE_GRACE)
             except queue.Empty:
-                for prediction in self._find_created():
-                    self._post_cancel(prediction)
+                self._cancel_listed(own_creates=1)  # the helper's create is still out
             else:
                 if answer is not None:
                     self._cancel_answer(answer)
-        elif self.prediction is not None:
-            self._post_cancel(self.prediction)
+        elif self._maybe_created:
+            self._cancel_listed(own_creates=0)  # a create that may have made one, not adopted
         return list(self._canceled)
+
+    def _cancel_listed(self, own_creates: int) -> None:
+        """Cancel the prediction a create may have made without the call learning its id, found by listing.
+
+        When the whole run stops, every unclaimed listed prediction of this input belongs to a
+        call that is stopping too: all are canceled. When only this call stops (its deadline),
+        ours can be told apart only while no other call's create of this input is out; if one
+        is, nothing is canceled here (the helper cancels a late answer, and Replicate's
+        Cancel-After ends the prediction anyway).
+        """
+        if self.cancel_event.is_set():
+            for prediction in self._listed()[0]:
+                if self.claims.claim(prediction["id"]):
+                    self._post_cancel(prediction)
+        elif self._sent is not None:
+            found = self.claims.adopt(self._sent.key, self._choose, None, own_creates=own_creates)
+            if found is not None:
+                self._post_cancel(found)
 
     def _cancel_answer(self, response: httpx.Response) -> None:
         try:

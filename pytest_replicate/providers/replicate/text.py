@@ -17,6 +17,7 @@ from typing import Any
 from ...errors import ConfigError, ProviderError
 from ...redaction import Secret, protect, scrub, secret
 from ..base import CallContext, Provider, ProviderResponse
+from ..claims import PredictionClaims
 from .api import ClientSettings, ModelRef, PredictionRun
 from .inputs import inputs_from_vars, parse_input_vars
 from .messages import status_error
@@ -82,6 +83,7 @@ class ReplicateProvider(Provider):
         # slug -> version id. The session prints them once, so a run says what it really ran.
         self.resolved_versions: dict[str, str] = {}
         self._lock = threading.Lock()
+        self.claims = PredictionClaims()  # for calls whose context brings none (the session's)
 
     def _parameters(self, config: Mapping[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
         """Model input besides the prompt: config wins over REPLICATE_* env; unset is not sent."""
@@ -121,7 +123,8 @@ class ReplicateProvider(Provider):
         model_input = self.build_input(prompt)
         model_input.update(inputs_from_vars(self.input_vars, context.vars, self.ref.slug))
         model_input = scrub(model_input, self.secrets)
-        run = PredictionRun(context.http, self.settings, self.token, self.ref, context, self.secrets)
+        run = PredictionRun(context.http, self.settings, self.token, self.ref, context, self.secrets,
+                            claims=self.claims if context.claims is None else context.claims)
         try:
             run.create(model_input)
             prediction = run.wait()
