@@ -1,0 +1,50 @@
+"""Lazy start-up: pytest loads this plugin in every project it is installed in, so a run that
+uses nothing of ours must not pay for the eval machinery (issue 18's start-up cost)."""
+
+from __future__ import annotations
+
+import pytest
+
+HEAVY = ("httpx", "vcr", "jinja2", "jsonschema", "yaml")
+REPORT_HEAVY = f"""
+import sys
+
+def pytest_unconfigure(config):
+    loaded = sorted(name for name in {HEAVY!r} if name in sys.modules)
+    print("HEAVY:", ",".join(loaded) or "none")
+"""
+
+
+def test_a_project_without_eval_files_loads_none_of_the_eval_machinery(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(REPORT_HEAVY)
+    pytester.makepyfile(test_plain="def test_plain():\n    assert True\n")
+    pytester.makefile(".yaml", settings="key: value\n")  # a YAML file that is not an eval file
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-s")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["HEAVY: none"])
+    result.stdout.no_fnmatch_line("*replicate*")  # no summary section either
+
+
+def test_an_eval_file_brings_the_machinery_in(pytester: pytest.Pytester, write_eval) -> None:
+    pytester.makeconftest(REPORT_HEAVY)
+    write_eval("""
+        prompts: ["Say {{ word }}"]
+        providers: [echo]
+        tests:
+          - vars: {word: hello}
+            assert: [{type: contains, value: hello}]
+    """)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-s")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["HEAVY: *jinja2*"])
+
+
+def test_a_fixture_brings_the_machinery_in(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(REPORT_HEAVY)
+    pytester.makepyfile(test_fixture="""
+        def test_echo(replicate_provider):
+            assert replicate_provider("echo")("hi").output == "hi"
+    """)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-s")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["HEAVY: *httpx*"])
