@@ -43,19 +43,18 @@ _MODULE_OF = {name: module for module, names in _HOMES.items() for name in names
 
 
 def __getattr__(name: str) -> Any:
+    # Not cached here: the module's own attribute stays the one truth, also where a tool such
+    # as pytester unloads and re-imports modules between runs.
     if name == "__version__":
         from importlib.metadata import PackageNotFoundError, version
 
         try:
-            value = version("pytest-replicate")
+            return version("pytest-replicate")
         except PackageNotFoundError:  # pragma: no cover - a source tree that is not installed
-            value = "0+unknown"
-    elif name in _MODULE_OF:
-        value = getattr(import_module(f".{_MODULE_OF[name]}", __name__), name)
-    else:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    globals()[name] = value  # looked up once
-    return value
+            return "0+unknown"
+    if name in _MODULE_OF:
+        return getattr(import_module(f".{_MODULE_OF[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:

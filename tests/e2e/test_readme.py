@@ -11,6 +11,7 @@ Items may fail on their assertions (the simulator's answers are canned), never o
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -558,3 +559,22 @@ def test_a_cassette_miss_reads_as_shown(pytester, replicate_env, monkeypatch):
     # The message is the failure's headline and, indented, its error section.
     pattern = "\n".join(" *" + re.escape(line.strip()) for line in shown)
     assert re.search(pattern, result.stdout.str()), result.stdout.str()
+
+
+def test_the_results_hook_example_writes_every_result(pytester):
+    conftest = next(b for b in BLOCKS if b.heading == "Every result, for your own reports" and b.lang == "python")
+    pytester.makeconftest(conftest.text)
+    pytester.makefile(".eval.yaml", suite=textwrap.dedent("""
+        prompts: ["Say {{ word }}"]
+        providers: [echo]
+        tests:
+          - vars: {word: hello}
+            assert: [{type: contains, value: hello}]
+          - vars: {word: bye}
+            assert: [{type: contains, value: hello}]
+    """))
+    run(pytester).assert_outcomes(passed=1, failed=1)
+    lines = (pytester.path / "results.jsonl").read_text(encoding="utf-8").splitlines()
+    results = [json.loads(line) for line in lines]
+    assert [(r["vars"]["word"], r["passed"], r["outcome"]) for r in results] == [
+        ("hello", True, "passed"), ("bye", False, "failed")]
