@@ -229,6 +229,17 @@ class Cassette:
         return display_path(self.path)
 
     @property
+    def interaction_count(self) -> int:
+        """Interactions in the cassette: loaded from its file and recorded since."""
+        return len(self._cassette.data)
+
+    @property
+    def played(self) -> frozenset[int]:
+        """Indices of the interactions replayed so far (vcrpy counts plays by index)."""
+        with self._lock:
+            return frozenset(self._cassette.play_counts)
+
+    @property
     def replay_only(self) -> bool:
         """Every request is answered from this cassette or refused: nothing here goes live."""
         return bool(self._cassette.write_protected)

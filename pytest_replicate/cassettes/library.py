@@ -119,6 +119,4 @@ class CassetteLibrary:
 
 
 def _use(cassette: Cassette) -> CassetteUse:
-    # vcrpy's Cassette, which ours wraps, counts plays by interaction index (``play_counts``).
-    recorded = cassette._cassette
-    return CassetteUse(cassette.path, len(recorded.data), frozenset(recorded.play_counts), cassette.recorded)
+    return CassetteUse(cassette.path, cassette.interaction_count, cassette.played, cassette.recorded)
