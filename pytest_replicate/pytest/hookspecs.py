@@ -15,8 +15,9 @@ def pytest_replicate_case_result(config: pytest.Config, result: dict[str, Any]) 
     ``result`` is plain JSON-ready data with every known token redacted:
 
     - ``nodeid``, ``outcome`` (pytest's: ``passed``, ``failed``, ``skipped``), ``passed``;
-    - ``name``, ``description``, ``file`` (the eval file), ``provider`` (its id),
-      ``prompt_label``, ``vars``, ``prompt`` (as rendered and sent);
+    - ``name``, ``description``, ``test`` (where the test is written, ``file:line``), ``file``
+      (the eval file), ``provider`` (its id), ``provider_label``, ``prompt_label``, ``vars``,
+      ``prompt`` (as rendered and sent);
     - ``output`` (after transforms), ``image`` (``url``, ``media_type``, ``width``,
       ``height``, ``bytes``, or None), ``error`` (why the case could not be graded, or None);
     - ``score``, ``reason``, ``named_scores`` (metric -> score), ``assertions`` (each with
@@ -24,8 +25,9 @@ def pytest_replicate_case_result(config: pytest.Config, result: dict[str, Any]) 
       ``children``);
     - ``latency_ms`` (the provider call), ``duration`` (seconds, calls and grading),
       ``cost`` (dollars, None when unknown), ``prediction_id``;
-    - ``cassette`` (its path), ``replayed`` and ``recorded`` (HTTP exchanges answered by
-      the cassette and sent live), ``live`` (any exchange went live).
+    - ``cassette`` (its path), ``replayed``, ``recorded`` and ``missed`` (HTTP exchanges
+      answered by the cassette, sent live, and refused for want of a recording), ``live``
+      (any exchange went live).
 
     Every eval item is gathered for reports too: ``results_of(config)`` in
     ``pytest_replicate.pytest.reporting`` holds them all at ``pytest_terminal_summary``.

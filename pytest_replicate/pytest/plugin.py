@@ -29,8 +29,9 @@ from ..run.settings import (
 from . import hookspecs
 from .discovery import is_eval_file
 from .fixtures import MARKER, replicate_provider, replicate_session, replicate_simulator  # noqa: F401 (fixtures)
+from .report_settings import MIN_PASS_RATE_OPTION, ReportSettings
 from .reporting import attach_result, start_collecting, write_summary
-from .state import eval_session, settings_key, started_session
+from .state import eval_session, report_settings_key, settings_key, started_session
 from .xdist import is_worker, received_stats, send_stats
 
 if TYPE_CHECKING:
@@ -57,6 +58,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--replicate-grader", dest="replicate_grader", metavar="PROVIDER_ID", default=None,
                     help="grader for model-graded assertions (llm-rubric, factuality...) that name none in the "
                     f"eval file (default: {DEFAULT_TEXT_GRADER})")
+    group.addoption("--replicate-json", dest="replicate_json", metavar="PATH", default=None,
+                    help="write every eval case's result, passing ones included, to a JSON report "
+                    "(images as files beside it)")
+    group.addoption("--replicate-html", dest="replicate_html", metavar="PATH", default=None,
+                    help="write a self-contained HTML report: per eval file, test cases x (prompt, provider)")
+    group.addoption("--replicate-baseline", dest="replicate_baseline", metavar="PATH", default=None,
+                    help="a JSON report of an earlier run: show verdict flips, score and output changes against it")
+    group.addoption("--replicate-fail-on-regression", dest="replicate_fail_on_regression", action="store_true",
+                    default=False, help="fail the session when a case that passed in the baseline fails now")
+    group.addoption("--replicate-min-pass-rate", dest="replicate_min_pass_rate", metavar="RATE", default=None,
+                    help="fail the session only when an eval file's pass rate is below RATE (0 to 1); "
+                    "failing cases are still reported")
+    parser.addini(MIN_PASS_RATE_OPTION, default=None,
+                  help="pass rate (0 to 1) below which an eval file fails the session (see --replicate-min-pass-rate)")
     parser.addini("replicate_grader", default=None,
                   help=f"grader for model-graded assertions (default: {DEFAULT_TEXT_GRADER})")
     parser.addini("replicate_concurrency", default=None,
@@ -87,6 +102,7 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER)
     config.stash[settings_key] = Settings.from_pytest(config)
+    config.stash[report_settings_key] = ReportSettings.from_pytest(config)
     start_collecting(config)
 
 

@@ -11,16 +11,20 @@ on in collection order to the ``pytest_replicate_case_result`` hook.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from ..results.collector import CaseData, ResultsCollector
-from .state import started_session
+from .state import report_settings_key, started_session
 from .xdist import is_worker
+
+if TYPE_CHECKING:
+    from ..run.session import EvalSession
 
 RESULT_ATTRIBUTE = "replicate_result"
 collector_key = pytest.StashKey[ResultsCollector]()
+report_key = pytest.StashKey[dict[str, Any]]()
 
 
 def attach_result(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport) -> None:
@@ -78,8 +82,38 @@ class ResultsReceiver:
         if report.when == "teardown":
             self.collector.finished(report.nodeid)
 
-    def pytest_sessionfinish(self) -> None:
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
         self.collector.flush()
+        finish_reports(session, self.collector.results)
+
+
+def finish_reports(session: pytest.Session, results: list[CaseData]) -> None:
+    """Build the report document from every result, in the main process, for the summary and the files."""
+    config = session.config
+    options = config.stash[report_settings_key]
+    if not results and not options.wanted:
+        return
+    from ..report.model import build_report
+
+    eval_session = started_session(config)
+    config.stash[report_key] = build_report(results, run=_run_figures(eval_session))
+
+
+def report_of(config: pytest.Config) -> dict[str, Any] | None:
+    """The report document, once the session finished; None in a run without eval results or reports."""
+    return config.stash.get(report_key, None)
+
+
+def _run_figures(session: EvalSession | None) -> dict[str, Any]:
+    """Run-wide counts for the report: the same under pytest-xdist (workers' stats merged in)."""
+    if session is None:
+        return {"record_mode": None, "exchanges": {"replayed": 0, "recorded": 0, "missed": 0},
+                "throttled": 0, "slowed_to": None, "peak_concurrency": 0, "versions": {}}
+    stats = session.stats
+    return {"record_mode": session.settings.record_mode,
+            "exchanges": {"replayed": stats.replayed, "recorded": stats.recorded, "missed": stats.missed},
+            "throttled": stats.throttled, "slowed_to": stats.lowest_limit, "peak_concurrency": stats.peak,
+            "versions": session.resolved_versions()}
 
 
 def write_summary(terminalreporter: Any, config: pytest.Config) -> None:

@@ -12,12 +12,14 @@ from typing import TYPE_CHECKING
 import pytest
 
 from ..run.settings import Settings
+from .report_settings import ReportSettings
 from .xdist import is_worker
 
 if TYPE_CHECKING:
     from ..run.session import EvalSession
 
 settings_key = pytest.StashKey[Settings]()
+report_settings_key = pytest.StashKey[ReportSettings]()
 _session_key = pytest.StashKey["EvalSession"]()
 
 

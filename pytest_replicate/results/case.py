@@ -48,7 +48,9 @@ class CaseResult:
             "name": self.case.name,
             "file": str(self.case.suite.file),
             "description": self.case.test.description,
+            "test": self.case.test.location,  # where the test is written: with vars, a row of the matrix
             "provider": self.case.provider.id,
+            "provider_label": self.case.provider.label,
             "prompt_label": self.case.prompt.label,
             "vars": _plain(self.case.vars),
             "prompt": self.prompt,
@@ -68,6 +70,7 @@ class CaseResult:
             "cassette": str(self.cassette) if self.cassette else None,
             "replayed": exchanges.get("replayed", 0),  # HTTP exchanges answered by the cassette
             "recorded": exchanges.get("recorded", 0),  # and those that went live
+            "missed": exchanges.get("missed", 0),  # and those the cassette could not answer
             "live": exchanges.get("recorded", 0) > 0,
             "error": self.error,
             "duration": self.duration,

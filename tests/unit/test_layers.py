@@ -27,6 +27,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("run",),
     ("report", "api"),
     ("pytest.xdist", "pytest.hookspecs"),
+    ("pytest.report_settings",),
     ("pytest.state", "pytest.discovery"),
     ("pytest.items", "pytest.replicate_session"),
     ("pytest.fixtures", "pytest.reporting"),

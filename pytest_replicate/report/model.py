@@ -1,0 +1,107 @@
+"""The run as a team reads it: per eval file, a matrix of test cases x (prompt, provider) columns.
+
+Built from the collected case results (plain data, the same in a plain run and under
+pytest-xdist) and the run's counts. The terminal summary, the JSON report (this document,
+versioned by ``SCHEMA_VERSION``, see ``report_schema.json``) and the HTML report all render
+it, and a baseline comparison annotates it, so each figure is computed once.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from ..errors import display_path
+
+SCHEMA_VERSION = 1
+CaseData = dict[str, Any]
+
+
+def build_report(results: Sequence[CaseData], *, run: Mapping[str, Any],
+                 min_pass_rates: Mapping[str, float | None] | None = None) -> dict[str, Any]:
+    """The report document: ``run`` holds the run-wide counts (record mode, exchanges,
+    throttling, versions); ``min_pass_rates`` maps an eval file (as in the results) to its bar."""
+    by_file: dict[str, list[CaseData]] = {}
+    for result in results:
+        by_file.setdefault(result["file"], []).append(result)
+    bars = min_pass_rates or {}
+    files = [_file_report(file, cases, bars.get(file)) for file, cases in by_file.items()]
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "run": {**run, "figures": figures(results)},
+        "files": files,
+    }
+
+
+def _file_report(file: str, cases: list[CaseData], bar: float | None) -> dict[str, Any]:
+    columns: dict[tuple[str, str], int] = {}  # (prompt label, provider label) -> position, first seen first
+    rows: dict[tuple[str, str], int] = {}  # (where the test is written, its vars) -> position
+    placed: list[CaseData] = []
+    for case in cases:
+        column = columns.setdefault((case["prompt_label"], case["provider_label"]), len(columns))
+        row = rows.setdefault((case["test"], json.dumps(case["vars"], sort_keys=True, default=str)), len(rows))
+        placed.append({**case, "row": row, "column": column})
+    by_column: list[list[CaseData]] = [[] for _ in columns]
+    row_cells: list[list[int | None]] = [[None] * len(columns) for _ in rows]
+    row_first: list[CaseData | None] = [None] * len(rows)
+    for index, case in enumerate(placed):
+        by_column[case["column"]].append(case)
+        row_cells[case["row"]][case["column"]] = index
+        row_first[case["row"]] = row_first[case["row"]] or case
+    file_figures = figures(cases)
+    rate = file_figures["pass_rate"]
+    return {
+        "file": display_path(file),
+        "figures": file_figures,
+        "min_pass_rate": bar,
+        "below_bar": bar is not None and rate is not None and rate < bar,
+        "columns": [{"prompt": prompt, "provider": chosen[0]["provider"], "provider_label": provider,
+                     "figures": figures(chosen)}
+                    for (prompt, provider), chosen in zip(columns, by_column, strict=True)],
+        "rows": [{"test": first["test"], "description": first["description"], "vars": first["vars"], "cells": cells}
+                 for first, cells in zip(row_first, row_cells, strict=True) if first is not None],
+        "cases": placed,
+    }
+
+
+def figures(cases: Iterable[CaseData]) -> dict[str, Any]:
+    """Counts, pass rate, metric means, latency, cost and exchanges of some cases."""
+    cases = list(cases)
+    graded = [case for case in cases if case["outcome"] != "skipped"]
+    passed = sum(1 for case in graded if case["passed"])
+    errors = sum(1 for case in graded if case["error"] is not None)
+    metrics: dict[str, list[float]] = {}
+    for case in graded:
+        for metric, score in case["named_scores"].items():
+            metrics.setdefault(metric, []).append(score)
+    latencies = sorted(case["latency_ms"] for case in cases if case["live"] and case["latency_ms"] is not None)
+    return {
+        "cases": len(cases),
+        "passed": passed,
+        "failed": len(graded) - passed - errors,
+        "errors": errors,
+        "skipped": len(cases) - len(graded),
+        "pass_rate": passed / len(graded) if graded else None,
+        "metrics": {metric: {"mean": math.fsum(scores) / len(scores), "count": len(scores)}
+                    for metric, scores in sorted(metrics.items())},
+        "latency_ms": {"p50": percentile(latencies, 50), "p95": percentile(latencies, 95), "count": len(latencies)},
+        "cost": {"live": _cost(case for case in cases if case["live"]),
+                 "replayed": _cost(case for case in cases if not case["live"])},
+        "exchanges": {kind: sum(case[kind] for case in cases) for kind in ("replayed", "recorded", "missed")},
+    }
+
+
+def percentile(values: Sequence[float], percent: float) -> float | None:
+    """Nearest-rank percentile of sorted ``values``; None for none."""
+    if not values:
+        return None
+    rank = max(1, math.ceil(percent / 100 * len(values)))
+    return values[min(rank, len(values)) - 1]
+
+
+def _cost(cases: Iterable[CaseData]) -> float | None:
+    """Dollars, None when no case had a known cost."""
+    known = [case["cost"] for case in cases if case["cost"] is not None]
+    return math.fsum(known) if known else None
