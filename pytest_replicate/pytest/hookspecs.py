@@ -19,7 +19,8 @@ def pytest_replicate_case_result(config: pytest.Config, result: dict[str, Any]) 
       (the eval file), ``provider`` (its id), ``provider_label``, ``prompt_label``, ``vars``,
       ``prompt`` (as rendered and sent);
     - ``output`` (after transforms), ``image`` (``url``, ``media_type``, ``width``,
-      ``height``, ``bytes``, or None), ``error`` (why the case could not be graded, or None);
+      ``height``, ``bytes``, and ``path``, the image saved beside the JSON or HTML report
+      when one is asked for; or None), ``error`` (why the case could not be graded, or None);
     - ``score``, ``reason``, ``named_scores`` (metric -> score), ``assertions`` (each with
       ``type``, ``value``, ``passed``, ``score``, ``reason``, ``weight``, ``metric``,
       ``children``);

@@ -34,6 +34,12 @@ class ReportSettings:
         )
 
     @property
+    def image_folder(self) -> Path | None:
+        """Where generated images are written for the reports: beside the JSON report, else the HTML one."""
+        report = self.json or self.html
+        return None if report is None else report.with_name(f"{report.stem}-images")
+
+    @property
     def wanted(self) -> bool:
         """Whether anything beyond the terminal summary needs the report document."""
         return any((self.json, self.html, self.baseline, self.fail_on_regression, self.min_pass_rate is not None))

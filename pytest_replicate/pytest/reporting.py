@@ -41,6 +41,12 @@ def attach_result(item: pytest.Item, call: pytest.CallInfo[None], report: pytest
     result = item.result or CaseResult(item.case, error=str(call.excinfo.value) if call.excinfo else None)
     data = {"nodeid": item.nodeid, "outcome": report.outcome,
             **result.to_dict(session.redactor)}
+    folder = item.config.stash[report_settings_key].image_folder
+    image = result.response.image if result.response is not None else None
+    if folder is not None and image is not None:  # the reports show it from a file of their own
+        from ..report.images import save_image
+
+        data["image"]["path"] = str(save_image(image.data, image.media_type, folder).resolve())
     setattr(report, RESULT_ATTRIBUTE, data)
 
 
