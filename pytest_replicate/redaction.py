@@ -129,7 +129,7 @@ class Redactor:
         vcrpy's own sensitive-data filter does the replacing; only hiding is used, since
         restoring is ambiguous when several secrets share the placeholder.
         """
-        from vcr.filters import sensitive_data_hooks  # vcrpy is imported lazily (see plugin.py)
+        from vcr.filters import sensitive_data_hooks  # vcrpy loads with the session (see pytest/state.py)
 
         hide, _restore = sensitive_data_hooks([(PLACEHOLDER, value) for value in sorted(self._secrets)])
         return hide(request, response)

@@ -2,5 +2,5 @@
 
 Providers import from here, never the other way round; nothing here knows about Replicate,
 YAML or pytest. Submodules are imported directly (``http.extensions``, ``http.client``):
-importing vcrpy is deferred until the session starts (see ``plugin.pytest_configure``).
+vcrpy loads with the session, which is made on first need (see ``pytest/state.py``).
 """

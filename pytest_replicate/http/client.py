@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -13,9 +14,15 @@ from ..errors import ProviderError
 from .breaker import CONNECTION_FAILURES, CircuitBreaker
 from .extensions import CASSETTE, MISSING_CREDENTIALS
 
-# vcrpy patches this method on the class while a user's cassette is active. Calling the
-# method captured at import keeps our calls out of a user's cassette in the same session.
-_send = httpx.HTTPTransport.handle_request
+
+def _network_send() -> Callable[[httpx.HTTPTransport, httpx.Request], httpx.Response]:
+    """httpx's own send, also while a user's vcrpy cassette has patched it on the class.
+
+    vcrpy (pytest-recording's ``@pytest.mark.vcr``) wraps the method with ``functools.wraps``;
+    unwrapping finds the original, so our calls never land in a user's cassette, whenever
+    this module happened to be imported.
+    """
+    return inspect.unwrap(httpx.HTTPTransport.handle_request)
 
 
 class LiveTransport(httpx.BaseTransport):
@@ -39,7 +46,7 @@ class LiveTransport(httpx.BaseTransport):
                 self._network = httpx.HTTPTransport(retries=0)
         self.breaker.before(request.url)
         try:
-            response = _send(self._network, request)
+            response = _network_send()(self._network, request)
         except CONNECTION_FAILURES as error:
             self.breaker.failed(request.url, error)
             raise

@@ -9,8 +9,10 @@ import pytest
 
 @pytest.hookspec
 def pytest_replicate_case_result(config: pytest.Config, result: dict[str, Any]) -> None:
-    """Called once per eval item that ran, in the main process (the controller under
-    pytest-xdist), in collection order, as soon as the item and every one before it are over.
+    """Called once per eval item whose test ran (not one skipped by a mark or stopped in its
+    setup), in the main process (the controller under pytest-xdist), in collection order, as
+    soon as the item and every one before it are over. Implement it with
+    ``@pytest.hookimpl(optionalhook=True)`` so a run with the plugin disabled still works.
 
     ``result`` is plain JSON-ready data with every known token redacted:
 

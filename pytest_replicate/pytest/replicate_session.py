@@ -30,6 +30,7 @@ from ..api import (
     without_traceback,
 )
 from ..assertions import GradingResult
+from ..cassettes import library
 from ..cassettes.record_modes import RECORD_MODES
 from ..errors import CassetteError, ConfigError, ProviderError, ReplicateEvalError
 from ..providers.base import CallContext, Provider
@@ -254,11 +255,9 @@ def record_mode_for(config: pytest.Config, marker: str | None) -> str | None:
 
 def cassette_path_for(node: pytest.Item, directory: str, name: str | None = None) -> Path:
     """The test's cassette by the library's rule (its name: the node id within the module), or the marker's ``cassette``."""
-    from ..cassettes.library import cassette_path, shared_cassette_path  # imported late: it imports vcrpy
-
     if name is not None:
-        return shared_cassette_path(Path(node.path), name, directory)
-    return cassette_path(Path(node.path), node.nodeid.split("::", 1)[-1].replace("::", "."), directory)
+        return library.shared_cassette_path(Path(node.path), name, directory)
+    return library.cassette_path(Path(node.path), node.nodeid.split("::", 1)[-1].replace("::", "."), directory)
 
 
 def _slots(config: pytest.Config, session: EvalSession) -> threading.BoundedSemaphore:
@@ -277,8 +276,6 @@ def _slots(config: pytest.Config, session: EvalSession) -> threading.BoundedSema
 def simulator_env(simulator: Simulator) -> dict[str, str]:
     """What points providers at the simulator: its URL and a fake token."""
     return {"REPLICATE_BASE_URL": simulator.url, "REPLICATE_API_TOKEN": SIMULATOR_TOKEN}
-
-
 
 
 def session_for(request: pytest.FixtureRequest) -> ReplicateSession:

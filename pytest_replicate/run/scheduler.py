@@ -6,7 +6,7 @@ threads, under three bounds: the global concurrency, each provider's ``max_concu
 and an adaptive limit that halves while the server throttles (429) and creeps back up
 when it stops. Work that is done calling (saving a cassette) frees its slot first and then
 lets the calls taking free slots send their requests before it goes on (``wait_for_starts``).
-It knows nothing of pytest; the session feeds it the items ``collect.py`` picks.
+It knows nothing of pytest; the session feeds it the items ``pytest/items.py`` picks.
 """
 
 from __future__ import annotations

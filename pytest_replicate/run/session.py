@@ -30,7 +30,7 @@ from ..providers.replicate.text import resolved_versions
 from ..redaction import Redactor, protect
 from ..results.case import CaseResult
 from ..results.stats import CaseExchanges, RunStats
-from ..suite.model import Case, EvalSuite, ProviderSpec
+from ..suite.model import MAX_CONCURRENCY, Case, EvalSuite, ProviderSpec
 from .graders import SessionGraders
 from .runner import call_case, run_case
 from .scheduler import Scheduler
@@ -40,7 +40,7 @@ from .settings import Settings
 # Printed before ``pytest`` in the command that records a missing cassette.
 RECORD_HINT = f"{TOKEN_VARIABLES[-1]}=..."
 # Provider config keys that tell the scheduler, not the provider, what to do.
-SCHEDULING_KEYS = ("max_concurrency",)
+SCHEDULING_KEYS = (MAX_CONCURRENCY,)
 
 
 class EvalSession:
@@ -108,7 +108,7 @@ class EvalSession:
         """Start ``case``'s calls early, if the session runs calls concurrently."""
         if self.scheduler is None:
             return
-        limit = case.provider.config.get("max_concurrency")
+        limit = case.provider.config.get(MAX_CONCURRENCY)
         group = (case.provider.id, json.dumps(case.provider.config, sort_keys=True, default=str))
         self.scheduler.submit(nodeid, lambda: self.run(case, nodeid), group=group,
                               group_limit=int(limit) if limit else None)

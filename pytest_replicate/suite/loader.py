@@ -23,7 +23,7 @@ from ..text import one_line, shorten
 from ..transforms import UserCode, compile_code
 from . import var_files
 from .csv_tests import load_csv_tests
-from .model import EvalSuite, FileChoices, FileVar, Prompt, ProviderSpec, TestCase
+from .model import MAX_CONCURRENCY, EvalSuite, FileChoices, FileVar, Prompt, ProviderSpec, TestCase
 from .source import Document, YamlPath, load_yaml, paused_gc, read_file
 from .validation import validate
 
@@ -174,11 +174,11 @@ MAX_DELAY_MS = 3_600_000
 
 def _check_max_concurrency(doc: Document, path: YamlPath, config: Any) -> None:
     """``config.max_concurrency`` bounds the scheduler: a whole number, 1 or more (0 would never run)."""
-    if not isinstance(config, dict) or config.get("max_concurrency") is None:
+    if not isinstance(config, dict) or config.get(MAX_CONCURRENCY) is None:
         return
-    limit = config["max_concurrency"]
+    limit = config[MAX_CONCURRENCY]
     if isinstance(limit, bool) or not isinstance(limit, (int, float)) or not float(limit).is_integer() or limit < 1:
-        raise doc.error(path + ("config", "max_concurrency"), f"expected a whole number, 1 or more, got {limit!r}")
+        raise doc.error(path + ("config", MAX_CONCURRENCY), f"expected a whole number, 1 or more, got {limit!r}")
 
 
 def _check_provider_id(doc: Document, path: YamlPath, provider_id: str) -> None:

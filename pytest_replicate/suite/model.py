@@ -18,6 +18,10 @@ class Prompt:
     id: str | None = None
 
 
+# A provider config key for the scheduler, not the model: the provider's calls at once.
+MAX_CONCURRENCY = "max_concurrency"
+
+
 @dataclass(frozen=True)
 class ProviderSpec:
     id: str

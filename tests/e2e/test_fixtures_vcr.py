@@ -46,7 +46,7 @@ def test_each_exchange_lands_in_one_cassette_and_both_replay(pytester, replicate
     pytest.importorskip("pytest_recording")
     pytester.makepyfile(test_mixed=USER_AND_OURS)
     monkeypatch.setenv("USER_RECORD_MODE", "once")
-    pytester.runpytest("-p", "recording", "--record-mode=once").assert_outcomes(passed=2)
+    pytester.runpytest_subprocess("-p", "recording", "--record-mode=once").assert_outcomes(passed=2)
 
     folder = pytester.path / "cassettes" / "test_mixed"
     assert paths_in(folder / "test_with_pytest_recording.yaml") == ["v1/predictions/theirs"]
@@ -59,6 +59,6 @@ def test_each_exchange_lands_in_one_cassette_and_both_replay(pytester, replicate
     replicate_env.stop()
     monkeypatch.delenv("REPLICATE_API_TOKEN")
     monkeypatch.setenv("USER_RECORD_MODE", "none")
-    replay = pytester.runpytest("-p", "recording", "--record-mode=none")
+    replay = pytester.runpytest_subprocess("-p", "recording", "--record-mode=none")
     replay.assert_outcomes(passed=2)
     replay.stdout.fnmatch_lines(["2 replayed, 0 recorded, 0 missed (record mode: none)"])
