@@ -1,4 +1,5 @@
-"""Case results from items to one collector in the main process, and the terminal summary.
+"""Case results from items to one collector in the main process; at the end, the report
+document (JSON report, baseline comparison, gates and the exit status) and the terminal summary.
 
 Where an item runs (here, or on a pytest-xdist worker), its case result becomes plain data
 on the item's call-phase ``TestReport`` (the ``replicate_result`` attribute). pytest turns
@@ -130,8 +131,19 @@ def finish_reports(session: pytest.Session, results: list[CaseData], *, complete
     if options.json is not None:
         from ..report.json_report import write_json
 
-        write_json(document, options.json)
+        try:
+            write_json(document, options.json)
+        except OSError as error:  # a folder in the way, no permission: say so, not with a traceback
+            _complain(config, f"--replicate-json={options.json}: cannot write the report ({error.strerror or error})")
+            session.exitstatus = pytest.ExitCode.USAGE_ERROR
+            return
     _settle_exit_status(session, document)
+
+
+def _complain(config: pytest.Config, message: str) -> None:
+    terminal = config.pluginmanager.get_plugin("terminalreporter")
+    if terminal is not None:
+        terminal.write_line(f"ERROR: {message}", red=True)
 
 
 def _complete(session: pytest.Session) -> bool:

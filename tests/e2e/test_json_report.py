@@ -75,6 +75,15 @@ def test_the_report_follows_its_schema_with_every_case_and_images_beside_it(pyte
     assert not list((pytester.path / "out").glob(".*.part"))  # nothing half-written left behind
 
 
+def test_a_report_that_cannot_be_written_is_one_error(pytester, write_eval):
+    write_eval(MATRIX)
+    (pytester.path / "taken.json").mkdir()
+    result = pytester.runpytest("--replicate-json=taken.json")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stdout.fnmatch_lines(["ERROR: --replicate-json=taken.json: cannot write the report (Is a directory)"])
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
+
+
 def comparable(document: dict[str, Any]) -> dict[str, Any]:
     """The document without what depends on timing or on how the work was spread."""
     def strip(value: Any) -> Any:
