@@ -46,12 +46,9 @@ def __getattr__(name: str) -> Any:
     # Not cached here: the module's own attribute stays the one truth, also where a tool such
     # as pytester unloads and re-imports modules between runs.
     if name == "__version__":
-        from importlib.metadata import PackageNotFoundError, version
+        from .version import package_version
 
-        try:
-            return version("pytest-replicate")
-        except PackageNotFoundError:  # pragma: no cover - a source tree that is not installed
-            return "0+unknown"
+        return package_version()
     if name in _MODULE_OF:
         return getattr(import_module(f".{_MODULE_OF[name]}", __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

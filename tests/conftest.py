@@ -6,9 +6,12 @@ import textwrap
 
 # httpx imports httpcore lazily and caches its exception classes. pytester's in-process
 # runs unload modules first imported during a run, which would leave that cache holding
-# classes of an unloaded httpcore; importing it here keeps one copy for the session.
+# classes of an unloaded httpcore; importing it here keeps one copy for the session. Likewise
+# PyYAML: its C loader (an extension module, never unloaded) keeps the event classes of the
+# first yaml module, which a yaml imported afresh after a run would not recognise.
 import httpcore  # noqa: F401
 import pytest
+import yaml  # noqa: F401
 from helpers import FAKE_TOKEN
 
 

@@ -16,7 +16,8 @@ def pytest_replicate_case_result(config: pytest.Config, result: dict[str, Any]) 
 
     ``result`` is plain JSON-ready data with every known token redacted:
 
-    - ``nodeid``, ``outcome`` (pytest's: ``passed``, ``failed``, ``skipped``), ``passed``;
+    - ``nodeid``, ``outcome`` (pytest's: ``passed``, ``failed``, ``skipped``), ``passed``,
+      ``min_pass_rate`` (the eval file's own bar, ``metadata.min_pass_rate``, or None);
     - ``name``, ``description``, ``test`` (where the test is written, ``file:line``), ``file``
       (the eval file), ``provider`` (its id), ``provider_label``, ``prompt_label``, ``vars``,
       ``prompt`` (as rendered and sent);

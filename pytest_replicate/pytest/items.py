@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -17,6 +18,8 @@ from ..suite.model import Case
 from ..suite.source import paused_gc
 from .state import eval_session, settings_key
 from .xdist import queued_indices
+
+JUNIT_OUTPUT_CHARS = 200  # enough to recognise an answer in a CI page, short enough to keep the XML small
 
 
 class EvalFailed(Exception):
@@ -70,6 +73,17 @@ class EvalItem(pytest.Item):
         self.case = case
         self.result: CaseResult | None = None
         self.user_properties.extend([("provider", case.provider.id), ("prompt", case.prompt.label)])
+
+    def add_result_properties(self, result: dict[str, Any]) -> None:
+        """What JUnit XML shows per case (user properties, read from the teardown report): score,
+        latency, cost, prediction and the start of the output (those known), from the redacted ``result``."""
+        output = result["output"]
+        text = output if isinstance(output, str) else json.dumps(output, ensure_ascii=False)
+        if len(text) > JUNIT_OUTPUT_CHARS:
+            text = text[: JUNIT_OUTPUT_CHARS - 1] + "…"
+        properties = {"score": result["score"], "latency_ms": result["latency_ms"], "cost": result["cost"],
+                      "prediction_id": result["prediction_id"], "output": text}
+        self.user_properties.extend((name, value) for name, value in properties.items() if value is not None)
 
     def runtest(self) -> None:
         self.result = eval_session(self.config).result(self.case, self.nodeid)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,13 +26,32 @@ class ReportSettings:
     @classmethod
     def from_pytest(cls, config: pytest.Config) -> ReportSettings:
         option = config.option
-        return cls(
+        settings = cls(
             json=_path(option.replicate_json),
             html=_path(option.replicate_html),
             baseline=_path(option.replicate_baseline),
             fail_on_regression=bool(option.replicate_fail_on_regression),
             min_pass_rate=_rate(config),
         )
+        if settings.fail_on_regression and settings.baseline is None:
+            raise pytest.UsageError("--replicate-fail-on-regression needs a run to compare with: add "
+                                    "--replicate-baseline=PATH, a JSON report (--replicate-json) of an earlier run")
+        return settings
+
+    def read_baseline(self) -> dict[str, Any] | None:
+        """The baseline's report document, checked; one usage error that names the file and the fix."""
+        if self.baseline is None:
+            return None
+        from ..report.baseline import BaselineError, load_baseline
+        from ..report.model import SCHEMA_VERSION
+
+        try:
+            return load_baseline(self.baseline)
+        except BaselineError as error:
+            raise pytest.UsageError(
+                f"--replicate-baseline={self.baseline}: the file {error}. Give a JSON report written by "
+                f"--replicate-json (schema_version {SCHEMA_VERSION}), e.g. from a run of the main branch, "
+                "or leave the option out") from None
 
     @property
     def image_folder(self) -> Path | None:

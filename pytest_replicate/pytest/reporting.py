@@ -1,4 +1,5 @@
-"""Case results from items to one collector in the main process, and the terminal summary.
+"""Case results from items to one collector in the main process; at the end, the report
+document (JSON report, baseline comparison, gates and the exit status) and the terminal summary.
 
 Where an item runs (here, or on a pytest-xdist worker), its case result becomes plain data
 on the item's call-phase ``TestReport`` (the ``replicate_result`` attribute). pytest turns
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 RESULT_ATTRIBUTE = "replicate_result"
 collector_key = pytest.StashKey[ResultsCollector]()
 report_key = pytest.StashKey[dict[str, Any]]()
+baseline_key = pytest.StashKey[dict[str, Any]]()
 
 
 def attach_result(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport) -> None:
@@ -39,7 +41,7 @@ def attach_result(item: pytest.Item, call: pytest.CallInfo[None], report: pytest
         return
     # No result: runtest raised before it had one (a skip, or a bug of ours); the reason stands in.
     result = item.result or CaseResult(item.case, error=str(call.excinfo.value) if call.excinfo else None)
-    data = {"nodeid": item.nodeid, "outcome": report.outcome,
+    data = {"nodeid": item.nodeid, "outcome": report.outcome, "min_pass_rate": item.case.suite.min_pass_rate,
             **result.to_dict(session.redactor)}
     folder = item.config.stash[report_settings_key].image_folder
     image = result.response.image if result.response is not None else None
@@ -48,12 +50,17 @@ def attach_result(item: pytest.Item, call: pytest.CallInfo[None], report: pytest
 
         data["image"]["path"] = str(save_image(image.data, image.media_type, folder).resolve())
     setattr(report, RESULT_ATTRIBUTE, data)
+    item.add_result_properties(data)
 
 
 def start_collecting(config: pytest.Config) -> None:
-    """In the main process (not on xdist workers): gather results and hand them to the hook."""
+    """In the main process (not on xdist workers): gather results and hand them to the hook,
+    and read the baseline they will be compared with (a bad one stops the run before it starts)."""
     if is_worker(config):
         return
+    baseline = config.stash[report_settings_key].read_baseline()
+    if baseline is not None:
+        config.stash[baseline_key] = baseline
 
     def emit(result: CaseData) -> None:
         config.hook.pytest_replicate_case_result(config=config, result=result)
@@ -73,6 +80,7 @@ class ResultsReceiver:
 
     def __init__(self, collector: ResultsCollector) -> None:
         self.collector = collector
+        self.deselected = False  # by -k, -m, --lf or a plugin: the run is partial (seen here unless under xdist)
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.collector.expect(item.nodeid for item in session.items)
@@ -80,6 +88,9 @@ class ResultsReceiver:
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
         self.collector.expect(ids)  # every worker collects the same items (xdist checks)
+
+    def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        self.deselected = self.deselected or bool(items)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         data = getattr(report, RESULT_ATTRIBUTE, None)
@@ -90,19 +101,79 @@ class ResultsReceiver:
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         self.collector.flush()
-        finish_reports(session, self.collector.results)
+        finish_reports(session, self.collector.results, complete=_complete(session) and not self.deselected)
 
 
-def finish_reports(session: pytest.Session, results: list[CaseData]) -> None:
-    """Build the report document from every result, in the main process, for the summary and the files."""
+def finish_reports(session: pytest.Session, results: list[CaseData], *, complete: bool) -> None:
+    """In the main process: build the report document from every result (for the summary and
+    the HTML report), compare it with the baseline, judge the gates, write the JSON report and
+    settle the exit status. ``complete``: every collected item ran (see ``_complete``)."""
     config = session.config
     options = config.stash[report_settings_key]
     if not results and not options.wanted:
         return
+    from ..report.gates import judge
     from ..report.model import build_report
+    from ..version import package_version
 
-    eval_session = started_session(config)
-    config.stash[report_key] = build_report(results, run=_run_figures(eval_session))
+    # A file's own bar (metadata.min_pass_rate) wins; the command line or ini one covers the rest.
+    bars = {result["file"]: result["min_pass_rate"] for result in results}
+    bars = {file: options.min_pass_rate if bar is None else bar for file, bar in bars.items()}
+    document = build_report(results, run=_run_figures(started_session(config)), min_pass_rates=bars,
+                            generator=f"pytest-replicate {package_version()}")
+    baseline = config.stash.get(baseline_key, None)
+    if baseline is not None:
+        from ..report.baseline import compare
+
+        compare(document, baseline, source=str(options.baseline), complete=complete)
+    document["gate"] = judge(document, fail_on_regression=options.fail_on_regression)
+    config.stash[report_key] = document
+    if options.json is not None:
+        from ..report.json_report import write_json
+
+        try:
+            write_json(document, options.json)
+        except OSError as error:  # a folder in the way, no permission: say so, not with a traceback
+            _complain(config, f"--replicate-json={options.json}: cannot write the report ({error.strerror or error})")
+            session.exitstatus = pytest.ExitCode.USAGE_ERROR
+            return
+    _settle_exit_status(session, document)
+
+
+def _complain(config: pytest.Config, message: str) -> None:
+    terminal = config.pluginmanager.get_plugin("terminalreporter")
+    if terminal is not None:
+        terminal.write_line(f"ERROR: {message}", red=True)
+
+
+def _complete(session: pytest.Session) -> bool:
+    """Whether every collected item ran: not narrowed by ``-k``, ``-m``, ``--deselect``, ``--lf``,
+    ``--sw`` or node ids, nor stopped early (``-x``, ``--maxfail``, Ctrl-C). As syrupy does for
+    unused snapshots: only then is a baseline case that did not run gone."""
+    option, config = session.config.option, session.config
+    narrowed = (getattr(option, "keyword", "") or getattr(option, "markexpr", "") or getattr(option, "deselect", None)
+                or getattr(option, "lf", False) or getattr(option, "stepwise", False)
+                or any("::" in arg for arg in config.args))
+    stopped = session.shouldfail or session.shouldstop or session.exitstatus == pytest.ExitCode.INTERRUPTED
+    return not (narrowed or stopped)
+
+
+def _settle_exit_status(session: pytest.Session, document: dict[str, Any]) -> None:
+    """pytest's exit status, with the gates applied: a missed bar or a regression fails the run;
+    failing cases of files that meet their bar do not, unless something else failed too (a Python
+    test, a collection error, a teardown) or the run stopped early, where pytest's verdict stands."""
+    gate = document["gate"]
+    if gate is None or session.exitstatus not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        return
+    if gate["failed"]:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        return
+    if session.shouldfail or session.shouldstop:
+        return
+    forgiven = sum(1 for file in document["files"] if file["min_pass_rate"] is not None
+                   for case in file["cases"] if case["outcome"] == "failed" and not case["passed"])
+    if session.testsfailed == forgiven:  # pytest counts every failed report: ours, and anything else
+        session.exitstatus = pytest.ExitCode.OK
 
 
 def report_of(config: pytest.Config) -> dict[str, Any] | None:

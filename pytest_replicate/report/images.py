@@ -5,9 +5,9 @@ at once never collide and an image repeated across cases is written once."""
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from pathlib import Path
+
+from .atomic import write_atomically
 
 _EXTENSIONS = {"image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif", "image/webp": ".webp"}
 
@@ -17,13 +17,5 @@ def save_image(data: bytes, media_type: str, folder: Path) -> Path:
     path = folder / (hashlib.sha256(data).hexdigest()[:20] + _EXTENSIONS.get(media_type, ".bin"))
     if path.exists():
         return path
-    folder.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".", suffix=".part")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-        os.replace(temporary, path)  # whole or not at all
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomically(path, data)
     return path

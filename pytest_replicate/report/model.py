@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timezone
 from typing import Any
 
 from ..errors import display_path
@@ -20,9 +21,14 @@ CaseData = dict[str, Any]
 
 
 def build_report(results: Sequence[CaseData], *, run: Mapping[str, Any],
-                 min_pass_rates: Mapping[str, float | None] | None = None) -> dict[str, Any]:
+                 min_pass_rates: Mapping[str, float | None] | None = None,
+                 generator: str = "pytest-replicate", created: datetime | None = None) -> dict[str, Any]:
     """The report document: ``run`` holds the run-wide counts (record mode, exchanges,
-    throttling, versions); ``min_pass_rates`` maps an eval file (as in the results) to its bar."""
+    throttling, versions); ``min_pass_rates`` maps an eval file (as in the results) to its bar.
+
+    ``comparison`` (``report/baseline.py``) and ``gate`` (``report/gates.py``) stay None until
+    a baseline or a gate fills them in.
+    """
     by_file: dict[str, list[CaseData]] = {}
     for result in results:
         by_file.setdefault(result["file"], []).append(result)
@@ -30,8 +36,12 @@ def build_report(results: Sequence[CaseData], *, run: Mapping[str, Any],
     files = [_file_report(file, cases, bars.get(file)) for file, cases in by_file.items()]
     return {
         "schema_version": SCHEMA_VERSION,
+        "generator": generator,
+        "created": (created or datetime.now(timezone.utc)).isoformat(timespec="seconds"),
         "run": {**run, "figures": figures(results)},
         "files": files,
+        "comparison": None,
+        "gate": None,
     }
 
 

@@ -55,6 +55,7 @@ def _load_eval_file(file: Path) -> EvalSuite:
         tests=[_parse_test(raw, source, path, default) for raw, source, path in _test_entries(doc)]
         or [_parse_test({}, doc, ("defaultTest",), default)],
         env={key: str(value) for key, value in (data.get("env") or {}).items()},
+        min_pass_rate=(data.get("metadata") or {}).get("min_pass_rate"),
     )
 
 

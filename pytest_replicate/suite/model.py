@@ -84,6 +84,7 @@ class EvalSuite:
     providers: list[ProviderSpec]
     tests: list[TestCase]
     env: dict[str, str]
+    min_pass_rate: float | None = None  # metadata.min_pass_rate: below it, the file fails the session
 
     @property
     def base_dir(self) -> Path:

@@ -412,7 +412,7 @@ def test_options_and_ini_keys_in_the_readme_exist(pytester):
     ini_keys = set(re.findall(r"\b(replicate_[a-z_]+)\b", prose))
     assert options and ini_keys
     for option in options:
-        assert re.search(rf"^\s+{option}[= ]", help_text, re.M), f"{option} is not in pytest --help"
+        assert re.search(rf"^\s+{option}(?:[= ]|$)", help_text, re.M), f"{option} is not in pytest --help"
     for name in ini_keys:  # or fixture names
         assert re.search(rf"^\s+{name} \(", help_text, re.M) or re.search(rf"^{name} ", fixtures, re.M), \
             f"{name} is neither an ini key in pytest --help nor a fixture"
