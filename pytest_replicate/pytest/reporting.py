@@ -103,6 +103,10 @@ def finish_reports(session: pytest.Session, results: list[CaseData]) -> None:
 
     eval_session = started_session(config)
     config.stash[report_key] = build_report(results, run=_run_figures(eval_session))
+    if options.html is not None:
+        from ..report.html import write_html
+
+        write_html(config.stash[report_key], options.html)
 
 
 def report_of(config: pytest.Config) -> dict[str, Any] | None:
