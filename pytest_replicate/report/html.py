@@ -54,9 +54,8 @@ def render_html(document: dict[str, Any]) -> str:
     environment.filters.update(rate=_rate, money=_money, number=_number, plain=_plain)
     images = _Images()
     files = [_file_view(file, images) for file in document["files"]]
-    comparison = document.get("comparison")
     return environment.get_template("report.html.j2").render(
-        run=document["run"], files=files, comparison=comparison, gate=document.get("gate"),
+        run=document["run"], files=files, comparison=document.get("comparison"), gate=document.get("gate"),
         style=Markup((TEMPLATES / "report.css").read_text(encoding="utf-8")),
         script=Markup((TEMPLATES / "report.js").read_text(encoding="utf-8")),
         blob=_script_json({"files": [_file_blob(file) for file in document["files"]]}),
@@ -113,7 +112,7 @@ def _file_blob(file: Data) -> dict[str, Any]:
         "rows": [{"description": row["description"], "test": row["test"], "vars": row["vars"], "cells": row["cells"]}
                  for row in file["rows"]],
         "cases": [{key: case.get(key) for key in (
-            "nodeid", "prompt_label", "provider_label", "prompt", "output", "reason", "error", "score",
+            "nodeid", "prompt", "output", "reason", "error", "score",
             "named_scores", "assertions", "latency_ms", "cost", "prediction_id", "cassette", "live", "comparison",
         )} for case in file["cases"]],
     }
