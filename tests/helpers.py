@@ -6,11 +6,16 @@ import socket
 import struct
 import textwrap
 import zlib
+from pathlib import Path
 
 import pytest
 
 # Short and obviously fake: the before-stop leak check looks for long r8_ tokens.
 FAKE_TOKEN = "r8_test_not_a_real_token"
+# Debian's Chromium, as browser tests start it: headless, and asking nothing of the (closed) network.
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 def png(width: int = 2, height: int = 2) -> bytes:

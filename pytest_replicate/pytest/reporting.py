@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from ..results.collector import CaseData, ResultsCollector
+from .report_settings import ReportSettings
 from .state import report_settings_key, started_session
 from .xdist import is_worker
 
@@ -128,16 +129,27 @@ def finish_reports(session: pytest.Session, results: list[CaseData], *, complete
         compare(document, baseline, source=str(options.baseline), complete=complete)
     document["gate"] = judge(document, fail_on_regression=options.fail_on_regression)
     config.stash[report_key] = document
-    if options.json is not None:
-        from ..report.json_report import write_json
-
-        try:
-            write_json(document, options.json)
-        except OSError as error:  # a folder in the way, no permission: say so, not with a traceback
-            _complain(config, f"--replicate-json={options.json}: cannot write the report ({error.strerror or error})")
-            session.exitstatus = pytest.ExitCode.USAGE_ERROR
-            return
+    if not _write_files(session, document, options):
+        return
     _settle_exit_status(session, document)
+
+
+def _write_files(session: pytest.Session, document: dict[str, Any], options: ReportSettings) -> bool:
+    """Write the JSON and HTML reports asked for; False (and a usage error) if one cannot be written."""
+    from ..report.html import write_html
+    from ..report.json_report import write_json
+
+    for option, path, write in (("--replicate-json", options.json, write_json),
+                                ("--replicate-html", options.html, write_html)):
+        if path is None:
+            continue
+        try:
+            write(document, path)
+        except OSError as error:  # a folder in the way, no permission: say so, not with a traceback
+            _complain(session.config, f"{option}={path}: cannot write the report ({error.strerror or error})")
+            session.exitstatus = pytest.ExitCode.USAGE_ERROR
+            return False
+    return True
 
 
 def _complain(config: pytest.Config, message: str) -> None:
