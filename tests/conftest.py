@@ -9,6 +9,10 @@ import textwrap
 # classes of an unloaded httpcore; importing it here keeps one copy for the session.
 import httpcore  # noqa: F401
 import pytest
+
+# PyYAML's C parser stays loaded when pytester unloads yaml, and keeps making events of the
+# first yaml's classes: a yaml imported again would not know them.
+import yaml  # noqa: F401
 from helpers import FAKE_TOKEN
 
 
