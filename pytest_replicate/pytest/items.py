@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from _pytest._code.code import ReprFileLocation, TerminalRepr
+from _pytest._code.code import ReprExceptionInfo, ReprFileLocation, ReprTracebackNative
 
 from ..errors import ConfigError, ReplicateEvalError
 from ..report.failure import format_failure
@@ -30,16 +30,15 @@ class EvalFailed(Exception):
         self.result = result
 
 
-class EvalFailureRepr(TerminalRepr):
-    """A failure view whose first line is what pytest's short summary and JUnit show."""
+def failure_repr(text: str, path: str, line: int) -> ReprExceptionInfo:
+    """The failure view as pytest's own kind of failure repr: the view as a native traceback,
+    its first line as the crash message that the short summary, ``--tb=line`` and JUnit show.
 
-    def __init__(self, text: str, path: str) -> None:
-        self.text = text
-        self.reprcrash = ReprFileLocation(path, 0, text.splitlines()[0] if text else "")
-
-    def toterminal(self, tw: Any) -> None:
-        for line in self.text.splitlines():
-            tw.line(line)
+    pytest-xdist sends a repr of this kind to the controller as it is; any other kind arrives as
+    its whole text, which the short summary then repeats in full (untruncated on CI).
+    """
+    return ReprExceptionInfo(reprtraceback=ReprTracebackNative([f"{row}\n" for row in text.splitlines()]),
+                             reprcrash=ReprFileLocation(path, line, text.splitlines()[0] if text else ""))
 
 
 class EvalFile(pytest.File):
@@ -95,7 +94,7 @@ class EvalItem(pytest.Item):
             text = format_failure(excinfo.value.result, verbose=self.config.get_verbosity() > 1)
             # Vars and prompts may hold a token (a var read from a file, say): never show it.
             text = eval_session(self.config).redactor.redact(text)
-            return EvalFailureRepr(text, str(self.path))
+            return failure_repr(text, str(self.path), self.reportinfo()[1] + 1)
         return super().repr_failure(excinfo, style)
 
     def reportinfo(self) -> tuple[Any, int, str]:

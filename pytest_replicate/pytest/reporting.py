@@ -206,15 +206,21 @@ def _run_figures(session: EvalSession | None) -> dict[str, Any]:
 
 
 def write_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    """The plugin's sections of the terminal summary; none in a run that used nothing of ours."""
-    session = started_session(config)
-    if session is None:
-        return
+    """The plugin's sections of the terminal summary, rendered from the report document (so the
+    same under pytest-xdist); none in a run that used nothing of ours."""
+    document = report_of(config)
+    if document is None:  # no eval results: our fixtures may still have used cassettes
+        session = started_session(config)
+        if session is None:
+            return
+        from ..report.model import build_report
+
+        document = build_report([], run=_run_figures(session))
     from ..report.terminal import summary_sections
 
-    sections = summary_sections(session.stats, results_of(config), record_mode=session.settings.record_mode,
-                                versions=session.resolved_versions())
-    for title, lines in sections:
-        terminalreporter.write_sep("-", title)
-        for line in lines:
-            terminalreporter.write_line(line)
+    writer = terminalreporter._tw  # its width, and its markup, which --color decides
+    for section in summary_sections(document, width=writer.fullwidth, verbosity=config.get_verbosity()):
+        terminalreporter.write_sep("-", section.title, **section.markup)
+        for line in section.lines:
+            terminalreporter.write_line("".join(writer.markup(text, **markup) if markup else text
+                                                for text, markup in line))

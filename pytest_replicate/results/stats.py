@@ -3,7 +3,7 @@
 Only what no single case result can tell lives here: cassette exchanges (test functions
 using the fixtures count too), the scheduler's throttling and peak, and the models that ran
 by their latest version. Figures that follow from the cases (latency, metric means) are
-derived from the collected results instead (``scores.py``, the summary).
+derived from the collected results instead (``report/model.py``).
 
 Every change, local or from a worker, goes through :meth:`RunStats.merge`, so a figure is
 combined one way whether it was counted here or in another process.

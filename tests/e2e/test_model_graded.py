@@ -336,16 +336,17 @@ def test_summary_shows_the_mean_score_per_metric_per_file(pytester, write_eval, 
     write_eval(echo_suite(cases[2:]), name="other.eval.yaml")
     result = pytester.runpytest()
     result.assert_outcomes(passed=4)
-    result.stdout.fnmatch_lines(["*replicate metrics (mean score per named metric)*",
-                                 "other.eval.yaml: words 1.00 (1 case)",
-                                 "suite.eval.yaml: tone 0.75 (2 cases), words 1.00 (1 case)"])
+    result.stdout.fnmatch_lines(["*replicate evals*", "other.eval.yaml: 1 of 1 passed (100%)", "*", "*", "*",
+                                 "  words *1.00", "suite.eval.yaml: 3 of 3 passed (100%)", "*", "*", "*",
+                                 "  tone *0.75", "  words *1.00"], consecutive=True)
 
 
 def test_summary_metrics_are_merged_from_xdist_workers(pytester, write_eval):
     write_eval(echo_suite([(f"c{i}", {"out": "x"}, "{type: equals, value: x, metric: exact}") for i in range(4)]))
     result = pytester.runpytest("-p", "xdist", "-n", "2")
     result.assert_outcomes(passed=4)
-    result.stdout.fnmatch_lines(["suite.eval.yaml: exact 1.00 (4 cases)"])
+    result.stdout.fnmatch_lines(["suite.eval.yaml: 4 of 4 passed (100%)", "*", "*", "*", "  exact *1.00"],
+                                consecutive=True)
 
 
 SELECT_BEST = """\

@@ -156,11 +156,24 @@ def test_the_first_eval_file_runs_as_shown(pytester):
     result.assert_outcomes(passed=len(shown))
 
 
+def test_the_terminal_summary_reads_as_shown(pytester, monkeypatch):
+    eval_file, console = block("The terminal summary/yaml#1"), block("The terminal summary/console#1")
+    path = eval_file.text.splitlines()[0].removeprefix("# ")
+    (pytester.path / path).parent.mkdir(parents=True)
+    (pytester.path / path).write_text(eval_file.text, encoding="utf-8")
+    command, *shown = console.text.splitlines()
+    assert command == "$ pytest evals -v"
+    monkeypatch.setenv("COLUMNS", "80")  # as shown, whatever the terminal here
+    result = pytester.runpytest("evals", "-v")
+    result.stdout.re_match_lines([re.escape(line) + "$" for line in shown], consecutive=True)
+
+
 # What the README says of an eval file's outcomes; the others must pass against the simulator,
 # or fail only on their assertions (the simulator's canned answers are not a real model's).
 EVAL_OUTCOMES = {
     "A first eval file/yaml#1": {"passed": 3},
     "Model-graded assertions/yaml#2": {"passed": 1, "failed": 3},  # "only the chosen one passes"
+    "The terminal summary/yaml#1": {"passed": 6, "failed": 6},  # the terse prompt fails each case
 }
 
 

@@ -4,7 +4,6 @@ the collector: results handed on in collection order whatever order items finish
 from __future__ import annotations
 
 from pytest_replicate.results.collector import ResultsCollector
-from pytest_replicate.results.scores import live_durations, metric_means
 from pytest_replicate.results.stats import CaseExchanges, RunStats
 from pytest_replicate.run.scheduler import Scheduler
 
@@ -95,14 +94,6 @@ def test_flush_hands_on_what_a_stop_left_waiting_in_order():
         collector.finished(nodeid)
     collector.flush()
     assert emitted == ["c", "d"]
-
-
-def test_latencies_and_metric_means_come_from_the_results():
-    results = [result("a", live=True, duration=0.5, named_scores={"tone": 1.0}),
-               result("b", live=False, duration=9.0, named_scores={"tone": 0.5, "words": 1.0}),
-               result("c", live=True, duration=0.25, file="b.yaml", named_scores={"tone": 0.0})]
-    assert live_durations(results) == [0.25, 0.5]
-    assert metric_means(results) == {"a.yaml": {"tone": (0.75, 2), "words": (1.0, 1)}, "b.yaml": {"tone": (0.0, 1)}}
 
 
 def test_importing_the_plugin_does_not_load_vcrpy():
