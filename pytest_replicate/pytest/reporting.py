@@ -224,3 +224,10 @@ def write_summary(terminalreporter: Any, config: pytest.Config) -> None:
         for line in section.lines:
             terminalreporter.write_line("".join(writer.markup(text, **markup) if markup else text
                                                 for text, markup in line))
+    options = config.stash[report_settings_key]
+    written = [(kind, path) for kind, path in (("JSON", options.json), ("HTML", options.html))
+               if path is not None and path.is_file()]
+    if written and config.get_verbosity() > -2:  # where to look next, as pytest-html says
+        terminalreporter.write_sep("-", "replicate reports")
+        for kind, path in written:
+            terminalreporter.write_line(f"{kind} report: {path.resolve().as_uri()}")

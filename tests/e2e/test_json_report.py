@@ -50,6 +50,7 @@ def test_the_report_follows_its_schema_with_every_case_and_images_beside_it(pyte
     write_eval(IMAGES, name="evals/images.eval.yaml")
     result = pytester.runpytest("--replicate-json=out/report.json")
     result.assert_outcomes(passed=7, failed=2)  # "loud" upper-cases: contains 'bye' fails
+    result.stdout.fnmatch_lines(["*- replicate reports -*", "JSON report: file://*/out/report.json"])
     document = read_report(pytester.path / "out/report.json")
     assert document["schema_version"] == 1 and document["generator"].startswith("pytest-replicate ")
     images, matrix = document["files"]
@@ -114,7 +115,7 @@ def test_the_report_is_the_same_under_xdist(pytester, write_eval):
 CANARY = "r8_test_canary_5f2c9e1d7a3b4c6e8f0a"
 
 
-def test_no_token_reaches_any_file_the_report_writes(pytester, write_eval, replicate_env, monkeypatch):
+def test_no_token_reaches_any_file_the_reports_write(pytester, write_eval, replicate_env, monkeypatch):
     monkeypatch.setenv("REPLICATE_API_TOKEN", CANARY)
     write_eval(f"""\
         prompts: ['Repeat after me: {{{{ secret }}}}']
@@ -124,10 +125,11 @@ def test_no_token_reaches_any_file_the_report_writes(pytester, write_eval, repli
             assert: [{{type: contains, value: '{CANARY}'}}]
         """, name="text.eval.yaml")
     write_eval(IMAGES.replace("a cat", f"a cat holding {CANARY}"), name="images.eval.yaml")
-    result = pytester.runpytest("--replicate-json=out/report.json", "--junitxml=out/junit.xml")
+    result = pytester.runpytest("--replicate-json=out/report.json", "--replicate-html=out/report.html",
+                                "--junitxml=out/junit.xml")
     assert result.ret in (0, 1)
     written = [path for path in (pytester.path / "out").rglob("*") if path.is_file()]
-    assert {path.suffix for path in written} >= {".json", ".png", ".xml"}
+    assert {path.suffix for path in written} >= {".json", ".html", ".png", ".xml"}
     leaks = [str(path) for path in written if CANARY.encode() in path.read_bytes()]
     assert not leaks
     document = read_report(pytester.path / "out/report.json")
