@@ -4,18 +4,22 @@ baseline) never sees half a file, even when the run is interrupted while writing
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from pathlib import Path
 
 
 def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path`` (its folder made if need be), then rename it."""
+    """Write ``data`` to a temporary file beside ``path`` (its folder made if need be), then rename it.
+
+    The temporary name is our own rather than ``mkstemp``'s, so the file gets the usual
+    permissions (the umask's) instead of 0600: reports are read by others, in CI artifacts.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".part")
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.part")
     try:
-        with os.fdopen(handle, "wb") as file:
+        with temporary.open("xb") as file:
             file.write(data)
         os.replace(temporary, path)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise

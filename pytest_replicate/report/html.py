@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import jinja2
 from markupsafe import Markup
+
+from .atomic import write_atomically
 
 TEMPLATES = Path(__file__).parent / "templates"
 CELL_CHARS = 280  # of an output or a reason, shown in the table; the rest on expand
@@ -33,18 +33,8 @@ Data = Mapping[str, Any]
 
 
 def write_html(document: dict[str, Any], path: Path) -> None:
-    """Write the report to ``path`` whole or not at all (a temporary file, then a rename)."""
-    text = render_html(document)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # A name of our own rather than mkstemp's, so the file gets the usual permissions (umask), not 0600.
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.part")
-    try:
-        with temporary.open("x", encoding="utf-8") as file:
-            file.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    """Write the report to ``path`` whole or not at all."""
+    write_atomically(path, render_html(document).encode("utf-8"))
 
 
 def render_html(document: dict[str, Any]) -> str:
