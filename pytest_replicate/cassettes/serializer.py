@@ -42,7 +42,7 @@ _VOLATILE_FIELDS = (("created_at",), ("started_at",), ("completed_at",), ("metri
 _PLACEHOLDER = re.compile(r"\{((?:prediction|file)-\d+(?:\.[a-z_.]+)?(?:~\d+)?)\}")
 
 
-class _Line(dict):  # type: ignore[type-arg]
+class _Line(dict[str, Any]):
     """A mapping written on one line (flow style)."""
 
 
