@@ -11,12 +11,14 @@ as the cassette's ``serializer=``) that keeps vcrpy's document (``interactions``
   the document's single ``volatile:`` line, and everywhere else by a placeholder:
   ``{prediction-1}`` for a prediction's id (in its URLs, its polls' paths, its logs, the
   adoption choices in ``metadata``), ``{prediction-1.created_at}`` (and ``started_at``,
-  ``completed_at``, ``metrics.predict_time``, ``metrics.total_time``), ``{file-1}`` for an
-  output file's URL (signed and expiring). Loading puts the values back, so replay sees what
+  ``completed_at`` and the ``metrics`` of time), ``{file-1}`` for an output file's URL
+  (signed and expiring). Loading puts the values back, so replay sees what
   was recorded: ids stay unique across the session's cassettes (calls claim predictions by
   id) and time-billed costs keep their ``predict_time``.
 * Response headers that only say when or through which edge a reply came (``date``...) are
-  not kept.
+  not kept, nor are the polls that found a prediction still running when a later poll of it
+  is kept: how many polls a prediction took is timing, and a replay's first poll gets the
+  next recorded answer anyway.
 
 Files in vcrpy's own YAML format (cassettes recorded before this format) load unchanged.
 """
@@ -36,9 +38,10 @@ _SafeDumper: type = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml's w
 # Headers that differ on every reply and that replay has no use for.
 VOLATILE_HEADERS = frozenset({"date", "age", "expires", "cf-ray", "x-request-id", "server-timing", "nel",
                               "report-to", "set-cookie"})
-# A prediction's fields that tell when and how long, never what.
+# A prediction's fields that tell when and how fast, never what.
 _VOLATILE_FIELDS = (("created_at",), ("started_at",), ("completed_at",), ("metrics", "predict_time"),
-                    ("metrics", "total_time"))
+                    ("metrics", "total_time"), ("metrics", "tokens_per_second"))
+_RUNNING = ("starting", "processing")
 _PLACEHOLDER = re.compile(r"\{((?:prediction|file)-\d+(?:\.[a-z_.]+)?(?:~\d+)?)\}")
 
 
@@ -65,7 +68,8 @@ _Dumper.add_representer(_Line, _represent_line)
 
 def serialize(cassette_dict: dict[str, Any]) -> str:
     """vcrpy's cassette document (bodies already redacted) as reviewable YAML."""
-    document = {**cassette_dict, "interactions": [_readable(item) for item in cassette_dict["interactions"]]}
+    interactions = [_readable(item) for item in cassette_dict["interactions"]]
+    document = {**cassette_dict, "interactions": _without_repeated_polls(interactions)}
     volatile = _Volatile()
     for interaction in document["interactions"]:
         volatile.collect(interaction["response"]["body"].get("json"))
@@ -103,6 +107,20 @@ def _readable(interaction: dict[str, Any]) -> dict[str, Any]:
     parsed = _parsed(response_body.get("string"), response["headers"])
     response["body"] = {"json": parsed} if parsed is not None else response_body
     return {**interaction, "request": request, "response": response}
+
+
+def _without_repeated_polls(interactions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``interactions`` less each poll answered "still running" that a later identical poll follows."""
+    kept, later = [], set()
+    for interaction in reversed(interactions):
+        request = interaction["request"]
+        key = (request["method"], request["uri"])
+        body = interaction["response"]["body"].get("json")
+        running = isinstance(body, dict) and body.get("status") in _RUNNING
+        if not (request["method"] == "GET" and running and key in later):
+            kept.append(interaction)
+        later.add(key)
+    return kept[::-1]
 
 
 def _parsed(body: Any, headers: Mapping[str, Any]) -> Any:
