@@ -50,7 +50,8 @@ class _Line(dict[str, Any]):
 
 
 class _Dumper(_SafeDumper):
-    """Sorted keys, no folding, literal blocks for multi-line text."""
+    """Sorted keys, no folding, literal blocks for multi-line text, a list of numbers (an
+    embedding) on one line."""
 
 
 def _represent_str(dumper: _Dumper, value: str) -> yaml.Node:
@@ -62,8 +63,14 @@ def _represent_line(dumper: _Dumper, value: _Line) -> yaml.Node:
     return dumper.represent_mapping("tag:yaml.org,2002:map", value, flow_style=True)
 
 
+def _represent_list(dumper: _Dumper, value: list[Any]) -> yaml.Node:
+    numbers = bool(value) and all(isinstance(item, (int, float)) and not isinstance(item, bool) for item in value)
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", value, flow_style=numbers)
+
+
 _Dumper.add_representer(str, _represent_str)
 _Dumper.add_representer(_Line, _represent_line)
+_Dumper.add_representer(list, _represent_list)
 
 
 def serialize(cassette_dict: dict[str, Any]) -> str:
