@@ -209,7 +209,10 @@ class Cassette:
         self.rerun_hint = rerun_hint
         self.record_hint = record_hint
         self.stats = stats or CassetteStats()
-        self.recorded = 0  # exchanges that went live through this cassette
+        self.recorded = 0  # exchanges that went live and are in the cassette, to be saved
+        # The last poll of each URL that found its prediction still running: kept only if no
+        # later poll of it comes, since how many polls a prediction takes is mere timing.
+        self._still_running: dict[tuple[str, str], tuple[VcrRequest, dict[str, Any]]] = {}
         self._lock = threading.Lock()
         self._choices: Counter[str] = Counter()  # name -> choices asked for so far (see choice)
         # Entering vcrpy's context loads the file; leaving it (save) saves it. A cassette whose
@@ -258,9 +261,14 @@ class Cassette:
             response.close()
         headers = [(name, value) for name, value in response.headers.multi_items()
                    if name.lower() not in _DROPPED_RESPONSE_HEADERS]
+        recorded_response = _recorded_response(response, headers, content)
         with self._lock:
-            self._cassette.append(recorded_request, _recorded_response(response, headers, content))
-            self.recorded += 1
+            polled = (request.method, str(request.url))
+            self._still_running.pop(polled, None)  # superseded by this answer
+            if request.method == "GET" and cassette_format.still_running(content):
+                self._still_running[polled] = (recorded_request, recorded_response)
+            else:
+                self._append(recorded_request, recorded_response)
         return httpx.Response(response.status_code, headers=headers, content=content, request=request,
                               extensions={"reason_phrase": response.reason_phrase.encode("ascii", "replace")})
 
@@ -285,6 +293,9 @@ class Cassette:
         (a call failed) or fails to save recorded nothing.
         """
         with self._lock:
+            for request, response in self._still_running.values():
+                self._append(request, response)
+            self._still_running.clear()
             try:
                 self._vcr_context.close()  # leaves vcrpy's context: its hooks (redaction), then our persister
             except OSError as error:  # the folder changed since it was probed, or the disk filled up
@@ -294,6 +305,10 @@ class Cassette:
                 ) from None
             if self.recorded:
                 self.stats.add({"recorded": self.recorded})
+
+    def _append(self, request: VcrRequest, response: dict[str, Any]) -> None:
+        self._cassette.append(request, response)
+        self.recorded += 1
 
     def _command(self, mode: str) -> str:
         return " ".join(part for part in (self.record_hint, "pytest", self.rerun_hint, f"--record-mode={mode}") if part)

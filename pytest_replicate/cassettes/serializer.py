@@ -16,9 +16,9 @@ as the cassette's ``serializer=``) that keeps vcrpy's document (``interactions``
   was recorded: ids stay unique across the session's cassettes (calls claim predictions by
   id) and time-billed costs keep their ``predict_time``.
 * Response headers that only say when or through which edge a reply came (``date``...) are
-  not kept, nor are the polls that found a prediction still running when a later poll of it
-  is kept: how many polls a prediction took is timing, and a replay's first poll gets the
-  next recorded answer anyway.
+  not kept. Nor are polls that found a prediction still running when a later poll followed
+  (:func:`still_running`; the cassette holds them back): how many polls a prediction took is
+  timing, and a replay's first poll gets the next recorded answer anyway.
 
 Files in vcrpy's own YAML format (cassettes recorded before this format) load unchanged.
 """
@@ -75,8 +75,7 @@ _Dumper.add_representer(list, _represent_list)
 
 def serialize(cassette_dict: dict[str, Any]) -> str:
     """vcrpy's cassette document (bodies already redacted) as reviewable YAML."""
-    interactions = [_readable(item) for item in cassette_dict["interactions"]]
-    document = {**cassette_dict, "interactions": _without_repeated_polls(interactions)}
+    document = {**cassette_dict, "interactions": [_readable(item) for item in cassette_dict["interactions"]]}
     volatile = _Volatile()
     for interaction in document["interactions"]:
         volatile.collect(interaction["response"]["body"].get("json"))
@@ -103,6 +102,15 @@ def deserialize(cassette_string: str) -> Any:
     return document
 
 
+def still_running(body: bytes) -> bool:
+    """Whether a response ``body`` is a prediction still starting or processing."""
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return False
+    return isinstance(value, dict) and value.get("status") in _RUNNING
+
+
 def _readable(interaction: dict[str, Any]) -> dict[str, Any]:
     request, response = dict(interaction["request"]), dict(interaction["response"])
     body = _parsed(request.get("body"), request.get("headers") or {})
@@ -114,20 +122,6 @@ def _readable(interaction: dict[str, Any]) -> dict[str, Any]:
     parsed = _parsed(response_body.get("string"), response["headers"])
     response["body"] = {"json": parsed} if parsed is not None else response_body
     return {**interaction, "request": request, "response": response}
-
-
-def _without_repeated_polls(interactions: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """``interactions`` less each poll answered "still running" that a later identical poll follows."""
-    kept, later = [], set()
-    for interaction in reversed(interactions):
-        request = interaction["request"]
-        key = (request["method"], request["uri"])
-        body = interaction["response"]["body"].get("json")
-        running = isinstance(body, dict) and body.get("status") in _RUNNING
-        if not (request["method"] == "GET" and running and key in later):
-            kept.append(interaction)
-        later.add(key)
-    return kept[::-1]
 
 
 def _parsed(body: Any, headers: Mapping[str, Any]) -> Any:
