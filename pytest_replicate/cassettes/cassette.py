@@ -36,12 +36,12 @@ from vcr.persisters.filesystem import CassetteNotFoundError
 from vcr.record_mode import RecordMode
 from vcr.request import Request as VcrRequest
 from vcr.serialize import deserialize, serialize
-from vcr.serializers import yamlserializer
 
 from ..errors import CassetteError, display_path
 from ..http.extensions import CASSETTE, REPLAYED
 from ..redaction import Redactor
-from ..text import shorten
+from . import serializer as cassette_format
+from . import sidecars
 from .record_modes import RECORD_MODES
 
 # The prediction API is the same whichever host served it (Replicate or the simulator),
@@ -55,7 +55,11 @@ _DROPPED_RESPONSE_HEADERS = {"content-encoding", "transfer-encoding", "content-l
 
 
 class AtomicPersister:
-    """vcrpy persister that never leaves a half-written cassette and reports corrupt ones."""
+    """vcrpy persister that never leaves a half-written cassette and reports corrupt ones.
+
+    Binary bodies go to sidecar files (``sidecars.py``), written before the YAML that refers
+    to them; the YAML is written whole or not at all.
+    """
 
     @staticmethod
     def load_cassette(cassette_path: str | Path, serializer: Any) -> Any:
@@ -66,7 +70,7 @@ class AtomicPersister:
             text = path.read_text(encoding="utf-8")
             if not text.strip():
                 raise CassetteNotFoundError()
-            return deserialize(text, serializer)
+            requests, responses, *metadata = deserialize(text, serializer)
         except CassetteNotFoundError:
             raise
         except Exception as error:  # any parse failure means the file cannot be trusted
@@ -74,22 +78,15 @@ class AtomicPersister:
                 f"cassette {path} is corrupt ({type(error).__name__}: {str(error).splitlines()[0]}); "
                 "delete it or re-record it with --record-mode=rewrite"
             ) from None
+        return requests, sidecars.internalise(path, responses), *metadata
 
     @staticmethod
     def save_cassette(cassette_path: str | Path, cassette_dict: dict[str, Any], serializer: Any) -> None:
         path = Path(cassette_path)
-        data = serialize(cassette_dict, serializer)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        responses = sidecars.externalise(path, cassette_dict["responses"])
+        data = serialize({**cassette_dict, "responses": responses}, serializer)
+        sidecars.write_atomically(path, data.encode("utf-8"))
+        sidecars.remove_stale(path, responses)
 
 
 class RewritePersister(AtomicPersister):
@@ -128,7 +125,7 @@ class CassetteStats:
 def _cassette_options(path: Path, record_mode: str, redactor: Redactor) -> dict[str, Any]:
     return {
         "path": str(path),
-        "serializer": yamlserializer,
+        "serializer": cassette_format,
         "persister": RewritePersister if record_mode == "rewrite" else AtomicPersister,
         "record_mode": RecordMode("all" if record_mode == "rewrite" else record_mode),
         "match_on": MATCH_ON,
@@ -212,7 +209,10 @@ class Cassette:
         self.rerun_hint = rerun_hint
         self.record_hint = record_hint
         self.stats = stats or CassetteStats()
-        self.recorded = 0  # exchanges that went live through this cassette
+        self.recorded = 0  # exchanges that went live and are in the cassette, to be saved
+        # The last poll of each URL that found its prediction still running: kept only if no
+        # later poll of it comes, since how many polls a prediction takes is mere timing.
+        self._still_running: dict[tuple[str, str], tuple[VcrRequest, dict[str, Any]]] = {}
         self._lock = threading.Lock()
         self._choices: Counter[str] = Counter()  # name -> choices asked for so far (see choice)
         # Entering vcrpy's context loads the file; leaving it (save) saves it. A cassette whose
@@ -261,10 +261,14 @@ class Cassette:
             response.close()
         headers = [(name, value) for name, value in response.headers.multi_items()
                    if name.lower() not in _DROPPED_RESPONSE_HEADERS]
+        recorded_response = _recorded_response(response, headers, content)
         with self._lock:
-            self._cassette.append(recorded_request, _recorded_response(response, headers, content))
-            self.stats.count("recorded")
-            self.recorded += 1
+            polled = (request.method, str(request.url))
+            self._still_running.pop(polled, None)  # superseded by this answer
+            if request.method == "GET" and cassette_format.still_running(content):
+                self._still_running[polled] = (recorded_request, recorded_response)
+            else:
+                self._append(recorded_request, recorded_response)
         return httpx.Response(response.status_code, headers=headers, content=content, request=request,
                               extensions={"reason_phrase": response.reason_phrase.encode("ascii", "replace")})
 
@@ -283,8 +287,15 @@ class Cassette:
                 return value
 
     def save(self) -> None:
-        """Save what was recorded (when the test's calls are over: a cassette is saved once)."""
+        """Save what was recorded (when the test's calls are over: a cassette is saved once).
+
+        Exchanges count as recorded here, once they are on disk: a cassette that is not saved
+        (a call failed) or fails to save recorded nothing.
+        """
         with self._lock:
+            for request, response in self._still_running.values():
+                self._append(request, response)
+            self._still_running.clear()
             try:
                 self._vcr_context.close()  # leaves vcrpy's context: its hooks (redaction), then our persister
             except OSError as error:  # the folder changed since it was probed, or the disk filled up
@@ -292,6 +303,12 @@ class Cassette:
                     f"cannot save cassette {self.where}: {error.strerror or type(error).__name__}; the calls "
                     "were made but their recording is lost: fix the folder and re-run to record them"
                 ) from None
+            if self.recorded:
+                self.stats.add({"recorded": self.recorded})
+
+    def _append(self, request: VcrRequest, response: dict[str, Any]) -> None:
+        self._cassette.append(request, response)
+        self.recorded += 1
 
     def _command(self, mode: str) -> str:
         return " ".join(part for part in (self.record_hint, "pytest", self.rerun_hint, f"--record-mode={mode}") if part)
@@ -383,11 +400,33 @@ def _walk(before: Any, after: Any, where: str, lines: list[str]) -> None:
             else:
                 _walk(before[key], after[key], path, lines)
     elif before != after:
-        lines.append(f"{where or '(body)'}: {_short(before)} -> {_short(after)}")
+        lines.append(f"{where or '(body)'}: {_changed(before, after)}")
 
 
-def _short(value: Any) -> str:
-    return shorten(json.dumps(value, ensure_ascii=False), 80)
+# How much of two differing values a miss shows: the text just before the first difference,
+# and at most this much of what differs (and a little after it).
+_CONTEXT, _SHOWN = 12, 40
+
+
+def _changed(before: Any, after: Any) -> str:
+    """``before -> after`` as JSON, each cut to the region where the two differ.
+
+    Cutting both at the same length would hide a change in the middle of a long prompt.
+    """
+    old, new = json.dumps(before, ensure_ascii=False), json.dumps(after, ensure_ascii=False)
+    start = _shared_prefix(old, new)
+    same_end = _shared_prefix(old[start:][::-1], new[start:][::-1])  # what both end with
+    first = max(0, start - _CONTEXT)
+
+    def window(text: str) -> str:
+        last = min(len(text), max(start + 1, len(text) - same_end) + _CONTEXT, start + _SHOWN)
+        return ("..." if first else "") + text[first:last] + ("..." if last < len(text) else "")
+
+    return f"{window(old)} -> {window(new)}"
+
+
+def _shared_prefix(a: str, b: str) -> int:
+    return next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
 
 
 class CassetteTransport(httpx.BaseTransport):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import shutil
+import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -99,11 +102,8 @@ def test_json_key_order_does_not_matter(pytester, write_eval, replicate_env, mon
     write_eval(llama())
     pytester.runpytest("-k", "France").assert_outcomes(passed=1)
     (cassette,) = cassette_files(pytester.path)
-    text = cassette.read_text()
-    reordered = text.replace('{"input":{"temperature":0.01,"prompt":"What is the capital of France?"}}',
-                             '{"input":{"prompt":"What is the capital of France?","temperature":0.01}}')
-    assert reordered != text
-    cassette.write_text(reordered)
+    recorded = yaml.safe_load(cassette.read_text())["interactions"][0]["request"]["body"]["json"]
+    assert list(recorded["input"]) == ["prompt", "temperature"]  # stored sorted; sent temperature first
     offline(monkeypatch, replicate_env)
     pytester.runpytest("-k", "France", "--record-mode=none").assert_outcomes(passed=1)
 
@@ -114,7 +114,7 @@ def test_new_episodes_appends_and_all_rerecords(pytester, write_eval, replicate_
     (cassette,) = cassette_files(pytester.path)
     write_eval(llama(0.2))
     pytester.runpytest("-k", "France", "--record-mode=new_episodes").assert_outcomes(passed=1)
-    temperatures = [yaml.safe_load(i["request"]["body"])["input"]["temperature"]
+    temperatures = [i["request"]["body"]["json"]["input"]["temperature"]
                     for i in yaml.safe_load(cassette.read_text())["interactions"]]
     assert temperatures == [0.01, 0.2]
 
@@ -132,7 +132,7 @@ def test_rewrite_starts_the_cassette_afresh(pytester, write_eval, replicate_env)
     pytester.runpytest("-k", "France", "--replicate-record-mode=rewrite").assert_outcomes(passed=1)
     (cassette,) = cassette_files(pytester.path)
     interactions = yaml.safe_load(cassette.read_text())["interactions"]
-    assert [yaml.safe_load(i["request"]["body"])["input"]["temperature"] for i in interactions] == [0.2]
+    assert [i["request"]["body"]["json"]["input"]["temperature"] for i in interactions] == [0.2]
 
 
 def test_ini_record_mode_and_cassette_dir(pytester, write_eval, monkeypatch):
@@ -217,7 +217,7 @@ def test_interrupted_run_leaves_only_complete_cassettes(pytester, write_eval, re
     assert 1 <= len(files) < 3
     for path in files:
         interactions = yaml.safe_load(path.read_text())["interactions"]
-        assert '"succeeded"' in interactions[-1]["response"]["body"]["string"]
+        assert interactions[-1]["response"]["body"]["json"]["status"] == "succeeded"
     assert not [p for p in pytester.path.rglob("*.tmp")]
 
 
@@ -322,7 +322,7 @@ def test_a_missing_poll_is_one_miss(pytester, write_eval, replicate_env, monkeyp
     pytester.runpytest("-k", "France").assert_outcomes(passed=1)
     (cassette,) = cassette_files(pytester.path)
     document = yaml.safe_load(cassette.read_text())
-    document["interactions"] = document["interactions"][:-1]  # drop the final poll
+    document["interactions"][-1]["response"]["body"]["json"]["status"] = "processing"  # never finishes
     cassette.write_text(yaml.safe_dump(document))
     offline(monkeypatch, replicate_env)
     result = pytester.runpytest("-k", "France", "--record-mode=none")
@@ -338,3 +338,64 @@ def test_record_mode_from_addopts_is_honoured_beside_pytest_recording(pytester, 
     write_eval(llama())
     result = pytester.runpytest("-p", "recording", "-k", "France")
     result.stdout.fnmatch_lines(["*(record mode: none)*"])
+
+
+def _changed_lines(before: Path, after: Path) -> list[str]:
+    """The lines ``git diff`` shows changed between two versions of a cassette (``-`` and ``+`` lines)."""
+    diff = subprocess.run(["git", "diff", "--no-index", "--unified=0", "--no-color", str(before), str(after)],
+                          capture_output=True, text=True, check=False).stdout
+    return [line for line in diff.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---")]
+
+
+def _numstat(before: Path, after: Path) -> tuple[int, int]:
+    out = subprocess.run(["git", "diff", "--no-index", "--numstat", str(before), str(after)],
+                         capture_output=True, text=True, check=False).stdout.split()
+    return (int(out[0]), int(out[1])) if out else (0, 0)
+
+
+@pytest.mark.parametrize("polled", [False, True], ids=["answered-at-once", "polled"])
+def test_rerecording_identical_outputs_changes_one_line_and_a_new_output_only_its_own(
+        pytester, write_eval, replicate_env, tmp_path, polled):
+    from dataclasses import replace
+
+    from pytest_replicate.simulator.catalogue import BUILTIN, CannedAnswer, Catalogue
+
+    if polled:  # the create answers "starting" and the number of polls varies from run to run
+        replicate_env.latency = 0.05
+    write_eval(llama().replace("poll_interval: 0.01", "poll_interval: 0.005, wait: 0") if polled else llama())
+    pytester.runpytest("--record-mode=rewrite").assert_outcomes(passed=3)
+    first = tmp_path / "first"
+    shutil.copytree(pytester.path / "cassettes", first)
+    pytester.runpytest("--record-mode=rewrite").assert_outcomes(passed=3)
+    for cassette in cassette_files(pytester.path):
+        before = first / cassette.relative_to(pytester.path / "cassettes")
+        assert _numstat(before, cassette) == (1, 1), _changed_lines(before, cassette)  # the volatile: line
+        assert _changed_lines(before, cassette)[0].startswith("-volatile: {prediction-1: ")
+
+    second = tmp_path / "second"
+    shutil.copytree(pytester.path / "cassettes", second)
+    llama2 = BUILTIN.models["meta/llama-2-7b-chat"]
+    replicate_env.catalogue = BUILTIN.merged(Catalogue().add(
+        [replace(llama2, answers=(CannedAnswer("Japan", "Its capital is Tokyo."), *llama2.answers))]))
+    pytester.runpytest("--record-mode=rewrite").assert_outcomes(passed=3)
+    for cassette in cassette_files(pytester.path):
+        changed = _changed_lines(second / cassette.relative_to(pytester.path / "cassettes"), cassette)
+        if "Japan" not in cassette.name:
+            assert len(changed) == 2
+            continue
+        # Besides the volatile: line, only the output's tokens and what counts them.
+        rest = [line for line in changed if not line[1:].startswith("volatile: ")]
+        assert len(rest) == len(changed) - 2 and rest
+        assert all(re.fullmatch(r"[-+] +(- '?[\w.]+ ?'?|output_token_count: \d+|Generated \d+ tokens)", line)
+                   for line in rest), rest
+
+
+def test_only_saved_exchanges_count_as_recorded(pytester, write_eval, replicate_env):
+    from pytest_replicate.simulator import Fault
+
+    replicate_env.add_fault(Fault("fail"))  # one case's prediction fails: its exchange is not saved
+    write_eval(llama().replace("[France, Japan, Italy]", "[France, Japan]"))
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["0 replayed, 1 recorded, 0 missed (record mode: once)"])
+    assert len(cassette_files(pytester.path)) == 1

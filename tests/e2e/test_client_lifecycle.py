@@ -11,6 +11,7 @@ import pytest
 import yaml
 from helpers import FAKE_TOKEN, assert_no_traceback, interrupt_pytest_when
 
+from pytest_replicate.cassettes.serializer import deserialize
 from pytest_replicate.simulator import Fault
 
 CREATE = "/v1/models/meta/llama-2-7b-chat/predictions"
@@ -125,7 +126,7 @@ def test_a_broken_cassette_fails_its_item_naming_the_file(pytester, write_eval, 
     write_eval(suite())
     pytester.runpytest().assert_outcomes(passed=1)
     (cassette,) = (pytester.path / "cassettes").rglob("*.yaml")
-    recorded = yaml.safe_load(cassette.read_text())
+    recorded = deserialize(cassette.read_text())  # as vcrpy holds it: bodies are text
     edit(recorded["interactions"][0]["response"])
     cassette.write_text(yaml.safe_dump(recorded))
     result = pytester.runpytest("--record-mode=none")

@@ -28,7 +28,7 @@ def cassette_files(root: Path) -> list[Path]:
 
 def temperatures(cassette: Path) -> list[float]:
     interactions = yaml.safe_load(cassette.read_text())["interactions"]
-    return [yaml.safe_load(i["request"]["body"])["input"]["temperature"] for i in interactions]
+    return [i["request"]["body"]["json"]["input"]["temperature"] for i in interactions]
 
 
 def offline(monkeypatch, simulator) -> None:

@@ -164,10 +164,10 @@ def _predictions_followed(cassette) -> set[str]:
     import json
     import re
 
-    import yaml
+    from pytest_replicate.cassettes.serializer import deserialize
 
     ids = set()
-    for interaction in yaml.safe_load(cassette.read_text())["interactions"]:
+    for interaction in deserialize(cassette.read_text())["interactions"]:  # real ids, as replayed
         request, response = interaction["request"], interaction["response"]
         if request["method"] == "POST" and request["uri"].endswith("/predictions") and response["status"]["code"] < 300:
             ids.add(json.loads(response["body"]["string"])["id"])
