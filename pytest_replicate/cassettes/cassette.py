@@ -37,6 +37,7 @@ from vcr.record_mode import RecordMode
 from vcr.request import Request as VcrRequest
 from vcr.serialize import deserialize, serialize
 
+from ..atomic import write_atomically
 from ..errors import CassetteError, display_path
 from ..http.extensions import CASSETTE, REPLAYED
 from ..redaction import Redactor
@@ -85,7 +86,7 @@ class AtomicPersister:
         path = Path(cassette_path)
         responses = sidecars.externalise(path, cassette_dict["responses"])
         data = serialize({**cassette_dict, "responses": responses}, serializer)
-        sidecars.write_atomically(path, data.encode("utf-8"))
+        write_atomically(path, data.encode("utf-8"))
         sidecars.remove_stale(path, responses)
 
 

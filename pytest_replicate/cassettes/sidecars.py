@@ -11,31 +11,15 @@ from __future__ import annotations
 import glob
 import hashlib
 import mimetypes
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from ..atomic import write_atomically
 from ..errors import CassetteError, display_path
 
 # Text bodies stay in the YAML; anything else of these kinds goes beside it.
 _BINARY_TYPES = ("image/", "audio/", "video/", "application/octet-stream")
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that it is never seen half-written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def externalise(cassette: Path, responses: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -19,7 +19,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from .atomic import write_atomically
+from ..atomic import write_atomically
 
 TEMPLATES = Path(__file__).parent / "templates"
 CELL_CHARS = 280  # of an output or a reason, shown in the table; the rest on expand

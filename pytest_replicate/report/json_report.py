@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .atomic import write_atomically
+from ..atomic import write_atomically
 from .model import CaseData
 
 SCHEMA_FILE = "report_schema.json"  # beside this module, shipped in the package

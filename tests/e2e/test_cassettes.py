@@ -218,7 +218,7 @@ def test_interrupted_run_leaves_only_complete_cassettes(pytester, write_eval, re
     for path in files:
         interactions = yaml.safe_load(path.read_text())["interactions"]
         assert interactions[-1]["response"]["body"]["json"]["status"] == "succeeded"
-    assert not [p for p in pytester.path.rglob("*.tmp")]
+    assert not [p for p in pytester.path.rglob("*.part")]
 
 
 def test_concurrent_recording_and_replay_from_a_thread_pool(tmp_path, monkeypatch):
