@@ -55,6 +55,10 @@ class CaseResult:
         return self.grading.score if self.grading else None
 
     @property
+    def prediction_id(self) -> str | None:
+        return self.response.metadata.get("prediction_id") if self.response is not None else None
+
+    @property
     def reason(self) -> str | None:
         if self.verdict is not None:
             return self.verdict.reason
@@ -88,7 +92,7 @@ class CaseResult:
             "assertions": [_assertion_dict(child) for child in self.grading.children] if self.grading else [],
             "latency_ms": response.latency_ms if response is not None else None,
             "cost": _total_cost(self.samples) if self.samples else _cost(self),
-            "prediction_id": _prediction_id(self),
+            "prediction_id": self.prediction_id,
             "cassette": str(self.cassette) if self.cassette else None,
             "replayed": exchanges.get("replayed", 0),  # HTTP exchanges answered by the cassette
             "recorded": exchanges.get("recorded", 0),  # and those that went live
@@ -124,7 +128,7 @@ def _sample_dict(index: int, sample: CaseResult) -> dict[str, Any]:
         "assertions": [_assertion_dict(child) for child in sample.grading.children] if sample.grading else [],
         "latency_ms": response.latency_ms if response is not None else None,
         "cost": _cost(sample),
-        "prediction_id": _prediction_id(sample),
+        "prediction_id": sample.prediction_id,
         "duration": sample.duration,
     }
 
@@ -137,10 +141,6 @@ def _total_cost(samples: list[CaseResult]) -> float | None:
     """Dollars for every sample's call; None if any sample's cost is unknown."""
     costs = [_cost(sample) for sample in samples]
     return None if any(cost is None for cost in costs) else sum(cost for cost in costs if cost is not None)
-
-
-def _prediction_id(result: CaseResult) -> str | None:
-    return result.response.metadata.get("prediction_id") if result.response is not None else None
 
 
 def _assertion_dict(result: GradingResult) -> dict[str, Any]:

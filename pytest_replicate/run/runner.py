@@ -90,7 +90,7 @@ def _replayed_twice(samples: list[CaseResult], count: int) -> str | None:
     that played back what it had just recorded, as vcrpy's new_episodes mode does."""
     seen: dict[str, int] = {}
     for number, sample in enumerate(samples, 1):
-        prediction = sample.response.metadata.get("prediction_id") if sample.response is not None else None
+        prediction = sample.prediction_id
         if prediction is None:
             continue
         if prediction in seen:

@@ -31,7 +31,7 @@ from ..providers.replicate.text import resolved_versions
 from ..redaction import Redactor, protect
 from ..results.case import CaseResult
 from ..results.stats import CaseExchanges, RunStats
-from ..suite.model import MAX_CONCURRENCY, Case, EvalSuite, ProviderSpec, Repeat
+from ..suite.model import MAX_CONCURRENCY, NOT_REPEATABLE, Case, EvalSuite, ProviderSpec, Repeat
 from .graders import SessionGraders
 from .runner import call_case, run_case, run_samples, sampled
 from .scheduler import Scheduler
@@ -214,7 +214,7 @@ class EvalSession:
             repeat = self.repeat_of(case)
             problem = repeat.problem() if repeat is not None else None
             if needs_siblings(case):
-                problem = "select-best compares one output per prompt and provider, so its test cannot be repeated"
+                problem = NOT_REPEATABLE
             if problem is not None:
                 raise ConfigError(f"{problem} (--replicate-repeat {self.settings.repeat})", file=case.test.file,
                                   path=case.test.path, line=case.test.line,
@@ -250,7 +250,6 @@ class EvalSession:
                 self._http.close()
                 self._http = None
             self._providers.clear()
-
 
 
 def _exhausted(cassette: Cassette) -> bool:

@@ -23,7 +23,17 @@ from ..text import one_line, shorten
 from ..transforms import UserCode, compile_code
 from . import var_files
 from .csv_tests import load_csv_tests
-from .model import MAX_CONCURRENCY, EvalSuite, FileChoices, FileVar, Prompt, ProviderSpec, Repeat, TestCase
+from .model import (
+    MAX_CONCURRENCY,
+    NOT_REPEATABLE,
+    EvalSuite,
+    FileChoices,
+    FileVar,
+    Prompt,
+    ProviderSpec,
+    Repeat,
+    TestCase,
+)
 from .source import Document, YamlPath, load_yaml, paused_gc, read_file
 from .validation import validate
 
@@ -343,8 +353,7 @@ def _parse_test(raw: dict, doc: Document, path: YamlPath, default: TestCase | No
     if test.repeat is None:
         test.repeat = default.repeat
     if test.repeat is not None and any(spec.type == "select-best" for spec in test.asserts):
-        raise doc.error(path + ("repeat",) if "repeat" in raw else path,
-                        "select-best compares one output per prompt and provider, so its test cannot be repeated",
+        raise doc.error(path + ("repeat",) if "repeat" in raw else path, NOT_REPEATABLE,
                         "move the select-best assertion to a test without repeat")
     return test
 

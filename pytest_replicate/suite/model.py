@@ -58,8 +58,8 @@ class FileChoices(tuple):
     """The files a ``file://`` glob var matched: one case per file, as in promptfoo."""
 
 
-# How a repeated test's samples make one verdict (see ``results/sampling.py``).
-REDUCERS = ("all", "at_least", "mean", "pass_at")
+# Why a select-best test has no ``repeat`` (also under ``--replicate-repeat``).
+NOT_REPEATABLE = "select-best compares one output per prompt and provider, so its test cannot be repeated"
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ class Repeat:
     the samples' verdicts to one with ``reducer``."""
 
     count: int
-    reducer: str = "all"  # one of REDUCERS
+    reducer: str = "all"  # all, at_least, mean or pass_at (see ``results/sampling.py``)
     k: int | None = None  # at_least: samples that must pass; pass_at: the k of pass@k
     threshold: float | None = None  # mean, pass_at: the figure to reach (None: the test's threshold, else 0.5)
 

@@ -237,3 +237,26 @@ def test_pytest_repeat_count_is_refused_for_eval_files(pytester, write_eval, arg
     result.stdout.fnmatch_lines(["*--count=3 (pytest-repeat) does not repeat eval items, which would run once each: "
                                  "use --replicate-repeat=3 to run each eval case 3 times, or --ignore the eval files"])
     assert pytester.runpytest("-p", "pytest_repeat", "--count=1").ret == 0
+
+
+def test_each_sample_is_graded_through_the_cassette_and_replayed(pytester, write_eval, replicate_env, monkeypatch):
+    """Identical grading requests of several samples are recorded and replayed in order too."""
+    pytester.makeconftest(RECORDER)
+    write_eval("""
+        prompts: ["{{ out }}"]
+        providers: [echo]
+        tests:
+          - description: graded
+            vars: {out: "Hello there, friend!"}
+            repeat: 3
+            assert: [{type: llm-rubric, value: mentions hello}]
+    """)
+    pytester.runpytest().assert_outcomes(passed=1)
+    assert replicate_env.creates_per_model() == {"meta/meta-llama-3-70b-instruct": 3}
+    live = collected(pytester)["graded"]
+    offline(monkeypatch, replicate_env)
+    pytester.runpytest("--record-mode=none").assert_outcomes(passed=1)
+    replayed = collected(pytester)["graded"]
+    assert replayed["samples"] == [{**sample, "duration": again["duration"]}
+                                   for sample, again in zip(live["samples"], replayed["samples"], strict=True)]
+    assert [s["assertions"][0]["passed"] for s in replayed["samples"]] == [True] * 3
