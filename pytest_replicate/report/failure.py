@@ -81,17 +81,23 @@ def format_samples(result: CaseResult, *, verbose: bool = False) -> str:
         parts.append(f"samples: {verdict.passes} of {verdict.ran} passed ({verdict.reducer}), mean score "
                      f"{verdict.mean_score:.2f}, {CONFIDENCE:.0%} interval {low:.2f}-{high:.2f}"
                      + (", flaky" if verdict.flaky else ""))
+    # Failing samples alike (same error, or same score, reason and output) share one entry.
+    alike: dict[tuple[Any, ...], list[int]] = {}
     for number, sample in enumerate(result.samples, 1):
-        if not sample.passed:
-            parts.extend(_failed_sample(number, sample, verbose))
+        if not sample.passed and (sample.error is None or sample.error != result.error):  # shown above
+            key = (sample.error, sample.score, sample.reason, _format_value(sample.output))
+            alike.setdefault(key, []).append(number)
+    for numbers in alike.values():
+        parts.extend(_failed_samples(numbers, result.samples[numbers[0] - 1], verbose))
     return "\n".join(parts)
 
 
-def _failed_sample(number: int, sample: CaseResult, verbose: bool) -> list[str]:
+def _failed_samples(numbers: list[int], sample: CaseResult, verbose: bool) -> list[str]:
+    which = f"sample {numbers[0]}" if len(numbers) == 1 else "samples " + ", ".join(map(str, numbers))
     if sample.error is not None:
-        lines = [f"  sample {number} [ERROR]: {sample.error.splitlines()[0]}"]
+        lines = [f"  {which} [ERROR]: {sample.error.splitlines()[0]}"]
     else:
-        lines = [f"  sample {number} [FAIL] score {sample.score or 0.0:.2f}: {sample.reason}"]
+        lines = [f"  {which} [FAIL] score {sample.score or 0.0:.2f}: {sample.reason}"]
     text = output_text(sample.output) if sample.output is not None else None
     if not verbose:
         return lines + ([f"      output: {shorten(one_line(text), 200)}"] if text is not None else [])

@@ -260,3 +260,26 @@ def test_each_sample_is_graded_through_the_cassette_and_replayed(pytester, write
     assert replayed["samples"] == [{**sample, "duration": again["duration"]}
                                    for sample, again in zip(live["samples"], replayed["samples"], strict=True)]
     assert [s["assertions"][0]["passed"] for s in replayed["samples"]] == [True] * 3
+
+
+def test_alike_failing_samples_share_one_entry_in_full_under_vv(pytester, write_eval):
+    write_eval("""
+        prompts: ["{{ out }}"]
+        providers: [echo]
+        tests:
+          - description: same each time
+            vars: {out: hello}
+            repeat: {count: 3, reducer: mean, threshold: 0.9}
+            assert: [{type: contains, value: bye}, {type: contains, value: hello}]
+    """)
+    result = pytester.runpytest("-vv")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([
+        "mean score 0.50 (0 of 3 samples passed) is below the threshold 0.9",
+        "samples: 0 of 3 passed (mean), mean score 0.50, 95% interval 0.00-0.56",
+        "  samples 1, 2, 3 [FAIL] score 0.50: output does not contain 'bye'",
+        "      output:",
+        "        hello",
+        "      [FAIL] contains 'bye' (score 0.00): output does not contain 'bye'",
+        "      [PASS] contains 'hello' (score 1.00): output contains 'hello'",
+    ])
