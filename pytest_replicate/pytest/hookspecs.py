@@ -31,7 +31,25 @@ def pytest_replicate_case_result(config: pytest.Config, result: dict[str, Any]) 
       ``cost`` (dollars, None when unknown), ``prediction_id``;
     - ``cassette`` (its path), ``replayed``, ``recorded`` and ``missed`` (HTTP exchanges
       answered by the cassette, sent live, and refused for want of a recording), ``live``
-      (any exchange went live).
+      (any exchange went live);
+    - ``repeat``: None, unless the case ran as repeated samples (``repeat`` in the eval file or
+      ``--replicate-repeat``); then ``count`` (samples asked for), ``ran`` (samples that ran:
+      fewer only when a call failed, and ``error`` says why), ``passed`` (samples that passed),
+      ``reducer`` (``name``: ``all``, ``at_least``, ``mean`` or ``pass_at``; ``k`` for
+      ``at_least`` and ``pass_at``, else None; ``threshold``, the figure ``mean`` and
+      ``pass_at`` must reach, else None), ``mean_score`` (a sample that could not be graded
+      scores 0), ``interval`` (``[low, high]``, the 95% Wilson interval of the pass rate) and
+      ``flaky`` (some samples passed and some failed);
+    - ``samples``: ``[]``, or for a repeated case each sample that ran, in order: ``index``
+      (from 1), ``passed``, ``score``, ``reason``, ``output``, ``error``, ``assertions``,
+      ``latency_ms``, ``cost``, ``prediction_id``, ``duration``.
+
+    For a repeated case, ``passed``, ``score`` and ``reason`` are the reducer's (``score`` is the
+    figure it judged: the pass rate for ``all`` and ``at_least``, the mean score for ``mean``,
+    the pass@k estimate for ``pass_at``), ``named_scores`` are each metric's mean over the
+    samples, ``cost`` is the samples' total (None if any is unknown) and ``duration`` their
+    sum; ``prompt``, ``output``, ``image``, ``assertions``, ``latency_ms`` and ``prediction_id``
+    are the first sample's.
 
     Every eval item is gathered for reports too: ``results_of(config)`` in
     ``pytest_replicate.pytest.reporting`` holds them all at ``pytest_terminal_summary``.

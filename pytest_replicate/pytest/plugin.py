@@ -29,6 +29,7 @@ from ..run.settings import (
 from . import hookspecs
 from .discovery import is_eval_file
 from .fixtures import MARKER, replicate_provider, replicate_session, replicate_simulator  # noqa: F401 (fixtures)
+from .repeat_count import refuse_repeat_count
 from .report_settings import MIN_PASS_RATE_OPTION, ReportSettings
 from .reporting import attach_result, start_collecting, write_summary
 from .state import eval_session, report_settings_key, settings_key, started_session
@@ -55,6 +56,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--replicate-concurrency", dest="replicate_concurrency", metavar="N", default=None,
                     help=f"provider calls to run at once, ahead of the items that wait for them (default: "
                     f"{DEFAULT_CONCURRENCY}; 1 runs them one by one)")
+    group.addoption("--replicate-repeat", dest="replicate_repeat", metavar="N", default=None,
+                    help="run every eval case N times as distinct predictions, all in its one cassette; wins over "
+                    "the eval file's repeat count (its reducer still applies; default: all samples must pass)")
     group.addoption("--replicate-grader", dest="replicate_grader", metavar="PROVIDER_ID", default=None,
                     help="grader for model-graded assertions (llm-rubric, factuality...) that name none in the "
                     f"eval file (default: {DEFAULT_TEXT_GRADER})")
@@ -115,6 +119,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> EvalFile | None:
     if not is_eval_file(file_path, parent):
         return None
+    refuse_repeat_count(parent.config)
     from .items import EvalFile
 
     return EvalFile.from_parent(parent, path=file_path)

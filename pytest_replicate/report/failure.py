@@ -9,6 +9,8 @@ from typing import Any
 from ..assertions import GradingResult
 from ..assertions.base import output_text
 from ..results.case import CaseResult
+from ..results.sampling import CONFIDENCE
+from ..text import one_line, shorten
 
 OUTPUT_LIMIT = 2000
 PROMPT_LIMIT = 2000
@@ -49,10 +51,61 @@ def format_verdicts(result: GradingResult, depth: int = 0) -> list[str]:
 def format_failure(result: CaseResult, *, verbose: bool = False) -> str:
     """The failure view of an eval item (and of ``run_case`` in a test function)."""
     case = result.case
+    if result.verdict is not None:
+        return format_samples(result, verbose=verbose)
     return format_report(
         result.grading, result.output, error=result.error, provider=case.provider.id, vars=case.vars,
         prompt=result.prompt, verbose=verbose,
     )
+
+
+def format_samples(result: CaseResult, *, verbose: bool = False) -> str:
+    """A repeated case: its verdict (or why its samples stopped), the tally, then each failing
+    sample's output and why, one line each (in full, with every assertion's verdict, under -vv)."""
+    verdict = result.verdict
+    assert verdict is not None
+    case = result.case
+    headline = result.error if result.error is not None else verdict.reason
+    parts = [headline.splitlines()[0], f"provider: {case.provider.id}"]
+    if case.vars:
+        parts.append("vars:")
+        parts.extend(f"    {key}: {_truncate(_format_value(value), 200)}" for key, value in case.vars.items())
+    if result.prompt is not None:
+        parts.append("prompt:")
+        parts.append(_indent(result.prompt if verbose else _truncate(result.prompt, PROMPT_LIMIT)))
+    if result.error is not None:
+        parts.append("error:")
+        parts.append(_indent(result.error))
+    if verdict.ran:
+        low, high = verdict.interval
+        parts.append(f"samples: {verdict.passes} of {verdict.ran} passed ({verdict.reducer}), mean score "
+                     f"{verdict.mean_score:.2f}, {CONFIDENCE:.0%} interval {low:.2f}-{high:.2f}"
+                     + (", flaky" if verdict.flaky else ""))
+    # Failing samples alike (same error, or same score, reason and output) share one entry.
+    alike: dict[tuple[Any, ...], list[int]] = {}
+    for number, sample in enumerate(result.samples, 1):
+        if not sample.passed and (sample.error is None or sample.error != result.error):  # shown above
+            key = (sample.error, sample.score, sample.reason, _format_value(sample.output))
+            alike.setdefault(key, []).append(number)
+    for numbers in alike.values():
+        parts.extend(_failed_samples(numbers, result.samples[numbers[0] - 1], verbose))
+    return "\n".join(parts)
+
+
+def _failed_samples(numbers: list[int], sample: CaseResult, verbose: bool) -> list[str]:
+    which = f"sample {numbers[0]}" if len(numbers) == 1 else "samples " + ", ".join(map(str, numbers))
+    if sample.error is not None:
+        lines = [f"  {which} [ERROR]: {sample.error.splitlines()[0]}"]
+    else:
+        lines = [f"  {which} [FAIL] score {sample.score or 0.0:.2f}: {sample.reason}"]
+    text = output_text(sample.output) if sample.output is not None else None
+    if not verbose:
+        return lines + ([f"      output: {shorten(one_line(text), 200)}"] if text is not None else [])
+    if text is not None:
+        lines += ["      output:", _indent(text, " " * 8)]
+    if sample.grading is not None:
+        lines += ["    " + line for line in format_verdicts(sample.grading)]
+    return lines
 
 
 def format_report(

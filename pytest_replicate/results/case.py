@@ -6,7 +6,7 @@ aggregation send it between processes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +14,7 @@ from ..assertions import GradingResult
 from ..providers.base import ProviderResponse
 from ..redaction import Redactor
 from ..suite.model import Case
+from .sampling import SampleVerdict
 
 if TYPE_CHECKING:  # the cassette module loads vcrpy, which the plugin must not import before configure
     from ..cassettes.cassette import CassetteStats
@@ -33,10 +34,35 @@ class CaseResult:
     duration: float = 0.0
     cassette: Path | None = None
     exchanges: CassetteStats | None = None  # counted while its cassette was in use (grading included)
+    # A repeated case (``repeat``): its samples in the order they ran, each a result of its own,
+    # and their reduced verdict. Its prompt, response, output and grading are the first sample's.
+    samples: list[CaseResult] = field(default_factory=list)
+    verdict: SampleVerdict | None = None
 
     @property
     def passed(self) -> bool:
-        return self.error is None and self.grading is not None and self.grading.passed
+        if self.error is not None:
+            return False
+        if self.verdict is not None:
+            return self.verdict.passed
+        return self.grading is not None and self.grading.passed
+
+    @property
+    def score(self) -> float | None:
+        """The reducer's figure for a repeated case, else the grading's score."""
+        if self.verdict is not None:
+            return self.verdict.score
+        return self.grading.score if self.grading else None
+
+    @property
+    def prediction_id(self) -> str | None:
+        return self.response.metadata.get("prediction_id") if self.response is not None else None
+
+    @property
+    def reason(self) -> str | None:
+        if self.verdict is not None:
+            return self.verdict.reason
+        return self.grading.reason if self.grading else None
 
     def to_dict(self, redactor: Redactor | None = None) -> dict[str, Any]:
         """Plain JSON-ready data with every token the redactor knows hidden (the keys are
@@ -60,13 +86,13 @@ class CaseResult:
                 "bytes": len(image.data),
             },
             "passed": self.passed,
-            "score": self.grading.score if self.grading else None,
-            "reason": self.grading.reason if self.grading else None,
-            "named_scores": dict(self.grading.named_scores) if self.grading else {},
+            "score": self.score,
+            "reason": self.reason,
+            "named_scores": self._named_scores(),
             "assertions": [_assertion_dict(child) for child in self.grading.children] if self.grading else [],
             "latency_ms": response.latency_ms if response is not None else None,
-            "cost": response.cost if response is not None else None,
-            "prediction_id": response.metadata.get("prediction_id") if response is not None else None,
+            "cost": _total_cost(self.samples) if self.samples else _cost(self),
+            "prediction_id": self.prediction_id,
             "cassette": str(self.cassette) if self.cassette else None,
             "replayed": exchanges.get("replayed", 0),  # HTTP exchanges answered by the cassette
             "recorded": exchanges.get("recorded", 0),  # and those that went live
@@ -74,8 +100,47 @@ class CaseResult:
             "live": exchanges.get("recorded", 0) > 0,
             "error": self.error,
             "duration": self.duration,
+            "samples": [_sample_dict(index, sample) for index, sample in enumerate(self.samples, 1)],
+            "repeat": self.verdict.as_dict() if self.verdict is not None else None,
         }
         return (redactor or Redactor()).redact_data(data)
+
+    def _named_scores(self) -> dict[str, float]:
+        """A repeated case's: each metric's mean over the samples that have it."""
+        if not self.samples:
+            return dict(self.grading.named_scores) if self.grading else {}
+        values: dict[str, list[float]] = {}
+        for sample in self.samples:
+            for metric, score in (sample.grading.named_scores if sample.grading else {}).items():
+                values.setdefault(metric, []).append(score)
+        return {metric: sum(scores) / len(scores) for metric, scores in values.items()}
+
+
+def _sample_dict(index: int, sample: CaseResult) -> dict[str, Any]:
+    response = sample.response
+    return {
+        "index": index,  # 1 for the first sample
+        "passed": sample.passed,
+        "score": sample.score,
+        "reason": sample.reason,
+        "output": _plain(sample.output),
+        "error": sample.error,
+        "assertions": [_assertion_dict(child) for child in sample.grading.children] if sample.grading else [],
+        "latency_ms": response.latency_ms if response is not None else None,
+        "cost": _cost(sample),
+        "prediction_id": sample.prediction_id,
+        "duration": sample.duration,
+    }
+
+
+def _cost(result: CaseResult) -> float | None:
+    return result.response.cost if result.response is not None else None
+
+
+def _total_cost(samples: list[CaseResult]) -> float | None:
+    """Dollars for every sample's call; None if any sample's cost is unknown."""
+    costs = [_cost(sample) for sample in samples]
+    return None if any(cost is None for cost in costs) else sum(cost for cost in costs if cost is not None)
 
 
 def _assertion_dict(result: GradingResult) -> dict[str, Any]:

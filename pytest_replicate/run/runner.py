@@ -2,13 +2,14 @@
 
 The same functions serve YAML items, the scheduler and the Python API. ``run_case`` does
 both phases; ``call_case`` and ``grade_case`` exist apart for ``select-best``, whose
-grading needs the outputs of the case's siblings (see ``select_best.py``).
+grading needs the outputs of the case's siblings (see ``select_best.py``). ``run_samples``
+runs a repeated case and ``sampled`` reduces its samples to one result.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..assertions import AssertionContext, grade
@@ -16,7 +17,8 @@ from ..assertions.base import Graders
 from ..errors import CassetteError, ProviderError, ReplicateEvalError
 from ..providers.base import CallContext, Provider
 from ..results.case import CaseResult
-from ..suite.model import Case
+from ..results.sampling import reduce_samples
+from ..suite.model import Case, Repeat
 from ..templating import render
 
 
@@ -37,6 +39,66 @@ def run_case(
     """Run ``case``; user-caused failures are captured in ``CaseResult.error``."""
     result = call_case(case, provider, context)
     return grade_case(result, context, graders=graders)
+
+
+def run_samples(case: Case, count: int, provider: Provider, context: CallContext, *,
+                graders: Graders | None = None, after_each: Callable[[], None] = lambda: None) -> list[CaseResult]:
+    """``count`` samples of ``case``, each a prediction of its own, one after another.
+
+    In turn, so that the case's cassette holds them in order and replay hands each sample its
+    own recorded answers (vcrpy plays identical requests' interactions in recorded order).
+    The run stops at the first sample whose call failed: that cassette is not saved, so more
+    calls would be paid for nothing. ``after_each`` runs between samples (the provider's delay).
+    """
+    samples: list[CaseResult] = []
+    for number in range(count):
+        if number:
+            after_each()
+        sample = run_case(case, provider, context, graders=graders)
+        samples.append(sample)
+        if sample.call_failed or context.cancel.is_set():
+            break
+    return samples
+
+
+def sampled(case: Case, repeat: Repeat, samples: list[CaseResult]) -> CaseResult:
+    """One result for a repeated case: the verdict of ``repeat``'s reducer over its samples.
+
+    Prompt, response, output and grading are the first sample's. When a call failed, the case
+    has its error, and its samples are those before it. When no sample could be graded, the
+    case has the first one's error.
+    """
+    failed = next((number for number, sample in enumerate(samples, 1) if sample.call_failed), None)
+    done = samples if failed is None else samples[: failed - 1]
+    first = samples[0]
+    outcomes = [(sample.passed, sample.grading.score if sample.grading else 0.0) for sample in done]
+    result = CaseResult(case, prompt=first.prompt, response=first.response, output=first.output,
+                        grading=first.grading, samples=done,
+                        verdict=reduce_samples(repeat, outcomes, case.test.threshold),
+                        duration=sum(sample.duration for sample in samples))
+    problem = (f"sample {failed} of {repeat.count}: {samples[failed - 1].error}" if failed is not None
+               else _replayed_twice(done, repeat.count))
+    if problem is not None:
+        result.error, result.call_failed = problem, True  # call_failed: its cassette is not saved
+    elif done and all(sample.error is not None for sample in done):
+        result.error = first.error
+    return result
+
+
+def _replayed_twice(samples: list[CaseResult], count: int) -> str | None:
+    """Samples are distinct predictions; one that repeats an earlier sample's came from a cassette
+    that played back what it had just recorded, as vcrpy's new_episodes mode does."""
+    seen: dict[str, int] = {}
+    for number, sample in enumerate(samples, 1):
+        prediction = sample.prediction_id
+        if prediction is None:
+            continue
+        if prediction in seen:
+            return (f"sample {number} of {count} replayed the prediction of sample {seen[prediction]} ({prediction}): "
+                    "the new_episodes record mode plays back what it has just recorded, so it cannot add samples "
+                    "to a cassette; record them all again with --record-mode=rewrite")
+        seen[prediction] = number
+    return None
 
 
 def call_case(case: Case, provider: Provider, context: CallContext) -> CaseResult:

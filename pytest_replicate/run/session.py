@@ -15,6 +15,7 @@ import os
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import CancelledError
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ import httpx
 
 from ..cassettes.cassette import Cassette, WritableFolders
 from ..cassettes.library import CassetteLibrary
-from ..errors import CassetteError
+from ..errors import CassetteError, ConfigError
 from ..http.client import CallClient, make_client
 from ..providers import CallContext, PredictionClaims, Provider, create_provider
 from ..providers.replicate.api import TOKEN_VARIABLES, ClientSettings
@@ -30,9 +31,9 @@ from ..providers.replicate.text import resolved_versions
 from ..redaction import Redactor, protect
 from ..results.case import CaseResult
 from ..results.stats import CaseExchanges, RunStats
-from ..suite.model import MAX_CONCURRENCY, Case, EvalSuite, ProviderSpec
+from ..suite.model import MAX_CONCURRENCY, NOT_REPEATABLE, Case, EvalSuite, ProviderSpec, Repeat
 from .graders import SessionGraders
-from .runner import call_case, run_case
+from .runner import call_case, run_case, run_samples, sampled
 from .scheduler import Scheduler
 from .select_best import Held, SelectBest, needs_siblings
 from .settings import Settings
@@ -99,8 +100,10 @@ class EvalSession:
         return self.provider(spec.id, label=spec.label, config=spec.config, env=suite.env)
 
     def collected(self, file: Path, cases: list[Case]) -> None:
-        """An eval file's items were collected: claim their cassettes (a ConfigError if another
-        eval file's item has one) and keep select-best tests' cases as each other's siblings."""
+        """An eval file's items were collected: check that ``--replicate-repeat`` suits them, claim
+        their cassettes (a ConfigError if another eval file's item has one) and keep select-best
+        tests' cases as each other's siblings."""
+        self.check_repeat(cases)
         self.cassettes.claim(file, (case.name for case in cases))
         self.select_best.add(cases)
 
@@ -165,10 +168,26 @@ class EvalSession:
         context = self.call_context(case.vars, cassette, sent)
         graders = self.graders(env=case.suite.env, file=case.suite.file, options=case.test.options)
         held = needs_siblings(case) and nodeid is not None
-        result = call_case(case, provider, context) if held else run_case(case, provider, context, graders=graders)
+        repeat = self.repeat_of(case)
+        recorded = 0  # exchanges that went live before the latest pause
+
+        def pace() -> None:  # went live: paced as the provider's delay asks
+            nonlocal recorded
+            if cassette.recorded > recorded and case.provider.delay:
+                self.cancel.wait(case.provider.delay)
+            recorded = cassette.recorded
+
+        if held:
+            result = call_case(case, provider, context)
+        elif repeat is None:
+            result = run_case(case, provider, context, graders=graders)
+        else:
+            result = sampled(case, repeat, run_samples(case, repeat.count, provider, context, graders=graders,
+                                                       after_each=pace))
+            if result.samples and result.call_failed and _exhausted(cassette):
+                result.error = _short_cassette(cassette, len(result.samples), repeat.count)
         result.cassette, result.exchanges = path, cassette.stats
-        if cassette.recorded and case.provider.delay:  # went live: paced as the provider's delay asks
-            self.cancel.wait(case.provider.delay)
+        pace()
         if self.scheduler is not None:
             self.scheduler.release_slot()  # saving the cassette below calls no model,
             if cassette.recorded:
@@ -178,6 +197,28 @@ class EvalSession:
         else:
             self.cassette_done(cassette, result)
         return result
+
+    def repeat_of(self, case: Case) -> Repeat | None:
+        """How often ``case`` runs: ``--replicate-repeat`` > the test's ``repeat`` (or defaultTest's) >
+        once. The command line sets the count only; the reducer stays the file's (else all)."""
+        count, repeat = self.settings.repeat, case.test.repeat
+        if count is None:
+            return repeat
+        return Repeat(count) if repeat is None else replace(repeat, count=count)
+
+    def check_repeat(self, cases: list[Case]) -> None:
+        """A ConfigError, at collection, for a test that ``--replicate-repeat`` cannot run."""
+        if self.settings.repeat is None:
+            return  # the loader checked the file's own repeat
+        for case in cases:
+            repeat = self.repeat_of(case)
+            problem = repeat.problem() if repeat is not None else None
+            if needs_siblings(case):
+                problem = NOT_REPEATABLE
+            if problem is not None:
+                raise ConfigError(f"{problem} (--replicate-repeat {self.settings.repeat})", file=case.test.file,
+                                  path=case.test.path, line=case.test.line,
+                                  hint="give --replicate-repeat a count these tests can use, or change their repeat")
 
     def cassette_done(self, cassette: Cassette, result: CaseResult) -> None:
         """``result``'s case is done with ``cassette``: saved only when every call succeeded, and
@@ -210,3 +251,15 @@ class EvalSession:
                 self._http = None
             self._providers.clear()
 
+
+def _exhausted(cassette: Cassette) -> bool:
+    """Replay only, and every interaction played: the next request could only miss."""
+    return cassette.replay_only and len(cassette.played) == cassette.interaction_count
+
+
+def _short_cassette(cassette: Cassette, held: int, asked: int) -> str:
+    """The miss of a cassette recorded with fewer samples than are asked for now."""
+    command = " ".join(part for part in (cassette.record_hint, "pytest", cassette.rerun_hint,
+                                         "--record-mode=rewrite") if part)
+    return (f"cassette miss: the cassette holds {held} sample{'s' if held != 1 else ''} of this case, {asked} were "
+            f"asked for\n  cassette: {cassette.where}\n  record all {asked} again: {command}")

@@ -51,6 +51,7 @@ class Settings:
     concurrency: int = DEFAULT_CONCURRENCY  # provider calls at once; 1 runs strictly serially
     max_cases: int = DEFAULT_MAX_CASES  # most cases one eval file may expand to
     grader: str | None = None  # text grader for model-graded assertions the eval file leaves open
+    repeat: int | None = None  # --replicate-repeat: samples of every eval case (wins over the file's repeat)
 
     @classmethod
     def from_pytest(cls, config: pytest.Config) -> Settings:
@@ -62,6 +63,7 @@ class Settings:
             concurrency=_concurrency(config),
             max_cases=_positive_int(config.getini(MAX_CASES_OPTION), MAX_CASES_OPTION, DEFAULT_MAX_CASES),
             grader=_grader(config),
+            repeat=_repeat(config),
         )
 
 
@@ -102,6 +104,12 @@ def _concurrency(config: pytest.Config) -> int:
     if config.option.replicate_concurrency is not None:
         return _positive_int(config.option.replicate_concurrency, "--replicate-concurrency", DEFAULT_CONCURRENCY)
     return _positive_int(config.getini("replicate_concurrency"), "replicate_concurrency", DEFAULT_CONCURRENCY)
+
+
+def _repeat(config: pytest.Config) -> int | None:
+    """``--replicate-repeat``; None when not given, so each test's own ``repeat`` applies."""
+    value = config.option.replicate_repeat
+    return None if value is None else _positive_int(value, "--replicate-repeat", 1)
 
 
 def _positive_int(value: object, source: str, default: int) -> int:

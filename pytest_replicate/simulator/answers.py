@@ -1,6 +1,7 @@
 """Deterministic answers of the simulated language and moderation models.
 
-Everything here is a pure function of the prediction input, so recorded cassettes,
+Everything here is a pure function of the prediction input (and, for a canned answer with
+several ``outputs``, of how many predictions of that prompt came before), so recorded cassettes,
 example evals and benchmarks give the same answers on every run and on every machine.
 The answers are canned but plausible enough for realistic assertions (``contains:
 Paris``, ``is-json``, moderation categories).
@@ -258,12 +259,18 @@ def moderate(inp: dict[str, Any]) -> str:
 
 # --- dispatch by model kind ----------------------------------------------------------------
 
-def model_output(spec: ModelSpec, inp: dict[str, Any]) -> Any:
+def prompt_text(inp: dict[str, Any]) -> str:
+    """The text a canned answer is matched against: the prompt (an embedding model's text)."""
+    return str(inp.get("prompt", inp.get("text", "")))
+
+
+def model_output(spec: ModelSpec, inp: dict[str, Any], turn: int = 0) -> Any:
     """The final output of a model for its effective input (images are rendered by the server).
 
-    A catalogue's canned answer wins; a grader model answers grading prompts as a grader.
+    A catalogue's canned answer wins (``turn``: the predictions of this prompt before this
+    one); a grader model answers grading prompts as a grader.
     """
-    canned = spec.canned(str(inp.get("prompt", inp.get("text", ""))))
+    canned = spec.canned(prompt_text(inp), turn)
     if canned is not None:
         return tokenize(canned) if spec.kind in ("text", "grader") and isinstance(canned, str) else canned
     if spec.kind == "moderation":

@@ -40,10 +40,16 @@ class InputField:
 
 @dataclass(frozen=True)
 class CannedAnswer:
-    """A fixed output for prompts that contain ``when`` (case-insensitive)."""
+    """A fixed output for prompts that contain ``when`` (case-insensitive); with ``outputs``, the
+    n-th prediction of one prompt answers ``outputs[n % len(outputs)]`` (a model whose answers
+    vary from sample to sample, yet predictably)."""
 
     when: str
-    output: Any
+    output: Any = None
+    outputs: tuple[Any, ...] = ()
+
+    def answer(self, turn: int) -> Any:
+        return self.outputs[turn % len(self.outputs)] if self.outputs else self.output
 
 
 @dataclass(frozen=True)
@@ -70,12 +76,13 @@ class ModelSpec:
     def latest_version(self) -> str:
         return self.versions[0]
 
-    def canned(self, prompt: str) -> Any | None:
-        """The canned output for ``prompt``, if one of this model's answers matches."""
+    def canned(self, prompt: str, turn: int = 0) -> Any | None:
+        """The canned output for ``prompt``, if one of this model's answers matches; ``turn``
+        counts the predictions of this prompt before this one."""
         lowered = prompt.lower()
         for answer in self.answers:
             if answer.when.lower() in lowered:
-                return answer.output
+                return answer.answer(turn)
         return None
 
 
@@ -337,9 +344,12 @@ def _spec(index: int, raw: Any) -> ModelSpec:
         name: _field(f"{where}.input.{name}", value) for name, value in dict(raw_inputs).items()}
     answers = []
     for i, answer in enumerate(raw.get("answers") or ()):
-        if not isinstance(answer, Mapping) or "when" not in answer or "output" not in answer:
-            raise CatalogueError(f"{where}.answers[{i}]: expected {{when: TEXT, output: VALUE}}")
-        answers.append(CannedAnswer(str(answer["when"]), answer["output"]))
+        outputs = answer.get("outputs") if isinstance(answer, Mapping) else None
+        if (not isinstance(answer, Mapping) or "when" not in answer or ("output" in answer) == ("outputs" in answer)
+                or (outputs is not None and (not isinstance(outputs, list) or not outputs))):
+            raise CatalogueError(f"{where}.answers[{i}]: expected {{when: TEXT, output: VALUE}} "
+                                 "or {when: TEXT, outputs: [VALUE, ...]} (one per prediction in turn)")
+        answers.append(CannedAnswer(str(answer["when"]), answer.get("output"), tuple(outputs or ())))
     latency = raw.get("latency")
     if latency is not None and (not isinstance(latency, (int, float)) or latency < 0):
         raise CatalogueError(f"{where}: latency must be a number of seconds >= 0")

@@ -98,6 +98,7 @@ class Simulator(LookupEndpoints):
         self._created: list[tuple[str, dict[str, Any]]] = []  # (model "owner/name", create body)
         self._create_times: list[float] = []
         self._creates: Counter[str] = Counter()
+        self._turns: Counter[tuple[str, str]] = Counter()  # (model, prompt) -> valid creates so far
         self._throttled = 0
         self.requests: list[ReceivedRequest] = []
         self.canceled: list[str] = []
@@ -213,6 +214,7 @@ class Simulator(LookupEndpoints):
             self._created.clear()
             self._create_times.clear()
             self._creates.clear()
+            self._turns.clear()
             self._throttled = 0
         self.files.clear()
 
@@ -375,7 +377,11 @@ class Simulator(LookupEndpoints):
             raise ApiError(422, error_detail(problems), "Input validation failed",
                            invalid_fields=[p.as_json() for p in problems])
         effective = with_defaults(spec, inp)
-        output = answers.model_output(spec, effective)
+        key = (spec.ref, answers.prompt_text(effective))
+        with self._lock:  # each create of one prompt takes its own turn, also under concurrency
+            turn = self._turns[key]
+            self._turns[key] += 1
+        output = answers.model_output(spec, effective, turn)
         latency = spec.latency if spec.latency is not None else self.latency
         with self._lock:
             self._throttle()  # with the insert under one lock, so the limit holds under concurrency

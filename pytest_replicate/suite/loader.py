@@ -23,7 +23,17 @@ from ..text import one_line, shorten
 from ..transforms import UserCode, compile_code
 from . import var_files
 from .csv_tests import load_csv_tests
-from .model import MAX_CONCURRENCY, EvalSuite, FileChoices, FileVar, Prompt, ProviderSpec, TestCase
+from .model import (
+    MAX_CONCURRENCY,
+    NOT_REPEATABLE,
+    EvalSuite,
+    FileChoices,
+    FileVar,
+    Prompt,
+    ProviderSpec,
+    Repeat,
+    TestCase,
+)
 from .source import Document, YamlPath, load_yaml, paused_gc, read_file
 from .validation import validate
 
@@ -330,6 +340,7 @@ def _parse_test(raw: dict, doc: Document, path: YamlPath, default: TestCase | No
         file=doc.file,
         path=doc.prefix + tuple(path),
         line=line,
+        repeat=_parse_repeat(doc, path + ("repeat",), raw.get("repeat")),
     )
     if default is None:
         return test
@@ -340,7 +351,30 @@ def _parse_test(raw: dict, doc: Document, path: YamlPath, default: TestCase | No
     test.metadata = {**default.metadata, **test.metadata}
     if test.threshold is None:
         test.threshold = default.threshold
+    if test.repeat is None:
+        test.repeat = default.repeat
+    if test.repeat is not None and any(spec.type == "select-best" for spec in test.asserts):
+        raise doc.error(path + ("repeat",) if "repeat" in raw else path, NOT_REPEATABLE,
+                        "move the select-best assertion to a test without repeat")
     return test
+
+
+def _parse_repeat(doc: Document, path: YamlPath, raw: Any) -> Repeat | None:
+    """A validated ``repeat``: ``N`` or ``{count, reducer, threshold}``, with the reducer able to run."""
+    if raw is None:
+        return None
+    if isinstance(raw, int):
+        return Repeat(raw)
+    reducer = raw.get("reducer", "all")
+    name, k = (reducer, None) if isinstance(reducer, str) else next(iter(reducer.items()))
+    repeat = Repeat(raw["count"], name, k, raw.get("threshold"))
+    if repeat.threshold is not None and name not in ("mean", "pass_at"):
+        raise doc.error(path + ("threshold",), f"the {name} reducer has no threshold: it counts passing samples",
+                        "a threshold goes with reducer: mean or reducer: {pass_at: K}")
+    problem = repeat.problem()
+    if problem is not None:
+        raise doc.error(path + ("reducer",), problem, f"raise count to {k} or more, or lower {name}")
+    return repeat
 
 
 def _parse_assertion(raw: dict, doc: Document, path: YamlPath) -> AssertionSpec:

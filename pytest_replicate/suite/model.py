@@ -58,6 +58,27 @@ class FileChoices(tuple):
     """The files a ``file://`` glob var matched: one case per file, as in promptfoo."""
 
 
+# Why a select-best test has no ``repeat`` (also under ``--replicate-repeat``).
+NOT_REPEATABLE = "select-best compares one output per prompt and provider, so its test cannot be repeated"
+
+
+@dataclass(frozen=True)
+class Repeat:
+    """A test's ``repeat``: run each case ``count`` times, as distinct predictions, and reduce
+    the samples' verdicts to one with ``reducer``."""
+
+    count: int
+    reducer: str = "all"  # all, at_least, mean or pass_at (see ``results/sampling.py``)
+    k: int | None = None  # at_least: samples that must pass; pass_at: the k of pass@k
+    threshold: float | None = None  # mean, pass_at: the figure to reach (None: the test's threshold, else 0.5)
+
+    def problem(self) -> str | None:
+        """Why this repeat cannot be run, or None: a reducer may not ask for more samples than run."""
+        if self.k is not None and self.k > self.count:
+            return f"{self.reducer}: {self.k} needs {self.k} samples or more, and {self.count} are asked for"
+        return None
+
+
 @dataclass
 class TestCase:
     """A test after ``defaultTest`` is merged in; ``vars`` may still hold lists to expand."""
@@ -72,6 +93,7 @@ class TestCase:
     file: Path | None = None  # where the test is written, for errors found while expanding
     path: tuple = ()  # its YAML path there: ("tests", 3), or (4,) in a tests file
     line: int | None = None
+    repeat: Repeat | None = None  # its own ``repeat``, else defaultTest's; None: run once
 
 
 @dataclass

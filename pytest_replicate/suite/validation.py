@@ -41,6 +41,7 @@ def validate(doc: Document, definition: str | None = None) -> None:
     if error is not None:
         error = _narrow(error)
         path, message, hint = _explain(error)
+        hint = hint or _schema_hint(error)
         if kept is not None:  # back to the test's index in the file
             at = 0 if definition == "testList" else 1
             if len(path) > at and (at == 0 or path[0] == "tests") and isinstance(path[at], int):
@@ -125,6 +126,22 @@ def _narrow(error: jsonschema.ValidationError) -> jsonschema.ValidationError:
             break
         error = best_match(inner)
     return error
+
+
+def _schema_hint(error: jsonschema.ValidationError) -> str | None:
+    """The ``x-hint`` of the innermost schema on the failing path: how to write such a value."""
+    node: Any = _schema()
+    hint = None
+    for part in error.absolute_schema_path:
+        if isinstance(node, dict) and "$ref" in node and part not in node:  # the path goes on in the referred schema
+            node = _schema()["$defs"].get(node["$ref"].rsplit("/", 1)[-1], {})
+        if isinstance(node, dict):
+            hint = node.get("x-hint", hint)
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            break
+    return hint
 
 
 def _accepts_type(schema: Any, instance: Any) -> bool:

@@ -89,6 +89,8 @@ def test_json_catalogue_and_list_form(tmp_path: Path) -> None:
     ({"models": [{"model": "acme/x", "versions": ["v1"]}]}, "64 lower-case hex"),
     ({"models": [{"model": "acme/x", "input": {"n": "float"}}]}, "input.n: type must be one of"),
     ({"models": [{"model": "acme/x", "answers": [{"output": "y"}]}]}, "answers[0]"),
+    ({"models": [{"model": "acme/x", "answers": [{"when": "x", "output": "y", "outputs": ["z"]}]}]}, "answers[0]"),
+    ({"models": [{"model": "acme/x", "answers": [{"when": "x", "outputs": []}]}]}, "one per prediction in turn"),
     ({"modles": []}, "unknown top-level keys"),
     ({"deployments": [{"owner": "acme"}]}, "deployments[0]"),
 ])
@@ -177,3 +179,17 @@ def test_a_catalogue_model_can_set_its_own_latency() -> None:
                            json={"input": {"prompt": "hi"}}).json()["status"] == "starting"
         assert client.post("/v1/models/meta/llama-2-7b-chat/predictions",
                            json={"input": {"prompt": "hi"}}).json()["status"] == "succeeded"
+
+
+def test_a_canned_answer_with_outputs_answers_each_prediction_of_a_prompt_in_turn() -> None:
+    """For repeated samples: a model whose answer varies from one prediction to the next, predictably."""
+    coin = parse_catalogue([{"model": "acme/coin", "answers": [{"when": "coin", "outputs": ["heads", "tails"]}]}])
+    with Simulator(catalogue=BUILTIN.merged(coin)) as simulator, _client(simulator) as client:
+        def toss(prompt: str) -> str:
+            return "".join(client.post("/v1/models/acme/coin/predictions", headers={"Prefer": "wait"},
+                                       json={"input": {"prompt": prompt}}).json()["output"])
+
+        assert [toss("Toss a coin"), toss("Toss a coin"), toss("Toss another coin"), toss("Toss a coin")] == [
+            "heads", "tails", "heads", "heads"]  # each prompt counts its own turns
+        simulator.reset()
+        assert toss("Toss a coin") == "heads"
