@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from ..assertions import GradingResult
 from ..providers.base import ProviderResponse
@@ -17,6 +17,25 @@ from ..suite.model import Case
 
 if TYPE_CHECKING:  # the cassette module loads vcrpy, which the plugin must not import before configure
     from ..cassettes.cassette import CassetteStats
+
+
+class Replayed(TypedDict):
+    """The item's result replayed from its cassette, as CI would see it."""
+
+    passed: bool
+    score: float | None
+    output: Any  # plain data, as ``CaseResult.to_dict`` gives it
+    error: str | None  # why the replay could not be graded (a cassette miss: the request changed)
+
+
+class Drift(TypedDict):
+    """Under ``--replicate-drift``, a live result compared with its cassette's (``run/drift.py``)."""
+
+    output_changed: bool
+    verdict: str | None  # "pass→fail" or "fail→pass" (replayed → live); None: the same verdict
+    diff: str | None  # a few lines, "- replayed" / "+ live"; None when the output did not change
+    replayed: Replayed | None  # None: the item has no cassette, so there was nothing to compare
+    updated: bool  # --replicate-drift=update rewrote the cassette with the live exchanges
 
 
 @dataclass
@@ -33,6 +52,7 @@ class CaseResult:
     duration: float = 0.0
     cassette: Path | None = None
     exchanges: CassetteStats | None = None  # counted while its cassette was in use (grading included)
+    drift: Drift | None = None  # under --replicate-drift: how the live result compares with the replayed one
 
     @property
     def passed(self) -> bool:
@@ -72,6 +92,7 @@ class CaseResult:
             "recorded": exchanges.get("recorded", 0),  # and those that went live
             "missed": exchanges.get("missed", 0),  # and those the cassette could not answer
             "live": exchanges.get("recorded", 0) > 0,
+            "drift": self.drift,
             "error": self.error,
             "duration": self.duration,
         }

@@ -31,6 +31,7 @@ from ..redaction import Redactor, protect
 from ..results.case import CaseResult
 from ..results.stats import CaseExchanges, RunStats
 from ..suite.model import MAX_CONCURRENCY, Case, EvalSuite, ProviderSpec
+from .drift import DriftRun
 from .graders import SessionGraders
 from .runner import call_case, run_case
 from .scheduler import Scheduler
@@ -53,8 +54,9 @@ class EvalSession:
         self.stats = RunStats()  # this process's counts; an xdist controller merges its workers' in
         self.writable = WritableFolders()  # cassette folders probed once per session
         # Provider calls run ahead of the items in worker threads, unless strictly serial. Pure
-        # replay (record mode none) waits on no network, so threads would only add overhead.
-        concurrent = self.settings.concurrency > 1 and self.settings.record_mode != "none"
+        # replay (record mode none, and no drift) waits on no network, so threads would only add overhead.
+        live = self.settings.record_mode != "none" or self.settings.drift is not None
+        concurrent = self.settings.concurrency > 1 and live
         self.scheduler = Scheduler(self.settings.concurrency, self.stats) if concurrent else None
         self.redactor = Redactor(self.env.get(name) for name in TOKEN_VARIABLES)
         self.cassettes = CassetteLibrary(self.settings.cassette_dir, self.settings.record_mode,
@@ -68,6 +70,7 @@ class EvalSession:
         self.claims = PredictionClaims()  # which predictions the session's calls follow
         self.distributed = distributed  # other processes (xdist workers) run items too
         self.select_best = SelectBest(self)
+        self.drift = DriftRun(self, update=self.settings.drift == "update") if self.settings.drift else None
 
     @property
     def http(self) -> httpx.Client:
@@ -154,6 +157,8 @@ class EvalSession:
 
     def run(self, case: Case, nodeid: str | None = None) -> CaseResult:
         """Run one case inside its own cassette; save the cassette if every call succeeded."""
+        if self.drift is not None and not needs_siblings(case):  # replayed and live, compared (drift.py)
+            return self.drift.run(case, nodeid)
         provider = self.provider_for(case.provider, case.suite)
         path = self.cassettes.path(case.suite.file, case.name)
         try:
@@ -167,17 +172,23 @@ class EvalSession:
         held = needs_siblings(case) and nodeid is not None
         result = call_case(case, provider, context) if held else run_case(case, provider, context, graders=graders)
         result.cassette, result.exchanges = path, cassette.stats
-        if cassette.recorded and case.provider.delay:  # went live: paced as the provider's delay asks
-            self.cancel.wait(case.provider.delay)
-        if self.scheduler is not None:
-            self.scheduler.release_slot()  # saving the cassette below calls no model,
-            if cassette.recorded:
-                self.scheduler.wait_for_starts()  # and lets the next live calls go out first
+        self.calls_over(case, cassette)
         if held and nodeid is not None:  # graded, and its cassette saved, when its item runs
             self.select_best.hold(nodeid, Held(cassette, context, graders))
         else:
             self.cassette_done(cassette, result)
         return result
+
+    def calls_over(self, case: Case, cassette: Cassette) -> None:
+        """``case``'s calls through ``cassette`` are over: if they went live, pause for the provider's
+        ``delay``; then free the scheduler slot, since what is left (saving) calls no model, and
+        let the next live calls go out first."""
+        if cassette.recorded and case.provider.delay:
+            self.cancel.wait(case.provider.delay)
+        if self.scheduler is not None:
+            self.scheduler.release_slot()
+            if cassette.recorded:
+                self.scheduler.wait_for_starts()
 
     def cassette_done(self, cassette: Cassette, result: CaseResult) -> None:
         """``result``'s case is done with ``cassette``: saved only when every call succeeded, and
