@@ -30,7 +30,16 @@ def pytest_replicate_case_result(config: pytest.Config, result: dict[str, Any]) 
       ``cost`` (dollars, None when unknown), ``prediction_id``;
     - ``cassette`` (its path), ``replayed``, ``recorded`` and ``missed`` (HTTP exchanges
       answered by the cassette, sent live, and refused for want of a recording), ``live``
-      (any exchange went live).
+      (any exchange went live);
+    - ``drift``: None, except under ``--replicate-drift``, where the item was replayed from its
+      cassette and called live, and every key above describes the live call (so ``cost`` is
+      what was spent live, and ``outcome`` is the live verdict). Then ``drift`` holds
+      ``output_changed`` (bool), ``verdict`` (``"pass→fail"``, ``"fail→pass"``, or None when it
+      held), ``diff`` (a few lines, ``-`` replayed and ``+`` live, or None), ``replayed`` (its
+      ``passed``, ``score``, ``output`` and ``error``; None when the item has no cassette, so
+      nothing was compared) and ``updated`` (``--replicate-drift=update`` rewrote the cassette).
+      ``pytest_replicate.report.drift.drift_lines(results)`` sums them up. Select-best items
+      are not compared (their grading needs their siblings' outputs): ``drift`` is None.
 
     Every eval item is gathered for reports too: ``results_of(config)`` in
     ``pytest_replicate.pytest.reporting`` holds them all at ``pytest_terminal_summary``.

@@ -74,7 +74,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--replicate-drift", dest="replicate_drift", nargs="?", const=DRIFT_MODES[0], choices=DRIFT_MODES,
                     default=None, help="call every eval item's model live beside its cassette (needs a token) and "
                     "report whether its output or verdict changed; the item's outcome is the live one. "
-                    "--replicate-drift=update also rewrites the cassettes that drifted")
+                    "--replicate-drift=update also rewrites the cassettes that drifted (give it after the paths, "
+                    "or as --replicate-drift=report)")
     parser.addini(MIN_PASS_RATE_OPTION, default=None,
                   help="pass rate (0 to 1) below which an eval file fails the session (see --replicate-min-pass-rate)")
     parser.addini("replicate_grader", default=None,

@@ -31,7 +31,7 @@ def drift_lines(results: Sequence[Mapping[str, Any]]) -> list[str]:
     costs = [result["cost"] for result in drifting if result["cost"] is not None]
     if costs:
         unknown = len(drifting) - len(costs)
-        lines.append(f"spent live: ${sum(costs):.4f}" + (f" ({unknown} calls of unknown cost)" if unknown else ""))
+        lines.append(f"spent live: ${sum(costs):.6f}" + (f" ({unknown} calls of unknown cost)" if unknown else ""))
     changed.sort(key=lambda result: result["drift"]["verdict"] is None)  # flips first, else in collection order
     for result in changed[:MAX_ITEMS]:
         drift = result["drift"]

@@ -25,7 +25,7 @@ SUITE = """
 prompts: ["What is the capital of {{ country }}?"]
 providers:
   - id: replicate:meta/llama-2-7b-chat
-    config: {temperature: 0.01, poll_interval: 0.01}
+    config: {temperature: 0.01, poll_interval: 0.01, inputCost: 0.000001, outputCost: 0.000002}
 tests:
   - vars: {country: France}
     assert: [{type: contains, value: Paris}]
@@ -89,8 +89,12 @@ def test_a_changed_model_reports_the_changed_output_and_verdict_and_leaves_the_c
     assert all(result["live"] and result["recorded"] > 0 for result in found.values())  # called live
     assert cassettes(pytester.path) == recorded  # byte-identical
     no_token_anywhere(pytester, run)
-    assert drift_lines([found["France"], found["Japan"]])[0] == (
-        "2 compared with their cassettes: 1 outputs changed, 1 pass→fail, 0 fail→pass, 0 cassettes updated")
+    spent = found["France"]["cost"] + found["Japan"]["cost"]
+    assert spent > 0 and drift_lines([found["France"], found["Japan"]])[:3] == [
+        "2 compared with their cassettes: 1 outputs changed, 1 pass→fail, 0 fail→pass, 0 cassettes updated",
+        f"spent live: ${spent:.6f}",
+        f"pass→fail: {found['France']['nodeid']}",
+    ]
 
 
 def test_update_rewrites_only_the_drifted_cassette_and_replay_then_gives_the_new_verdict(
