@@ -91,7 +91,7 @@ class DriftRun:
         save = self.update and drifted(drift) and not live.call_failed
         try:
             library.done(cassette, save=save)
-        except CassetteError as error:  # the live result stands; the recording is lost, and says so
+        except CassetteError as error:  # as in any run: the item fails saying why the recording is lost
             live.error, save = str(error), False
         drift["updated"] = save
         return live
