@@ -4,8 +4,8 @@ Custom pytest items cannot request fixtures, so everything an item needs at run 
 (providers, the shared HTTP client, cassettes, graders) hangs off this one object. It
 knows nothing of pytest's hooks, so the Python API can use it too. It keeps the HTTP
 client and the provider cache, runs cases, and hands the rest to its parts: the cassette
-library (``cassettes/library.py``), graders (``graders.py``) and select-best
-(``select_best.py``).
+library (``cassettes/library.py``), graders (``graders.py``), select-best
+(``select_best.py``) and, under ``--replicate-drift``, drift (``drift.py``).
 """
 
 from __future__ import annotations
