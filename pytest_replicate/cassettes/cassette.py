@@ -103,15 +103,16 @@ class CassetteStats:
     """Exchange counts for the terminal summary; shared by threads, summed across xdist workers."""
 
     replayed: int = 0
-    recorded: int = 0
+    recorded: int = 0  # saved in a cassette (counted when it is written)
     missed: int = 0
+    sent: int = 0  # answered by the network, whether or not a cassette kept them
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def count(self, kind: str) -> None:
         self.add({kind: 1})
 
     def as_dict(self) -> dict[str, int]:
-        return {"replayed": self.replayed, "recorded": self.recorded, "missed": self.missed}
+        return {"replayed": self.replayed, "recorded": self.recorded, "missed": self.missed, "sent": self.sent}
 
     def add(self, counts: dict[str, int]) -> None:
         with self._lock:
@@ -256,6 +257,7 @@ class Cassette:
                 self.stats.count("missed")
                 raise CassetteError(self._miss_message(recorded_request))
         response = network.handle_request(request)
+        self.stats.count("sent")
         try:
             content = response.read()
         finally:

@@ -50,6 +50,15 @@ def pytest_replicate_case_result(config: pytest.Config, result: dict[str, Any]) 
     samples, ``cost`` is the samples' total (None if any is unknown) and ``duration`` their
     sum; ``prompt``, ``output``, ``image``, ``assertions``, ``latency_ms`` and ``prediction_id``
     are the first sample's.
+    - ``drift``: None, except under ``--replicate-drift``, where the item was replayed from its
+      cassette and called live, and every key above describes the live call (so ``cost`` is
+      what was spent live, and ``outcome`` is the live verdict). Then ``drift`` holds
+      ``output_changed`` (bool), ``verdict`` (``"pass→fail"``, ``"fail→pass"``, or None when it
+      held), ``diff`` (a few lines, ``-`` replayed and ``+`` live, or None), ``replayed`` (its
+      ``passed``, ``score``, ``output`` and ``error``; None when the item has no cassette, so
+      nothing was compared) and ``updated`` (``--replicate-drift=update`` rewrote the cassette).
+      ``pytest_replicate.report.drift.drift_lines(results)`` sums them up. Select-best items
+      are not compared (their grading needs their siblings' outputs): ``drift`` is None.
 
     Every eval item is gathered for reports too: ``results_of(config)`` in
     ``pytest_replicate.pytest.reporting`` holds them all at ``pytest_terminal_summary``.

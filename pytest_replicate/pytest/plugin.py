@@ -23,6 +23,7 @@ from ..run.settings import (
     DEFAULT_MAX_CASES,
     DEFAULT_TEXT_GRADER,
     DEFAULT_TIMEOUT,
+    DRIFT_MODES,
     MAX_CASES_OPTION,
     Settings,
 )
@@ -74,6 +75,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--replicate-min-pass-rate", dest="replicate_min_pass_rate", metavar="RATE", default=None,
                     help="fail the session only when an eval file's pass rate is below RATE (0 to 1); "
                     "failing cases are still reported")
+    group.addoption("--replicate-drift", dest="replicate_drift", nargs="?", const=DRIFT_MODES[0], choices=DRIFT_MODES,
+                    default=None, help="call every eval item's model live beside its cassette (needs a token) and "
+                    "report whether its output or verdict changed; the item's outcome is the live one. "
+                    "--replicate-drift=update also rewrites the cassettes that drifted (give it after the paths, "
+                    "or as --replicate-drift=report)")
     parser.addini(MIN_PASS_RATE_OPTION, default=None,
                   help="pass rate (0 to 1) below which an eval file fails the session (see --replicate-min-pass-rate)")
     parser.addini("replicate_grader", default=None,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from ..assertions import GradingResult
 from ..providers.base import ProviderResponse
@@ -18,6 +18,25 @@ from .sampling import SampleVerdict
 
 if TYPE_CHECKING:  # the cassette module loads vcrpy, which the plugin must not import before configure
     from ..cassettes.cassette import CassetteStats
+
+
+class Replayed(TypedDict):
+    """The item's result replayed from its cassette, as CI would see it."""
+
+    passed: bool
+    score: float | None
+    output: Any  # plain data, as ``CaseResult.to_dict`` gives it
+    error: str | None  # why the replay could not be graded (a cassette miss: the request changed)
+
+
+class Drift(TypedDict):
+    """Under ``--replicate-drift``, a live result compared with its cassette's (``run/drift.py``)."""
+
+    output_changed: bool
+    verdict: str | None  # "pass→fail" or "fail→pass" (replayed → live); None: the same verdict
+    diff: str | None  # a few lines, "- replayed" / "+ live"; None when the output did not change
+    replayed: Replayed | None  # None: the item has no cassette, so there was nothing to compare
+    updated: bool  # --replicate-drift=update rewrote the cassette with the live exchanges
 
 
 @dataclass
@@ -38,6 +57,7 @@ class CaseResult:
     # and their reduced verdict. Its prompt, response, output and grading are the first sample's.
     samples: list[CaseResult] = field(default_factory=list)
     verdict: SampleVerdict | None = None
+    drift: Drift | None = None  # under --replicate-drift: how the live result compares with the replayed one
 
     @property
     def passed(self) -> bool:
@@ -97,7 +117,8 @@ class CaseResult:
             "replayed": exchanges.get("replayed", 0),  # HTTP exchanges answered by the cassette
             "recorded": exchanges.get("recorded", 0),  # and those that went live
             "missed": exchanges.get("missed", 0),  # and those the cassette could not answer
-            "live": exchanges.get("recorded", 0) > 0,
+            "live": exchanges.get("sent", 0) > 0,  # went to the network, kept in its cassette or not
+            "drift": self.drift,
             "error": self.error,
             "duration": self.duration,
             "samples": [_sample_dict(index, sample) for index, sample in enumerate(self.samples, 1)],

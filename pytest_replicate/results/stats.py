@@ -17,7 +17,7 @@ from typing import Any
 
 from ..cassettes.cassette import CassetteStats
 
-_SUMMED = ("replayed", "recorded", "missed", "throttled")
+_SUMMED = ("replayed", "recorded", "missed", "sent", "throttled")
 
 
 @dataclass

@@ -4,8 +4,8 @@ Custom pytest items cannot request fixtures, so everything an item needs at run 
 (providers, the shared HTTP client, cassettes, graders) hangs off this one object. It
 knows nothing of pytest's hooks, so the Python API can use it too. It keeps the HTTP
 client and the provider cache, runs cases, and hands the rest to its parts: the cassette
-library (``cassettes/library.py``), graders (``graders.py``) and select-best
-(``select_best.py``).
+library (``cassettes/library.py``), graders (``graders.py``), select-best
+(``select_best.py``) and, under ``--replicate-drift``, drift (``drift.py``).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from ..redaction import Redactor, protect
 from ..results.case import CaseResult
 from ..results.stats import CaseExchanges, RunStats
 from ..suite.model import MAX_CONCURRENCY, NOT_REPEATABLE, Case, EvalSuite, ProviderSpec, Repeat
+from .drift import DriftRun
 from .graders import SessionGraders
 from .runner import call_case, run_case, run_samples, sampled
 from .scheduler import Scheduler
@@ -54,8 +55,9 @@ class EvalSession:
         self.stats = RunStats()  # this process's counts; an xdist controller merges its workers' in
         self.writable = WritableFolders()  # cassette folders probed once per session
         # Provider calls run ahead of the items in worker threads, unless strictly serial. Pure
-        # replay (record mode none) waits on no network, so threads would only add overhead.
-        concurrent = self.settings.concurrency > 1 and self.settings.record_mode != "none"
+        # replay (record mode none, and no drift) waits on no network, so threads would only add overhead.
+        live = self.settings.record_mode != "none" or self.settings.drift is not None
+        concurrent = self.settings.concurrency > 1 and live
         self.scheduler = Scheduler(self.settings.concurrency, self.stats) if concurrent else None
         self.redactor = Redactor(self.env.get(name) for name in TOKEN_VARIABLES)
         self.cassettes = CassetteLibrary(self.settings.cassette_dir, self.settings.record_mode,
@@ -69,6 +71,7 @@ class EvalSession:
         self.claims = PredictionClaims()  # which predictions the session's calls follow
         self.distributed = distributed  # other processes (xdist workers) run items too
         self.select_best = SelectBest(self)
+        self.drift = DriftRun(self, update=self.settings.drift == "update") if self.settings.drift else None
 
     @property
     def http(self) -> httpx.Client:
@@ -157,6 +160,8 @@ class EvalSession:
 
     def run(self, case: Case, nodeid: str | None = None) -> CaseResult:
         """Run one case inside its own cassette; save the cassette if every call succeeded."""
+        if self.drift is not None and not needs_siblings(case):  # replayed and live, compared (drift.py)
+            return self.drift.run(case, nodeid)
         provider = self.provider_for(case.provider, case.suite)
         path = self.cassettes.path(case.suite.file, case.name)
         try:
@@ -188,10 +193,7 @@ class EvalSession:
                 result.error = _short_cassette(cassette, len(result.samples), repeat.count)
         result.cassette, result.exchanges = path, cassette.stats
         pace()
-        if self.scheduler is not None:
-            self.scheduler.release_slot()  # saving the cassette below calls no model,
-            if cassette.recorded:
-                self.scheduler.wait_for_starts()  # and lets the next live calls go out first
+        self._release_slot(cassette)
         if held and nodeid is not None:  # graded, and its cassette saved, when its item runs
             self.select_best.hold(nodeid, Held(cassette, context, graders))
         else:
@@ -219,6 +221,21 @@ class EvalSession:
                 raise ConfigError(f"{problem} (--replicate-repeat {self.settings.repeat})", file=case.test.file,
                                   path=case.test.path, line=case.test.line,
                                   hint="give --replicate-repeat a count these tests can use, or change their repeat")
+
+    def calls_over(self, case: Case, cassette: Cassette) -> None:
+        """``case``'s calls through ``cassette`` are over: if they went live, pause for the provider's
+        ``delay``; then free the scheduler slot (see ``_release_slot``)."""
+        if cassette.recorded and case.provider.delay:
+            self.cancel.wait(case.provider.delay)
+        self._release_slot(cassette)
+
+    def _release_slot(self, cassette: Cassette) -> None:
+        """What is left of a case (saving its cassette) calls no model: free its scheduler slot,
+        and let the next live calls go out first."""
+        if self.scheduler is not None:
+            self.scheduler.release_slot()
+            if cassette.recorded:
+                self.scheduler.wait_for_starts()
 
     def cassette_done(self, cassette: Cassette, result: CaseResult) -> None:
         """``result``'s case is done with ``cassette``: saved only when every call succeeded, and

@@ -27,6 +27,8 @@ DEFAULT_EVAL_FILES = (
 DEFAULT_TIMEOUT = 300.0
 DEFAULT_CASSETTE_DIR = "cassettes"
 DEFAULT_CONCURRENCY = 4  # promptfoo's default too
+# --replicate-drift: compare live calls with the cassettes (report), and rewrite the drifted ones (update).
+DRIFT_MODES = ("report", "update")
 # Model-graded assertions: the largest official Llama 3 instruct model follows the JSON
 # answer formats of the grading prompts most reliably; runs by name, so no version pin.
 DEFAULT_TEXT_GRADER = "replicate:meta/meta-llama-3-70b-instruct"
@@ -52,6 +54,7 @@ class Settings:
     max_cases: int = DEFAULT_MAX_CASES  # most cases one eval file may expand to
     grader: str | None = None  # text grader for model-graded assertions the eval file leaves open
     repeat: int | None = None  # --replicate-repeat: samples of every eval case (wins over the file's repeat)
+    drift: str | None = None  # one of DRIFT_MODES: eval items replay and call live side by side (run/drift.py)
 
     @classmethod
     def from_pytest(cls, config: pytest.Config) -> Settings:
@@ -64,6 +67,7 @@ class Settings:
             max_cases=_positive_int(config.getini(MAX_CASES_OPTION), MAX_CASES_OPTION, DEFAULT_MAX_CASES),
             grader=_grader(config),
             repeat=_repeat(config),
+            drift=_drift(config),
         )
 
 
@@ -138,3 +142,16 @@ def _grader(config: pytest.Config) -> str | None:
     except ReplicateEvalError as error:
         raise pytest.UsageError(f"{source} = {value!r}: {error}") from None
     return str(value)
+
+
+def _drift(config: pytest.Config) -> str | None:
+    """``--replicate-drift[=update]``; a usage error without a token, since every eval item calls its model live."""
+    mode: str | None = config.option.replicate_drift
+    if mode is None:
+        return None
+    from ..providers.replicate.settings import TOKEN_VARIABLES  # only when given: it loads httpx
+
+    if not any(os.environ.get(name) for name in TOKEN_VARIABLES):
+        raise pytest.UsageError(f"--replicate-drift calls every eval item's model live: set {TOKEN_VARIABLES[-1]} "
+                                f"(or {TOKEN_VARIABLES[0]}) to a Replicate API token")
+    return mode

@@ -23,6 +23,9 @@ Faults and limits
     ``add_fault(Fault(kind, ...))`` (kinds in :mod:`.faults`), ``rate_limit =
     RateLimit(concurrent=N | per_window=N, window=s)``, ``stop()`` kills the server
     mid-run, ``reset()`` forgets everything.
+A model that changed
+    ``change_answer("owner/name", when, output)``: from now on the model answers prompts
+    containing ``when`` with ``output`` (drift tests: record, change, compare).
 Counters
     ``requests`` (every :class:`ReceivedRequest`), ``predictions_created()`` (create bodies),
     ``inputs_by_model()`` (``[("owner/name", input), ...]`` per prediction created),

@@ -11,13 +11,13 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
 
 from . import answers, images
-from .catalogue import BUILTIN, Catalogue, ModelSpec
+from .catalogue import BUILTIN, CannedAnswer, Catalogue, ModelSpec
 from .faults import (
     CREATE_KINDS,
     Fault,
@@ -202,6 +202,14 @@ class Simulator(LookupEndpoints):
         """Queue a fault; faults are matched in the order added, one per request."""
         with self._lock:
             self._faults.append(fault)
+
+    def change_answer(self, model: str, when: str, output: Any) -> None:
+        """From now on ``model`` ("owner/name") answers prompts containing ``when`` with ``output``,
+        before its other answers: a model that changed between runs, for drift tests."""
+        spec = self.catalogue.models[model]
+        changed = replace(spec, answers=(CannedAnswer(when, output), *spec.answers))
+        with self._lock:  # a new catalogue, never the shared built-in one changed in place
+            self.catalogue = self.catalogue.merged(Catalogue().add([changed]))
 
     def reset(self) -> None:
         """Forget requests, faults, predictions, files and counters, so one server can serve many tests."""

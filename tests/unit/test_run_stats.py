@@ -16,10 +16,10 @@ def worker(**counts) -> dict:
 
 def test_merging_workers_adds_counts_keeps_the_peak_and_the_lowest_limit():
     controller = RunStats()
-    controller.merge(worker(replayed=3, recorded=1, throttled=2, lowest_limit=2, peak=3, versions={"a/b": "v1"}))
+    controller.merge(worker(replayed=3, recorded=1, sent=1, throttled=2, lowest_limit=2, peak=3, versions={"a/b": "v1"}))
     controller.merge(worker(replayed=1, missed=1, throttled=1, lowest_limit=1, peak=2, versions={"c/d": "v2"}))
     controller.merge(worker())  # a worker that ran nothing
-    assert controller.as_dict() == {"replayed": 4, "recorded": 1, "missed": 1, "throttled": 3, "peak": 3,
+    assert controller.as_dict() == {"replayed": 4, "recorded": 1, "missed": 1, "sent": 1, "throttled": 3, "peak": 3,
                                     "lowest_limit": 1, "versions": {"a/b": "v1", "c/d": "v2"}}
     assert controller.total == 6
 
@@ -50,9 +50,10 @@ def test_cassettes_count_into_the_run_and_into_their_case():
     run = RunStats()
     case = CaseExchanges(run)
     case.count("replayed")
+    case.count("sent")
     case.count("recorded")
     run.count("missed")  # a test function's cassette counts into the run only
-    assert case.as_dict() == {"replayed": 1, "recorded": 1, "missed": 0}
+    assert case.as_dict() == {"replayed": 1, "recorded": 1, "missed": 0, "sent": 1}
     assert (run.replayed, run.recorded, run.missed) == (1, 1, 1)
 
 
