@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ..errors import display_path
+from ..results.sampling import wilson_interval
 
 SCHEMA_VERSION = 1
 CaseData = dict[str, Any]
@@ -100,7 +101,22 @@ def figures(cases: Iterable[CaseData]) -> dict[str, Any]:
         "cost": {"live": _cost(case for case in cases if case["live"]),
                  "replayed": _cost(case for case in cases if not case["live"])},
         "exchanges": {kind: sum(case[kind] for case in cases) for kind in ("replayed", "recorded", "missed")},
+        "samples": _samples(graded),
     }
+
+
+def _samples(cases: Sequence[CaseData]) -> dict[str, Any] | None:
+    """Repeated cases' samples taken together (None when no case was repeated): how many passed,
+    their mean score, the 95% Wilson interval of the pass rate, and how many cases were flaky."""
+    repeated = [case for case in cases if case.get("repeat")]
+    if not repeated:
+        return None
+    ran = sum(case["repeat"]["ran"] for case in repeated)
+    passed = sum(case["repeat"]["passed"] for case in repeated)
+    scores = [sample["score"] for case in repeated for sample in case["samples"] if sample["score"] is not None]
+    return {"count": ran, "passed": passed, "mean_score": math.fsum(scores) / len(scores) if scores else None,
+            "interval": list(wilson_interval(passed, ran)) if ran else None,
+            "flaky": sum(1 for case in repeated if case["repeat"]["flaky"])}
 
 
 def percentile(values: Sequence[float], percent: float) -> float | None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..providers.replicate.text import resolved_version_lines
+from .drift import drift_lines
 
 Markup = Mapping[str, bool]  # keywords of pytest's TerminalWriter.markup: {"red": True}, ...
 Segment = tuple[str, Markup]
@@ -56,6 +57,14 @@ def summary_sections(document: Mapping[str, Any], *, width: int, verbosity: int)
         sections.append(Section("replicate evals", lines))
     if verbosity >= 0:
         sections.extend(_run_sections(document["run"]))
+        cases = [case for file in document["files"] for case in file["cases"]]
+        flaky = [_flaky_line(case) for case in cases if case.get("repeat") and case["repeat"]["flaky"]]
+        if flaky:
+            sections.append(Section("replicate flaky cases (some samples passed, some failed)", flaky))
+        drift = drift_lines(cases)
+        if drift:
+            sections.append(Section("replicate drift (cassettes against the live models)",
+                                    [[(line, PLAIN)] for line in drift]))
     if document.get("comparison"):
         sections.append(_comparison_section(document["comparison"], brief=verbosity < 0))
     gate = document.get("gate")
@@ -141,6 +150,8 @@ def _figure_rows(file: Mapping[str, Any]) -> list[tuple[str, list[Segment]]]:
     for kind in ("live", "replayed"):
         if overall["cost"][kind]:  # a free provider (echo) costs nothing worth a row
             rows.append((f"cost {kind}", [(_dollars(figures["cost"][kind]), PLAIN) for figures in per_column]))
+    if overall.get("samples"):
+        rows.append(("samples passed", [_samples(figures.get("samples")) for figures in per_column]))
     if any(overall["exchanges"].values()):
         rows.append(("live/replayed/missed", [_exchanges(figures["exchanges"]) for figures in per_column]))
     return rows
@@ -151,6 +162,23 @@ def _rate(figures: Mapping[str, Any]) -> Segment:
     if figures["pass_rate"] is None:
         return NONE, PLAIN
     return f"{_percent(figures['pass_rate'])} {figures['passed']}/{graded}", GREEN if figures["passed"] == graded else RED
+
+
+def _samples(samples: Mapping[str, Any] | None) -> Segment:
+    """``7/10 [0.40-0.89]``: the samples that passed and the 95% Wilson interval of the rate."""
+    if not samples or not samples["count"]:
+        return NONE, PLAIN
+    low, high = samples["interval"]
+    markup = GREEN if samples["passed"] == samples["count"] else YELLOW if samples["passed"] else RED
+    return f"{samples['passed']}/{samples['count']} [{low:.2f}-{high:.2f}]", markup
+
+
+def _flaky_line(case: Mapping[str, Any]) -> Line:
+    repeat = case["repeat"]
+    low, high = repeat["interval"]
+    mean = "" if repeat["mean_score"] is None else f", mean score {repeat['mean_score']:.2f}"
+    return [(f"{case['nodeid']}: {repeat['passed']}/{repeat['ran']} samples passed{mean}, "
+             f"95% interval {low:.2f}-{high:.2f}", YELLOW)]
 
 
 def _exchanges(counts: Mapping[str, int]) -> Segment:
@@ -174,6 +202,12 @@ def _verdict(case: Mapping[str, Any]) -> Segment:
     else:
         word, markup = ("PASS", GREEN) if case["passed"] else ("FAIL", RED)
     text = word if case.get("score") is None else f"{word} {case['score']:.2f}"
+    repeat = case.get("repeat")
+    if repeat:
+        text += f" {repeat['passed']}/{repeat['ran']}"
+    drift = case.get("drift")
+    if drift and drift["verdict"]:
+        text += f" (drift: was {drift['verdict'].split('→')[0].upper()})"
     comparison = case.get("comparison")
     if comparison:
         if comparison.get("verdict"):

@@ -283,3 +283,22 @@ def test_alike_failing_samples_share_one_entry_in_full_under_vv(pytester, write_
         "      [FAIL] contains 'bye' (score 0.00): output does not contain 'bye'",
         "      [PASS] contains 'hello' (score 1.00): output contains 'hello'",
     ])
+
+
+def test_the_summary_and_the_json_report_show_the_samples(pytester, monkeypatch, simulator):
+    from jsonschema import Draft202012Validator
+
+    from pytest_replicate.report.json_report import report_schema
+
+    monkeypatch.setenv("REPLICATE_BASE_URL", simulator.url)
+    monkeypatch.setenv("REPLICATE_API_TOKEN", "r8_test_samples")
+    (pytester.path / "coin.eval.yaml").write_text(coin_suite({"tosses": "4"}))
+    result = pytester.runpytest("--replicate-json=report.json")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*samples passed*3/4 [[]0.30-0.95[]]*",
+                                 "*replicate flaky cases*", "*3/4 samples passed, mean score 0.75*"])
+    document = json.loads((pytester.path / "report.json").read_text(encoding="utf-8"))
+    assert not list(Draft202012Validator(report_schema()).iter_errors(document))
+    (file,) = document["files"]
+    assert file["figures"]["samples"]["passed"] == 3 and file["figures"]["samples"]["flaky"] == 1
+    assert file["cases"][0]["repeat"]["ran"] == 4 and len(file["cases"][0]["samples"]) == 4

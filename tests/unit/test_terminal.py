@@ -185,3 +185,42 @@ def test_a_file_below_its_minimum_pass_rate_says_so_in_red():
     headline = summary_sections(report, width=100, verbosity=0)[0].lines[0]
     assert plain_text(headline) == "a.eval.yaml: 1 of 2 passed (50%), below the minimum pass rate 80%"
     assert headline[-1] == ("below the minimum pass rate 80%", RED)
+
+
+def repeated(name: str, passed: int, ran: int, *, prompt: str = "polite") -> dict[str, Any]:
+    """A case run ``ran`` times, ``passed`` of them passing (the reducer ``all``)."""
+    from pytest_replicate.results.sampling import wilson_interval
+
+    result = case(prompt, "llama", name, passed=passed == ran)
+    result["samples"] = [{"index": index + 1, "passed": index < passed, "score": float(index < passed)}
+                         for index in range(ran)]
+    result["repeat"] = {"count": ran, "ran": ran, "passed": passed, "reducer": {"name": "all"},
+                        "mean_score": passed / ran, "interval": list(wilson_interval(passed, ran)),
+                        "flaky": 0 < passed < ran}
+    return result
+
+
+def test_repeated_cases_show_their_samples_per_column_and_the_flaky_ones():
+    report = build_report([repeated("Ada", 4, 5), repeated("Linus", 5, 5), repeated("Ada", 0, 5, prompt="terse")],
+                          run=RUN)
+    lines = text(summary_sections(report, width=100, verbosity=1))
+    assert "  samples passed        9/10 [0.60-0.98]  0/5 [0.00-0.43]" in lines
+    assert "  greets (name=Ada)     FAIL 0.00 4/5     FAIL 0.00 0/5" in lines
+    flaky = lines.index("--- replicate flaky cases (some samples passed, some failed)")
+    assert lines[flaky + 1:] == [
+        "a.eval.yaml::Ada[polite-llama]: 4/5 samples passed, mean score 0.80, 95% interval 0.38-0.96"]
+
+
+def test_drifted_cases_show_what_changed_and_the_counts():
+    drifted = case("polite", "llama", "Ada", passed=False, live=True, cost=0.01)
+    drifted["drift"] = {"output_changed": True, "verdict": "pass→fail", "diff": "- Paris\n+ Lyon",
+                        "replayed": {"passed": True, "score": 1.0, "output": "Paris", "error": None}, "updated": False}
+    steady = case("polite", "llama", "Linus", live=True, cost=0.01)
+    steady["drift"] = {"output_changed": False, "verdict": None, "diff": None,
+                       "replayed": {"passed": True, "score": 1.0, "output": "hi", "error": None}, "updated": False}
+    lines = text(summary_sections(build_report([drifted, steady], run=RUN), width=100, verbosity=1))
+    assert any("FAIL 0.00 (drift: was PASS)" in line for line in lines)
+    start = lines.index("--- replicate drift (cassettes against the live models)")
+    assert lines[start + 1:start + 3] == ["2 compared with their cassettes: 1 outputs changed, 1 pass→fail, "
+                                          "0 fail→pass, 0 cassettes updated", "spent live: $0.020000"]
+    assert "    - Paris" in lines and "    + Lyon" in lines
