@@ -30,7 +30,7 @@ from . import hookspecs
 from .discovery import is_eval_file
 from .fixtures import MARKER, replicate_provider, replicate_session, replicate_simulator  # noqa: F401 (fixtures)
 from .report_settings import MIN_PASS_RATE_OPTION, ReportSettings
-from .reporting import attach_result, start_collecting, write_summary
+from .reporting import PRUNE_OPTION, attach_result, start_collecting, write_summary
 from .state import eval_session, report_settings_key, settings_key, started_session
 from .xdist import is_worker, received_stats, send_stats
 
@@ -70,6 +70,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--replicate-min-pass-rate", dest="replicate_min_pass_rate", metavar="RATE", default=None,
                     help="fail the session only when an eval file's pass rate is below RATE (0 to 1); "
                     "failing cases are still reported")
+    group.addoption("--replicate-prune", dest=PRUNE_OPTION, action="store_true", default=False,
+                    help="after a run of every collected test, delete the cassettes (and files saved beside "
+                    "them) that no test opens any more; a partial run (-k, node ids, -x...) deletes nothing")
     parser.addini(MIN_PASS_RATE_OPTION, default=None,
                   help="pass rate (0 to 1) below which an eval file fails the session (see --replicate-min-pass-rate)")
     parser.addini("replicate_grader", default=None,
