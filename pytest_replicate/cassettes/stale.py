@@ -6,14 +6,15 @@ Judged only after a run in which every collected test ran (the caller decides th
 the collected tests' node ids and the cassettes the session used (an xdist controller has its
 workers' uses too). A cassette folder (``<source folder>/<cassette dir>/<source stem>/``) is
 looked in only when this run used a cassette in it, so a module whose tests no longer use the
-fixtures, or an eval file whose items were all skipped, is left alone. In it, only files named
-as the library names cassettes count: a pytest-recording ``<test name>.yaml`` or a file the
-user named never does. A file whose name starts with a cassette's stem and a dot (an image
+fixtures is left alone, and only when no file the run did not collect can keep cassettes there
+too (see ``_own_folders`` and ``_shared``). In it, only files named as the library names
+cassettes count: a pytest-recording ``<test name>.yaml`` or a file the user named never does. A file whose name starts with a cassette's stem and a dot (an image
 saved beside it) belongs to that cassette and is deleted with it.
 """
 
 from __future__ import annotations
 
+import glob
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,10 +39,15 @@ def find_stale(tests: Iterable[tuple[Path, str]], uses: Iterable[CassetteUse], d
     """``tests``: (source file, name in the naming rule) of every collected test; ``uses``: every
     cassette the run opened; ``directory``: the cassette folder setting."""
     tests = list(tests)
-    expected = {_located(cassette_path(source, name, directory)) for source, name in tests}
-    uses_by_path = _merged(uses)
-    folders = {cassette_folder(source, directory).resolve() for source, _ in tests}
-    looked_in = folders & {path.parent for path in uses_by_path}
+    located = _Locator()
+    expected = {located(cassette_path(source, name, directory)) for source, name in tests}
+    uses_by_path = _merged(uses, located)
+    sources: dict[Path, set[Path]] = {}  # cassette folder -> the collected files whose cassettes it holds
+    for source, _ in tests:
+        sources.setdefault(located.folder(cassette_folder(source, directory)), set()).add(source)
+    used_folders = {path.parent for path in uses_by_path}
+    looked_in = [folder for folder, owners in sources.items()
+                 if folder in used_folders and not _shared(owners)] if _own_folders(directory) else []
     known = expected | uses_by_path.keys()
     unused = sorted(path for folder in looked_in for path in _cassette_files(folder) if path not in known)
     unplayed = {}
@@ -76,20 +82,44 @@ def sidecars(cassette: Path) -> list[Path]:
         return []
 
 
-def _merged(uses: Iterable[CassetteUse]) -> dict[Path, CassetteUse]:
+def _merged(uses: Iterable[CassetteUse], located: _Locator) -> dict[Path, CassetteUse]:
     """One use per file: a cassette several tests share was played by all of them."""
     merged: dict[Path, CassetteUse] = {}
     for use in uses:
-        path = _located(use.path)
+        path = located(use.path)
         seen = merged.get(path)
         merged[path] = use if seen is None else CassetteUse(
             path, max(seen.interactions, use.interactions), seen.played | use.played, seen.recorded + use.recorded)
     return merged
 
 
-def _located(path: Path) -> Path:
-    """``path`` with its folder resolved, so paths compare; the file itself, if a link, stays the link."""
-    return path.parent.resolve() / path.name
+def _own_folders(directory: str) -> bool:
+    """Whether each source file's cassette folder is its own: not with an absolute or ``..``
+    cassette dir, where files this run did not collect may keep cassettes in the same folder."""
+    return not Path(directory).is_absolute() and ".." not in Path(directory).parts
+
+
+def _shared(owners: set[Path]) -> bool:
+    """Whether a file beside ``owners``, named like one of them with another extension
+    (``a.eval.yml`` beside ``a.eval.yaml``), may keep cassettes in their folder: it was not collected."""
+    return any(other not in owners and other.is_file()
+               for source in owners for other in source.parent.glob(glob.escape(source.stem) + ".*"))
+
+
+class _Locator:
+    """Paths with their folder resolved, so they compare (the file itself, if a link, stays the
+    link); each folder resolved once, as thousands of tests share a few folders."""
+
+    def __init__(self) -> None:
+        self._folders: dict[Path, Path] = {}
+
+    def folder(self, folder: Path) -> Path:
+        if folder not in self._folders:
+            self._folders[folder] = folder.resolve()
+        return self._folders[folder]
+
+    def __call__(self, path: Path) -> Path:
+        return self.folder(path.parent) / path.name
 
 
 def _cassette_files(folder: Path) -> list[Path]:

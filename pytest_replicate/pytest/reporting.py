@@ -200,8 +200,9 @@ def _complain(config: pytest.Config, message: str) -> None:
 
 def _complete(session: pytest.Session) -> bool:
     """Whether every collected item ran: not narrowed by ``-k``, ``-m``, ``--deselect``, ``--lf``,
-    ``--sw`` or node ids, nor stopped early (``-x``, ``--maxfail``, Ctrl-C). As syrupy does for
-    unused snapshots: only then is a baseline case that did not run gone."""
+    ``--sw`` or node ids, nor stopped early (``-x``, ``--maxfail``, Ctrl-C), as far as the options
+    and the session tell; ``ResultsReceiver.complete`` adds what hooks saw. As syrupy does for
+    unused snapshots: only then is a baseline case that did not run gone, or a cassette unused."""
     option, config = session.config.option, session.config
     narrowed = (getattr(option, "keyword", "") or getattr(option, "markexpr", "") or getattr(option, "deselect", None)
                 or getattr(option, "lf", False) or getattr(option, "stepwise", False)

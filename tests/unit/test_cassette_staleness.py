@@ -88,3 +88,17 @@ def test_the_terminal_lists_unused_pruned_and_unplayed() -> None:
 def test_nothing_stale_shows_nothing() -> None:
     stale = {"unused": [], "pruned": [], "unplayed": {}}
     assert summary_sections(build_report([], run=RUN, stale=stale), width=80, verbosity=0) == []
+
+
+@pytest.mark.parametrize("directory", ["cassettes", "/ABSOLUTE", "../shared"])
+def test_a_folder_that_files_not_collected_may_share_is_not_looked_in(tmp_path: Path, directory: str) -> None:
+    """``a.eval.yml`` beside ``a.eval.yaml`` names its cassettes into the same folder, as does any
+    eval file named alike with an absolute or ``..`` cassette dir."""
+    directory = directory.replace("/ABSOLUTE", str(tmp_path / "all"))
+    source = write(tmp_path / "evals" / "a.eval.yaml")
+    if directory == "cassettes":
+        write(source.with_name("a.eval.yml"))  # not collected in this run
+    kept = write(cassette_path(source, "kept", directory))
+    other = write(cassette_path(source, "the other file's", directory))
+    stale = find_stale([(source, "kept")], [CassetteUse(kept, 1, frozenset({0}), 0)], directory)
+    assert stale.unused == [] and other.exists()
