@@ -7,21 +7,33 @@ eval file for an eval item (the test name is the case's) and the test module for
 function (the test name is its node id within the module).
 
 The library also notes every cassette opened in this session and, once its test is done,
-which of its recorded interactions were replayed: the ground for a report of cassettes
-(or interactions) that no test uses any more, as syrupy reports unused snapshots.
+which of its recorded interactions were replayed: the ground for the report of cassettes (or
+interactions) that no test uses any more (``stale.py``), as syrupy reports unused snapshots.
 """
 
 from __future__ import annotations
 
+import re
 import shlex
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..errors import ConfigError, display_path
 from ..redaction import Redactor
 from .cassette import Cassette, CassetteStats, WritableFolders, cassette_file_name
+
+# The names ``cassette_file_name`` gives: ``<slug>.<8 hex digits>.yaml``. Only such files are ours
+# to call unused and delete; a pytest-recording cassette (``<test name>.yaml``) never matches.
+OUR_CASSETTE_NAME = re.compile(r".+\.[0-9a-f]{8}\.yaml")
+
+
+def name_in_source(nodeid: str) -> str:
+    """A test's name in the naming rule: its node id within its source file, ``::`` read as ``.``
+    (an eval item's is its case's name, which never holds ``::``)."""
+    return nodeid.split("::", 1)[-1].replace("::", ".")
 
 
 def cassette_folder(source: Path, directory: str) -> Path:
@@ -47,6 +59,15 @@ class CassetteUse:
     interactions: int  # in the cassette when its test was done: the file's plus those recorded
     played: frozenset[int]  # indices of the interactions replayed
     recorded: int  # interactions recorded live (the last ones)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data, as an xdist worker sends it to the controller."""
+        return {"path": str(self.path), "interactions": self.interactions, "played": sorted(self.played),
+                "recorded": self.recorded}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CassetteUse:
+        return cls(Path(data["path"]), int(data["interactions"]), frozenset(data["played"]), int(data["recorded"]))
 
 
 class CassetteLibrary:
@@ -110,6 +131,11 @@ class CassetteLibrary:
             self._used.append(use)
         if save:
             cassette.save()
+
+    def add_used(self, uses: Iterable[CassetteUse]) -> None:
+        """Cassettes another process used (an xdist worker's, on the controller): part of :meth:`used` from now on."""
+        with self._lock:
+            self._used.extend(uses)
 
     def used(self) -> list[CassetteUse]:
         """Every cassette opened this session, in the order their tests were done (open ones last)."""

@@ -32,7 +32,7 @@ from .discovery import is_eval_file
 from .fixtures import MARKER, replicate_provider, replicate_session, replicate_simulator  # noqa: F401 (fixtures)
 from .repeat_count import refuse_repeat_count
 from .report_settings import MIN_PASS_RATE_OPTION, ReportSettings
-from .reporting import attach_result, start_collecting, write_summary
+from .reporting import PRUNE_OPTION, attach_result, start_collecting, write_summary
 from .state import eval_session, report_settings_key, settings_key, started_session
 from .xdist import is_worker, received_stats, send_stats
 
@@ -80,6 +80,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     "report whether its output or verdict changed; the item's outcome is the live one. "
                     "--replicate-drift=update also rewrites the cassettes that drifted (give it after the paths, "
                     "or as --replicate-drift=report)")
+    group.addoption("--replicate-prune", dest=PRUNE_OPTION, action="store_true", default=False,
+                    help="after a run of every collected test, delete the cassettes (and files saved beside "
+                    "them) that no test opens any more; a partial run (-k, node ids, -x...) deletes nothing")
     parser.addini(MIN_PASS_RATE_OPTION, default=None,
                   help="pass rate (0 to 1) below which an eval file fails the session (see --replicate-min-pass-rate)")
     parser.addini("replicate_grader", default=None,

@@ -257,7 +257,7 @@ def cassette_path_for(node: pytest.Item, directory: str, name: str | None = None
     """The test's cassette by the library's rule (its name: the node id within the module), or the marker's ``cassette``."""
     if name is not None:
         return library.shared_cassette_path(Path(node.path), name, directory)
-    return library.cassette_path(Path(node.path), node.nodeid.split("::", 1)[-1].replace("::", "."), directory)
+    return library.cassette_path(Path(node.path), library.name_in_source(node.nodeid), directory)
 
 
 def _slots(config: pytest.Config, session: EvalSession) -> threading.BoundedSemaphore:

@@ -18,8 +18,8 @@ import pytest
 
 from ..results.collector import CaseData, ResultsCollector
 from .report_settings import ReportSettings
-from .state import report_settings_key, started_session
-from .xdist import is_worker
+from .state import report_settings_key, settings_key, started_session
+from .xdist import DeselectionNote, is_worker, worker_deselected
 
 if TYPE_CHECKING:
     from ..run.session import EvalSession
@@ -28,6 +28,8 @@ RESULT_ATTRIBUTE = "replicate_result"
 collector_key = pytest.StashKey[ResultsCollector]()
 report_key = pytest.StashKey[dict[str, Any]]()
 baseline_key = pytest.StashKey[dict[str, Any]]()
+complete_key = pytest.StashKey[bool]()
+PRUNE_OPTION = "replicate_prune"
 
 
 def attach_result(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport) -> None:
@@ -56,8 +58,10 @@ def attach_result(item: pytest.Item, call: pytest.CallInfo[None], report: pytest
 
 def start_collecting(config: pytest.Config) -> None:
     """In the main process (not on xdist workers): gather results and hand them to the hook,
-    and read the baseline they will be compared with (a bad one stops the run before it starts)."""
+    and read the baseline they will be compared with (a bad one stops the run before it starts).
+    On a worker: note deselection for the controller."""
     if is_worker(config):
+        config.pluginmanager.register(DeselectionNote(config), "replicate-deselection")
         return
     baseline = config.stash[report_settings_key].read_baseline()
     if baseline is not None:
@@ -77,21 +81,38 @@ def results_of(config: pytest.Config) -> list[CaseData]:
 
 
 class ResultsReceiver:
-    """Hooks of the main process that feed the collector: collection order, reports, the end."""
+    """Hooks of the main process that feed the collector (collection order, reports, the end) and
+    tell whether the run was complete: see :meth:`complete`, the one partial-run rule."""
 
     def __init__(self, collector: ResultsCollector) -> None:
         self.collector = collector
-        self.deselected = False  # by -k, -m, --lf or a plugin: the run is partial (seen here unless under xdist)
+        self.nodeids: list[str] = []  # the collected items
+        # Seen by hooks rather than options: items deselected (by -k, -m, --lf or a plugin, here or
+        # on an xdist worker), a collection error, a crashed xdist worker (its figures are lost).
+        self.partial = False
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        self.collector.expect(item.nodeid for item in session.items)
+        self.nodeids = [item.nodeid for item in session.items]
+        self.collector.expect(self.nodeids)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
-        self.collector.expect(ids)  # every worker collects the same items (xdist checks)
+        self.nodeids = self.nodeids or list(ids)  # every worker collects the same items (xdist checks)
+        self.collector.expect(ids)
 
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
-        self.deselected = self.deselected or bool(items)
+        self.partial = self.partial or bool(items)
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        self.partial = self.partial or report.failed
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        self.partial = self.partial or error is not None or worker_deselected(node)
+
+    def complete(self, session: pytest.Session) -> bool:
+        """Whether every collected item ran: the options (``_complete``) and what the hooks saw."""
+        return _complete(session) and not self.partial
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         data = getattr(report, RESULT_ATTRIBUTE, None)
@@ -102,16 +123,35 @@ class ResultsReceiver:
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         self.collector.flush()
-        finish_reports(session, self.collector.results, complete=_complete(session) and not self.deselected)
+        complete = session.config.stash[complete_key] = self.complete(session)
+        stale = _stale_cassettes(session.config, self.nodeids) if complete else None
+        finish_reports(session, self.collector.results, complete=complete, stale=stale)
 
 
-def finish_reports(session: pytest.Session, results: list[CaseData], *, complete: bool) -> None:
+def _stale_cassettes(config: pytest.Config, nodeids: list[str]) -> dict[str, Any] | None:
+    """After a complete run: the cassettes no collected test opens and the interactions never
+    replayed, the unused files deleted with ``--replicate-prune``; None if no cassette of ours was
+    used (then nothing of the eval machinery loaded, and none is loaded for this)."""
+    session = started_session(config)
+    if session is None:
+        return None
+    from ..cassettes.library import name_in_source
+    from ..cassettes.stale import find_stale, prune
+
+    tests = ((config.rootpath / nodeid.split("::", 1)[0], name_in_source(nodeid)) for nodeid in nodeids)
+    stale = find_stale(tests, session.cassettes.used(), config.stash[settings_key].cassette_dir)
+    return stale.as_dict(prune(stale.unused) if config.getoption(PRUNE_OPTION) else ())
+
+
+def finish_reports(session: pytest.Session, results: list[CaseData], *, complete: bool,
+                   stale: dict[str, Any] | None = None) -> None:
     """In the main process: build the report document from every result (for the summary and
     the HTML report), compare it with the baseline, judge the gates, write the JSON report and
-    settle the exit status. ``complete``: every collected item ran (see ``_complete``)."""
+    settle the exit status. ``complete``: every collected item ran (see ``ResultsReceiver.complete``);
+    ``stale``: the cassettes judged then."""
     config = session.config
     options = config.stash[report_settings_key]
-    if not results and not options.wanted:
+    if not results and not options.wanted and stale is None:
         return
     from ..report.gates import judge
     from ..report.model import build_report
@@ -120,7 +160,7 @@ def finish_reports(session: pytest.Session, results: list[CaseData], *, complete
     # A file's own bar (metadata.min_pass_rate) wins; the command line or ini one covers the rest.
     bars = {result["file"]: result["min_pass_rate"] for result in results}
     bars = {file: options.min_pass_rate if bar is None else bar for file, bar in bars.items()}
-    document = build_report(results, run=_run_figures(started_session(config)), min_pass_rates=bars,
+    document = build_report(results, run=_run_figures(started_session(config)), min_pass_rates=bars, stale=stale,
                             generator=f"pytest-replicate {package_version()}")
     baseline = config.stash.get(baseline_key, None)
     if baseline is not None:
@@ -160,8 +200,9 @@ def _complain(config: pytest.Config, message: str) -> None:
 
 def _complete(session: pytest.Session) -> bool:
     """Whether every collected item ran: not narrowed by ``-k``, ``-m``, ``--deselect``, ``--lf``,
-    ``--sw`` or node ids, nor stopped early (``-x``, ``--maxfail``, Ctrl-C). As syrupy does for
-    unused snapshots: only then is a baseline case that did not run gone."""
+    ``--sw`` or node ids, nor stopped early (``-x``, ``--maxfail``, Ctrl-C), as far as the options
+    and the session tell; ``ResultsReceiver.complete`` adds what hooks saw. As syrupy does for
+    unused snapshots: only then is a baseline case that did not run gone, or a cassette unused."""
     option, config = session.config.option, session.config
     narrowed = (getattr(option, "keyword", "") or getattr(option, "markexpr", "") or getattr(option, "deselect", None)
                 or getattr(option, "lf", False) or getattr(option, "stepwise", False)
@@ -207,15 +248,24 @@ def _run_figures(session: EvalSession | None) -> dict[str, Any]:
 
 def write_summary(terminalreporter: Any, config: pytest.Config) -> None:
     """The plugin's sections of the terminal summary, rendered from the report document (so the
-    same under pytest-xdist); none in a run that used nothing of ours."""
+    same under pytest-xdist); none in a run that used nothing of ours, unless it was asked to prune."""
     document = report_of(config)
     if document is None:  # no eval results: our fixtures may still have used cassettes
         session = started_session(config)
-        if session is None:
-            return
-        from ..report.model import build_report
+        if session is not None:
+            from ..report.model import build_report
 
-        document = build_report([], run=_run_figures(session))
+            document = build_report([], run=_run_figures(session))
+    if document is not None:
+        _write_sections(terminalreporter, config, document)
+    if config.getoption(PRUNE_OPTION) and not config.stash.get(complete_key, True):
+        terminalreporter.write_sep("-", "replicate stale cassettes")
+        terminalreporter.write_line("--replicate-prune deleted nothing: not every collected test ran (-k, -m, node "
+                                    "ids, --lf, deselection, -x or a collection error), so which cassettes are "
+                                    "unused is unknown", yellow=True)
+
+
+def _write_sections(terminalreporter: Any, config: pytest.Config, document: dict[str, Any]) -> None:
     from ..report.terminal import summary_sections
 
     writer = terminalreporter._tw  # its width, and its markup, which --color decides

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 _STATS = "pytest_replicate_stats"  # the workeroutput key of a worker's RunStats.as_dict()
+_DESELECTED = "pytest_replicate_deselected"  # the workeroutput key: the worker deselected items
 
 
 def is_worker(config: pytest.Config) -> bool:
@@ -32,6 +33,23 @@ def send_stats(config: pytest.Config, stats: dict[str, Any]) -> None:
 def received_stats(node: Any) -> dict[str, Any] | None:
     """On the controller, in ``pytest_testnodedown``: what worker ``node`` sent, if anything."""
     return getattr(node, "workeroutput", {}).get(_STATS)
+
+
+class DeselectionNote:
+    """On a worker: tell the controller that items were deselected, which it cannot see (workers
+    collect, so the controller's ``pytest_deselected`` never fires): the run is partial."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        if items:
+            self.config.workeroutput[_DESELECTED] = True  # type: ignore[attr-defined]
+
+
+def worker_deselected(node: Any) -> bool:
+    """On the controller, in ``pytest_testnodedown``: whether worker ``node`` deselected items."""
+    return bool(getattr(node, "workeroutput", {}).get(_DESELECTED))
 
 
 def queued_indices(config: pytest.Config) -> list[int] | None:

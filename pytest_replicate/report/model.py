@@ -22,10 +22,12 @@ CaseData = dict[str, Any]
 
 
 def build_report(results: Sequence[CaseData], *, run: Mapping[str, Any],
-                 min_pass_rates: Mapping[str, float | None] | None = None,
+                 min_pass_rates: Mapping[str, float | None] | None = None, stale: Mapping[str, Any] | None = None,
                  generator: str = "pytest-replicate", created: datetime | None = None) -> dict[str, Any]:
     """The report document: ``run`` holds the run-wide counts (record mode, exchanges,
-    throttling, versions); ``min_pass_rates`` maps an eval file (as in the results) to its bar.
+    throttling, versions); ``min_pass_rates`` maps an eval file (as in the results) to its bar;
+    ``stale``: unused cassettes and unplayed interactions (``cassettes/stale.py``), None when not
+    judged (a partial run, or no cassette of ours was used).
 
     ``comparison`` (``report/baseline.py``) and ``gate`` (``report/gates.py``) stay None until
     a baseline or a gate fills them in.
@@ -41,6 +43,7 @@ def build_report(results: Sequence[CaseData], *, run: Mapping[str, Any],
         "created": (created or datetime.now(timezone.utc)).isoformat(timespec="seconds"),
         "run": {**run, "figures": figures(results)},
         "files": files,
+        "stale": None if stale is None else dict(stale),
         "comparison": None,
         "gate": None,
     }

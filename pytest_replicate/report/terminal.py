@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import display_path
 from ..providers.replicate.text import resolved_version_lines
 from .drift import drift_lines
 
@@ -65,6 +66,9 @@ def summary_sections(document: Mapping[str, Any], *, width: int, verbosity: int)
         if drift:
             sections.append(Section("replicate drift (cassettes against the live models)",
                                     [[(line, PLAIN)] for line in drift]))
+    stale = document.get("stale")
+    if stale and any(stale.values()):
+        sections.append(_stale_section(stale))
     if document.get("comparison"):
         sections.append(_comparison_section(document["comparison"], brief=verbosity < 0))
     gate = document.get("gate")
@@ -243,6 +247,29 @@ def _run_sections(run: Mapping[str, Any]) -> list[Section]:
     if versions:
         sections.append(Section("replicate models", [[(line, YELLOW)] for line in versions]))
     return sections
+
+
+def _stale_section(stale: Mapping[str, Any]) -> Section:
+    """Cassette files no test opens (or the ones ``--replicate-prune`` deleted), and interactions
+    of replayed cassettes that no test played."""
+    lines: list[Line] = []
+    pruned = set(stale["pruned"])
+    unused = [path for path in stale["unused"] if path not in pruned]
+    if unused:
+        lines.append([(f"{_count(len(unused), 'cassette')} no test opens (--replicate-prune deletes them):", YELLOW)])
+        lines += [[(f"{INDENT}{display_path(path)}", YELLOW)] for path in unused]
+    if pruned:
+        lines.append([(f"deleted {_count(len(pruned), 'unused file')} (--replicate-prune):", PLAIN)])
+        lines += [[(f"{INDENT}{display_path(path)}", PLAIN)] for path in stale["pruned"]]
+    if stale["unplayed"]:
+        lines.append([(f"{_count(len(stale['unplayed']), 'cassette')} with interactions no test replayed:", YELLOW)])
+        lines += [[(f"{INDENT}{display_path(path)}: interaction {'indices' if len(indices) > 1 else 'index'} "
+                    f"{', '.join(map(str, indices))}", YELLOW)] for path, indices in stale["unplayed"].items()]
+    return Section("replicate stale cassettes", lines)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'s' if number != 1 else ''}"
 
 
 def _comparison_section(comparison: Mapping[str, Any], *, brief: bool) -> Section:

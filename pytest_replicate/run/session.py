@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 
 from ..cassettes.cassette import Cassette, WritableFolders
-from ..cassettes.library import CassetteLibrary
+from ..cassettes.library import CassetteLibrary, CassetteUse
 from ..errors import CassetteError, ConfigError
 from ..http.client import CallClient, make_client
 from ..providers import CallContext, PredictionClaims, Provider, create_provider
@@ -247,12 +247,13 @@ class EvalSession:
             result.error = str(error)
 
     def worker_stats(self) -> dict[str, Any]:
-        """What an xdist worker sends to the controller for the summary."""
+        """What an xdist worker sends to the controller for the summary: counts, and the cassettes it used."""
         self.stats.merge({"versions": self.resolved_versions()})  # the providers' own, added at the end
-        return self.stats.as_dict()
+        return {**self.stats.as_dict(), "cassettes": [use.as_dict() for use in self.cassettes.used()]}
 
     def merge_worker_stats(self, data: dict[str, Any]) -> None:
         self.stats.merge(data)
+        self.cassettes.add_used(map(CassetteUse.from_dict, data.get("cassettes", ())))
 
     def resolved_versions(self) -> dict[str, str]:
         """Models that ran by their latest version (no official endpoint), here and on xdist workers."""

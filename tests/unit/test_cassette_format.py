@@ -168,12 +168,12 @@ def test_exchanges_count_as_recorded_only_once_saved(tmp_path: Path) -> None:
     stats = CassetteStats()
     failed = Cassette(tmp_path / "failed.yaml", "once", stats=stats)
     create(failed, prompt="hi")
-    assert stats.as_dict() == {"replayed": 0, "recorded": 0, "missed": 0}  # not saved (yet): nothing on disk
+    assert stats.as_dict() == {"replayed": 0, "recorded": 0, "missed": 0, "sent": 1}  # sent, not saved (yet)
     saved = Cassette(tmp_path / "saved.yaml", "once", stats=stats)
     create(saved, prompt="hi")
     create(saved, prompt="again")
     saved.save()
-    assert stats.as_dict() == {"replayed": 0, "recorded": 2, "missed": 0}
+    assert stats.as_dict() == {"replayed": 0, "recorded": 2, "missed": 0, "sent": 3}
     assert not (tmp_path / "failed.yaml").exists()
 
 
