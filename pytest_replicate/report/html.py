@@ -24,6 +24,7 @@ from ..atomic import write_atomically
 TEMPLATES = Path(__file__).parent / "templates"
 CELL_CHARS = 280  # of an output or a reason, shown in the table; the rest on expand
 VAR_CHARS = 120  # of a var's value, shown in the row's first cell
+SAMPLE_CHARS = 2000  # of a repeated case's sample output, kept for its Details
 # Raster types only: an image is shown as the model returned it, never run as a document.
 _IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
 _JSON_IN_SCRIPT = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026",
@@ -46,6 +47,7 @@ def render_html(document: dict[str, Any]) -> str:
     files = [_file_view(file, images) for file in document["files"]]
     return environment.get_template("report.html.j2").render(
         run=document["run"], files=files, comparison=document.get("comparison"), gate=document.get("gate"),
+        any_flaky=any(file["any_flaky"] for file in files), any_drift=any(file["any_drift"] for file in files),
         style=Markup((TEMPLATES / "report.css").read_text(encoding="utf-8")),
         script=Markup((TEMPLATES / "report.js").read_text(encoding="utf-8")),
         blob=_script_json({"files": [_file_blob(file) for file in document["files"]]}),
@@ -63,16 +65,21 @@ def _file_view(file: Data, images: _Images) -> dict[str, Any]:
         flags = [flag for flag, wanted in (
             ("has-fail", "fail" in statuses), ("has-error", "error" in statuses),
             ("all-pass", bool(present) and statuses == {"pass"}),
-            ("has-changed", any(cell["changed"] for cell in present))) if wanted]
+            ("has-changed", any(cell["changed"] for cell in present)),
+            ("has-flaky", any(cell["flaky"] for cell in present)),
+            ("has-drift", any(cell["drifted"] for cell in present))) if wanted]
         rows.append({"description": row["description"], "test": row["test"], "cells": cells, "flags": flags,
                      "vars": {name: _clip(_plain(value), VAR_CHARS) for name, value in row["vars"].items()}})
-    return {**file, "rows": rows}
+    return {**file, "rows": rows, "any_flaky": any("has-flaky" in row["flags"] for row in rows),
+            "any_drift": any("has-drift" in row["flags"] for row in rows)}
 
 
 def _cell_view(case: Data, index: int, images: _Images) -> dict[str, Any]:
     comparison = case.get("comparison")
     image = case.get("image")
     uri = images.data_uri(image) if image else None
+    repeat = case.get("repeat") or None
+    drift = case.get("drift") or None
     return {
         "index": index,
         "status": _status(case),
@@ -84,7 +91,16 @@ def _cell_view(case: Data, index: int, images: _Images) -> dict[str, Any]:
         "image_missing": bool(image) and uri is None,
         "comparison": comparison,
         "changed": comparison is not None and comparison.get("status") in ("changed", "new"),
+        "repeat": repeat,
+        "flaky": bool(repeat and repeat.get("flaky")),
+        "drift": drift,
+        "drifted": _drifted(drift),
     }
+
+
+def _drifted(drift: Data | None) -> bool:
+    """Whether a live call differed from its cassette: another output or another verdict."""
+    return drift is not None and bool(drift.get("output_changed") or drift.get("verdict"))
 
 
 def _status(case: Data) -> str:
@@ -101,11 +117,22 @@ def _file_blob(file: Data) -> dict[str, Any]:
     return {
         "rows": [{"description": row["description"], "test": row["test"], "vars": row["vars"], "cells": row["cells"]}
                  for row in file["rows"]],
-        "cases": [{key: case.get(key) for key in (
-            "nodeid", "prompt", "output", "reason", "error", "score",
-            "named_scores", "assertions", "latency_ms", "cost", "prediction_id", "cassette", "live", "comparison",
-        )} for case in file["cases"]],
+        "cases": [_case_blob(case) for case in file["cases"]],
     }
+
+
+def _case_blob(case: Data) -> dict[str, Any]:
+    return {key: case.get(key) for key in (
+        "nodeid", "prompt", "output", "reason", "error", "score", "named_scores", "assertions",
+        "latency_ms", "cost", "prediction_id", "cassette", "live", "comparison", "repeat", "drift",
+    )} | {"samples": [_sample_blob(sample) for sample in case.get("samples") or []]}
+
+
+def _sample_blob(sample: Data) -> dict[str, Any]:
+    """One sample of a repeated case, its output clipped: the case itself holds the first whole."""
+    return {key: sample.get(key) for key in (
+        "index", "passed", "score", "reason", "error", "latency_ms", "cost", "prediction_id", "duration",
+    )} | {"output": _clip(_plain(sample.get("output")), SAMPLE_CHARS)}
 
 
 def _script_json(data: Any) -> Markup:

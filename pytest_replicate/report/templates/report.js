@@ -7,7 +7,8 @@
   const shown = document.getElementById("shown");
   const search = document.getElementById("search");
   const buttons = Array.from(document.querySelectorAll("[data-filter]"));
-  const required = { failed: "has-fail", passed: "all-pass", errors: "has-error", changed: "has-changed" };
+  const required = { failed: "has-fail", passed: "all-pass", errors: "has-error", changed: "has-changed",
+    flaky: "has-flaky", drifted: "has-drift" };
   let data = null;
   let texts = null;
 
@@ -58,6 +59,8 @@
     });
   }
 
+  const fixed = (value) => Number(value).toFixed(2);
+
   function element(tag, text, className) {
     const node = document.createElement(tag);
     if (text !== undefined) node.textContent = text;
@@ -105,6 +108,46 @@
         comparison.baseline_score !== null && comparison.baseline_score !== undefined ? `baseline score: ${comparison.baseline_score}` : "",
         delta ? `score delta: ${delta > 0 ? "+" : ""}${Number(delta).toFixed(2)}` : "",
         comparison.output_changed ? "output changed" : ""].filter(Boolean).join("\n"));
+    }
+    const repeat = item.repeat;
+    if (repeat) {
+      const reducer = repeat.reducer || {};
+      const interval = Array.isArray(repeat.interval) && repeat.interval.length === 2 ?
+        `95% interval: ${fixed(repeat.interval[0])}–${fixed(repeat.interval[1])}` : "";
+      block(box, "Repeat", [`${repeat.passed}/${repeat.ran} samples passed (${repeat.count} asked)`,
+        `reducer: ${reducer.name || "?"}${reducer.k !== null && reducer.k !== undefined ? ` k=${reducer.k}` : ""}` +
+          `${reducer.threshold !== null && reducer.threshold !== undefined ? ` threshold=${reducer.threshold}` : ""}`,
+        repeat.mean_score !== null && repeat.mean_score !== undefined ? `mean score: ${fixed(repeat.mean_score)}` : "",
+        interval, repeat.flaky ? "flaky: some samples passed and some failed" : ""].filter(Boolean).join("\n"));
+    }
+    if (item.samples && item.samples.length) {
+      const list = element("div", undefined, "samples");
+      for (const sample of item.samples) {
+        const status = sample.error ? "ERROR" : sample.passed ? "PASS" : "FAIL";
+        const line = element("div", undefined, `sample ${sample.passed && !sample.error ? "ok" : "no"}`);
+        const score = sample.score === null || sample.score === undefined ? "" : ` score ${fixed(sample.score)}`;
+        line.append(element("span", `#${sample.index} ${status}`, "verdict"), element("span", score, "muted"));
+        const why = sample.error || sample.reason || "";
+        if (why) line.append(element("div", why, "because"));
+        if (sample.output) line.append(element("pre", sample.output));
+        list.append(line);
+      }
+      box.append(element("h4", `Samples (${item.samples.length})`), list);
+    }
+    const drift = item.drift;
+    if (drift) {
+      const replayed = drift.replayed;
+      block(box, "Drift", [drift.verdict ? `verdict: ${drift.verdict}` : "verdict held",
+        drift.output_changed ? "output changed" : "output unchanged",
+        replayed ? `replayed: ${replayed.error ? "error" : replayed.passed ? "pass" : "fail"}` +
+          `${replayed.score !== null && replayed.score !== undefined ? ` score ${fixed(replayed.score)}` : ""}` :
+          "no cassette: nothing compared",
+        drift.updated ? "cassette updated" : ""].filter(Boolean).join("\n"));
+      block(box, "Drift diff (- replayed, + live)", drift.diff || "");
+      if (replayed) {
+        block(box, "Replayed error", replayed.error || "");
+        block(box, "Replayed output", asText(replayed.output));
+      }
     }
     block(box, "Call", [
       item.live ? "live" : "replayed",
