@@ -47,6 +47,7 @@ def render_html(document: dict[str, Any]) -> str:
     files = [_file_view(file, images) for file in document["files"]]
     return environment.get_template("report.html.j2").render(
         run=document["run"], files=files, comparison=document.get("comparison"), gate=document.get("gate"),
+        stale=document.get("stale"),
         any_flaky=any(file["any_flaky"] for file in files), any_drift=any(file["any_drift"] for file in files),
         style=Markup((TEMPLATES / "report.css").read_text(encoding="utf-8")),
         script=Markup((TEMPLATES / "report.js").read_text(encoding="utf-8")),

@@ -183,3 +183,13 @@ def test_drift_is_shown_and_its_diff_escaped() -> None:
     assert cases[0]["drift"]["diff"] == diff  # whole, as data: the page writes it as text
     assert cases[0]["drift"]["replayed"] == {"passed": True, "score": 1.0, "output": "the old answer", "error": None}
     assert cases[1]["drift"]["verdict"] is None
+
+
+def test_stale_cassettes_are_listed() -> None:
+    report = document(case("hi"))
+    report["stale"] = {"unused": ["cassettes/a.eval/old.1234abcd.yaml"], "pruned": [],
+                       "unplayed": {"cassettes/a.eval/hi.5678abcd.yaml": [0, 2]}}
+    page = render_html(report)
+    assert "Stale cassettes" in page and "cassettes/a.eval/old.1234abcd.yaml" in page
+    assert "cassettes/a.eval/hi.5678abcd.yaml</code>: interactions 0, 2" in page
+    assert "Stale cassettes" not in render_html(document(case("hi")))
