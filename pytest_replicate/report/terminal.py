@@ -305,6 +305,7 @@ def _gate_section(gate: Mapping[str, Any]) -> Section:
     """Whether the run passes its bars (pass rate, regressions), and the reasons if not."""
     failed = gate["failed"]
     lines = [[(reason, RED if failed else PLAIN)] for reason in gate["reasons"]]
+    lines += [[(note, YELLOW)] for note in gate.get("notes", ())]
     if failed:
         return Section("replicate gate: failed", lines, {"red": True, "bold": True})
     return Section("replicate gate: passed", lines, GREEN)

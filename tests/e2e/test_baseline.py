@@ -81,7 +81,7 @@ def test_a_regression_fails_the_session_even_when_the_pass_rate_is_met(pytester,
     result, document = report(pytester, baseline, "--replicate-min-pass-rate=0.5", "--replicate-fail-on-regression")
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     assert document["gate"] == {"failed": True, "reasons": [
-        f"1 case passed in the baseline and fails now: {node('drops')}"]}
+        f"1 case passed in the baseline and fails now: {node('drops')}"], "notes": []}
     result.assert_outcomes(passed=5, failed=1)
 
 
@@ -89,7 +89,7 @@ def test_no_regression_no_failure(pytester, write_eval):
     write_eval(suite({"keep": ("hello", HELL)}))
     pytester.runpytest("--replicate-json=baseline.json").assert_outcomes(passed=1)
     result, document = report(pytester, "--replicate-baseline=baseline.json", "--replicate-fail-on-regression")
-    assert result.ret == pytest.ExitCode.OK and document["gate"] == {"failed": False, "reasons": []}
+    assert result.ret == pytest.ExitCode.OK and document["gate"] == {"failed": False, "reasons": [], "notes": []}
 
 
 @pytest.mark.parametrize(

@@ -108,7 +108,7 @@ def test_the_report_is_the_same_under_xdist(pytester, write_eval):
                                 "--replicate-min-pass-rate=0.4")
     assert result.ret == 0
     plain, distributed = read_report(pytester.path / "plain.json"), read_report(pytester.path / "xdist.json")
-    assert len(plain["files"]) == 2 and plain["gate"] == {"failed": False, "reasons": []}
+    assert len(plain["files"]) == 2 and plain["gate"] == {"failed": False, "reasons": [], "notes": []}
     assert comparable(plain) == comparable(distributed)
 
 

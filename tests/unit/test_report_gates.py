@@ -54,19 +54,19 @@ def test_gone_counts_only_files_that_ran() -> None:
 
 
 def test_no_gate_without_a_bar_or_regression_check() -> None:
-    assert judge(document(case("a", passed=False)), fail_on_regression=False) is None
+    assert judge(document(case("a", passed=False)), fail_on_regression=False, complete=True) is None
 
 
 def test_the_reason_shows_enough_digits_to_tell_rate_and_bar_apart() -> None:
     cases = [case(str(n), passed=n < 179) for n in range(200)]  # 0.895
-    assert judge(document(*cases, bars={"a.eval.yaml": 0.9}), fail_on_regression=False) == {
-        "failed": True, "reasons": ["a.eval.yaml: pass rate 0.895 (179 of 200 cases) is below 0.900"]}
+    assert judge(document(*cases, bars={"a.eval.yaml": 0.9}), fail_on_regression=False, complete=True) == {
+        "failed": True, "reasons": ["a.eval.yaml: pass rate 0.895 (179 of 200 cases) is below 0.900"], "notes": []}
 
 
 def test_many_regressions_are_summed_up() -> None:
     now = document(*(case(str(n), passed=False) for n in range(7)))
     compare(now, document(*(case(str(n)) for n in range(7))), source="old.json", complete=True)
-    (reason,) = judge(now, fail_on_regression=True)["reasons"]
+    (reason,) = judge(now, fail_on_regression=True, complete=True)["reasons"]
     assert reason == ("7 cases passed in the baseline and fail now: a.eval.yaml::0, a.eval.yaml::1, a.eval.yaml::2, "
                       "a.eval.yaml::3, a.eval.yaml::4 and 2 more")
 
