@@ -58,7 +58,8 @@ def pytest_replicate_case_result(config: pytest.Config, result: dict[str, Any]) 
       ``passed``, ``score``, ``output`` and ``error``; None when the item has no cassette, so
       nothing was compared) and ``updated`` (``--replicate-drift=update`` rewrote the cassette).
       ``pytest_replicate.report.drift.drift_lines(results)`` sums them up. Select-best items
-      are not compared (their grading needs their siblings' outputs): ``drift`` is None.
+      and repeated cases are not compared (their verdicts need their siblings' outputs, or
+      every sample): ``drift`` is None.
 
     Every eval item is gathered for reports too: ``results_of(config)`` in
     ``pytest_replicate.pytest.reporting`` holds them all at ``pytest_terminal_summary``.

@@ -83,20 +83,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--replicate-prune", dest=PRUNE_OPTION, action="store_true", default=False,
                     help="after a run of every collected test, delete the cassettes (and files saved beside "
                     "them) that no test opens any more; a partial run (-k, node ids, -x...) deletes nothing")
-    parser.addini(MIN_PASS_RATE_OPTION, default=None,
+    parser.addini(MIN_PASS_RATE_OPTION, type="float", default=None,
                   help="pass rate (0 to 1) below which an eval file fails the session (see --replicate-min-pass-rate)")
     parser.addini("replicate_grader", default=None,
                   help=f"grader for model-graded assertions (default: {DEFAULT_TEXT_GRADER})")
-    parser.addini("replicate_concurrency", default=None,
+    parser.addini("replicate_concurrency", type="int", default=None,
                   help=f"provider calls to run at once (default: {DEFAULT_CONCURRENCY})")
-    parser.addini(MAX_CASES_OPTION, default=None,
+    parser.addini(MAX_CASES_OPTION, type="int", default=None,
                   help=f"most cases one eval file may expand to (default: {DEFAULT_MAX_CASES})")
     parser.addini("replicate_eval_files", type="args", default=list(DEFAULT_EVAL_FILES),
                   help="glob patterns of YAML eval files to collect (default: {})".format(" ".join(DEFAULT_EVAL_FILES)))
     parser.addini("replicate_record_mode", default=None, help="default cassette record mode (see --record-mode)")
     parser.addini("replicate_cassette_dir", default=DEFAULT_CASSETTE_DIR,
                   help=f"folder for cassettes, relative to each eval file (default: {DEFAULT_CASSETTE_DIR})")
-    parser.addini("replicate_timeout", default=None,
+    parser.addini("replicate_timeout", type="float", default=None,
                   help=f"seconds a Replicate prediction may take before it is canceled (default: {DEFAULT_TIMEOUT:g}; "
                   "provider config 'timeout' wins)")
 

@@ -12,7 +12,10 @@ from typing import Any
 
 import pytest
 
+from ..run.settings import ini_number
+
 MIN_PASS_RATE_OPTION = "replicate_min_pass_rate"
+RATE_EXPECTED = "a pass rate from 0 to 1, such as 0.9"
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,7 @@ def _rate(config: pytest.Config) -> float | None:
     """``--replicate-min-pass-rate`` > ini ``replicate_min_pass_rate``; a number from 0 to 1."""
     value, source = config.option.replicate_min_pass_rate, "--replicate-min-pass-rate"
     if value is None:
-        value, source = config.getini(MIN_PASS_RATE_OPTION), MIN_PASS_RATE_OPTION
+        value, source = ini_number(config, MIN_PASS_RATE_OPTION, RATE_EXPECTED), MIN_PASS_RATE_OPTION
     if value in (None, ""):
         return None
     try:
@@ -81,5 +84,5 @@ def _rate(config: pytest.Config) -> float | None:
     except ValueError:
         rate = -1.0
     if not 0 <= rate <= 1:  # nan fails both comparisons
-        raise pytest.UsageError(f"{source} = {value!r}: give a pass rate from 0 to 1, such as 0.9")
+        raise pytest.UsageError(f"{source} = {value!r}: give {RATE_EXPECTED}")
     return rate

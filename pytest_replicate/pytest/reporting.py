@@ -195,6 +195,7 @@ def _write_files(session: pytest.Session, document: dict[str, Any], options: Rep
 def _complain(config: pytest.Config, message: str) -> None:
     terminal = config.pluginmanager.get_plugin("terminalreporter")
     if terminal is not None:
+        terminal.ensure_newline()  # not on the end of pytest's progress line
         terminal.write_line(f"ERROR: {message}", red=True)
 
 

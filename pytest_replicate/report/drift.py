@@ -22,9 +22,9 @@ def drift_lines(results: Sequence[Mapping[str, Any]]) -> list[str]:
     flips = {verdict: sum(result["drift"]["verdict"] == verdict for result in compared)
              for verdict in ("pass→fail", "fail→pass")}
     updated = sum(result["drift"]["updated"] for result in compared)
-    lines = [f"{len(compared)} compared with their cassettes: "
-             f"{sum(result['drift']['output_changed'] for result in compared)} outputs changed, "
-             f"{flips['pass→fail']} pass→fail, {flips['fail→pass']} fail→pass, {updated} cassettes updated"]
+    changed_outputs = sum(result["drift"]["output_changed"] for result in compared)
+    lines = [f"{len(compared)} compared with their cassettes: {_count(changed_outputs, 'output')} changed, "
+             f"{flips['pass→fail']} pass→fail, {flips['fail→pass']} fail→pass, {_count(updated, 'cassette')} updated"]
     missing = len(drifting) - len(compared)
     if missing:
         lines.append(f"{missing} without a cassette (nothing to compare; record them with --record-mode=once)")
@@ -41,3 +41,7 @@ def drift_lines(results: Sequence[Mapping[str, Any]]) -> list[str]:
     if len(changed) > MAX_ITEMS:
         lines.append(f"... and {len(changed) - MAX_ITEMS} more drifted items")
     return lines
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"

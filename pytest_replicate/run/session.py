@@ -160,7 +160,9 @@ class EvalSession:
 
     def run(self, case: Case, nodeid: str | None = None) -> CaseResult:
         """Run one case inside its own cassette; save the cassette if every call succeeded."""
-        if self.drift is not None and not needs_siblings(case):  # replayed and live, compared (drift.py)
+        # Replayed and live, compared (drift.py); select-best and repeated cases run as usual: their
+        # verdicts need their siblings or all their samples.
+        if self.drift is not None and not needs_siblings(case) and self.repeat_of(case) is None:
             return self.drift.run(case, nodeid)
         provider = self.provider_for(case.provider, case.suite)
         path = self.cassettes.path(case.suite.file, case.name)

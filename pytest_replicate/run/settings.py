@@ -64,7 +64,7 @@ class Settings:
             timeout=_timeout(config),
             eval_files=tuple(config.getini("replicate_eval_files")),
             concurrency=_concurrency(config),
-            max_cases=_positive_int(config.getini(MAX_CASES_OPTION), MAX_CASES_OPTION, DEFAULT_MAX_CASES),
+            max_cases=_positive_int(ini_number(config, MAX_CASES_OPTION, WHOLE_EXPECTED), MAX_CASES_OPTION, DEFAULT_MAX_CASES),
             grader=_grader(config),
             repeat=_repeat(config),
             drift=_drift(config),
@@ -90,16 +90,30 @@ def command_line_record_mode(config: pytest.Config) -> str | None:
     return config.option.replicate_record_mode or getattr(config.option, "record_mode", None)
 
 
+def ini_number(config: pytest.Config, name: str, expected: str) -> object:
+    """A numeric ini key's value (None when unset). A value pytest cannot read as a number, such as
+    ``four`` in an ini file or the string ``"4"`` in pytest 9's native ``[tool.pytest]`` table,
+    is one usage error naming the key and what to give (``expected``), not an internal error."""
+    try:
+        return config.getini(name)
+    except (TypeError, ValueError) as error:
+        raise pytest.UsageError(f"{name}: not a number ({error}): give {expected}") from None
+
+
+TIMEOUT_EXPECTED = "a number of seconds greater than 0"
+WHOLE_EXPECTED = "a whole number, 1 or more"
+
+
 def _timeout(config: pytest.Config) -> float:
-    value = config.getini("replicate_timeout")
+    value = ini_number(config, "replicate_timeout", TIMEOUT_EXPECTED)
     if value in (None, ""):
         return DEFAULT_TIMEOUT
     try:
-        seconds = float(value)
+        seconds = float(str(value))
     except ValueError:
         seconds = -1.0
     if not 0 < seconds < math.inf:  # nan fails both comparisons
-        raise pytest.UsageError(f"replicate_timeout = {value!r}: give a number of seconds greater than 0")
+        raise pytest.UsageError(f"replicate_timeout = {value!r}: give {TIMEOUT_EXPECTED}")
     return seconds
 
 
@@ -107,7 +121,7 @@ def _concurrency(config: pytest.Config) -> int:
     """``--replicate-concurrency`` > ini ``replicate_concurrency`` > 4."""
     if config.option.replicate_concurrency is not None:
         return _positive_int(config.option.replicate_concurrency, "--replicate-concurrency", DEFAULT_CONCURRENCY)
-    return _positive_int(config.getini("replicate_concurrency"), "replicate_concurrency", DEFAULT_CONCURRENCY)
+    return _positive_int(ini_number(config, "replicate_concurrency", WHOLE_EXPECTED), "replicate_concurrency", DEFAULT_CONCURRENCY)
 
 
 def _repeat(config: pytest.Config) -> int | None:
@@ -124,7 +138,7 @@ def _positive_int(value: object, source: str, default: int) -> int:
     except ValueError:
         number = 0
     if number < 1:
-        raise pytest.UsageError(f"{source} = {value!r}: give a whole number, 1 or more")
+        raise pytest.UsageError(f"{source} = {value!r}: give {WHOLE_EXPECTED}")
     return number
 
 

@@ -92,7 +92,7 @@ def test_a_changed_model_reports_the_changed_output_and_verdict_and_leaves_the_c
     no_token_anywhere(pytester, run)
     spent = found["France"]["cost"] + found["Japan"]["cost"]
     assert spent > 0 and drift_lines([found["France"], found["Japan"]])[:3] == [
-        "2 compared with their cassettes: 1 outputs changed, 1 pass→fail, 0 fail→pass, 0 cassettes updated",
+        "2 compared with their cassettes: 1 output changed, 1 pass→fail, 0 fail→pass, 0 cassettes updated",
         f"spent live: ${spent:.6f}",
         f"pass→fail: {found['France']['nodeid']}",
     ]
@@ -156,3 +156,17 @@ def test_without_a_token_it_is_one_usage_error(pytester, write_eval, monkeypatch
     run.stderr.fnmatch_lines(["ERROR: --replicate-drift calls every eval item's model live: set "
                               "REPLICATE_API_TOKEN (or REPLICATE_API_KEY) to a Replicate API token"])
     assert "Traceback" not in run.stderr.str()
+
+
+def test_repeated_cases_are_not_compared_and_their_cassettes_stay(pytester, write_eval, replicate_env):
+    pytester.makeconftest(RECORDER)
+    write_eval(SUITE.replace("  - vars: {country: France}\n", "  - vars: {country: France}\n    repeat: 2\n"))
+    pytester.runpytest().assert_outcomes(passed=2)
+    (pytester.path / "results.jsonl").unlink()
+    before = cassettes(pytester.path)
+    replicate_env.change_answer(MODEL, "France", "The capital of France is Lyon.")
+    pytester.runpytest("--replicate-drift=update").assert_outcomes(passed=2)  # France replays its 2 samples
+    found = results(pytester)
+    assert found["France"]["drift"] is None and found["France"]["repeat"]["passed"] == 2
+    assert found["Japan"]["drift"] is not None
+    assert cassettes(pytester.path) == before

@@ -16,5 +16,5 @@ def test_help_lists_our_options_and_ini_keys(pytester: pytest.Pytester) -> None:
     )
     result.stdout.fnmatch_lines(["  --record-mode={none,once,new_episodes,all,rewrite}"])
     for key in ("replicate_eval_files (args):", "replicate_record_mode (string):",
-                "replicate_cassette_dir (string):", "replicate_timeout (string):"):
+                "replicate_cassette_dir (string):", "replicate_timeout (float):"):
         result.stdout.fnmatch_lines([f"  {key}"])

@@ -215,7 +215,7 @@ def test_bad_timeout_ini_is_a_usage_error(pytester, write_eval):
     write_eval(suite("echo"))
     result = pytester.runpytest("-o", "replicate_timeout=abc")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["ERROR: replicate_timeout = 'abc': give a number of seconds greater than 0"])
+    result.stderr.fnmatch_lines(["ERROR: replicate_timeout: not a number (*abc*): give a number of seconds greater than 0"])
 
 
 def test_every_sampling_parameter_from_config(pytester, write_eval, replicate_env):

@@ -101,7 +101,7 @@ def test_summary_counts_then_lists_flips_first() -> None:
                a_dict("t::broke", "pass→fail"), a_dict("t::fixed", "fail→pass", cost=None),
                a_dict("t::new", changed=False, replayed=False), {"nodeid": "t::plain", "cost": 1.0, "drift": None}]
     assert drift_lines(results) == [
-        "4 compared with their cassettes: 3 outputs changed, 1 pass→fail, 1 fail→pass, 1 cassettes updated",
+        "4 compared with their cassettes: 3 outputs changed, 1 pass→fail, 1 fail→pass, 1 cassette updated",
         "1 without a cassette (nothing to compare; record them with --record-mode=once)",
         "spent live: $0.040000 (1 calls of unknown cost)",
         "pass→fail: t::broke",

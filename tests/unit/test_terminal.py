@@ -221,6 +221,6 @@ def test_drifted_cases_show_what_changed_and_the_counts():
     lines = text(summary_sections(build_report([drifted, steady], run=RUN), width=100, verbosity=1))
     assert any("FAIL 0.00 (drift: was PASS)" in line for line in lines)
     start = lines.index("--- replicate drift (cassettes against the live models)")
-    assert lines[start + 1:start + 3] == ["2 compared with their cassettes: 1 outputs changed, 1 pass→fail, "
+    assert lines[start + 1:start + 3] == ["2 compared with their cassettes: 1 output changed, 1 pass→fail, "
                                           "0 fail→pass, 0 cassettes updated", "spent live: $0.020000"]
     assert "    - Paris" in lines and "    + Lyon" in lines
