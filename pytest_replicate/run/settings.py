@@ -27,6 +27,9 @@ DEFAULT_EVAL_FILES = (
 DEFAULT_TIMEOUT = 300.0
 DEFAULT_CASSETTE_DIR = "cassettes"
 DEFAULT_CONCURRENCY = 4  # promptfoo's default too
+# Each concurrent call holds a worker thread and a pooled connection: far beyond any account's
+# rate limit, a larger number is a typo that would exhaust threads and file descriptors.
+MAX_CONCURRENCY = 256
 # --replicate-drift: compare live calls with the cassettes (report), and rewrite the drifted ones (update).
 DRIFT_MODES = ("report", "update")
 # Model-graded assertions: the largest official Llama 3 instruct model follows the JSON
@@ -104,10 +107,15 @@ def _timeout(config: pytest.Config) -> float:
 
 
 def _concurrency(config: pytest.Config) -> int:
-    """``--replicate-concurrency`` > ini ``replicate_concurrency`` > 4."""
-    if config.option.replicate_concurrency is not None:
-        return _positive_int(config.option.replicate_concurrency, "--replicate-concurrency", DEFAULT_CONCURRENCY)
-    return _positive_int(config.getini("replicate_concurrency"), "replicate_concurrency", DEFAULT_CONCURRENCY)
+    """``--replicate-concurrency`` > ini ``replicate_concurrency`` > 4; at most ``MAX_CONCURRENCY``."""
+    value, source = config.option.replicate_concurrency, "--replicate-concurrency"
+    if value is None:
+        value, source = config.getini("replicate_concurrency"), "replicate_concurrency"
+    concurrency = _positive_int(value, source, DEFAULT_CONCURRENCY)
+    if concurrency > MAX_CONCURRENCY:
+        raise pytest.UsageError(f"{source} = {value!r}: give at most {MAX_CONCURRENCY} calls at once "
+                                "(more would exhaust threads and connections long before Replicate accepts them)")
+    return concurrency
 
 
 def _repeat(config: pytest.Config) -> int | None:
