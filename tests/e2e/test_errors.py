@@ -325,6 +325,24 @@ BAD_INPUTS = [
         "suite.eval.yaml:4: providers[0].config: expected a mapping, got 5",
     ),
     _case(
+        "include in a prompt",
+        "prompts: [\"hi {% include 'header.txt' %}\"]\nproviders: [echo]\n",
+        "suite.eval.yaml:1: prompts[0]: prompt * template error on line 1: {% include %} is not supported: "
+        "templates cannot read other templates; load the shared text as a var*",
+    ),
+    _case(
+        "empty file:// reference",
+        HEAD + "tests: 'file://'\n",
+        "suite.eval.yaml:3: tests: 'file://' names no file: the path after file:// is empty",
+        "  hint: write the path relative to this file's folder, such as file://cases.yaml",
+    ),
+    _case(
+        "empty file:// reference for vars",
+        HEAD + "tests:\n  - vars: 'file:// '\n",
+        "suite.eval.yaml:4: tests[0].vars: 'file:// ' names no file: the path after file:// is empty",
+        "  hint: write the path relative*",
+    ),
+    _case(
         "negative threshold",
         HEAD + "tests:\n  - threshold: -1\n    assert: [{type: equals, value: x}]\n",
         "suite.eval.yaml:4: tests[0].threshold: -1 is less than the minimum of 0",
