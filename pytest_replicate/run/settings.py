@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pytest
@@ -26,6 +27,9 @@ DEFAULT_EVAL_FILES = (
 )
 DEFAULT_TIMEOUT = 300.0
 DEFAULT_CASSETTE_DIR = "cassettes"
+# CI systems set CI to "true" or "1"; these values, or none, mean a local run that may record.
+_NOT_CI = frozenset({"", "0", "false", "no", "off"})
+DEFAULT_RECORD_MODE_HELP = "Default: none on CI (the CI environment variable set, but not to false or 0), else once."
 DEFAULT_CONCURRENCY = 4  # promptfoo's default too
 # Each concurrent call holds a worker thread and a pooled connection: far beyond any account's
 # rate limit, a larger number is a typo that would exhaust threads and file descriptors.
@@ -82,10 +86,15 @@ def _record_mode(config: pytest.Config) -> str:
     """
     mode = command_line_record_mode(config) or config.getini("replicate_record_mode")
     if not mode:
-        return "none" if os.environ.get("CI") else "once"
+        return "none" if on_ci() else "once"
     if mode not in RECORD_MODES:
         raise pytest.UsageError(f"replicate_record_mode = {mode!r}: choose one of {', '.join(RECORD_MODES)}")
     return str(mode)
+
+
+def on_ci(env: Mapping[str, str] = os.environ) -> bool:
+    """Whether the CI environment variable says this is a CI run (``CI=false`` and ``CI=0`` do not)."""
+    return env.get("CI", "").strip().lower() not in _NOT_CI
 
 
 def command_line_record_mode(config: pytest.Config) -> str | None:
