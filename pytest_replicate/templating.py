@@ -38,6 +38,7 @@ from jinja2.lexer import Token, TokenStream
 from .errors import TemplateError
 from .jscompat import nunjucks
 from .jscompat.values import js_dump
+from .text import shorten
 
 __all__ = ["has_template_syntax", "render", "render_value", "syntax_error"]
 
@@ -136,6 +137,33 @@ class _CodeGenerator(CodeGenerator):
         self.write("))")
 
 
+class _Undefined(jinja2.StrictUndefined):
+    """Jinja2's strict undefined, but ``a.b`` on an ``a`` without ``b`` names ``b`` and what ``a`` is.
+
+    Jinja2 names only the type ("'str object' has no attribute 'b'"), which reads like a
+    missing variable; a top-level name keeps Jinja2's "'x' is undefined", which render() reads.
+    """
+
+    @property
+    def _undefined_message(self) -> str:
+        if self._undefined_hint or self._undefined_obj is jinja2.utils.missing:
+            return super()._undefined_message
+        name = self._undefined_name
+        what = f"item {name}" if isinstance(name, int) else repr(name)
+        return f"reads {what} of {_described(self._undefined_obj)}, which has no such key or attribute"
+
+
+def _described(value: Any) -> str:
+    """``value`` in a few words, for an error message."""
+    if isinstance(value, str):
+        return f"the text {shorten(repr(value), 40)}"
+    if isinstance(value, Mapping):
+        return f"a mapping with keys {shorten(', '.join(map(str, value)), 60)}" if len(value) else "an empty mapping"
+    if isinstance(value, (list, tuple)):
+        return f"a list of {len(value)} items"
+    return "null" if value is None else f"the value {shorten(nunjucks.printed(value), 40)}"
+
+
 class _Environment(jinja2.Environment):
     code_generator_class = _CodeGenerator
 
@@ -147,7 +175,7 @@ class _Environment(jinja2.Environment):
 
 
 _environment = _Environment(
-    undefined=jinja2.StrictUndefined,
+    undefined=_Undefined,
     autoescape=False,
     keep_trailing_newline=True,
     finalize=_finalize,
@@ -159,9 +187,20 @@ _environment.globals[_PAIRS_FUNCTION] = nunjucks.pairs
 _environment.globals[_CONCAT_FUNCTION] = nunjucks.concat
 
 
+# Tags that read other templates: an eval has no template folder to read them from.
+_LOADING_TAGS = {nodes.Include: "include", nodes.Import: "import", nodes.FromImport: "from ... import",
+                 nodes.Extends: "extends"}
+
+
 @lru_cache(maxsize=4096)
 def _compile(source: str) -> jinja2.Template:
-    return _environment.from_string(source)
+    tree = _environment.parse(source)
+    for node in tree.find_all(tuple(_LOADING_TAGS)):
+        raise jinja2.TemplateSyntaxError(
+            f"{{% {_LOADING_TAGS[type(node)]} %}} is not supported: templates cannot read other templates; "
+            "load the shared text as a var (vars: {header: file://header.txt}) and write {{ header }}",
+            node.lineno)
+    return _environment.from_string(tree)
 
 
 def has_template_syntax(text: str) -> bool:
@@ -188,10 +227,12 @@ def render(source: str, variables: Mapping[str, Any], *, what: str = "template")
         context = {_SELF_VAR if name == "self" else name: nunjucks.as_js(value) for name, value in variables.items()}
         return _compile(source).render(context)
     except jinja2.UndefinedError as error:
-        match = _UNDEFINED_NAME.search(str(error))
-        name = match.group(1) if match else str(error)
-        name = "self" if name == _SELF_VAR else name
         known = ", ".join(sorted(variables)) or "none"
+        match = _UNDEFINED_NAME.fullmatch(str(error))
+        if match is None:  # a key or attribute missing on a value (see _Undefined)
+            raise TemplateError(f"{what} {error} (vars of this case: {known}); "
+                                "check the names in the template against the case's vars") from None
+        name = "self" if match.group(1) == _SELF_VAR else match.group(1)
         raise TemplateError(
             f"{what} uses undefined variable {name!r} (vars of this case: {known}); "
             f"add it to the test's vars or to defaultTest.vars"

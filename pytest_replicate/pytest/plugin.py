@@ -21,6 +21,7 @@ from ..run.settings import (
     DEFAULT_CONCURRENCY,
     DEFAULT_EVAL_FILES,
     DEFAULT_MAX_CASES,
+    DEFAULT_RECORD_MODE_HELP,
     DEFAULT_TEXT_GRADER,
     DEFAULT_TIMEOUT,
     DRIFT_MODES,
@@ -41,8 +42,7 @@ if TYPE_CHECKING:
 
 _RECORD_MODE_HELP = (
     "cassette record mode for eval items: none (replay only), once (record missing cassettes), "
-    "new_episodes, all, rewrite (record every cassette afresh). Default: none if the CI "
-    "environment variable is set, else once."
+    f"new_episodes, all, rewrite (record every cassette afresh). {DEFAULT_RECORD_MODE_HELP}"
 )
 
 
@@ -53,7 +53,8 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("replicate", "pytest-replicate (LLM evals on Replicate)")
     group.addoption("--replicate-record-mode", dest="replicate_record_mode", choices=RECORD_MODES, default=None,
-                    help=_RECORD_MODE_HELP + " Wins over --record-mode.")
+                    help=_RECORD_MODE_HELP + " Wins over --record-mode, which sets it too (pytest-recording's "
+                    "included: its default, none, is for its own cassettes only).")
     group.addoption("--replicate-concurrency", dest="replicate_concurrency", metavar="N", default=None,
                     help=f"provider calls to run at once, ahead of the items that wait for them (default: "
                     f"{DEFAULT_CONCURRENCY}; 1 runs them one by one)")

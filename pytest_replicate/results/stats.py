@@ -26,7 +26,7 @@ class RunStats(CassetteStats):
 
     throttled: int = 0  # 429 answers seen
     lowest_limit: int | None = None  # the adaptive concurrency limit's low point, when throttled
-    peak: int = 0  # most calls running at once in any one process
+    peak: int = 0  # most live calls (not replays) running at once in any one process
     versions: dict[str, str] = field(default_factory=dict)  # model -> the version it ran by (no official endpoint)
 
     def add(self, counts: Mapping[str, Any]) -> None:

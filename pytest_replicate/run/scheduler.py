@@ -35,6 +35,7 @@ class _Job:
     holds_slot: bool = False
     admitted: int = 0  # its place in the order jobs took slots (1, 2, ...)
     released_after: int = 0  # how many jobs had taken slots when it released its own
+    live: bool = False  # it sent a request that may go to the network (the peak counts only these)
 
 
 class Scheduler:
@@ -49,6 +50,7 @@ class Scheduler:
         self._queue: list[_Job] = []
         self._jobs: dict[Hashable, _Job] = {}
         self._active = 0
+        self._live = 0  # slot holders whose calls go live
         self._admissions = 0
         self._starting: set[int] = set()  # admission numbers of slot holders that sent no request yet
         self._busy = 0  # threads running a job; the others take queued jobs
@@ -132,15 +134,22 @@ class Scheduler:
             job.released_after = self._admissions
             self._active -= 1
             self._group_active[job.group] -= 1
+            if job.live:
+                self._live -= 1
             self._started(job)
             self._condition.notify_all()
 
-    def request_sent(self, key: Hashable) -> None:
-        """``key``'s work has sent its first request: its call has started."""
+    def request_sent(self, key: Hashable, *, live: bool = True) -> None:
+        """``key``'s work is sending a request (``live``: one its cassette may not answer): its call has started."""
         with self._condition:
             job = self._jobs.get(key)
             if job is not None:
                 self._started(job)
+                if live and job.holds_slot and not job.live:  # the peak counts live calls, not replays
+                    job.live = True
+                    self._live += 1
+                    if self._live > self.stats.peak:
+                        self.stats.merge({"peak": self._live})
 
     def wait_for_starts(self, limit: float = 0.02) -> None:
         """After releasing its slot, wait (at most ``limit`` seconds) for the calls that took
@@ -195,8 +204,6 @@ class Scheduler:
                     self._starting.add(job.admitted)
                     self._active += 1
                     self._group_active[job.group] = self._group_active.get(job.group, 0) + 1
-                    if self._active > self.stats.peak:
-                        self.stats.merge({"peak": self._active})
                     self._busy += 1
                     return job
                 self._condition.wait()

@@ -171,7 +171,8 @@ class EvalSession:
         except CassetteError as error:
             return CaseResult(case, error=str(error), cassette=path)
         scheduler = self.scheduler
-        sent = (lambda: scheduler.request_sent(nodeid)) if scheduler is not None and nodeid is not None else None
+        sent = ((lambda: scheduler.request_sent(nodeid, live=not cassette.replay_only))
+                if scheduler is not None and nodeid is not None else None)
         context = self.call_context(case.vars, cassette, sent)
         graders = self.graders(env=case.suite.env, file=case.suite.file, options=case.test.options)
         held = needs_siblings(case) and nodeid is not None

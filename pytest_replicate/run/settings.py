@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pytest
@@ -26,7 +27,13 @@ DEFAULT_EVAL_FILES = (
 )
 DEFAULT_TIMEOUT = 300.0
 DEFAULT_CASSETTE_DIR = "cassettes"
+# CI systems set CI to "true" or "1"; these values, or none, mean a local run that may record.
+_NOT_CI = frozenset({"", "0", "false", "no", "off"})
+DEFAULT_RECORD_MODE_HELP = "Default: none on CI (the CI environment variable set, but not to false or 0), else once."
 DEFAULT_CONCURRENCY = 4  # promptfoo's default too
+# Each concurrent call holds a worker thread and a pooled connection: far beyond any account's
+# rate limit, a larger number is a typo that would exhaust threads and file descriptors.
+MAX_CONCURRENCY = 256
 # --replicate-drift: compare live calls with the cassettes (report), and rewrite the drifted ones (update).
 DRIFT_MODES = ("report", "update")
 # Model-graded assertions: the largest official Llama 3 instruct model follows the JSON
@@ -79,10 +86,15 @@ def _record_mode(config: pytest.Config) -> str:
     """
     mode = command_line_record_mode(config) or config.getini("replicate_record_mode")
     if not mode:
-        return "none" if os.environ.get("CI") else "once"
+        return "none" if on_ci() else "once"
     if mode not in RECORD_MODES:
         raise pytest.UsageError(f"replicate_record_mode = {mode!r}: choose one of {', '.join(RECORD_MODES)}")
     return str(mode)
+
+
+def on_ci(env: Mapping[str, str] = os.environ) -> bool:
+    """Whether the CI environment variable says this is a CI run (``CI=false`` and ``CI=0`` do not)."""
+    return env.get("CI", "").strip().lower() not in _NOT_CI
 
 
 def command_line_record_mode(config: pytest.Config) -> str | None:
@@ -118,10 +130,15 @@ def _timeout(config: pytest.Config) -> float:
 
 
 def _concurrency(config: pytest.Config) -> int:
-    """``--replicate-concurrency`` > ini ``replicate_concurrency`` > 4."""
-    if config.option.replicate_concurrency is not None:
-        return _positive_int(config.option.replicate_concurrency, "--replicate-concurrency", DEFAULT_CONCURRENCY)
-    return _positive_int(ini_number(config, "replicate_concurrency", WHOLE_EXPECTED), "replicate_concurrency", DEFAULT_CONCURRENCY)
+    """``--replicate-concurrency`` > ini ``replicate_concurrency`` > 4; at most ``MAX_CONCURRENCY``."""
+    value, source = config.option.replicate_concurrency, "--replicate-concurrency"
+    if value is None:
+        value, source = ini_number(config, "replicate_concurrency", WHOLE_EXPECTED), "replicate_concurrency"
+    concurrency = _positive_int(value, source, DEFAULT_CONCURRENCY)
+    if concurrency > MAX_CONCURRENCY:
+        raise pytest.UsageError(f"{source} = {value!r}: give at most {MAX_CONCURRENCY} calls at once "
+                                "(more would exhaust threads and connections long before Replicate accepts them)")
+    return concurrency
 
 
 def _repeat(config: pytest.Config) -> int | None:

@@ -34,7 +34,7 @@ from .httpd import Server
 from .inputs import error_detail, json_type, validate_input, with_defaults
 from .lookups import LookupEndpoints
 from .messages import ApiError, ReceivedRequest, Reply
-from .predictions import Prediction, new_id, peak_concurrency, to_json
+from .predictions import TERMINAL, Prediction, new_id, peak_concurrency, to_json
 from .resources import page
 from .streaming import stream_events
 
@@ -411,7 +411,12 @@ class Simulator(LookupEndpoints):
             return fault_reply(acting)
         if wait is not None:
             self._wait_terminal(prediction, wait)
-        return Reply.json(201, self._serialize(prediction))
+        body = self._serialize(prediction)
+        if wait is not None and body["status"] not in TERMINAL:
+            # Replicate answers an expired hold with "starting", even for a running model, and
+            # the official client's run() polls only then: "processing" would end its wait.
+            body["status"] = "starting"
+        return Reply.json(201, body)
 
     def _throttle(self) -> None:
         """429 when the account's rate limit is reached (lock held; a create counts once accepted)."""

@@ -156,6 +156,9 @@ def _header(file: Path, line: int, cells: list[str]) -> list[str]:
         seen[name] = index
         if name.startswith("__") and not _special(name):
             raise _error(file, line, f"unknown special column {name!r}", _SPECIAL_HINT)
+        if name.startswith("__metadata:") and not name.partition(":")[2].strip():
+            raise _error(file, line, f"column {index} ({name!r}) names no metadata key",
+                         "write the key after the colon: __metadata:KEY")
     return header
 
 
@@ -188,9 +191,9 @@ def _test_from_row(file: Path, line: int, header: list[str], cells: list[str], p
         elif column == "__threshold":
             if cell.strip():
                 threshold = _number(cell)
-                if threshold is None:
+                if threshold is None or threshold < 0:  # below 0, every result would pass
                     raise _error(file, line, f"row {len(places.row_lines)}, column '__threshold': "
-                                 f"must be a number, got {cell!r}")
+                                 f"must be a number of 0 or more, got {cell!r}")
                 test["threshold"] = threshold
         elif column.startswith("__metadata"):
             key = column.partition(":")[2] or "metadata"

@@ -75,6 +75,9 @@ def _load_eval_file(file: Path) -> EvalSuite:
 def _resolve_files(doc: Document, path: YamlPath, reference: str) -> list[Path]:
     """The files a ``file://`` reference names (globs allowed), or a ConfigError."""
     target = reference[len(FILE_PREFIX) :]
+    if not target.strip():
+        raise doc.error(path, f"{reference!r} names no file: the path after file:// is empty",
+                        "write the path relative to this file's folder, such as file://cases.yaml")
     if any(char in target for char in "*?["):
         matches = sorted(p for p in doc.base_dir.glob(target) if p.is_file())
         if not matches:

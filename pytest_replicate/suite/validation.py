@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 from functools import cache
 from importlib import resources
 from typing import Any
 
 import jsonschema
+from jsonschema import TypeChecker
 from jsonschema.exceptions import best_match
 
 from ..text import shorten
@@ -33,11 +35,22 @@ def _schema() -> dict[str, Any]:
     return json.loads(resources.files(__package__).joinpath("schema.json").read_text(encoding="utf-8"))
 
 
+def _finite_number(checker: TypeChecker, value: Any) -> bool:
+    """JSON's numbers, which have no NaN or infinity: YAML's ``.nan`` and ``.inf`` are none."""
+    return _number(value)
+
+
+# A validator whose "number" excludes NaN (which passes every minimum) and infinities.
+_Validator = jsonschema.validators.extend(
+    jsonschema.Draft202012Validator,
+    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine("number", _finite_number))
+
+
 def validate(doc: Document, definition: str | None = None) -> None:
     """Check ``doc.data`` against the schema (or one of its ``$defs``); raise the clearest error."""
     schema = _schema() if definition is None else {"$ref": f"#/$defs/{definition}", "$defs": _schema()["$defs"]}
     data, kept = _skip_plain_tests(doc.data, definition)
-    error = best_match(jsonschema.Draft202012Validator(schema).iter_errors(data))
+    error = best_match(_Validator(schema).iter_errors(data))
     if error is not None:
         error = _narrow(error)
         path, message, hint = _explain(error)
@@ -59,7 +72,12 @@ _OPTION_KEYS = frozenset({"transform", "prefix", "suffix"})
 
 
 def _number(value: Any) -> bool:
-    return type(value) is int or type(value) is float
+    """A finite int or float (bool is no number here, as in JSON)."""
+    return type(value) is int or (type(value) is float and math.isfinite(value))
+
+
+def _at_least_zero(value: Any) -> bool:
+    return _number(value) and value >= 0
 
 
 def _plain_assertion(item: Any) -> bool:
@@ -68,8 +86,8 @@ def _plain_assertion(item: Any) -> bool:
     kind = item.get("type")
     return (
         type(kind) is str and kind != "" and not kind.endswith("assert-set")
-        and ("threshold" not in item or _number(item["threshold"]))
-        and ("weight" not in item or (_number(item["weight"]) and item["weight"] >= 0))
+        and ("threshold" not in item or _at_least_zero(item["threshold"]))
+        and ("weight" not in item or _at_least_zero(item["weight"]))
         and ("metric" not in item or type(item["metric"]) is str)
         and ("transform" not in item or type(item["transform"]) is str)
     )
@@ -87,7 +105,7 @@ def plain_test(item: Any) -> bool:
             return False
     if "metadata" in item and type(item["metadata"]) is not dict:
         return False
-    if "threshold" in item and not _number(item["threshold"]):
+    if "threshold" in item and not _at_least_zero(item["threshold"]):
         return False
     if "options" in item:
         options = item["options"]
@@ -177,6 +195,8 @@ def _explain(error: jsonschema.ValidationError) -> tuple[tuple, str, str | None]
         return path, f"expected {expected}, got {_describe_instance(error.instance)}", None
     if error.validator == "pattern" and error.schema.get("pattern") == "^file://":
         return path, f"expected a file:// reference, got {error.instance!r}", None
+    if error.validator == "type" and isinstance(error.instance, float) and error.schema.get("type") == "number":
+        return path, f"expected a finite number, got {error.instance}", None
     if error.validator == "type":
         return path, f"expected {_describe(error.schema)}, got {_describe_instance(error.instance)}", None
     if error.validator == "not" and isinstance(error.instance, dict) and "assert" in error.instance:

@@ -135,6 +135,15 @@ def test_rewrite_starts_the_cassette_afresh(pytester, write_eval, replicate_env)
     assert [i["request"]["body"]["json"]["input"]["temperature"] for i in interactions] == [0.2]
 
 
+@pytest.mark.parametrize(("ci", "mode"), [("true", "none"), ("1", "none"), ("yes", "none"),
+                                         ("false", "once"), ("False", "once"), ("0", "once"), ("", "once")])
+def test_the_default_record_mode_is_none_on_ci_and_ci_false_is_not_ci(pytester, monkeypatch, ci, mode):
+    from pytest_replicate.pytest.state import settings_key
+
+    monkeypatch.setenv("CI", ci)
+    assert pytester.parseconfigure().stash[settings_key].record_mode == mode
+
+
 def test_ini_record_mode_and_cassette_dir(pytester, write_eval, monkeypatch):
     monkeypatch.delenv("REPLICATE_API_TOKEN", raising=False)
     pytester.makeini("[pytest]\nreplicate_record_mode = none\nreplicate_cassette_dir = recorded\n")

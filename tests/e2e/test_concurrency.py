@@ -46,7 +46,8 @@ def test_cassettes_are_saved_after_the_next_calls_went_out_and_replay_never_wait
     from pytest_replicate.run.scheduler import Scheduler
     seen: dict[str, list] = {"sent": [], "waits": []}
     sent, wait = Scheduler.request_sent, Scheduler.wait_for_starts
-    monkeypatch.setattr(Scheduler, "request_sent", lambda self, key: (seen["sent"].append(key), sent(self, key))[1])
+    monkeypatch.setattr(Scheduler, "request_sent",
+                        lambda self, key, live=True: (seen["sent"].append(key), sent(self, key, live=live))[1])
     monkeypatch.setattr(Scheduler, "wait_for_starts", lambda self, limit=0.02: (seen["waits"].append(1), wait(self, limit))[1])
     write_eval(suite(6))
     pytester.runpytest("--replicate-concurrency=3").assert_outcomes(passed=6)
@@ -64,6 +65,17 @@ def test_at_most_the_global_bound_run_at_once(pytester, write_eval, replicate_en
     result.assert_outcomes(passed=9)
     assert replicate_env.peak_running() == 3
     result.stdout.fnmatch_lines(["*replicate calls*", "9 calls ran live: p50 *s, p95 *s, peak concurrency 3"])
+
+
+def test_the_peak_counts_live_calls_only(pytester, write_eval, replicate_env):
+    """Replayed items hold scheduler slots too, but the summary's peak is about calls to the API."""
+    replicate_env.latency = 0.3
+    write_eval(suite(2))
+    pytester.runpytest().assert_outcomes(passed=2)  # recorded: c0 and c1 now replay
+    write_eval(suite(4))
+    result = pytester.runpytest("--replicate-concurrency=4")
+    result.assert_outcomes(passed=4)
+    result.stdout.fnmatch_lines(["2 calls ran live: p50 *s, p95 *s, peak concurrency 2"])
 
 
 def test_concurrency_1_is_strictly_serial(pytester, write_eval, replicate_env):

@@ -224,7 +224,7 @@ BAD_INPUTS = [
     _case(
         "CSV with a bad threshold",
         HEAD + "tests: file://tests.csv\n",
-        "tests.csv:3: row 2, column '__threshold': must be a number, got 'high'",
+        "tests.csv:3: row 2, column '__threshold': must be a number of 0 or more, got 'high'",
         tests__csv="name,__threshold\nAda,0.5\nBob,high\n",
     ),
     _case(
@@ -323,6 +323,54 @@ BAD_INPUTS = [
         "provider config of the wrong type",
         'prompts: ["hi"]\nproviders:\n  - id: echo\n    config: 5\n',
         "suite.eval.yaml:4: providers[0].config: expected a mapping, got 5",
+    ),
+    _case(
+        "include in a prompt",
+        "prompts: [\"hi {% include 'header.txt' %}\"]\nproviders: [echo]\n",
+        "suite.eval.yaml:1: prompts[0]: prompt * template error on line 1: {% include %} is not supported: "
+        "templates cannot read other templates; load the shared text as a var*",
+    ),
+    _case(
+        "empty file:// reference",
+        HEAD + "tests: 'file://'\n",
+        "suite.eval.yaml:3: tests: 'file://' names no file: the path after file:// is empty",
+        "  hint: write the path relative to this file's folder, such as file://cases.yaml",
+    ),
+    _case(
+        "empty file:// reference for vars",
+        HEAD + "tests:\n  - vars: 'file:// '\n",
+        "suite.eval.yaml:4: tests[0].vars: 'file:// ' names no file: the path after file:// is empty",
+        "  hint: write the path relative*",
+    ),
+    _case(
+        "negative threshold",
+        HEAD + "tests:\n  - threshold: -1\n    assert: [{type: equals, value: x}]\n",
+        "suite.eval.yaml:4: tests[0].threshold: -1 is less than the minimum of 0",
+        "  hint: a threshold is a number of 0 or more*",
+    ),
+    _case(
+        "infinite assertion threshold",
+        HEAD + "tests:\n  - assert: [{type: similar, value: x, threshold: .inf}]\n",
+        "suite.eval.yaml:4: tests[0].assert[0].threshold: expected a finite number, got inf",
+        "  hint: a threshold is a number of 0 or more*",
+    ),
+    _case(
+        "NaN weight",
+        HEAD + "tests:\n  - assert:\n      - {type: equals, value: x, weight: .nan}\n",
+        "suite.eval.yaml:5: tests[0].assert[0].weight: expected a finite number, got nan",
+        "  hint: a weight is a number of 0 or more*",
+    ),
+    _case(
+        "NaN weight in defaultTest",
+        HEAD + "defaultTest:\n  assert:\n    - {type: equals, value: x, weight: .nan}\n",
+        "suite.eval.yaml:5: defaultTest.assert[0].weight: expected a finite number, got nan",
+    ),
+    _case(
+        "provider prompt prefix that is not text",
+        'prompts: ["hi"]\nproviders:\n  - id: replicate:meta/meta-llama-3-8b-instruct\n'
+        "    config:\n      prompt: {prefix: 5}\n",
+        "suite.eval.yaml:3: providers[0]: config.prompt.prefix must be text, got 5",
+        "  hint: quote it: prefix: '5'",
     ),
     _case(
         "is-image with a bad size",

@@ -218,6 +218,18 @@ def test_bad_timeout_ini_is_a_usage_error(pytester, write_eval):
     result.stderr.fnmatch_lines(["ERROR: replicate_timeout: not a number (*abc*): give a number of seconds greater than 0"])
 
 
+@pytest.mark.parametrize("args, message", [
+    (("--replicate-concurrency", "100000000"), "ERROR: --replicate-concurrency = '100000000': give at most 256 calls*"),
+    (("-o", "replicate_concurrency=257"), "ERROR: replicate_concurrency = 257: give at most 256 calls*"),
+    (("--replicate-concurrency", "0"), "ERROR: --replicate-concurrency = '0': give a whole number, 1 or more"),
+])
+def test_bad_concurrency_is_a_usage_error(pytester, write_eval, args, message):
+    write_eval(suite("echo"))
+    result = pytester.runpytest(*args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([message])
+
+
 def test_every_sampling_parameter_from_config(pytester, write_eval, replicate_env):
     write_eval(suite("replicate:meta/llama-2-7b-chat", """
 temperature: 0.5

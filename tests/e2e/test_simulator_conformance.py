@@ -61,6 +61,14 @@ def test_run_polls_a_slow_prediction() -> None:
         assert prediction.output
 
 
+def test_run_with_a_wait_shorter_than_the_model_polls_to_the_output() -> None:
+    """run() polls only when the held create answers "starting", so an expired hold must say so."""
+    with Simulator(latency=1.6) as simulator:  # 0.8 s starting: the hold ends while it runs
+        output = _client(simulator).run(LLAMA3, input={"prompt": "What is the capital of France?"}, wait=1)
+        assert "".join(output) == "The capital of France is Paris."
+        assert [r.method for r in simulator.requests][-1] == "GET"
+
+
 def test_predictions_create_get_cancel_list(simulator: Simulator) -> None:
     simulator.latency = 5
     client = _client(simulator)

@@ -91,7 +91,14 @@ def test_errors_name_row_and_column(tmp_path):
     assert error.line == 2 and str(error).endswith(":2: row 1, column '__expected2': bad")
 
 
-@pytest.mark.parametrize("cell", ["nan", "inf", "-Infinity", "high"])
-def test_a_threshold_must_be_a_finite_number(tmp_path, cell):
+@pytest.mark.parametrize("cell", ["nan", "inf", "-Infinity", "high", "-1"])
+def test_a_threshold_must_be_a_finite_number_of_0_or_more(tmp_path, cell):
     error = refused(tmp_path, f"q,__threshold\nhi,{cell}\n")
-    assert f"column '__threshold': must be a number, got '{cell}'" in str(error)
+    assert f"column '__threshold': must be a number of 0 or more, got '{cell}'" in str(error)
+
+
+@pytest.mark.parametrize("header", ["__metadata:", "__metadata: "])
+def test_a_metadata_column_names_its_key(tmp_path, header):
+    error = refused(tmp_path, f"q,{header}\nhi,x\n")
+    assert error.line == 1 and "names no metadata key" in error.message
+    assert error.hint == "write the key after the colon: __metadata:KEY"

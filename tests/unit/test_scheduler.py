@@ -38,7 +38,26 @@ def test_results_come_back_per_key_and_the_bound_holds() -> None:
         scheduler.submit(n, gate.work(n * n))
     threading.Timer(0.2, gate.open.set).start()
     assert [scheduler.result(n) for n in range(10)] == [n * n for n in range(10)]
-    assert gate.peak == 3 and scheduler.stats.peak == 3
+    assert gate.peak == 3
+
+
+def test_the_peak_counts_jobs_whose_requests_go_live() -> None:
+    gate, scheduler = Gate(), Scheduler(4)
+
+    def call(n: int):
+        work = gate.work()
+
+        def run() -> None:
+            scheduler.request_sent(n, live=n % 2 == 0)  # odd jobs replay their cassettes
+            work()
+        return run
+
+    for n in range(4):
+        scheduler.submit(n, call(n))
+    threading.Timer(0.2, gate.open.set).start()
+    for n in range(4):
+        scheduler.result(n)
+    assert gate.peak == 4 and scheduler.stats.peak == 2
 
 
 def test_a_group_limit_bounds_its_jobs_but_not_others() -> None:

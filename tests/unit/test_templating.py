@@ -8,11 +8,13 @@ Rows marked "ours" are deliberate differences, listed in the README.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from pytest_replicate.errors import TemplateError
 from pytest_replicate.jscompat.values import js_dump, js_number
-from pytest_replicate.templating import render
+from pytest_replicate.templating import render, syntax_error
 
 VARS = {
     "obj": {"b": 1, "2": "x", "1": "y", "items": [1, 2]},
@@ -91,6 +93,31 @@ def test_numbers_print_as_javascript_does(number: float, text: str) -> None:
 def test_dump_indent_and_non_finite_numbers() -> None:
     assert js_dump({"a": [1.5, float("inf")]}, "\t") == '{\n\t"a": [\n\t\t1.5,\n\t\tnull\n\t]\n}'
     assert js_dump([], 2) == "[]"
+
+
+@pytest.mark.parametrize(("template", "variables", "message"), [
+    ("{{ x.y.z }}", {"x": {"y": "abc"}}, "prompt reads 'z' of the text 'abc', which has no such key or attribute"),
+    ("{{ x.w }}", {"x": {"y": 1, "z": 2}}, "prompt reads 'w' of a mapping with keys y, z, which has no such key"),
+    ("{{ x.w }}", {"x": {}}, "prompt reads 'w' of an empty mapping, "),
+    ("{{ x[2] }}", {"x": [1, 2]}, "prompt reads item 2 of a list of 2 items, "),
+    ("{{ x.y }}", {"x": None}, "prompt reads 'y' of null, "),
+])
+def test_a_missing_key_names_the_key_and_what_it_was_read_from(template: str, variables: dict[str, Any],
+                                                              message: str) -> None:
+    with pytest.raises(TemplateError) as error:
+        render(template, variables, what="prompt")
+    assert str(error.value).startswith(message)
+    assert "(vars of this case: x); check the names in the template against the case's vars" in str(error.value)
+
+
+@pytest.mark.parametrize(("template", "tag"), [
+    ('hi\n{% include "header.txt" %}', "include"), ('{% extends "base.txt" %}', "extends"),
+    ('{% import "macros.txt" as m %}', "import"), ('{% from "macros.txt" import m %}', "from ... import"),
+])
+def test_tags_that_read_other_templates_are_refused_by_name(template: str, tag: str) -> None:
+    problem = syntax_error(template)
+    assert problem is not None and f"{{% {tag} %}} is not supported" in problem
+    assert "vars: {header: file://header.txt}" in problem
 
 
 def test_jinja_forms_of_mapping_loops_still_work() -> None:

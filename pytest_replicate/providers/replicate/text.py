@@ -71,11 +71,7 @@ class ReplicateProvider(Provider):
             value for value in {self.token, *(secret(env.get(name)) for name in TOKEN_VARIABLES)} if value]
         check_keys(config, self.KNOWN_PARAMETERS, self.secrets)
         self.settings = client_settings(config, env, defaults or ClientSettings())
-        prompt_config = config.get("prompt") or {}
-        if not isinstance(prompt_config, dict):
-            raise ConfigError("config.prompt must be a mapping with prefix and/or suffix")
-        self.prefix = str(prompt_config.get("prefix", ""))
-        self.suffix = str(prompt_config.get("suffix", ""))
+        self.prefix, self.suffix = _prompt_affixes(config.get("prompt") or {})
         self.parameters = self._parameters(config, env)
         self.prices = Prices.from_config(config)
         self.input_vars = parse_input_vars(config.get("input_vars"))
@@ -195,3 +191,18 @@ def _finite(value: Any) -> bool:
     if isinstance(value, (list, tuple)):
         return all(_finite(item) for item in value)
     return True
+
+
+def _prompt_affixes(prompt: Any) -> tuple[str, str]:
+    """``config.prompt``'s (prefix, suffix): text only, as a number would be sent unlike it is written."""
+    if not isinstance(prompt, dict):
+        raise ConfigError(f"config.prompt must be a mapping with prefix and/or suffix, got {prompt!r}",
+                          path=("config", "prompt"))
+    affixes = []
+    for key in ("prefix", "suffix"):
+        value = prompt.get(key, "")
+        if not isinstance(value, str):
+            raise ConfigError(f"config.prompt.{key} must be text, got {value!r}", path=("config", "prompt", key),
+                              hint=f"quote it: {key}: '{value}'")
+        affixes.append(value)
+    return affixes[0], affixes[1]
