@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from ...errors import TemplateError
-from ...jscompat.regex import JsRegexError, compile_js, utf16_units
+from ...jscompat.regex import JsRegexError, JsRegexTimeout, compile_js, utf16_units
 from ...jscompat.values import (
     JS_WHITESPACE_RUN,
     STRICT_JSON_DECODER,
@@ -236,6 +236,9 @@ def check_regex(output: Any, value: Any, spec: AssertionSpec, ctx: AssertionCont
         # Only reachable when vars made the pattern invalid. An error, not a verdict:
         # a failed verdict would make not-regex pass.
         raise TemplateError(f"regex value {value!r} is not a valid regular expression once vars are rendered: {error}") from None
+    except JsRegexTimeout as error:  # fails under not-regex too: no verdict was reached
+        return Verdict(False, f"the regex /{value}/ took longer than {error.seconds:g} s on this output: it may "
+                       "backtrack catastrophically", final=True)
     return Verdict(found, f"output {'matches' if found else 'does not match'} /{value}/")
 
 
