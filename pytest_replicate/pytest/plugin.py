@@ -33,6 +33,7 @@ from .fixtures import MARKER, replicate_provider, replicate_session, replicate_s
 from .repeat_count import refuse_repeat_count
 from .report_settings import MIN_PASS_RATE_OPTION, ReportSettings
 from .reporting import PRUNE_OPTION, attach_result, start_collecting, write_summary
+from .signals import restore_signal_handlers
 from .state import eval_session, report_settings_key, settings_key, started_session
 from .xdist import is_worker, received_stats, send_stats
 
@@ -120,6 +121,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    restore_signal_handlers(config)
     session = started_session(config)
     if session is not None:
         session.close()

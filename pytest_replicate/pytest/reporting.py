@@ -18,6 +18,7 @@ import pytest
 
 from ..results.collector import CaseData, ResultsCollector
 from .report_settings import ReportSettings
+from .signals import received_signal
 from .state import report_settings_key, settings_key, started_session
 from .xdist import DeselectionNote, is_worker, worker_deselected
 
@@ -258,11 +259,23 @@ def write_summary(terminalreporter: Any, config: pytest.Config) -> None:
             document = build_report([], run=_run_figures(session))
     if document is not None:
         _write_sections(terminalreporter, config, document)
+    _write_signal_stop(terminalreporter, config)
     if config.getoption(PRUNE_OPTION) and not config.stash.get(complete_key, True):
         terminalreporter.write_sep("-", "replicate stale cassettes")
         terminalreporter.write_line("--replicate-prune deleted nothing: not every collected test ran (-k, -m, node "
                                     "ids, --lf, deselection, -x or a collection error), so which cassettes are "
                                     "unused is unknown", yellow=True)
+
+
+def _write_signal_stop(terminalreporter: Any, config: pytest.Config) -> None:
+    """One line after a SIGTERM or SIGHUP, which a CI log shows without any other trace of why the run ended."""
+    name, session = received_signal(config), started_session(config)
+    if name is None or session is None:
+        return
+    count = session.claims.canceled_count
+    terminalreporter.write_line(f"pytest-replicate: {name} received: the run stopped as on Ctrl-C and {count} "
+                                f"prediction{'' if count == 1 else 's'} in flight {'was' if count == 1 else 'were'} "
+                                "canceled", yellow=True, bold=True)
 
 
 def _write_sections(terminalreporter: Any, config: pytest.Config, document: dict[str, Any]) -> None:

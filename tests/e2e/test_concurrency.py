@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import signal
 import time
 
 import pytest
@@ -125,6 +126,30 @@ def test_ctrl_c_cancels_every_running_prediction(pytester, write_eval, replicate
     assert len(replicate_env.canceled) == 3
     stderr = process.stderr.read().decode() if process.stderr else ""
     assert "Traceback" not in stderr and "Exception in thread" not in stderr
+
+
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP"])
+def test_sigterm_and_sighup_cancel_like_ctrl_c(pytester, write_eval, replicate_env, name):
+    """CI systems and timeout(1) cancel a job with SIGTERM: nothing may be left running, and the log says why."""
+    replicate_env.latency = 5.0
+    write_eval(suite(8))
+    process = interrupt_pytest_when(pytester, lambda: len(replicate_env.predictions_created()) >= 3,
+                                    args=("--replicate-concurrency=3",), signal_name=name)
+    assert process.returncode == pytest.ExitCode.INTERRUPTED
+    assert len(replicate_env.predictions_created()) == 3
+    assert len(replicate_env.canceled) == 3  # canceled before the process ended
+    stdout = process.stdout.read().decode() if process.stdout else ""
+    stderr = process.stderr.read().decode() if process.stderr else ""
+    assert f"pytest-replicate: {name} received: the run stopped as on Ctrl-C and 3 predictions in flight were " \
+           "canceled" in stdout
+    assert "Traceback" not in stderr and "Exception in thread" not in stderr
+
+
+def test_the_previous_signal_handlers_are_back_after_the_run(pytester, write_eval, replicate_env):
+    before = [signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGHUP)]
+    write_eval(suite(1))
+    pytester.runpytest().assert_outcomes(passed=1)
+    assert [signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGHUP)] == before
 
 
 def test_a_suite_larger_than_the_rate_limit_still_passes(pytester, write_eval, replicate_env):

@@ -556,6 +556,7 @@ class PredictionRun:
             url = urls.get("cancel") or f"{self._base()}/v1/predictions/{prediction['id']}/cancel"
             self._api("POST", url, timeout=5.0)
             self._canceled.append(str(prediction["id"]))
+            self.claims.canceled(str(prediction["id"]))
         except (httpx.HTTPError, ReplicateEvalError, KeyError):
             pass  # nothing more to do: it ends on its own, or by its Cancel-After deadline
 
