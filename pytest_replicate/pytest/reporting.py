@@ -20,7 +20,7 @@ from ..results.collector import CaseData, ResultsCollector
 from .report_settings import ReportSettings
 from .signals import received_signal
 from .state import report_settings_key, settings_key, started_session
-from .xdist import DeselectionNote, is_worker, worker_deselected
+from .xdist import DeselectionNote, is_controller, is_worker, worker_deselected
 
 if TYPE_CHECKING:
     from ..run.session import EvalSession
@@ -270,12 +270,15 @@ def write_summary(terminalreporter: Any, config: pytest.Config) -> None:
 def _write_signal_stop(terminalreporter: Any, config: pytest.Config) -> None:
     """One line after a SIGTERM or SIGHUP, which a CI log shows without any other trace of why the run ended."""
     name, session = received_signal(config), started_session(config)
-    if name is None or session is None:
+    if name is None:
         return
-    count = session.claims.canceled_count
-    terminalreporter.write_line(f"pytest-replicate: {name} received: the run stopped as on Ctrl-C and {count} "
-                                f"prediction{'' if count == 1 else 's'} in flight {'was' if count == 1 else 'were'} "
-                                "canceled", yellow=True, bold=True)
+    if is_controller(config):
+        outcome = "the xdist workers cancel the predictions they have in flight"
+    else:
+        count = session.claims.canceled_count if session is not None else 0
+        outcome = f"{count} prediction{'' if count == 1 else 's'} in flight {'was' if count == 1 else 'were'} canceled"
+    terminalreporter.write_line(f"pytest-replicate: {name} received: the run stopped as on Ctrl-C and {outcome}",
+                                yellow=True, bold=True)
 
 
 def _write_sections(terminalreporter: Any, config: pytest.Config, document: dict[str, Any]) -> None:

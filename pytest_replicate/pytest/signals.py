@@ -7,8 +7,10 @@ pytest stops the run and the session cancels its predictions as on Ctrl-C, and t
 with pytest's "interrupted" exit status. A second signal meets the previous handler again:
 by default it ends the process at once, as a second Ctrl-C breaks the cleanup.
 
-xdist workers install them too: a process-group kill reaches them directly, and the
-controller only tells them to stop (a SIGINT each) once it gets round to it.
+Under pytest-xdist both sides install them. A worker makes its session when it collects eval
+files, and a process-group kill reaches it directly. The controller, which xdist leaves to
+SIGTERM's default (it would vanish without a word), installs them once a worker collected YAML
+items: it then stops as on Ctrl-C, and its workers, told to stop, cancel their predictions.
 """
 
 from __future__ import annotations
@@ -56,6 +58,12 @@ _key = pytest.StashKey[SignalStop]()
 
 def install_signal_handlers(config: pytest.Config) -> None:
     config.stash.setdefault(_key, SignalStop()).install()
+
+
+def install_for_workers(config: pytest.Config, nodeids: list[str]) -> None:
+    """On the xdist controller: handle the signals if the workers collected eval items (YAML files)."""
+    if any(nodeid.split("::")[0].endswith((".yaml", ".yml")) for nodeid in nodeids):
+        install_signal_handlers(config)
 
 
 def restore_signal_handlers(config: pytest.Config) -> None:
