@@ -182,3 +182,12 @@ def test_a_search_that_runs_too_long_fails_its_assertion(monkeypatch: pytest.Mon
     assert not result.passed
     assert result.reason == ("the regex /^(a|aa)+$/ took longer than 0.2 s on this output: it may backtrack "
                              "catastrophically")
+
+
+@pytest.mark.parametrize("kind", ["is-json", "not-is-json", "contains-json"])
+def test_a_schema_pattern_that_runs_too_long_fails_its_assertion(monkeypatch: pytest.MonkeyPatch, kind: str) -> None:
+    monkeypatch.setattr(js_regex, "MATCH_TIMEOUT", 0.2)
+    schema = {"type": "object", "properties": {"x": {"type": "string", "pattern": "^(a|aa)+$"}}}
+    result = grade_output('{"x": "' + "a" * 60 + '!"}', {"type": kind, "value": schema})
+    assert not result.passed
+    assert result.reason == "a pattern in the schema took longer than 0.2 s on this output: it may backtrack catastrophically"

@@ -281,10 +281,19 @@ def check_is_json(output: Any, value: Any, spec: AssertionSpec, ctx: AssertionCo
     else:
         document = output
     if value is not None:
-        problem = validation_problem(document, _load_schema(value))
+        try:
+            problem = validation_problem(document, _load_schema(value))
+        except JsRegexTimeout as error:
+            return _schema_timeout(error)
         if problem:
             return Verdict(False, f"output JSON does not match the schema: {problem}")
     return Verdict(True, "output is valid JSON" + (" matching the schema" if value is not None else ""))
+
+
+def _schema_timeout(error: JsRegexTimeout) -> Verdict:
+    """A schema ``pattern`` that ran too long: no verdict was reached, so it fails under ``not-`` too."""
+    return Verdict(False, f"a pattern in the schema took longer than {error.seconds:g} s on this output: it may "
+                   "backtrack catastrophically", final=True)
 
 
 def _json_candidates(text: str) -> Iterator[Any]:
@@ -304,7 +313,10 @@ def check_contains_json(output: Any, value: Any, spec: AssertionSpec, ctx: Asser
     for document in _json_candidates(output_text(output)):
         if value is None:
             return Verdict(True, "output contains JSON")
-        last_problem = validation_problem(document, schema)
+        try:
+            last_problem = validation_problem(document, schema)
+        except JsRegexTimeout as error:
+            return _schema_timeout(error)
         if last_problem is None:
             return Verdict(True, "output contains JSON matching the schema")
     if last_problem:
