@@ -53,8 +53,9 @@ def assert_no_traceback(result: pytest.RunResult) -> None:
     assert "INTERNALERROR" not in output
 
 
-def interrupt_pytest_when(pytester: pytest.Pytester, ready, timeout: float = 20.0, args: tuple[str, ...] = ()):
-    """Run pytest in a subprocess and press Ctrl-C (SIGINT) once ``ready()`` is true."""
+def interrupt_pytest_when(pytester: pytest.Pytester, ready, timeout: float = 20.0, args: tuple[str, ...] = (),
+                          signal_name: str = "SIGINT"):
+    """Run pytest in a subprocess and press Ctrl-C (SIGINT), or send ``signal_name``, once ``ready()`` is true."""
     import signal
     import subprocess
     import sys
@@ -72,7 +73,7 @@ def interrupt_pytest_when(pytester: pytest.Pytester, ready, timeout: float = 20.
         while not ready() and time.monotonic() < deadline:
             time.sleep(0.01)
         assert ready(), "the run never reached the point to interrupt"
-        process.send_signal(signal.SIGINT)
+        process.send_signal(getattr(signal, signal_name))
         process.wait(timeout=timeout)
         return process
     finally:

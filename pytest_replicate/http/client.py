@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -12,7 +13,7 @@ import httpx
 from ..cassettes.cassette import Cassette, CassetteTransport
 from ..errors import ProviderError
 from .breaker import CONNECTION_FAILURES, CircuitBreaker
-from .extensions import CASSETTE, MISSING_CREDENTIALS
+from .extensions import CASSETTE, DEADLINE, MISSING_CREDENTIALS
 
 
 def _network_send() -> Callable[[httpx.HTTPTransport, httpx.Request], httpx.Response]:
@@ -29,7 +30,7 @@ class LiveTransport(httpx.BaseTransport):
     """The last hop before the network; refuses a call that needs credentials it lacks.
 
     It also holds the session's circuit breaker: replayed exchanges never get here, so only
-    real connection failures count.
+    real connection failures count. A request with a ``DEADLINE`` has its body read here, by then.
     """
 
     def __init__(self, breaker: CircuitBreaker | None = None) -> None:
@@ -51,11 +52,29 @@ class LiveTransport(httpx.BaseTransport):
             self.breaker.failed(request.url, error)
             raise
         self.breaker.succeeded(request.url)
-        return response
+        deadline = request.extensions.get(DEADLINE)
+        return response if deadline is None else _read_by(request, response, deadline)
 
     def close(self) -> None:
         if self._network is not None:
             self._network.close()
+
+
+def _read_by(request: httpx.Request, response: httpx.Response, deadline: float) -> httpx.Response:
+    """``response`` with its body read, or ReadTimeout once ``deadline`` passes while it still arrives.
+
+    Each read is bounded by the request's read timeout already; this bounds their sum.
+    """
+    chunks: list[bytes] = []
+    try:
+        for chunk in response.iter_raw():
+            chunks.append(chunk)
+            if time.monotonic() > deadline:
+                raise httpx.ReadTimeout("the response was still arriving at the deadline", request=request)
+    finally:
+        response.close()
+    return httpx.Response(response.status_code, headers=response.headers, content=b"".join(chunks),
+                          extensions=response.extensions, request=request)
 
 
 def make_client() -> httpx.Client:

@@ -9,3 +9,6 @@ REPLAYED = "pytest_replicate.replayed"  # response: the path of the cassette it 
 # request: this call needs credentials to go live; the value is the message to raise if the
 # request has no Authorization header when it reaches the network.
 MISSING_CREDENTIALS = "pytest_replicate.missing_credentials"
+# request: the time.monotonic() by which its whole response must have arrived. httpx bounds each
+# read, not the body: one trickling in a byte at a time would outlive any timeout.
+DEADLINE = "pytest_replicate.deadline"

@@ -1,4 +1,4 @@
-"""JavaScript regular expressions, run with Python's ``re``.
+"""JavaScript regular expressions, run with the ``regex`` package (``re``'s dialect, plus a timeout).
 
 promptfoo builds ``new RegExp(value)`` from a ``regex`` assertion's value (no flags, no
 ``/.../flags`` literal), and Ajv builds ``new RegExp(pattern, "u")`` from a JSON Schema
@@ -19,6 +19,10 @@ JavaScript             meaning in JavaScript               what Python's ``re`` 
 ``\\y`` (``\\A``...)   identity escape: a literal ``y``    error (or an anchor for A, Z)
 =====================  ==================================  ===============================
 
+Patterns run with the ``regex`` package in its ``re``-compatible mode: it also runs JavaScript's
+lookbehinds of varying width, and a search that backtracks catastrophically gives up after
+:data:`MATCH_TIMEOUT` seconds (:class:`JsRegexTimeout`) instead of hanging the run.
+
 Python-only syntax (``(?P<..>)``, ``(?i)``, ``(?#..)``, ``(?>..)``, possessive quantifiers,
 ``\\A``, ``\\Z``...) is rejected with a message saying the pattern is JavaScript: JavaScript
 either rejects it too or silently reads it as something else (``\\Z`` is a literal ``Z``).
@@ -29,9 +33,14 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+import regex
+
 from .values import JS_WHITESPACE
 
-__all__ = ["JsRegex", "JsRegexError", "compile_js", "translate", "utf16_units"]
+__all__ = ["MATCH_TIMEOUT", "JsRegex", "JsRegexError", "JsRegexTimeout", "compile_js", "translate", "utf16_units"]
+
+# Seconds one search may take; a pattern like ^(a|aa)+$ can otherwise backtrack for hours.
+MATCH_TIMEOUT = 5.0
 
 _DIGIT = "0-9"
 _WORD = "A-Za-z0-9_"
@@ -60,6 +69,14 @@ _HEX2 = re.compile(r"[0-9A-Fa-f]{2}")
 _HEX4 = re.compile(r"[0-9A-Fa-f]{4}")
 _BRACED_HEX = re.compile(r"\{([0-9A-Fa-f]{1,6})\}")
 _JS_HINT = "regex values are JavaScript regular expressions, as in promptfoo"
+
+
+class JsRegexTimeout(Exception):
+    """A search ran longer than :data:`MATCH_TIMEOUT` (catastrophic backtracking, most likely)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"the regex took longer than {seconds:g} s: it may backtrack catastrophically")
+        self.seconds = seconds
 
 
 class JsRegexError(ValueError):
@@ -423,19 +440,20 @@ class JsRegex:
         self.flags = flags
         self.python_source = translate(pattern, flags)
         try:
-            self._compiled = re.compile(self.python_source, re.IGNORECASE if "i" in flags else 0)
-        except re.error as error:
-            message = str(error.msg)
-            if "look-behind requires fixed-width" in message:
-                message = ("lookbehind (?<=...) / (?<!...) of varying width is valid JavaScript "
-                           "but Python's re cannot run it")
-            elif "cannot refer to an open group" in message:
+            self._compiled = regex.compile(self.python_source, regex.VERSION0 | (regex.IGNORECASE if "i" in flags else 0))
+        except regex.error as error:
+            message = str(getattr(error, "msg", error))  # without its position, which is in the translated pattern
+            if "cannot refer to an open group" in message:
                 message = "a backreference inside its own group is not supported"
             raise JsRegexError(f"invalid regular expression /{pattern}/: {message} ({_JS_HINT})") from None
 
     def test(self, text: str) -> bool:
+        """Whether ``text`` matches; :class:`JsRegexTimeout` after :data:`MATCH_TIMEOUT` seconds."""
         subject = text if "u" in self.flags else utf16_units(text)
-        return self._compiled.search(subject) is not None
+        try:
+            return self._compiled.search(subject, timeout=MATCH_TIMEOUT) is not None
+        except TimeoutError:
+            raise JsRegexTimeout(MATCH_TIMEOUT) from None
 
     def __repr__(self) -> str:
         return f"/{self.pattern}/{self.flags}"

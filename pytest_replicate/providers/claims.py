@@ -14,6 +14,8 @@ When the adopting call lists, every answered create's prediction is claimed, so 
 ones were made by calls that adopt, and each adoption takes a different one. Identical inputs
 make those predictions interchangeable: which of them a call takes does not matter, only that
 no two calls take the same one and none is left unwatched.
+
+It also counts the predictions the calls canceled, for the line a stopped run ends with.
 """
 
 from __future__ import annotations
@@ -44,6 +46,17 @@ class PredictionClaims:
         self._creating: Counter[str] = Counter()  # key -> creates sent and not yet answered
         self._adopting: Counter[str] = Counter()  # key -> adoptions waiting to run
         self._running: set[str] = set()  # keys with an adoption choosing now
+        self._canceled: set[str] = set()
+
+    def canceled(self, prediction_id: str) -> None:
+        """Note that Replicate accepted a cancel of ``prediction_id``."""
+        with self._changed:
+            self._canceled.add(prediction_id)
+
+    @property
+    def canceled_count(self) -> int:
+        with self._changed:
+            return len(self._canceled)
 
     def claim(self, prediction_id: str) -> bool:
         """Note that a call follows ``prediction_id``; False if another call already does."""

@@ -34,6 +34,7 @@ from .fixtures import MARKER, replicate_provider, replicate_session, replicate_s
 from .repeat_count import refuse_repeat_count
 from .report_settings import MIN_PASS_RATE_OPTION, ReportSettings
 from .reporting import PRUNE_OPTION, attach_result, start_collecting, write_summary
+from .signals import install_for_workers, restore_signal_handlers
 from .state import eval_session, report_settings_key, settings_key, started_session
 from .xdist import is_worker, received_stats, send_stats
 
@@ -121,6 +122,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    restore_signal_handlers(config)
     session = started_session(config)
     if session is not None:
         session.close()
@@ -164,6 +166,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     started.stop()  # nothing queued runs now; calls in flight cancel their predictions
     if is_worker(session.config):  # hand the counts to the controller
         send_stats(session.config, started.worker_stats())
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node: Any, ids: list[str]) -> None:
+    install_for_workers(node.config, ids)  # SIGTERM and SIGHUP stop the workers as Ctrl-C does
 
 
 @pytest.hookimpl(optionalhook=True)

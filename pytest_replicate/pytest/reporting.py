@@ -18,8 +18,9 @@ import pytest
 
 from ..results.collector import CaseData, ResultsCollector
 from .report_settings import ReportSettings
+from .signals import received_signal
 from .state import report_settings_key, settings_key, started_session
-from .xdist import DeselectionNote, is_worker, worker_deselected
+from .xdist import DeselectionNote, is_controller, is_worker, worker_deselected
 
 if TYPE_CHECKING:
     from ..run.session import EvalSession
@@ -260,11 +261,26 @@ def write_summary(terminalreporter: Any, config: pytest.Config) -> None:
             document = build_report([], run=_run_figures(session))
     if document is not None:
         _write_sections(terminalreporter, config, document)
+    _write_signal_stop(terminalreporter, config)
     if config.getoption(PRUNE_OPTION) and not config.stash.get(complete_key, True):
         terminalreporter.write_sep("-", "replicate stale cassettes")
         terminalreporter.write_line("--replicate-prune deleted nothing: not every collected test ran (-k, -m, node "
                                     "ids, --lf, deselection, -x or a collection error), so which cassettes are "
                                     "unused is unknown", yellow=True)
+
+
+def _write_signal_stop(terminalreporter: Any, config: pytest.Config) -> None:
+    """One line after a SIGTERM or SIGHUP, which a CI log shows without any other trace of why the run ended."""
+    name, session = received_signal(config), started_session(config)
+    if name is None:
+        return
+    if is_controller(config):
+        outcome = "the xdist workers cancel the predictions they have in flight"
+    else:
+        count = session.claims.canceled_count if session is not None else 0
+        outcome = f"{count} prediction{'' if count == 1 else 's'} in flight {'was' if count == 1 else 'were'} canceled"
+    terminalreporter.write_line(f"pytest-replicate: {name} received: the run stopped as on Ctrl-C and {outcome}",
+                                yellow=True, bold=True)
 
 
 def _write_sections(terminalreporter: Any, config: pytest.Config, document: dict[str, Any]) -> None:

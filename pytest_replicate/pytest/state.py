@@ -13,6 +13,7 @@ import pytest
 
 from ..run.settings import Settings
 from .report_settings import ReportSettings
+from .signals import install_signal_handlers
 from .xdist import is_worker
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ def eval_session(config: pytest.Config) -> EvalSession:
 
         # An xdist worker: other processes run some items (select-best siblings, see select_best.py).
         session = config.stash[_session_key] = EvalSession(config.stash[settings_key], distributed=is_worker(config))
+        install_signal_handlers(config)  # SIGTERM and SIGHUP now cancel its predictions as Ctrl-C does
     return session
 
 

@@ -25,6 +25,11 @@ def is_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
 
 
+def is_controller(config: pytest.Config) -> bool:
+    """Whether this process hands the items to xdist workers (``-n``)."""
+    return config.pluginmanager.hasplugin("dsession")
+
+
 def send_stats(config: pytest.Config, stats: dict[str, Any]) -> None:
     """On a worker, at session finish: hand ``stats`` to the controller."""
     config.workeroutput[_STATS] = stats  # type: ignore[attr-defined]

@@ -16,6 +16,7 @@ kind                      what the client sees
 ``drop``                  the connection closes without a reply
 ``slow``                  the reply comes ``delay`` seconds late
 ``hang``                  no reply until the client gives up (or ``delay`` passes)
+``trickle``               the reply's body comes one byte every ``delay`` seconds
 ``die``                   the server stops accepting connections (this request dropped)
 ``fail``                  the prediction is created and ends ``failed`` (creates only)
 ``slow_start``            the prediction stays ``starting`` ``delay`` seconds longer, so a
@@ -36,7 +37,7 @@ from urllib.parse import urlsplit
 
 from .messages import ApiError, Reply
 
-FAULT_KINDS = frozenset({"status", "created_then_status", "drop", "slow", "hang", "die", "fail",
+FAULT_KINDS = frozenset({"status", "created_then_status", "drop", "slow", "hang", "trickle", "die", "fail",
                          "slow_start", "shape"})
 # Kinds that act on a prediction being created, so only creates use them up.
 CREATE_KINDS = frozenset({"fail", "slow_start", "created_then_status"})

@@ -1,7 +1,7 @@
 """HTTP plumbing: a threaded server whose handler hands each request to the simulator.
 
 Kept apart from the API logic so the simulator deals in ``ReceivedRequest`` and ``Reply``
-values only (``messages``); socket-level faults (drop, hang, die) are carried out here.
+values only (``messages``); socket-level faults (drop, hang, trickle, die) are carried out here.
 """
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ class _Handler(BaseHTTPRequestHandler):
             reply = server.handle(request, fault)
         except Exception as exc:  # a simulator bug must not look like a dropped connection
             reply = ApiError(500, f"Simulator error: {exc!r}").reply()
-        self._write(reply)
+        self._write(reply, trickle=fault.delay if fault is not None and kind == "trickle" else None)
 
     def _hang(self, limit: float) -> bool:
         """Hold the request: False once the client hangs up or the server stops, True after ``limit`` s (if > 0)."""
@@ -166,7 +166,8 @@ class _Handler(BaseHTTPRequestHandler):
             raise ValueError("negative Content-Length")
         return self.rfile.read(length) if length else b""
 
-    def _write(self, reply: Reply) -> None:
+    def _write(self, reply: Reply, trickle: float | None = None) -> None:
+        """Send ``reply``; with ``trickle``, its body one byte every ``trickle`` seconds."""
         self.send_response(reply.status)
         self.send_header("Content-Type", reply.content_type)
         if reply.stream is not None:
@@ -178,6 +179,13 @@ class _Handler(BaseHTTPRequestHandler):
         if self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()
+        if reply.stream is None and trickle is not None:
+            for index in range(len(reply.body)):
+                if self.server.stopping.wait(trickle):
+                    return
+                self.wfile.write(reply.body[index:index + 1])
+                self.wfile.flush()
+            return
         if reply.stream is None:
             self.wfile.write(reply.body)
             return

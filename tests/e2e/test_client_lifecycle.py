@@ -49,6 +49,23 @@ def test_timeout_bounds_a_held_create(pytester, write_eval, replicate_env):
     assert len(replicate_env.canceled) == 1
 
 
+@pytest.mark.parametrize("where", ["poll", "download"])
+def test_timeout_bounds_an_answer_that_trickles_in(pytester, write_eval, replicate_env, where):
+    """httpx bounds each read, not the whole body: one byte every 0.25 s never trips its timeout."""
+    if where == "poll":
+        replicate_env.latency = 30
+        replicate_env.add_fault(Fault("trickle", delay=0.25, method="GET", path_prefix="/v1/predictions/", times=5))
+        write_eval(suite("timeout: 1.5\nwait: 0"))
+    else:
+        replicate_env.add_fault(Fault("trickle", delay=0.25, path_prefix="/files/", times=5))
+        write_eval(suite("timeout: 1.5", provider="replicate:image:stability-ai/sdxl"))
+    result = pytester.runpytest_subprocess("-p", "pytest_replicate.pytest.plugin", timeout=20)
+    result.assert_outcomes(failed=1)
+    canceled = "and was canceled " if where == "poll" else ""
+    result.stdout.fnmatch_lines([f"*did not finish within 1.5s {canceled}(gave up after 1.?s)*"])
+    assert len(replicate_env.canceled) == (1 if where == "poll" else 0)  # a finished prediction needs no cancel
+
+
 def test_timeout_bounds_a_hanging_poll(pytester, write_eval, replicate_env):
     replicate_env.latency = 30
     replicate_env.add_fault(Fault("slow", delay=30, method="GET", times=5))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import signal
 import time
 
 import pytest
@@ -137,6 +138,46 @@ def test_ctrl_c_cancels_every_running_prediction(pytester, write_eval, replicate
     assert len(replicate_env.canceled) == 3
     stderr = process.stderr.read().decode() if process.stderr else ""
     assert "Traceback" not in stderr and "Exception in thread" not in stderr
+
+
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP"])
+def test_sigterm_and_sighup_cancel_like_ctrl_c(pytester, write_eval, replicate_env, name):
+    """CI systems and timeout(1) cancel a job with SIGTERM: nothing may be left running, and the log says why."""
+    replicate_env.latency = 5.0
+    write_eval(suite(8))
+    process = interrupt_pytest_when(pytester, lambda: len(replicate_env.predictions_created()) >= 3,
+                                    args=("--replicate-concurrency=3",), signal_name=name)
+    assert process.returncode == pytest.ExitCode.INTERRUPTED
+    assert len(replicate_env.predictions_created()) == 3
+    assert len(replicate_env.canceled) == 3  # canceled before the process ended
+    stdout = process.stdout.read().decode() if process.stdout else ""
+    stderr = process.stderr.read().decode() if process.stderr else ""
+    assert f"pytest-replicate: {name} received: the run stopped as on Ctrl-C and 3 predictions in flight were " \
+           "canceled" in stdout
+    assert "Traceback" not in stderr and "Exception in thread" not in stderr
+
+
+def test_sigterm_stops_an_xdist_run_and_its_workers_cancel(pytester, write_eval, replicate_env):
+    """xdist leaves the controller to SIGTERM's default: it would vanish, its workers canceling later unseen."""
+    replicate_env.latency = 8.0
+    write_eval(suite(8))
+    process = interrupt_pytest_when(pytester, lambda: len(replicate_env.predictions_created()) >= 4,
+                                    args=("-p", "xdist", "-n", "2", "--replicate-concurrency=2"), signal_name="SIGTERM")
+    assert process.returncode == pytest.ExitCode.INTERRUPTED
+    stdout = process.stdout.read().decode() if process.stdout else ""
+    assert ("pytest-replicate: SIGTERM received: the run stopped as on Ctrl-C and the xdist workers cancel the "
+            "predictions they have in flight") in stdout
+    deadline = time.monotonic() + 10  # a worker is told to stop within 5 s (execnet), then cancels
+    while len(replicate_env.canceled) < len(replicate_env.predictions_created()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(replicate_env.canceled) == len(replicate_env.predictions_created()) == 4
+
+
+def test_the_previous_signal_handlers_are_back_after_the_run(pytester, write_eval, replicate_env):
+    before = [signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGHUP)]
+    write_eval(suite(1))
+    pytester.runpytest().assert_outcomes(passed=1)
+    assert [signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGHUP)] == before
 
 
 def test_a_suite_larger_than_the_rate_limit_still_passes(pytester, write_eval, replicate_env):

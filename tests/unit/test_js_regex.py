@@ -1,21 +1,27 @@
-"""JavaScript regular expressions run with Python's re (pytest_replicate.jscompat.regex).
+"""JavaScript regular expressions run with the regex package (pytest_replicate.jscompat.regex).
 
 The expected verdicts are JavaScript's: each (pattern, text, verdict) row was checked with
 ``new RegExp(pattern).test(text)`` on Node 22, the runtime of promptfoo 0.123.1. Beyond these
-rows, 12,000 random patterns over the same syntax agreed with Node except where Python cannot
-run a valid JavaScript lookbehind of varying width (reported as such).
+rows, 12,000 random patterns over the same syntax agreed with Node except where Python's re
+could not run a valid JavaScript lookbehind of varying width (the regex package can).
 """
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
+from pytest_replicate import grade_output
+from pytest_replicate.jscompat import regex as js_regex
 from pytest_replicate.jscompat.regex import JsRegexError, compile_js
 
 # new RegExp(pattern).test(text) in Node 22.
 JS_VERDICTS = [
     ('\\d{3}-\\d{4}', 'call 555-1234', True),
     ('^abc$', 'abc\n', False),
+    ('(?<=a+)b', 'aab', True),
+    ('(?<!x+)b', 'xxb', False),
     ('^abc$', 'abc', True),
     ('(?<y>\\d+)-\\k<y>', '12-12', True),
     ('(?<y>\\d+)-\\k<y>', '12-13', False),
@@ -134,7 +140,6 @@ def test_matches_as_javascript_does(pattern: str, text: str, expected: bool) -> 
     ("[abc", "unterminated character class"),
     ("a\\", "lone backslash"),
     ("a)", "unbalanced parenthesis"),
-    ("(?<=a+)b", "lookbehind"),
     ("\\b*", "nothing to repeat"),
     ("(?<=a)*b", "nothing to repeat"),
 ])
@@ -160,3 +165,29 @@ def test_multiline_and_dot_all_flags() -> None:
     assert not compile_js("^b$").test("a\nb\nc")
     assert compile_js("a.b", "s").test("a\nb")
     assert compile_js("HELLO", "i").test("hello")
+
+
+def test_a_pattern_that_backtracks_catastrophically_in_re_finishes() -> None:
+    started = time.monotonic()
+    result = grade_output("a" * 34 + "!", {"type": "regex", "value": "^(a+)+$"})
+    assert not result.passed and time.monotonic() - started < 1.0
+
+
+@pytest.mark.parametrize("kind", ["regex", "not-regex"])
+def test_a_search_that_runs_too_long_fails_its_assertion(monkeypatch: pytest.MonkeyPatch, kind: str) -> None:
+    monkeypatch.setattr(js_regex, "MATCH_TIMEOUT", 0.2)
+    started = time.monotonic()
+    result = grade_output("a" * 60 + "!", {"type": kind, "value": "^(a|aa)+$"})
+    assert time.monotonic() - started < 2.0
+    assert not result.passed
+    assert result.reason == ("the regex /^(a|aa)+$/ took longer than 0.2 s on this output: it may backtrack "
+                             "catastrophically")
+
+
+@pytest.mark.parametrize("kind", ["is-json", "not-is-json", "contains-json"])
+def test_a_schema_pattern_that_runs_too_long_fails_its_assertion(monkeypatch: pytest.MonkeyPatch, kind: str) -> None:
+    monkeypatch.setattr(js_regex, "MATCH_TIMEOUT", 0.2)
+    schema = {"type": "object", "properties": {"x": {"type": "string", "pattern": "^(a|aa)+$"}}}
+    result = grade_output('{"x": "' + "a" * 60 + '!"}', {"type": kind, "value": schema})
+    assert not result.passed
+    assert result.reason == "a pattern in the schema took longer than 0.2 s on this output: it may backtrack catastrophically"

@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from ...errors import TemplateError
-from ...jscompat.regex import JsRegexError, compile_js, utf16_units
+from ...jscompat.regex import JsRegexError, JsRegexTimeout, compile_js, utf16_units
 from ...jscompat.values import (
     JS_WHITESPACE_RUN,
     STRICT_JSON_DECODER,
@@ -236,6 +236,9 @@ def check_regex(output: Any, value: Any, spec: AssertionSpec, ctx: AssertionCont
         # Only reachable when vars made the pattern invalid. An error, not a verdict:
         # a failed verdict would make not-regex pass.
         raise TemplateError(f"regex value {value!r} is not a valid regular expression once vars are rendered: {error}") from None
+    except JsRegexTimeout as error:  # fails under not-regex too: no verdict was reached
+        return Verdict(False, f"the regex /{value}/ took longer than {error.seconds:g} s on this output: it may "
+                       "backtrack catastrophically", final=True)
     return Verdict(found, f"output {'matches' if found else 'does not match'} /{value}/")
 
 
@@ -278,10 +281,19 @@ def check_is_json(output: Any, value: Any, spec: AssertionSpec, ctx: AssertionCo
     else:
         document = output
     if value is not None:
-        problem = validation_problem(document, _load_schema(value))
+        try:
+            problem = validation_problem(document, _load_schema(value))
+        except JsRegexTimeout as error:
+            return _schema_timeout(error)
         if problem:
             return Verdict(False, f"output JSON does not match the schema: {problem}")
     return Verdict(True, "output is valid JSON" + (" matching the schema" if value is not None else ""))
+
+
+def _schema_timeout(error: JsRegexTimeout) -> Verdict:
+    """A schema ``pattern`` that ran too long: no verdict was reached, so it fails under ``not-`` too."""
+    return Verdict(False, f"a pattern in the schema took longer than {error.seconds:g} s on this output: it may "
+                   "backtrack catastrophically", final=True)
 
 
 def _json_candidates(text: str) -> Iterator[Any]:
@@ -301,7 +313,10 @@ def check_contains_json(output: Any, value: Any, spec: AssertionSpec, ctx: Asser
     for document in _json_candidates(output_text(output)):
         if value is None:
             return Verdict(True, "output contains JSON")
-        last_problem = validation_problem(document, schema)
+        try:
+            last_problem = validation_problem(document, schema)
+        except JsRegexTimeout as error:
+            return _schema_timeout(error)
         if last_problem is None:
             return Verdict(True, "output contains JSON matching the schema")
     if last_problem:

@@ -12,7 +12,8 @@ for the call, which is bound to that item's cassette. The guarantees, in short:
   the cassette records which one a call adopted, so a replay takes the same.
 * **One deadline for the whole call.** ``timeout`` (or the scheduler's ``deadline``, if
   sooner) bounds the create, every poll, back-off and download: each request's httpx
-  timeout is cut to the time left, ``Prefer: wait`` never holds past it, and Replicate is
+  timeout is cut to the time left, each answer but a create's must arrive in full by then
+  (a body trickling in fails at the deadline), ``Prefer: wait`` never holds past it, and Replicate is
   told the same deadline (``Cancel-After``) in case this process dies.
 * **Nothing left running.** On an interrupt or a passed deadline every prediction the call
   started is canceled. A create held by ``Prefer: wait`` runs on a helper thread so the
@@ -45,7 +46,7 @@ import httpx
 from ...errors import ProviderError, ReplicateEvalError
 from ...http.auth import BearerAuth
 from ...http.breaker import CONNECTION_FAILURES, ServerUnreachable
-from ...http.extensions import MISSING_CREDENTIALS, REPLAYED
+from ...http.extensions import DEADLINE, MISSING_CREDENTIALS, REPLAYED
 from ...redaction import Secret, hide_tokens
 from ..base import CallContext, HttpClient
 from ..claims import PredictionClaims
@@ -191,7 +192,7 @@ class PredictionRun:
 
     def _api(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         """One request to the API, authenticated inside httpx (see :class:`BearerAuth`)."""
-        extensions = {MISSING_CREDENTIALS: MISSING_TOKEN.format(model=self.ref.slug)}
+        extensions = {**kwargs.pop("extensions", {}), MISSING_CREDENTIALS: MISSING_TOKEN.format(model=self.ref.slug)}
         return self.http.request(method, url, auth=self.auth, extensions=extensions, **kwargs)
 
     def _request(self, method: str, url: str, *, create: bool = False, api: bool = True,
@@ -203,14 +204,18 @@ class PredictionRun:
         that may have arrived raises :class:`_MaybeCreated` instead: resending could start,
         and bill, a second prediction.
         """
+        # The whole answer by the deadline, not just each read; a held create is left to its helper
+        # thread (see _held), which the call stops waiting for at the deadline anyway.
+        extensions = {} if create else {DEADLINE: self.budget.deadline}
         for attempt in range(self.settings.max_retries + 1):
             self._check_stop()
             response: httpx.Response | None = None
             try:
                 if api:
-                    response = self._api(method, url, timeout=self._timeout(read), **kwargs)
+                    response = self._api(method, url, timeout=self._timeout(read), extensions=extensions, **kwargs)
                 else:  # output files: the token never leaves the API
-                    response = self.http.request(method, url, timeout=self._timeout(read), **kwargs)
+                    response = self.http.request(method, url, timeout=self._timeout(read), extensions=extensions,
+                                                 **kwargs)
             except ServerUnreachable:
                 raise
             except CONNECTION_FAILURES as error:
@@ -556,6 +561,7 @@ class PredictionRun:
             url = urls.get("cancel") or f"{self._base()}/v1/predictions/{prediction['id']}/cancel"
             self._api("POST", url, timeout=5.0)
             self._canceled.append(str(prediction["id"]))
+            self.claims.canceled(str(prediction["id"]))
         except (httpx.HTTPError, ReplicateEvalError, KeyError):
             pass  # nothing more to do: it ends on its own, or by its Cancel-After deadline
 
