@@ -17,6 +17,21 @@ class Stop(Exception):
     pass
 
 
+def hold_a_create(claims: PredictionClaims, key: str) -> tuple[threading.Event, threading.Thread]:
+    """A create of ``key`` in flight in another thread until the returned event is set."""
+    out, answer = threading.Event(), threading.Event()
+
+    def held_create() -> None:
+        with claims.creating(key, keep_waiting):
+            out.set()
+            answer.wait(5)
+
+    creator = threading.Thread(target=held_create)
+    creator.start()
+    out.wait(5)
+    return answer, creator
+
+
 def test_a_prediction_is_claimed_once() -> None:
     claims = PredictionClaims()
     assert claims.claim("p1") is True
@@ -76,16 +91,7 @@ def test_a_create_of_the_same_input_waits_for_an_adoption_and_other_inputs_do_no
 
 def test_a_wait_ends_when_check_raises_and_leaves_nothing_behind() -> None:
     claims = PredictionClaims()
-    out, answer = threading.Event(), threading.Event()
-
-    def held_create() -> None:
-        with claims.creating("x", keep_waiting):
-            out.set()
-            answer.wait(5)
-
-    creator = threading.Thread(target=held_create)
-    creator.start()
-    out.wait(5)
+    answer, creator = hold_a_create(claims, "x")
 
     def stop() -> None:
         raise Stop
@@ -129,16 +135,7 @@ def test_identical_concurrent_adoptions_each_take_a_different_prediction() -> No
 
 def test_without_check_an_adoption_gives_way_to_one_waiting() -> None:
     claims = PredictionClaims()
-    out, answer = threading.Event(), threading.Event()
-
-    def held_create() -> None:
-        with claims.creating("x", keep_waiting):
-            out.set()
-            answer.wait(5)
-
-    creator = threading.Thread(target=held_create)
-    creator.start()
-    out.wait(5)
+    answer, creator = hold_a_create(claims, "x")
     waits = threading.Event()  # set between the waiting adoption's waits
     waiting = threading.Thread(target=claims.adopt, args=("x", lambda claimed: {"id": "theirs"}, waits.set))
     waiting.start()
