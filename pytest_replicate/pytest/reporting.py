@@ -286,7 +286,7 @@ def _write_signal_stop(terminalreporter: Any, config: pytest.Config) -> None:
 def _write_sections(terminalreporter: Any, config: pytest.Config, document: dict[str, Any]) -> None:
     from ..report.terminal import summary_sections
 
-    writer = terminalreporter._tw  # its width, and its markup, which --color decides
+    writer = config.get_terminal_writer()  # its width, and its markup, which --color decides
     for section in summary_sections(document, width=writer.fullwidth, verbosity=config.get_verbosity()):
         terminalreporter.write_sep("-", section.title, **section.markup)
         for line in section.lines:
