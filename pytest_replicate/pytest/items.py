@@ -47,7 +47,8 @@ class EvalFile(pytest.File):
         session = eval_session(self.config)
         for index, spec in enumerate(suite.providers):
             try:
-                session.provider_for(spec, suite)
+                provider = session.provider_for(spec, suite)
+                session.check_drift_token(provider)
             except ConfigError as error:  # a bad config value, e.g. a non-numeric temperature
                 raise ConfigError(error.message, file=self.path, path=("providers", index), line=spec.line,
                                   hint=error.hint) from None

@@ -34,7 +34,8 @@ class SignalStop:
 
     def install(self) -> None:
         """Handle the signals (Python runs handlers in the main thread only, and sets them only there)."""
-        if self._previous or threading.current_thread() is not threading.main_thread():
+        # Once a signal came, never again: a second one must end the process at once.
+        if self._previous or self.received is not None or threading.current_thread() is not threading.main_thread():
             return
         for name in STOPPING_SIGNALS:
             number = getattr(signal, name, None)

@@ -158,6 +158,14 @@ class EvalSession:
         """Graders for model-graded checks of one eval case (its file's env, its test's options) or one test function."""
         return SessionGraders(self.provider, text_grader=self.settings.grader, env=env, file=file, options=options)
 
+    def check_drift_token(self, provider: Provider) -> None:
+        """Under ``--replicate-drift`` every item calls its model live: a Replicate provider without
+        a token (environment, the eval file's ``env``, ``apiKey``) is refused before anything runs."""
+        if self.drift is not None and getattr(provider, "token", True) is None:
+            raise ConfigError(f"--replicate-drift calls {provider.id} live, but it has no Replicate API token",
+                              hint=f"set {TOKEN_VARIABLES[-1]} (or {TOKEN_VARIABLES[0]}), or give the provider "
+                                   "apiKey or the eval file env")
+
     def run(self, case: Case, nodeid: str | None = None) -> CaseResult:
         """Run one case inside its own cassette; save the cassette if every call succeeded."""
         # Replayed and live, compared (drift.py); select-best and repeated cases run as usual: their

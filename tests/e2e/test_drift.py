@@ -147,15 +147,24 @@ def test_an_item_without_a_cassette_has_nothing_to_compare(pytester, write_eval,
     assert drift_lines([{"nodeid": "x", "cost": None, "drift": drift}])[1].startswith("1 without a cassette")
 
 
-def test_without_a_token_it_is_one_usage_error(pytester, write_eval, monkeypatch):
+def test_without_a_token_the_eval_file_is_refused_before_any_call(pytester, write_eval, monkeypatch):
     for name in ("REPLICATE_API_TOKEN", "REPLICATE_API_KEY"):
         monkeypatch.delenv(name, raising=False)
     write_eval(SUITE)
     run = pytester.runpytest("--replicate-drift")
-    assert run.ret == pytest.ExitCode.USAGE_ERROR
-    run.stderr.fnmatch_lines(["ERROR: --replicate-drift calls every eval item's model live: set "
-                              "REPLICATE_API_TOKEN (or REPLICATE_API_KEY) to a Replicate API token"])
-    assert "Traceback" not in run.stderr.str()
+    assert run.ret == pytest.ExitCode.INTERRUPTED  # a collection error, as for any bad provider
+    run.stdout.fnmatch_lines(["*providers[[]0[]]: --replicate-drift calls replicate:meta/llama-2-7b-chat live, "
+                              "but it has no Replicate API token",
+                              "  hint: set REPLICATE_API_TOKEN (or REPLICATE_API_KEY), or give the provider apiKey*"])
+    assert "Traceback" not in run.stdout.str() + run.stderr.str()
+
+
+def test_a_token_from_the_eval_file_is_enough(pytester, write_eval, monkeypatch, replicate_env):
+    for name in ("REPLICATE_API_TOKEN", "REPLICATE_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    write_eval("env: {REPLICATE_API_TOKEN: r8_test_from_the_file}\n" + SUITE)
+    run = pytester.runpytest("--replicate-drift")
+    run.assert_outcomes(passed=2)  # no cassette: nothing to compare, both ran live
 
 
 def test_repeated_cases_are_not_compared_and_their_cassettes_stay(pytester, write_eval, replicate_env):
