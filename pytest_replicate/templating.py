@@ -38,7 +38,7 @@ from jinja2.lexer import Token, TokenStream
 from .errors import TemplateError
 from .jscompat import nunjucks
 from .jscompat.values import js_dump
-from .text import shorten
+from .text import counted, shorten
 
 __all__ = ["has_template_syntax", "render", "render_value", "syntax_error"]
 
@@ -160,7 +160,7 @@ def _described(value: Any) -> str:
     if isinstance(value, Mapping):
         return f"a mapping with keys {shorten(', '.join(map(str, value)), 60)}" if len(value) else "an empty mapping"
     if isinstance(value, (list, tuple)):
-        return f"a list of {len(value)} items"
+        return f"a list of {counted(len(value), 'item')}"
     return "null" if value is None else f"the value {shorten(nunjucks.printed(value), 40)}"
 
 

@@ -10,6 +10,11 @@ def shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - len(MARKER)] + MARKER
 
 
+def counted(number: int, noun: str) -> str:
+    """``1 case``, ``2 cases``: a count with its noun, for messages and summaries."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def one_line(text: str) -> str:
     """Runs of whitespace (newlines included) as single spaces: node ids are one line each."""
     return " ".join(text.split())

@@ -7,7 +7,7 @@ such a rule, it lives here and every other module imports it, so each rule is wr
 
 - ``values``: JavaScript's view of values (whitespace, ``String()``, ``JSON.stringify``).
 - ``nunjucks``: how template values print and behave in Nunjucks, free of Jinja2.
-- ``regex``: JavaScript regular expressions run with Python's ``re``.
+- ``regex``: JavaScript regular expressions, translated for and run with the ``regex`` package (with a time limit).
 - ``json_schema``: the JSON Schema keywords whose meaning is JavaScript's (Ajv's patterns).
 
 A JavaScript engine, if one is ever embedded, belongs here too. This package sits at the

@@ -268,7 +268,7 @@ class _Translator:
             self.pos = match.end() + 1
             name = match.group()
             if "$" in name:
-                raise self.fail(f"group name {name!r} contains '$', which Python's re cannot handle")
+                raise self.fail(f"group name {name!r} contains '$', which the regex package cannot handle")
             self._next_group += 1
             self._open.append(("capture", f"{self._next_group} {name}"))
             return f"(?P<{name}>"

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..text import counted
+
 MAX_ITEMS = 10  # drifted items listed; the rest are counted (the JSON report has them all)
 
 
@@ -23,8 +25,8 @@ def drift_lines(results: Sequence[Mapping[str, Any]]) -> list[str]:
              for verdict in ("pass→fail", "fail→pass")}
     updated = sum(result["drift"]["updated"] for result in compared)
     changed_outputs = sum(result["drift"]["output_changed"] for result in compared)
-    lines = [f"{len(compared)} compared with their cassettes: {_count(changed_outputs, 'output')} changed, "
-             f"{flips['pass→fail']} pass→fail, {flips['fail→pass']} fail→pass, {_count(updated, 'cassette')} updated"]
+    lines = [f"{len(compared)} compared with their cassettes: {counted(changed_outputs, 'output')} changed, "
+             f"{flips['pass→fail']} pass→fail, {flips['fail→pass']} fail→pass, {counted(updated, 'cassette')} updated"]
     missing = len(drifting) - len(compared)
     if missing:
         lines.append(f"{missing} without a cassette (nothing to compare; record them with --record-mode=once)")
@@ -42,6 +44,3 @@ def drift_lines(results: Sequence[Mapping[str, Any]]) -> list[str]:
         lines.append(f"... and {len(changed) - MAX_ITEMS} more drifted items")
     return lines
 
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"

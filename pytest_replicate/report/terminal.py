@@ -15,6 +15,7 @@ from typing import Any
 
 from ..errors import display_path
 from ..providers.replicate.text import resolved_version_lines
+from ..text import counted
 from .drift import drift_lines
 
 Markup = Mapping[str, bool]  # keywords of pytest's TerminalWriter.markup: {"red": True}, ...
@@ -256,20 +257,17 @@ def _stale_section(stale: Mapping[str, Any]) -> Section:
     pruned = set(stale["pruned"])
     unused = [path for path in stale["unused"] if path not in pruned]
     if unused:
-        lines.append([(f"{_count(len(unused), 'cassette')} no test opens (--replicate-prune deletes them):", YELLOW)])
+        lines.append([(f"{counted(len(unused), 'cassette')} no test opens (--replicate-prune deletes them):", YELLOW)])
         lines += [[(f"{INDENT}{display_path(path)}", YELLOW)] for path in unused]
     if pruned:
-        lines.append([(f"deleted {_count(len(pruned), 'unused file')} (--replicate-prune):", PLAIN)])
+        lines.append([(f"deleted {counted(len(pruned), 'unused file')} (--replicate-prune):", PLAIN)])
         lines += [[(f"{INDENT}{display_path(path)}", PLAIN)] for path in stale["pruned"]]
     if stale["unplayed"]:
-        lines.append([(f"{_count(len(stale['unplayed']), 'cassette')} with interactions no test replayed:", YELLOW)])
+        lines.append([(f"{counted(len(stale['unplayed']), 'cassette')} with interactions no test replayed:", YELLOW)])
         lines += [[(f"{INDENT}{display_path(path)}: interaction {'indices' if len(indices) > 1 else 'index'} "
                     f"{', '.join(map(str, indices))}", YELLOW)] for path, indices in stale["unplayed"].items()]
     return Section("replicate stale cassettes", lines)
 
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'s' if number != 1 else ''}"
 
 
 def _comparison_section(comparison: Mapping[str, Any], *, brief: bool) -> Section:

@@ -33,7 +33,7 @@ DEFAULT_RECORD_MODE_HELP = "Default: none on CI (the CI environment variable set
 DEFAULT_CONCURRENCY = 4  # promptfoo's default too
 # Each concurrent call holds a worker thread and a pooled connection: far beyond any account's
 # rate limit, a larger number is a typo that would exhaust threads and file descriptors.
-MAX_CONCURRENCY = 256
+CONCURRENCY_CAP = 256
 # --replicate-drift: compare live calls with the cassettes (report), and rewrite the drifted ones (update).
 DRIFT_MODES = ("report", "update")
 # Model-graded assertions: the largest official Llama 3 instruct model follows the JSON
@@ -130,13 +130,13 @@ def _timeout(config: pytest.Config) -> float:
 
 
 def _concurrency(config: pytest.Config) -> int:
-    """``--replicate-concurrency`` > ini ``replicate_concurrency`` > 4; at most ``MAX_CONCURRENCY``."""
+    """``--replicate-concurrency`` > ini ``replicate_concurrency`` > 4; at most ``CONCURRENCY_CAP``."""
     value, source = config.option.replicate_concurrency, "--replicate-concurrency"
     if value is None:
         value, source = ini_number(config, "replicate_concurrency", WHOLE_EXPECTED), "replicate_concurrency"
     concurrency = _positive_int(value, source, DEFAULT_CONCURRENCY)
-    if concurrency > MAX_CONCURRENCY:
-        raise pytest.UsageError(f"{source} = {value!r}: give at most {MAX_CONCURRENCY} calls at once "
+    if concurrency > CONCURRENCY_CAP:
+        raise pytest.UsageError(f"{source} = {value!r}: give at most {CONCURRENCY_CAP} calls at once "
                                 "(more would exhaust threads and connections long before Replicate accepts them)")
     return concurrency
 
