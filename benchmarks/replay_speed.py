@@ -24,10 +24,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import yaml
 from environment import pytest_environment
 
 from pytest_replicate import load_suite
+from pytest_replicate.cassettes import serializer as cassette_format  # internal: the cassette format
 from pytest_replicate.cassettes.library import cassette_path  # internal: where an item's cassette lives
 from pytest_replicate.run.settings import DEFAULT_CASSETTE_DIR
 from pytest_replicate.simulator import Simulator
@@ -90,14 +90,15 @@ def clone_cassettes(source: Path, folder: Path, count: int) -> None:
     """Cassettes for ``count`` items, made from the one recorded for question 0."""
     suite = write_suite(folder, count)
     template_case = load_suite(source / "bench.eval.yaml")[0]
-    template = yaml.safe_load(cassette_path(template_case.suite.file, template_case.name, DEFAULT_CASSETTE_DIR).read_text())
+    template_file = cassette_path(template_case.suite.file, template_case.name, DEFAULT_CASSETTE_DIR)
+    template = cassette_format.deserialize(template_file.read_text())  # bodies as vcrpy holds them: text
     for case in load_suite(suite):
         cassette = copy.deepcopy(template)
         request = cassette["interactions"][0]["request"]
         request["body"] = request["body"].replace("(question 0)", f"(question {case.vars['n']})")
         path = cassette_path(case.suite.file, case.name, DEFAULT_CASSETTE_DIR)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(yaml.safe_dump(cassette))
+        path.write_text(cassette_format.serialize(cassette))
 
 
 def peak_memory_mb(folder: Path, bytecode: Path) -> float:
