@@ -203,8 +203,7 @@ class EvalSession:
             if result.samples and result.call_failed and _exhausted(cassette):
                 result.error = _short_cassette(cassette, len(result.samples), repeat.count)
         result.cassette, result.exchanges = path, cassette.stats
-        pace()
-        self._release_slot(cassette)
+        self.calls_over(case, cassette, paced=recorded)
         if held and nodeid is not None:  # graded, and its cassette saved, when its item runs
             self.select_best.hold(nodeid, Held(cassette, context, graders))
         else:
@@ -233,16 +232,13 @@ class EvalSession:
                                   path=case.test.path, line=case.test.line,
                                   hint="give --replicate-repeat a count these tests can use, or change their repeat")
 
-    def calls_over(self, case: Case, cassette: Cassette) -> None:
-        """``case``'s calls through ``cassette`` are over: if they went live, pause for the provider's
-        ``delay``; then free the scheduler slot (see ``_release_slot``)."""
-        if cassette.recorded and case.provider.delay:
+    def calls_over(self, case: Case, cassette: Cassette, *, paced: int = 0) -> None:
+        """``case``'s calls through ``cassette`` are over. If exchanges went live beyond the ``paced``
+        first ones (a repeated case pauses as each sample ends), pause for the provider's ``delay``.
+        What is left (saving the cassette) calls no model: free the scheduler slot, and let the next
+        live calls go out first."""
+        if cassette.recorded > paced and case.provider.delay:
             self.cancel.wait(case.provider.delay)
-        self._release_slot(cassette)
-
-    def _release_slot(self, cassette: Cassette) -> None:
-        """What is left of a case (saving its cassette) calls no model: free its scheduler slot,
-        and let the next live calls go out first."""
         if self.scheduler is not None:
             self.scheduler.release_slot()
             if cassette.recorded:
