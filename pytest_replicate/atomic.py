@@ -4,7 +4,9 @@ baseline) never sees half a cassette or report, even when the run is interrupted
 from __future__ import annotations
 
 import os
+import re
 import secrets
+import time
 from pathlib import Path
 
 
@@ -26,3 +28,60 @@ def write_atomically(path: Path, data: bytes) -> None:
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+# What write_atomically leaves behind when the process is killed mid-write (kill -9, a power cut):
+# ``.<name>.<pid>.<hex>.part``; earlier versions left ``.<name>.<random>.tmp``, and the folder
+# probe ``.<name>.<random>.check``. Always a leading dot, so ``ls`` and most tools pass them by.
+_PART = re.compile(r"^\..+\.(?P<pid>\d+)\.[0-9a-f]+\.part$")
+_UNOWNED = re.compile(r"^\..+\.yaml\.[^.]+\.(tmp|check)$")
+UNOWNED_STALE_AFTER = 10 * 60  # seconds: a write takes well under one
+LIVE_STALE_AFTER = 60 * 60  # a live pid's file this old belongs to an earlier process of that pid
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process ``pid`` runs on this machine (unknown counts as alive)."""
+    if pid == os.getpid():
+        return True
+    if os.name == "nt" or pid <= 0:  # os.kill(pid, 0) would stop the process on Windows
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: another user's process
+        return True
+    return True
+
+
+def sweep_leftovers(folder: Path) -> list[Path]:
+    """Delete the temporary files interrupted writes left in ``folder``; the ones deleted.
+
+    A ``.part`` file goes when the process named in it is gone (or it is an hour old, the pid
+    since reused); one a running process may still be writing stays. Files of older versions,
+    which name no process, go once ten minutes old.
+    """
+    removed: list[Path] = []
+    now = time.time()
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        part = _PART.match(entry.name)
+        if part is None and not _UNOWNED.match(entry.name):
+            continue
+        try:
+            if not entry.is_file(follow_symlinks=False):
+                continue
+            age = now - entry.stat(follow_symlinks=False).st_mtime
+            if part is not None:
+                stale = not _alive(int(part["pid"])) or age > LIVE_STALE_AFTER
+            else:
+                stale = age > UNOWNED_STALE_AFTER
+            if stale:
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+        except OSError:  # gone already (another process swept it), or not ours to delete
+            continue
+    return removed

@@ -37,7 +37,7 @@ from vcr.record_mode import RecordMode
 from vcr.request import Request as VcrRequest
 from vcr.serialize import deserialize, serialize
 
-from ..atomic import write_atomically
+from ..atomic import sweep_leftovers, write_atomically
 from ..errors import CassetteError, display_path
 from ..http.extensions import CASSETTE, REPLAYED
 from ..redaction import Redactor
@@ -145,6 +145,9 @@ class WritableFolders:
     folder's subfolders, so one named like a cassette is caught without touching the disk
     again: a file operation on the path to a model call can wait behind other threads
     saving cassettes into the same folder.
+
+    The first probe of a folder also deletes the temporary files interrupted saves (``kill -9``)
+    left in it, those whose process is gone (see :func:`~pytest_replicate.atomic.sweep_leftovers`).
     """
 
     def __init__(self) -> None:
@@ -183,6 +186,7 @@ class WritableFolders:
             os.unlink(scratch)
             with os.scandir(existing) as entries:
                 subfolders = frozenset(entry.name for entry in entries if entry.is_dir())
+            sweep_leftovers(existing)  # what interrupted saves left, before anything could commit it
         except OSError as error:
             raise CassetteError(
                 f"cannot record cassette {display_path(path)}: {error.strerror or type(error).__name__} "

@@ -153,8 +153,12 @@ def _reject_constant(name: str) -> Any:
 
 
 def strict_json(text: str) -> Any:
-    """``JSON.parse``: like ``json.loads`` but without NaN and Infinity."""
-    return json.loads(text, parse_constant=_reject_constant)
+    """``JSON.parse``: like ``json.loads`` but without NaN and Infinity; ValueError, not
+    RecursionError, for JSON nested too deeply for Python to read."""
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except RecursionError:
+        raise ValueError("nested too deeply to read") from None
 
 
 # JSON.parse's grammar for finding JSON inside text (its raw_decode).

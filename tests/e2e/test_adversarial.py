@@ -145,3 +145,44 @@ def test_token_never_printed_by_ctrl_c_with_full_trace(pytester, write_eval, mon
     printed = (pytester.path / "out.txt").read_text(errors="replace")
     assert "KeyboardInterrupt" in printed
     assert FAKE_TOKEN not in printed
+
+
+DEEP = "[" * 5000 + "]" * 5000
+
+
+def _prediction_with_output(output: str) -> str:
+    return '{"id": "p1", "status": "succeeded", "output": ' + output + "}"
+
+
+@pytest.mark.parametrize("where", ["create", "error", "output", "output under the parse limit"])
+def test_deeply_nested_answers_fail_only_their_item(pytester, write_eval, simulator, where):
+    if where == "create":
+        simulator.add_fault(Fault("shape", method="POST", body=DEEP))
+    elif where == "error":
+        simulator.add_fault(Fault("status", status=422, method="POST", body=DEEP))
+    else:
+        depth = 5000 if where == "output" else 900  # json.loads reads 900 levels; walking them may not
+        simulator.add_fault(Fault("shape", method="POST", body=_prediction_with_output("[" * depth + "]" * depth)))
+    write_eval(suite(simulator.url, tests=2))
+    result = pytester.runpytest("--replicate-concurrency=1")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*the server's answer is nested too deeply to read*"])
+    assert "RecursionError" not in result.stdout.str() and "Traceback" not in result.stdout.str()
+
+
+def test_a_recursive_schema_in_is_json_fails_cleanly(pytester, write_eval):
+    write_eval("prompts: ['[[[1]]]']\nproviders: [echo]\n"
+               "tests: [{assert: [{type: is-json, value: {$ref: '#', type: array, items: {$ref: '#'}}}]}]\n")
+    result = pytester.runpytest()
+    assert "RecursionError" not in result.stdout.str() and "Traceback" not in result.stdout.str()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*the schema cannot be checked: its $ref leads back to itself without end*"])
+
+
+def test_deeply_nested_json_in_an_output_fails_its_assertions_cleanly(pytester, write_eval):
+    write_eval(f"prompts: ['{DEEP}']\nproviders: [echo]\n"
+               "tests: [{assert: [{type: is-json}]}, {assert: [{type: contains-json}]}, {assert: [{type: equals, value: [1]}]}]\n")
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=2, passed=1)  # contains-json finds the innermost levels, which read
+    result.stdout.fnmatch_lines(["*output is not valid JSON (nested too deeply to read)*"])
+    assert "RecursionError" not in result.stdout.str() and "Traceback" not in result.stdout.str()

@@ -230,6 +230,35 @@ def test_interrupted_run_leaves_only_complete_cassettes(pytester, write_eval, re
     assert not [p for p in pytester.path.rglob("*.part")]
 
 
+def test_a_recording_sweeps_what_killed_saves_left_but_not_live_writes(pytester, write_eval, replicate_env):
+    import os
+    import sys
+    import time
+
+    write_eval(llama())
+    folder = pytester.path / "cassettes" / "suite.eval"
+    folder.mkdir(parents=True)
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(ended.stdout)
+    running = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        stale = folder / f".a.yaml.{dead_pid}.0123abcd.part"
+        live = folder / f".b.yaml.{running.pid}.89abcdef.part"
+        old_style = folder / ".c.yaml.k2j4_x9q.tmp"
+        recent_old_style = folder / ".d.yaml.abcdefgh.tmp"
+        for path in (stale, live, old_style, recent_old_style):
+            path.write_text("half a cassette")
+        an_hour_ago = time.time() - 3600
+        os.utime(old_style, (an_hour_ago, an_hour_ago))
+        pytester.runpytest().assert_outcomes(passed=3)
+        assert not stale.exists() and not old_style.exists()
+        assert live.exists() and recent_old_style.exists()  # a process may still be writing them
+        assert len(cassette_files(pytester.path)) == 3
+    finally:
+        running.kill()
+        running.wait()
+
+
 def test_concurrent_recording_and_replay_from_a_thread_pool(tmp_path, monkeypatch):
     suite_file = tmp_path / "many.eval.yaml"
     suite_file.write_text(

@@ -301,7 +301,7 @@ def _json_candidates(text: str) -> Iterator[Any]:
     for match in re.finditer(r"[\[{]", text):
         try:
             document, _ = STRICT_JSON_DECODER.raw_decode(text, match.start())
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deeply to read
             continue
         yield document
 

@@ -313,8 +313,16 @@ def schema_problem(schema: Any) -> str | None:
 
 
 def validation_problem(document: Any, schema: Any) -> str | None:
-    """Why ``document`` does not match ``schema`` (assumed valid), or None."""
-    error = best_match(_Validator(schema, format_checker=_format_checker).iter_errors(document))
+    """Why ``document`` does not match ``schema`` (assumed valid), or None.
+
+    A schema whose ``$ref`` leads back to where it started without descending into the value
+    (``{$ref: '#'}``) would be followed forever: that is the answer, not a RecursionError.
+    """
+    try:
+        error = best_match(_Validator(schema, format_checker=_format_checker).iter_errors(document))
+    except RecursionError:
+        return ("(root): the schema cannot be checked: its $ref leads back to itself without end "
+                "(or the value is nested too deeply)")
     if error is None:
         return None
     where = "/".join(str(part) for part in error.absolute_path) or "(root)"

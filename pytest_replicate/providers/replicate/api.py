@@ -50,7 +50,7 @@ from ...http.extensions import DEADLINE, MISSING_CREDENTIALS, REPLAYED
 from ...redaction import Secret, hide_tokens
 from ..base import CallContext, HttpClient
 from ..claims import PredictionClaims
-from .messages import TERMINAL, api_error, origin_note, read_json, read_prediction, rejected_parameters
+from .messages import TERMINAL, api_error, origin_note, parse_json, read_json, read_prediction, rejected_parameters
 from .settings import TOKEN_SOURCES, TOKEN_VARIABLES, ClientSettings
 
 if TYPE_CHECKING:
@@ -452,7 +452,7 @@ class PredictionRun:
             return [], False
         try:
             response = self._api("GET", f"{self._base()}/v1/predictions", timeout=5.0)
-            page = response.json() if response.status_code == 200 else {}
+            page = parse_json(response) if response.status_code == 200 else {}
         except (httpx.HTTPError, ValueError, ReplicateEvalError):
             return [], False  # best effort: the listing is a safety net, not a requirement
         results = page.get("results") if isinstance(page, dict) else None

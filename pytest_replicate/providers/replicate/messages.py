@@ -44,9 +44,48 @@ def unexpected(response: httpx.Response, expected: str, came: str, secrets: Iter
         + origin_note(response), secrets))
 
 
+# No answer Replicate gives nests this deep; everything that walks a value (redaction, results,
+# reports, assertions) may recurse once or twice per level, within Python's recursion limit.
+MAX_JSON_DEPTH = 200
+TOO_DEEP = "the server's answer is nested too deeply to read"
+
+
+def _too_deep(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether ``value`` nests lists and dicts more than ``limit`` levels deep (walked without recursion)."""
+    pending: list[tuple[Any, int]] = [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        if depth >= limit:
+            return True
+        pending.extend((child, depth + 1) for child in children)
+    return False
+
+
+def too_deep_error(response: httpx.Response, secrets: Iterable[str | None] = ()) -> ProviderError:
+    request = response.request
+    return ProviderError(hide_tokens(
+        f"{TOO_DEEP}: {request.method} {request.url} answered JSON nested more than {MAX_JSON_DEPTH} levels "
+        f"deep (HTTP {response.status_code})" + origin_note(response), secrets))
+
+
+def parse_json(response: httpx.Response, secrets: Iterable[str | None] = ()) -> Any:
+    """``response``'s JSON body; ValueError when it is not JSON, :class:`ProviderError` when it
+    nests too deeply to read or walk (``json`` would raise RecursionError, or code after it)."""
+    try:
+        data = response.json()
+    except RecursionError:
+        raise too_deep_error(response, secrets) from None
+    if _too_deep(data):
+        raise too_deep_error(response, secrets)
+    return data
+
+
 def read_json(response: httpx.Response, expected: str, secrets: Iterable[str | None] = ()) -> Any:
     try:
-        return response.json()
+        return parse_json(response, secrets)
     except ValueError:
         raise unexpected(response, expected, _body_sample(response), secrets) from None
 
@@ -67,9 +106,10 @@ def read_prediction(response: httpx.Response, secrets: Iterable[str | None] = ()
 
 
 def api_error(response: httpx.Response) -> tuple[str, str, dict[str, Any]]:
-    """(title, detail, whole body) of a Replicate error answer ``{"title", "detail", "status"}``."""
+    """(title, detail, whole body) of a Replicate error answer ``{"title", "detail", "status"}``;
+    :class:`ProviderError` when it nests too deeply to read."""
     try:
-        body = response.json()
+        body = parse_json(response)
     except ValueError:
         return response.reason_phrase, response.text[:200].strip(), {}
     if not isinstance(body, dict):
