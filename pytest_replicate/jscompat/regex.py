@@ -443,8 +443,6 @@ class JsRegex:
             self._compiled = regex.compile(self.python_source, regex.VERSION0 | (regex.IGNORECASE if "i" in flags else 0))
         except regex.error as error:
             message = str(getattr(error, "msg", error))  # without its position, which is in the translated pattern
-            if "cannot refer to an open group" in message:
-                message = "a backreference inside its own group is not supported"
             raise JsRegexError(f"invalid regular expression /{pattern}/: {message} ({_JS_HINT})") from None
 
     def test(self, text: str) -> bool:

@@ -103,11 +103,10 @@ class Scheduler:
     def throttled(self, retry_after: float | None) -> None:
         with self._condition:
             now = time.monotonic()
-            if now - self._last_throttle >= _THROTTLE_WINDOW and self.limit > 1:
+            lowered = now - self._last_throttle >= _THROTTLE_WINDOW and self.limit > 1
+            if lowered:
                 self.limit = max(1, self.limit // 2)
-                self.stats.merge({"throttled": 1, "lowest_limit": self.limit})
-            else:
-                self.stats.merge({"throttled": 1})
+            self.stats.merge({"throttled": 1, "lowest_limit": self.limit if lowered else None})
             self._last_throttle = now
             self._successes = 0
 
