@@ -106,6 +106,9 @@ def call_case(case: Case, provider: Provider, context: CallContext) -> CaseResul
     """Render, call and transform: the result has an output (or an error) and no grading yet."""
     started = time.perf_counter()
     result = CaseResult(case)
+    if case.test.problem is not None:  # its test cannot run (a bad assertion, a missing file): nothing is called
+        result.error = str(case.test.problem)
+        return result
     try:
         result.prompt = render_prompt(case)
         response = result.response = provider.call(result.prompt, context)

@@ -107,3 +107,24 @@ def test_a_var_that_cannot_be_made_fails_only_its_cases(tmp_path):
     assert len(broken) == 2 and all(case.test.asserts == [] for case in broken)
     assert "tests[0].vars.b" in str(broken[0].test.problem)
     assert cases[2].test.problem is None and cases[2].vars == {"a": "z", "b": "ok"}
+
+
+def test_a_case_whose_test_has_a_problem_calls_nothing_and_fails_with_it(tmp_path):
+    from pytest_replicate.providers.base import CallContext
+    from pytest_replicate.run.runner import run_case
+
+    loaded = suite(tmp_path, """
+        prompts: ["{{ q }}"]
+        providers: [echo]
+        tests:
+          - vars: {q: hi}
+            assert: [{type: contians, value: hi}]
+    """)
+    [case] = expand(loaded)
+
+    class Refuses:
+        def call(self, prompt, context):
+            raise AssertionError("a case with a problem must not be called")
+
+    result = run_case(case, Refuses(), CallContext())  # as load_suite + run_case in a test function
+    assert not result.passed and "unknown assertion type 'contians'" in result.error
