@@ -451,7 +451,7 @@ def _parse_test(raw: dict, doc: Document, path: YamlPath, default: TestCase | No
     problems: list[ConfigError] = []
 
     def part(at: YamlPath, load: Callable[[], T], fallback: T) -> T:
-        if any(bad[: len(at)] == at or at[: len(bad)] == bad for bad in faulty if bad):
+        if faulty and any(bad[: len(at)] == at or at[: len(bad)] == bad for bad in faulty if bad):
             return fallback
         try:
             return load()
