@@ -13,7 +13,7 @@ import httpx
 from ..cassettes.cassette import Cassette, CassetteTransport
 from ..errors import ProviderError
 from .breaker import CONNECTION_FAILURES, CircuitBreaker
-from .extensions import CASSETTE, DEADLINE, MISSING_CREDENTIALS
+from .extensions import API_AUTH, CASSETTE, DEADLINE
 
 
 def _network_send() -> Callable[[httpx.HTTPTransport, httpx.Request], httpx.Response]:
@@ -27,7 +27,7 @@ def _network_send() -> Callable[[httpx.HTTPTransport, httpx.Request], httpx.Resp
 
 
 class LiveTransport(httpx.BaseTransport):
-    """The last hop before the network; refuses a call that needs credentials it lacks.
+    """The last hop before the network; refuses an API request its ``ApiAuth`` refuses (see ``http/auth.py``).
 
     It also holds the session's circuit breaker: replayed exchanges never get here, so only
     real connection failures count. A request with a ``DEADLINE`` has its body read here, by then.
@@ -39,9 +39,10 @@ class LiveTransport(httpx.BaseTransport):
         self.breaker = breaker or CircuitBreaker()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        missing = request.extensions.get(MISSING_CREDENTIALS)
-        if missing and "authorization" not in request.headers:
-            raise ProviderError(missing)
+        api = request.extensions.get(API_AUTH)
+        refusal = api[0].refusal(request, api[1]) if api else None
+        if refusal:
+            raise ProviderError(refusal)
         with self._lock:  # created on first use: a replay-only run never pays for TLS setup
             if self._network is None:
                 self._network = httpx.HTTPTransport(retries=0)

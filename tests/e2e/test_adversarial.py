@@ -186,3 +186,33 @@ def test_deeply_nested_json_in_an_output_fails_its_assertions_cleanly(pytester, 
     result.assert_outcomes(failed=2, passed=1)  # contains-json finds the innermost levels, which read
     result.stdout.fnmatch_lines(["*output is not valid JSON (nested too deeply to read)*"])
     assert "RecursionError" not in result.stdout.str() and "Traceback" not in result.stdout.str()
+
+
+def test_polls_go_to_the_base_urls_origin_not_to_the_urls_an_answer_names(pytester, write_eval):
+    """The simulator names itself 127.0.0.1 in a prediction's ``urls``; the base URL says localhost."""
+    from pytest_replicate.simulator import Simulator
+
+    with Simulator(latency=0.3) as server:
+        port = server.url.rsplit(":", 1)[1]
+        write_eval(suite(f"http://localhost:{port}"))
+        result = pytester.runpytest("-q")
+        result.assert_outcomes(passed=1)
+        polls = [request for request in server.requests if request.method == "GET"]
+        assert polls and all(request.path.startswith("/v1/predictions/") for request in polls)
+        assert {request.headers.get("host") for request in server.requests} == {f"localhost:{port}"}
+
+
+def test_a_redirect_to_another_origin_is_refused_and_says_so(pytester, write_eval, simulator):
+    from pytest_replicate.simulator import Simulator
+
+    with Simulator() as other:
+        simulator.add_fault(Fault("status", status=307, headers={"Location": other.url + LLAMA2_CREATE}))
+        write_eval(suite(simulator.url))
+        result = pytester.runpytest(*LOUD)
+        result.assert_outcomes(failed=1)
+        assert other.requests == []  # the token never went there, nor the request
+    result.stdout.fnmatch_lines([
+        f"*the API at {simulator.url} redirected POST {LLAMA2_CREATE} to another origin, {other.url}; the API token "
+        f"is sent only to {simulator.url}*Check REPLICATE_BASE_URL or config.base_url*"])
+    assert "no Replicate API token" not in result.stdout.str()
+    assert FAKE_TOKEN not in everything_printed(pytester, result)

@@ -12,7 +12,7 @@ import pytest
 from helpers import FAKE_TOKEN
 
 from pytest_replicate.errors import ConfigError, ProviderError
-from pytest_replicate.http.auth import BearerAuth
+from pytest_replicate.http.auth import ApiAuth, origin
 from pytest_replicate.providers import CallContext, create_provider
 from pytest_replicate.redaction import PLACEHOLDER, Secret
 from pytest_replicate.simulator.images import render_png
@@ -224,7 +224,7 @@ def test_secret_hides_itself_but_still_sends():
              repr({"apiKey": token})]
     assert not any(FAKE_TOKEN in text for text in shown)
     assert token == FAKE_TOKEN and json.dumps(token) == json.dumps(FAKE_TOKEN) and token.reveal() == FAKE_TOKEN
-    assert FAKE_TOKEN not in repr(BearerAuth(token))
+    assert FAKE_TOKEN not in repr(ApiAuth(token, API, "no token"))
 
 
 def test_api_key_in_a_config_is_wrapped_in_place():
@@ -239,6 +239,44 @@ def test_a_known_token_in_the_input_is_replaced_before_sending():
     assert FAKE_TOKEN.encode() not in routes.seen[0].content
     assert json.loads(routes.seen[0].content)["input"]["prompt"] == f"my token is {PLACEHOLDER}"
     assert routes.seen[0].headers["authorization"] == f"Bearer {FAKE_TOKEN}"
+
+
+# -- the token goes to the API's origin only -----------------------------------------------
+
+def test_the_token_goes_only_to_the_base_urls_origin():
+    auth = ApiAuth(Secret(FAKE_TOKEN), "https://api.replicate.com/", "no token")
+    for url, sent in [("https://api.replicate.com:443/v1/predictions", True), ("https://API.replicate.com/x", True),
+                      ("http://api.replicate.com/v1/predictions", False), ("https://api.replicate.com:8443/x", False),
+                      ("https://replicate.delivery/v1/predictions", False), ("https://evil.example/", False)]:
+        request = next(auth.auth_flow(httpx.Request("GET", url)))
+        assert ("authorization" in request.headers) is sent, url
+    assert origin("http://[::1]:8080/a") == "http://[::1]:8080" and origin("HTTP://LocalHost:80/") == "http://localhost"
+
+
+def test_polls_and_cancels_on_another_origin_go_to_the_base_url_instead():
+    """A proxy (or a hostile server) answering with URLs elsewhere gets no request, and no token, there."""
+    elsewhere = {"get": "https://elsewhere.example/v1/predictions/p1",
+                 "cancel": "https://elsewhere.example/v1/predictions/p1/cancel"}
+    polls = [httpx.Response(200, json=prediction("processing", urls=elsewhere)),
+             httpx.Response(200, json=prediction("succeeded", urls=elsewhere))]
+    routes = Routes({
+        ("POST", "/v1/models/meta/llama-2-7b-chat/predictions"): httpx.Response(201, json=prediction("starting", urls=elsewhere)),
+        ("GET", "/v1/predictions/p1"): lambda request: polls.pop(0),
+    })
+    assert run(routes).output == "Paris"
+    assert [request.url.host for request in routes.seen] == ["api.replicate.com"] * 3
+    assert all(request.headers["authorization"] == f"Bearer {FAKE_TOKEN}" for request in routes.seen)
+
+    stopped = CallContext(deadline=time.monotonic() + 0.3)
+    routes = Routes({
+        ("POST", "/v1/models/meta/llama-2-7b-chat/predictions"): httpx.Response(201, json=prediction("starting", urls=elsewhere)),
+        ("GET", "/v1/predictions/p1"): httpx.Response(200, json=prediction("processing", urls=elsewhere)),
+        ("POST", "/v1/predictions/p1/cancel"): httpx.Response(200, json=prediction("canceled", urls=elsewhere)),
+    })
+    with pytest.raises(ProviderError, match="was canceled"):
+        run(routes, context=stopped)
+    assert {request.url.host for request in routes.seen} == {"api.replicate.com"}
+    assert routes.paths("POST")[-1] == "/v1/predictions/p1/cancel"
 
 
 # -- outputs -------------------------------------------------------------------------------

@@ -44,9 +44,9 @@ from urllib.parse import urlsplit
 import httpx
 
 from ...errors import ProviderError, ReplicateEvalError
-from ...http.auth import BearerAuth
+from ...http.auth import ApiAuth, origin
 from ...http.breaker import CONNECTION_FAILURES, ServerUnreachable
-from ...http.extensions import DEADLINE, MISSING_CREDENTIALS, REPLAYED
+from ...http.extensions import DEADLINE, REPLAYED
 from ...redaction import Secret, hide_tokens
 from ..base import CallContext, HttpClient
 from ..claims import PredictionClaims
@@ -161,7 +161,7 @@ class PredictionRun:
         self.http = http
         self.claims = claims  # the session's (the provider's, without one): see PredictionClaims
         self.settings = settings
-        self.auth = BearerAuth(token) if token else None
+        self.auth = ApiAuth(token, settings.base_url, MISSING_TOKEN.format(model=ref.slug))
         self.ref = ref
         self.cancel_event = context.cancel
         self.backpressure = context.backpressure
@@ -191,9 +191,8 @@ class PredictionRun:
         return httpx.Timeout(min(30.0, left), connect=min(5.0, left), read=read if read is not None else min(30.0, left))
 
     def _api(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        """One request to the API, authenticated inside httpx (see :class:`BearerAuth`)."""
-        extensions = {**kwargs.pop("extensions", {}), MISSING_CREDENTIALS: MISSING_TOKEN.format(model=self.ref.slug)}
-        return self.http.request(method, url, auth=self.auth, extensions=extensions, **kwargs)
+        """One request to the API, authenticated inside httpx, at the API's origin only (see :class:`ApiAuth`)."""
+        return self.http.request(method, url, auth=self.auth, **kwargs)
 
     def _request(self, method: str, url: str, *, create: bool = False, api: bool = True,
                  read: float | None = None, **kwargs: Any) -> httpx.Response:
@@ -484,7 +483,7 @@ class PredictionRun:
             self._sleep(interval)
             self._check_stop()
             interval = min(interval * 1.5, self.settings.poll_interval_max)
-            url = self._url("get")
+            url = self._url(self.prediction, "get")
             response = self._request("GET", url)
             if response.status_code == 404:
                 raise ProviderError(
@@ -557,21 +556,28 @@ class PredictionRun:
                 return
             self._cancel_sent.add(prediction.get("id"))
         try:
-            urls = prediction.get("urls") or {}
-            url = urls.get("cancel") or f"{self._base()}/v1/predictions/{prediction['id']}/cancel"
-            self._api("POST", url, timeout=5.0)
+            self._api("POST", self._url(prediction, "cancel"), timeout=5.0)
             self._canceled.append(str(prediction["id"]))
             self.claims.canceled(str(prediction["id"]))
         except (httpx.HTTPError, ReplicateEvalError, KeyError):
             pass  # nothing more to do: it ends on its own, or by its Cancel-After deadline
 
-    def _url(self, name: str) -> str:
-        assert self.prediction is not None
-        urls = self.prediction.get("urls") or {}
-        if isinstance(urls, dict) and isinstance(urls.get(name), str):
-            return urls[name]
+    def _url(self, prediction: dict[str, Any], name: str) -> str:
+        """The prediction's ``urls[name]`` when it is on the API's origin, else the same path on the base URL.
+
+        A proxy in front of Replicate may answer with Replicate's own URLs: those would not get
+        the token (see :class:`ApiAuth`), and the base URL is the server meant to be asked.
+        """
+        urls = prediction.get("urls") or {}
+        given = urls.get(name) if isinstance(urls, dict) else None
+        if isinstance(given, str):
+            try:
+                if origin(given) == self.auth.origin:
+                    return given
+            except (httpx.InvalidURL, TypeError):
+                pass
         suffix = "/cancel" if name == "cancel" else ""
-        return f"{self._base()}/v1/predictions/{self.prediction['id']}{suffix}"
+        return f"{self._base()}/v1/predictions/{prediction['id']}{suffix}"
 
     # -- errors ---------------------------------------------------------------------------
 
