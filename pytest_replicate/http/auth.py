@@ -20,7 +20,6 @@ import httpx
 from ..redaction import PLACEHOLDER, Secret
 from .extensions import API_AUTH
 
-
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
