@@ -102,3 +102,26 @@ def test_ctrl_c_cancels_in_flight_predictions(pytester, write_eval, replicate_en
     # Interrupt once the client is polling, i.e. it knows the prediction's id.
     interrupt_pytest_when(pytester, lambda: polls(replicate_env))
     assert len(replicate_env.canceled) == 1
+
+
+def test_an_answer_past_the_size_limit_fails_its_item_and_records_nothing(pytester, write_eval, replicate_env):
+    replicate_env.change_answer("meta/llama-2-7b-chat", "France", "Paris " * 5000)  # 30 KB of output
+    write_eval(suite())
+    result = pytester.runpytest("--replicate-max-response-size=10KB")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([
+        f"*the answer to POST {replicate_env.url}/v1/models/meta/llama-2-7b-chat/predictions is larger than the "
+        "10 KB limit (it declares * KB); nothing of it was recorded. If the model's output is meant to be that "
+        "large, raise it with --replicate-max-response-size or the replicate_max_response_size ini key*"])
+    assert not list(pytester.path.rglob("cassettes/**/*.yaml"))
+
+    pytester.makeini("[pytest]\nreplicate_max_response_size = 1MB\n")
+    pytester.runpytest().assert_outcomes(passed=1)
+    assert list(pytester.path.rglob("cassettes/**/*.yaml"))
+
+
+def test_a_size_that_is_not_one_is_a_usage_error(pytester, write_eval):
+    write_eval(suite())
+    result = pytester.runpytest("--replicate-max-response-size=lots")
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(["*--replicate-max-response-size = 'lots': give a size such as 20MB, 500KB, 1.5GB*"])
