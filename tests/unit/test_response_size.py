@@ -17,7 +17,7 @@ from pytest_replicate.http.limits import parse_size, size_text
 class _Handler(BaseHTTPRequestHandler):
     """HTTP/1.0: the body ends when the connection closes, so Content-Length may be left out."""
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+    def do_GET(self) -> None:
         body, headers = self.server.answers[self.path]  # type: ignore[attr-defined]
         self.send_response(200)
         for name, value in headers.items():
