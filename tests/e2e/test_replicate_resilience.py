@@ -51,14 +51,30 @@ def test_5xx_on_poll_is_retried(pytester, write_eval, replicate_env):
     assert len(creates(replicate_env)) == 1
 
 
-def test_5xx_on_create_is_not_resent(pytester, write_eval, replicate_env):
-    # A 5xx may come after the prediction was created: resending could pay for it twice.
-    replicate_env.add_fault(Fault("status", status=503, method="POST"))
+def test_5xx_on_create_that_made_nothing_is_resent_recorded_and_replayed_without_sleeping(
+        pytester, write_eval, replicate_env, monkeypatch, sleeps):
+    """A brief outage (two creates answered 503, nothing made) does not fail the item."""
+    replicate_env.add_fault(Fault("status", status=503, method="POST", times=2))
     write_eval(suite())
+    pytester.runpytest().assert_outcomes(passed=1)
+    assert len(creates(replicate_env)) == 3 and len(replicate_env.predictions_created()) == 1
+    # each 503: the listing, a re-check after retry_backoff, then back-off before the next create
+    assert len(sleeps) == 4 and sleeps[0] == sleeps[2] == 0.01  # re-checks: retry_backoff; then back-off
+    monkeypatch.delenv("REPLICATE_API_TOKEN")
+    replicate_env.stop()
+    sleeps.clear()
+    pytester.runpytest("--record-mode=none").assert_outcomes(passed=1)
+    assert sleeps == []  # replay never sleeps
+
+
+def test_5xx_on_every_create_fails_after_max_retries(pytester, write_eval, replicate_env):
+    replicate_env.add_fault(Fault("status", status=503, method="POST", times=10))
+    write_eval(suite("max_retries: 1"))
     result = pytester.runpytest()
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*failed with HTTP 503 *; not retried, because the prediction may have been created*"])
-    assert len(creates(replicate_env)) == 1
+    result.stdout.fnmatch_lines(["*creating a prediction of meta/llama-2-7b-chat failed 2 times, the last with "
+                                 "HTTP 503 *; none of them made a prediction*raise max_retries in the provider config*"])
+    assert len(creates(replicate_env)) == 2 and replicate_env.predictions_created() == []
 
 
 def test_retries_are_bounded(pytester, write_eval, replicate_env):

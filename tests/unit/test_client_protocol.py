@@ -99,9 +99,44 @@ def test_a_create_answered_5xx_is_found_in_the_list_and_adopted():
     assert routes.paths("POST") == ["/v1/models/meta/llama-2-7b-chat/predictions"]  # sent once
 
 
-def test_a_create_answered_5xx_and_not_listed_is_not_resent():
+def test_a_create_answered_5xx_and_not_listed_twice_is_resent():
+    answers = [httpx.Response(503, json={"detail": "unavailable"}), httpx.Response(201, json=prediction())]
+    routes = Routes({
+        ("POST", "/v1/models/meta/llama-2-7b-chat/predictions"): lambda request: answers.pop(0),
+        ("GET", "/v1/predictions"): httpx.Response(200, json={"results": []}),
+    })
+    assert run(routes).output == "Paris"
+    assert routes.paths() == ["/v1/models/meta/llama-2-7b-chat/predictions", "/v1/predictions", "/v1/predictions",
+                              "/v1/models/meta/llama-2-7b-chat/predictions"]
+
+
+def test_a_create_listed_only_at_the_recheck_is_adopted_not_resent():
+    listings = [{"results": []}, {"results": [prediction(pid="late", input={"prompt": "Hi"})]}]
+    routes = Routes({
+        ("POST", "/v1/models/meta/llama-2-7b-chat/predictions"): httpx.Response(502, json={"detail": "bad gateway"}),
+        ("GET", "/v1/predictions"): lambda request: httpx.Response(200, json=listings.pop(0)),
+    })
+    assert run(routes).output == "Paris"
+    assert routes.paths("POST") == ["/v1/models/meta/llama-2-7b-chat/predictions"]
+
+
+def test_creates_answered_5xx_every_time_fail_after_max_retries():
     routes = Routes({
         ("POST", "/v1/models/meta/llama-2-7b-chat/predictions"): httpx.Response(500, json={"detail": "oops"}),
+        ("GET", "/v1/predictions"): httpx.Response(200, json={"results": []}),
+    })
+    with pytest.raises(ProviderError, match=r"creating a prediction of meta/llama-2-7b-chat failed 3 times, the last "
+                                            r"with HTTP 500 oops; none of them made a prediction"):
+        run(routes, max_retries=2)
+    assert routes.paths("POST") == ["/v1/models/meta/llama-2-7b-chat/predictions"] * 3
+
+
+def test_a_create_whose_connection_broke_and_not_listed_is_not_resent():
+    def broken(request):
+        raise httpx.ReadError("connection reset", request=request)
+
+    routes = Routes({
+        ("POST", "/v1/models/meta/llama-2-7b-chat/predictions"): broken,
         ("GET", "/v1/predictions"): httpx.Response(200, json={"results": []}),
     })
     with pytest.raises(ProviderError, match="not retried, because the prediction may have been created"):
