@@ -10,6 +10,7 @@ text, a chat-message list, or ``file://``; JSON is rendered string by string.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Mapping
@@ -116,8 +117,15 @@ def ask(grader: Provider, prompt: str, ctx: AssertionContext) -> str:
 
 def ask_text_grader(name: str, spec: AssertionSpec, ctx: AssertionContext, variables: Mapping[str, Any]) -> str:
     """The text grader's answer to the built-in ``name`` prompt, or to the ``rubricPrompt`` replacing it."""
+    return ask_text_grader_with_prompt(name, spec, ctx, variables)[1]
+
+
+def ask_text_grader_with_prompt(name: str, spec: AssertionSpec, ctx: AssertionContext,
+                                variables: Mapping[str, Any]) -> tuple[str, str]:
+    """(the prompt, the answer) of :func:`ask_text_grader`, for checks that read JSON from the answer."""
     grader = ctx.grader("text", spec.provider)
-    return ask(grader, grading_prompt(name, rubric_prompt_of(spec.rubric_prompt, ctx), variables, ctx), ctx)
+    prompt = grading_prompt(name, rubric_prompt_of(spec.rubric_prompt, ctx), variables, ctx)
+    return prompt, ask(grader, prompt, ctx)
 
 
 # Characters of an unusable grader answer that a failure reason quotes.
@@ -149,3 +157,67 @@ def json_objects(text: str) -> list[Any]:
 
 def first_json_object(text: str) -> dict[str, Any] | None:
     return next((value for value in json_objects(text) if isinstance(value, dict)), None)
+
+
+# An answer at least this similar to its prompt (difflib's ratio), and at least half as long,
+# repeats the prompt rather than grading; the first characters compared of each.
+ECHO_SIMILARITY, ECHO_COMPARED = 0.8, 5000
+
+
+def verdict_object(answer: str, prompt: str) -> dict[str, Any] | Verdict | None:
+    """The JSON object to read the grader's verdict from: the first in ``answer`` (None if none).
+
+    A grader that repeats its prompt is not grading, and its answer's first object would be one
+    the prompt holds (an example verdict, a chat message, JSON inside the output being graded):
+    that answer, or one that mostly repeats the prompt, fails the assertion (showing the answer)
+    instead of deciding it.
+    """
+    found = first_json_object(answer)
+    if found is not None and found in _objects_in(prompt):
+        return grader_failure(f"the grader's answer repeats the grading prompt: its JSON "
+                              f"{shorten(json.dumps(found, ensure_ascii=False), 60)} is the prompt's own (an example, "
+                              "or part of what it was given), not a verdict. Is the grader a model that follows "
+                              "instructions?", answer)
+    if _mostly_repeats(answer, prompt):
+        return grader_failure("the grader's answer mostly repeats the grading prompt, it is not a verdict. Is the "
+                              "grader a model that follows instructions?", answer)
+    return found
+
+
+def _objects_in(prompt: str) -> list[Any]:
+    """Every JSON object in ``prompt``, and in the text inside those (a chat prompt's messages hold the examples)."""
+    found: list[Any] = []
+    pending = [prompt]
+    while pending:
+        for value in json_objects(pending.pop()):
+            found.append(value)
+            pending.extend(_strings_in(value))
+    return found
+
+
+def _strings_in(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    return [text for item in items for text in _strings_in(item)]
+
+
+def _mostly_repeats(answer: str, prompt: str) -> bool:
+    """Whether ``answer`` is much like ``prompt`` as sent, or like the text of its messages."""
+    texts = [prompt]
+    try:
+        messages = json.loads(prompt)
+    except ValueError:
+        messages = None
+    if isinstance(messages, list):
+        texts.append("\n".join(_strings_in(messages)))
+    compact = " ".join(answer.split())[:ECHO_COMPARED]
+    for text in texts:
+        sent = " ".join(text.split())[:ECHO_COMPARED]
+        if len(compact) < len(sent) / 2:
+            continue
+        matcher = difflib.SequenceMatcher(None, compact, sent, autojunk=False)
+        if matcher.real_quick_ratio() >= ECHO_SIMILARITY and matcher.quick_ratio() >= ECHO_SIMILARITY \
+                and matcher.ratio() >= ECHO_SIMILARITY:
+            return True
+    return False
