@@ -390,3 +390,25 @@ def test_resolved_versions_make_one_summary_line_per_model():
     assert resolved_version_lines(resolved_versions([guard, provider()])) == [
         f"meta/llama-guard-3-8b has no official endpoint: ran its latest version {VERSION[:12]}... "
         f"(pin it: replicate:meta/llama-guard-3-8b:{VERSION})"]
+
+
+def test_a_re_create_replays_as_recorded_even_when_the_listing_holds_an_older_prediction(tmp_path):
+    """Live, an older prediction with the same input is too old to adopt; a replayed listing's times are
+    old anyway, so the cassette must say the lookup found none, or the replay would adopt that one."""
+    from pytest_replicate.cassettes.cassette import Cassette, CassetteTransport
+    from pytest_replicate.http.client import CallClient
+
+    older = prediction(pid="from-an-earlier-run", input={"prompt": "Hi"}, output="Old", created_at="2020-01-01T00:00:00Z")
+    answers = [httpx.Response(503, json={"detail": "unavailable"}), httpx.Response(201, json=prediction())]
+    routes = Routes({
+        ("POST", "/v1/models/meta/llama-2-7b-chat/predictions"): lambda request: answers.pop(0),
+        ("GET", "/v1/predictions"): httpx.Response(200, json={"results": [older]}),
+    })
+    path = tmp_path / "c.yaml"
+    for mode, transport in [("once", httpx.MockTransport(routes)), ("none", None)]:
+        cassette = Cassette(path, mode)
+        client = httpx.Client(transport=CassetteTransport(transport or httpx.MockTransport(routes.__call__)))
+        response = provider().call("Hi", CallContext(http=CallClient(client, cassette)))
+        assert response.output == "Paris", mode
+        cassette.save()
+    assert routes.paths("POST") == ["/v1/models/meta/llama-2-7b-chat/predictions"] * 2  # the replay sent nothing
