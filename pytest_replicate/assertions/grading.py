@@ -24,7 +24,7 @@ from ..jscompat.values import js_dump
 from ..providers.base import Provider
 from ..templating import render
 from ..text import shorten
-from .base import AssertionContext, Verdict, output_text
+from .base import AssertionContext, Verdict, VerdictReached, output_text
 from .spec import AssertionSpec
 
 _ROLE_LINE = re.compile(r"^\{#- role: (system|user|assistant) -#\}\n?", re.MULTILINE)
@@ -112,7 +112,12 @@ def ask(grader: Provider, prompt: str, ctx: AssertionContext) -> str:
     response = grader.call(prompt, ctx.call_context)
     if response.error is not None:
         raise ProviderError(f"grader {grader.id} failed: {response.error}")
-    return output_text(response.output)
+    answer = output_text(response.output)
+    if _mostly_repeats(answer, prompt):  # whatever the check would read from it, it is no verdict
+        raise VerdictReached(grader_failure(
+            "the grader's answer mostly repeats the grading prompt, it is not a verdict. Is the grader a model "
+            "that follows instructions?", answer))
+    return answer
 
 
 def ask_text_grader(name: str, spec: AssertionSpec, ctx: AssertionContext, variables: Mapping[str, Any]) -> str:
@@ -169,8 +174,8 @@ def verdict_object(answer: str, prompt: str) -> dict[str, Any] | Verdict | None:
 
     A grader that repeats its prompt is not grading, and its answer's first object would be one
     the prompt holds (an example verdict, a chat message, JSON inside the output being graded):
-    that answer, or one that mostly repeats the prompt, fails the assertion (showing the answer)
-    instead of deciding it.
+    that answer fails the assertion (showing the answer) instead of deciding it. (An answer that
+    mostly repeats its prompt, JSON or not, never gets here: see :func:`ask`.)
     """
     found = first_json_object(answer)
     if found is not None and found in _objects_in(prompt):
@@ -178,9 +183,6 @@ def verdict_object(answer: str, prompt: str) -> dict[str, Any] | Verdict | None:
                               f"{shorten(json.dumps(found, ensure_ascii=False), 60)} is the prompt's own (an example, "
                               "or part of what it was given), not a verdict. Is the grader a model that follows "
                               "instructions?", answer)
-    if _mostly_repeats(answer, prompt):
-        return grader_failure("the grader's answer mostly repeats the grading prompt, it is not a verdict. Is the "
-                              "grader a model that follows instructions?", answer)
     return found
 
 

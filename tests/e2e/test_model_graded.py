@@ -123,27 +123,35 @@ def test_unreadable_answers_fail_the_assertion_and_show_it(pytester, write_eval,
     ])
 
 
-def test_a_grader_that_repeats_its_prompt_is_no_verdict(pytester, write_eval):
-    """The echo provider as grader answers with the grading prompt, whose first JSON object is an example
-    verdict (or a chat message): before, llm-rubric passed and factuality read the example's "(A)"."""
+def test_a_grader_that_repeats_its_prompt_is_no_verdict(pytester, write_eval, replicate_env):
+    """The echo provider as grader answers with the grading prompt: before, llm-rubric passed (the first JSON
+    object in it is an example verdict, or a chat message without a ``pass``), factuality read the prompt's
+    "(A)", context-recall counted its sentences. A grader answering just the prompt's example is caught too."""
+    example = "{\"reason\": \"'Good morning' is a greeting\", \"pass\": true, \"score\": 1.0}"
+    replicate_env.change_answer(GRADER, "the capital of Mars", f"Here is my verdict: {example}")
     write_eval(echo_suite([
         ("rubric", {"out": "Bonjour"}, "{type: llm-rubric, value: is German, provider: echo}"),
         ("factuality", {"out": "Bonjour"}, "{type: factuality, value: Hallo, provider: echo}"),
         ("g-eval", {"out": "Bonjour"}, "{type: g-eval, value: is German, provider: echo}"),
-        ("own prompt", {"out": "Bonjour"}, "{type: llm-rubric, value: is German, provider: echo, rubricPrompt: "
-                                           "'Grade {{ output }}. Answer like {\"pass\": true, \"score\": 1}'}"),
+        ("closedqa", {"out": "Bonjour"}, "{type: model-graded-closedqa, value: is German, provider: echo}"),
+        ("recall", {"out": "Bonjour", "context": "Berlin is in Germany.", "query": "Where?"},
+         "{type: context-recall, value: Berlin is in Germany., provider: echo}"),
+        ("example", {"out": "the capital of Mars is Olympus"}, "{type: llm-rubric, value: names a city}"),
     ]))
     result = pytester.runpytest("--replicate-concurrency=1", "-rA")
-    result.assert_outcomes(failed=4)
+    result.assert_outcomes(failed=6)
+    repeats = ("(score 0.00): the grader's answer mostly repeats the grading prompt, it is not a verdict. Is the "
+               "grader a model that follows instructions?; the grader answered:")
     result.stdout.fnmatch_lines([
-        "*[[]FAIL[]] llm-rubric 'is German' (score 0.00): the grader's answer repeats the grading prompt: its JSON "
-        '{"role": "system", "content": * is the prompt\'s own (an example, or part of what it was given), not a '
-        "verdict. Is the grader a model that follows instructions?; the grader answered:",
-        "*[[]FAIL[]] factuality 'Hallo' (score 0.00): the grader's answer repeats the grading prompt*",
-        "*[[]FAIL[]] g-eval 'is German' (score 0.00): the grader's answer repeats the grading prompt: its JSON "
-        '{"steps": [[]"<step 1>", *',
-        "*[[]FAIL[]] llm-rubric 'is German' (score 0.00): the grader's answer repeats the grading prompt: its JSON "
-        '{"pass": true, "score": 1} is the prompt\'s own*',
+        f"*[[]FAIL[]] llm-rubric 'is German' {repeats}",
+        f"*[[]FAIL[]] factuality 'Hallo' {repeats}",
+        f"*[[]FAIL[]] g-eval 'is German' {repeats}",
+        f"*[[]FAIL[]] model-graded-closedqa 'is German' {repeats}",
+        f"*[[]FAIL[]] context-recall 'Berlin is in Germany.' {repeats}",
+        "*[[]FAIL[]] llm-rubric 'names a city' (score 0.00): the grader's answer repeats the grading prompt: its "
+        "JSON {\"reason\": \"'Good morning' is a greeting\", * is the prompt's own (an example, or part of "
+        "what it was given), not a verdict*",
+        "Here is my verdict: {*",
     ])
 
 
