@@ -18,7 +18,7 @@ from .assertions.parse import parse_assertion
 from .assertions.spec import AssertionSpec
 from .errors import ConfigError, ReplicateEvalError
 from .providers.base import CallContext, ImageOutput, ProviderResponse
-from .redaction import Redactor, hide_tokens
+from .redaction import RedactedRepr, Redactor, hide_tokens
 from .report.failure import format_report
 from .results.case import CaseResult
 from .suite.expand import expand
@@ -33,8 +33,8 @@ AssertionInput = str | Mapping[str, Any] | Sequence[Mapping[str, Any]]
 PromptInput = str | Sequence[Mapping[str, Any]]
 
 
-@dataclass(frozen=True)
-class ModelResult:
+@dataclass(frozen=True, repr=False)
+class ModelResult(RedactedRepr):
     """One model call made from Python: what was sent, what came back, and how to grade it.
 
     Model-graded assertions on it (``moderation``, ``llm-rubric``...) call their grader
@@ -51,11 +51,6 @@ class ModelResult:
     # The session's secrets: the prompt and vars may hold a token (a var read from the environment),
     # and pytest shows a result's repr (assertion rewriting, -l) and its failure report.
     redactor: Redactor | None = field(default=None, repr=False, compare=False)
-
-    def __repr__(self) -> str:
-        text = (f"ModelResult(provider={self.provider!r}, prompt={self.prompt!r}, vars={self.vars!r}, "
-                f"response={self.response!r})")
-        return self.redact(text)
 
     def redact(self, text: str) -> str:
         """``text`` with the session's tokens, and anything shaped like one, hidden."""

@@ -176,6 +176,7 @@ class ReplicateSession:
             result = _run_case(case, provider, context, graders=self.session.graders(env=suite.env, file=suite.file,
                                                                                        options=case.test.options))
         result.cassette = self.cassette_path
+        result.redactor = self.session.redactor
         if result.call_failed:
             self._call_failed = True
         if check and not result.passed:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import FAKE_TOKEN, closed_port
+from helpers import FAKE_TOKEN, closed_port, write
 
 from pytest_replicate.simulator import Fault
 
@@ -269,9 +269,23 @@ def test_fixture_results_and_reports_hide_the_token(pytester, replicate_env, mon
             llm = replicate_provider("replicate:meta/llama-2-7b-chat", apiKey=os.environ["MY_KEY"])
             result = llm("Repeat {{ t }}", vars={"t": os.environ["MY_KEY"]})
             assert result.text == "x"
+
+        def test_run_case(replicate_session):
+            from pytest_replicate import load_suite
+
+            result = replicate_session.run_case(load_suite("leak.eval.yaml")[0], check=False)
+            assert result.passed
     """)
-    result = pytester.runpytest(*args, "--junitxml=report.xml")
-    result.assert_outcomes(failed=3)
+    write(pytester, "leak.eval.yaml", """
+        prompts: ["Repeat {{ t }}"]
+        providers: [replicate:meta/llama-2-7b-chat]
+        tests:
+          - vars: {t: file://token.txt}
+            assert: [{type: contains, value: nothing like this}]
+    """)
+    write(pytester, "token.txt", UNSHAPED_TOKEN)
+    result = pytester.runpytest(*args, "--junitxml=report.xml", "test_leak.py")
+    result.assert_outcomes(failed=4)
     printed = everything_printed(pytester, result)
     assert "<REDACTED>" in printed
     assert UNSHAPED_TOKEN not in printed and "r8_cfgtok99" not in printed
