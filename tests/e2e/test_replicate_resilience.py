@@ -73,7 +73,7 @@ def test_5xx_on_every_create_fails_after_max_retries(pytester, write_eval, repli
     result = pytester.runpytest()
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*creating a prediction of meta/llama-2-7b-chat failed 2 times, the last with "
-                                 "HTTP 503 *; none of them made a prediction*raise max_retries in the provider config*"])
+                                 "HTTP 503 *; no prediction was made*raise max_retries in the provider config*"])
     assert len(creates(replicate_env)) == 2 and replicate_env.predictions_created() == []
 
 

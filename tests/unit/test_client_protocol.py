@@ -126,9 +126,26 @@ def test_creates_answered_5xx_every_time_fail_after_max_retries():
         ("GET", "/v1/predictions"): httpx.Response(200, json={"results": []}),
     })
     with pytest.raises(ProviderError, match=r"creating a prediction of meta/llama-2-7b-chat failed 3 times, the last "
-                                            r"with HTTP 500 oops; none of them made a prediction"):
+                                            r"with HTTP 500 oops; no prediction was made"):
         run(routes, max_retries=2)
     assert routes.paths("POST") == ["/v1/models/meta/llama-2-7b-chat/predictions"] * 3
+
+
+def test_a_broken_create_after_a_5xx_is_not_resent_and_says_it_may_run():
+    def answers(request, sent=[]):  # noqa: B006 (counts the creates)
+        sent.append(request)
+        if len(sent) == 1:
+            return httpx.Response(503, json={"detail": "unavailable"})
+        raise httpx.ReadError("connection reset", request=request)
+
+    routes = Routes({
+        ("POST", "/v1/models/meta/llama-2-7b-chat/predictions"): answers,
+        ("GET", "/v1/predictions"): httpx.Response(200, json={"results": []}),
+    })
+    with pytest.raises(ProviderError, match=r"failed with the connection broke \(ReadError\) \(after 1 create\(s\) "
+                                            r"answered 5xx that made none\).*not retried, because the prediction may"):
+        run(routes)
+    assert routes.paths("POST") == ["/v1/models/meta/llama-2-7b-chat/predictions"] * 2
 
 
 def test_a_create_whose_connection_broke_and_not_listed_is_not_resent():

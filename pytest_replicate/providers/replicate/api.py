@@ -331,7 +331,7 @@ class PredictionRun:
                     self.prediction = found
                     return found
                 if not problem.answered or attempt == self.settings.max_retries:
-                    raise self._not_created(str(problem), attempt + 1) from None
+                    raise self._not_created(problem, attempt + 1) from None
                 self._sleep(self._backoff(attempt, None))
                 continue
             self._raise_for_status(response, creating=True)
@@ -444,15 +444,18 @@ class PredictionRun:
                 return found
         return None
 
-    def _not_created(self, problem: str, creates: int) -> ProviderError:
-        if creates > 1:
+    def _not_created(self, problem: _MaybeCreated, creates: int) -> ProviderError:
+        """Why the call gives up creating: Replicate kept failing, or the last create may still be running."""
+        if problem.answered:
+            times = "once, with" if creates == 1 else f"{creates} times, the last with"
             return ProviderError(
-                f"creating a prediction of {self.ref.slug} failed {creates} times, the last with {problem}; none of "
-                "them made a prediction (none is listed among your recent predictions). Replicate may be down: "
-                "re-run the test later, or raise max_retries in the provider config")
+                f"creating a prediction of {self.ref.slug} failed {times} {problem}; no prediction was made (none is "
+                "listed among your recent predictions). Replicate may be down: re-run the test later, or raise "
+                "max_retries in the provider config")
+        again = f" (after {creates - 1} create(s) answered 5xx that made none)" if creates > 1 else ""
         return ProviderError(
-            f"creating a prediction failed with {problem} (model {self.ref.slug}); not retried, because the prediction may "
-            "have been created, and none was found among your recent predictions. If it shows up on "
+            f"creating a prediction failed with {problem}{again} (model {self.ref.slug}); not retried, because the "
+            "prediction may have been created, and none was found among your recent predictions. If it shows up on "
             "https://replicate.com/predictions it stops by its Cancel-After deadline. Re-run the test to try again."
         )
 
