@@ -10,7 +10,6 @@ text, a chat-message list, or ``file://``; JSON is rendered string by string.
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from collections.abc import Mapping
@@ -164,9 +163,9 @@ def first_json_object(text: str) -> dict[str, Any] | None:
     return next((value for value in json_objects(text) if isinstance(value, dict)), None)
 
 
-# An answer at least this similar to its prompt (difflib's ratio), and at least half as long,
-# repeats the prompt rather than grading; the first characters compared of each.
-ECHO_SIMILARITY, ECHO_COMPARED = 0.8, 5000
+# An answer holding this share of its prompt's word 4-grams repeats the prompt rather than grading.
+ECHO_SHARE, _GRAM = 0.8, 4
+_WORD = re.compile(r"\w+")
 
 
 def verdict_object(answer: str, prompt: str) -> dict[str, Any] | Verdict | None:
@@ -205,7 +204,12 @@ def _strings_in(value: Any) -> list[str]:
 
 
 def _mostly_repeats(answer: str, prompt: str) -> bool:
-    """Whether ``answer`` is much like ``prompt`` as sent, or like the text of its messages."""
+    """Whether ``answer`` holds most of ``prompt`` as sent, or of the text of its messages.
+
+    Compared by runs of words (lower-cased, punctuation and JSON escapes aside), which stays
+    linear in the texts' length: a grader's reason that quotes the graded output, a small part
+    of its prompt, is no repeat.
+    """
     texts = [prompt]
     try:
         messages = json.loads(prompt)
@@ -213,13 +217,17 @@ def _mostly_repeats(answer: str, prompt: str) -> bool:
         messages = None
     if isinstance(messages, list):
         texts.append("\n".join(_strings_in(messages)))
-    compact = " ".join(answer.split())[:ECHO_COMPARED]
+    said = _WORD.findall(answer.lower())
+    said_grams = _grams(said)
     for text in texts:
-        sent = " ".join(text.split())[:ECHO_COMPARED]
-        if len(compact) < len(sent) / 2:
-            continue
-        matcher = difflib.SequenceMatcher(None, compact, sent, autojunk=False)
-        if matcher.real_quick_ratio() >= ECHO_SIMILARITY and matcher.quick_ratio() >= ECHO_SIMILARITY \
-                and matcher.ratio() >= ECHO_SIMILARITY:
+        sent = _WORD.findall(text.lower())
+        if sent and said == sent:
+            return True
+        grams = _grams(sent)
+        if len(grams) >= _GRAM and len(grams & said_grams) >= ECHO_SHARE * len(grams):
             return True
     return False
+
+
+def _grams(words: list[str]) -> set[tuple[str, ...]]:
+    return {tuple(words[index:index + _GRAM]) for index in range(len(words) - _GRAM + 1)}
