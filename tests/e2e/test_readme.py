@@ -515,13 +515,14 @@ def greetings_on_llama() -> str:
     return text
 
 
-def test_the_cassette_commands_record_then_replay_offline(pytester, replicate_env, monkeypatch):
-    """The Cassettes section's commands on the first example with a Llama 2 provider, as it says."""
+@pytest.mark.parametrize("commands", ["Recording against the real API/bash#1", "Cassettes/bash#1"])
+def test_the_cassette_commands_record_then_replay_offline(commands, pytester, replicate_env, monkeypatch):
+    """The record and replay commands (README and Cassettes page) on the first example with Llama 2, as they say."""
     from helpers import FAKE_TOKEN
 
     pytester.makefile(".eval.yaml", **{"evals/greetings": greetings_on_llama()})
     outcomes, summaries = [], []
-    for command in block("Cassettes/bash#1").text.splitlines():
+    for command in block(commands).text.splitlines():
         words = command.split("#")[0].split()
         env = dict(word.split("=", 1) for word in words if "=" in word and not word.startswith("-"))
         args = words[words.index("pytest") + 1:]
@@ -544,25 +545,36 @@ def test_the_cassette_commands_record_then_replay_offline(pytester, replicate_en
     assert sorted(path.name for path in folder.iterdir()) == sorted(shown)
 
 
-def test_the_simulator_command_serves_a_recording_run(pytester, monkeypatch):
-    """The Simulator section's commands: start it, then record the first example against it."""
-    start, shown, record = block("The simulator/bash#1").text.splitlines()
+def test_the_simulator_walkthrough_starts_records_and_replays(pytester, monkeypatch):
+    """The Simulator page's walkthrough: start it, record the first example against it, replay offline."""
+    walkthrough = "Start, record, replay"
+    (start,), (record,), (replay,) = (block(f"{walkthrough}/bash#{n}").text.splitlines() for n in (1, 2, 3))
+    shown_start = block(f"{walkthrough}/text#1").text.strip()
+    recorded, replayed = (block(f"{walkthrough}/text#{n}").text.splitlines()[-1] for n in (2, 3))
     assert start.startswith("python -m pytest_replicate.simulator ")
+    pytester.makefile(".eval.yaml", **{"evals/greetings": greetings_on_llama()})
     process = subprocess.Popen([sys.executable, *start.split()[1:]], stdout=subprocess.PIPE, text=True)
     try:
         assert process.stdout is not None
         line = process.stdout.readline().strip()
-        pattern = re.escape(shown.removeprefix("# ")).replace("PORT", r"(\d+)")
-        port = re.fullmatch(pattern, line).group(1)
+        port = re.fullmatch(re.escape(shown_start).replace("PORT", r"(\d+)"), line).group(1)
         words = record.replace("PORT", port).split()
         for word in words[: words.index("pytest")]:
             monkeypatch.setenv(*word.split("=", 1))
-        pytester.makefile(".eval.yaml", **{"evals/greetings": greetings_on_llama()})
         result = run(pytester, *words[words.index("pytest") + 1:])
-        result.stdout.fnmatch_lines(["0 replayed, 3 recorded, 0 missed (record mode: all)"])
+        result.stdout.fnmatch_lines([recorded])
+        live = result.parseoutcomes()
     finally:
         process.terminate()
         process.wait(timeout=10)
+    words = replay.split()
+    assert words[: words.index("pytest")] == ["CI=true"]
+    monkeypatch.setenv("CI", "true")
+    monkeypatch.delenv("REPLICATE_API_TOKEN")
+    monkeypatch.delenv("REPLICATE_BASE_URL")  # the simulator is gone: replay makes no call
+    result = run(pytester, *words[words.index("pytest") + 1:])
+    result.stdout.fnmatch_lines([replayed])
+    assert result.parseoutcomes() == live  # the recorded verdicts, replayed
 
 
 MISSED = """\
