@@ -577,6 +577,24 @@ def test_the_simulator_walkthrough_starts_records_and_replays(pytester, monkeypa
     assert result.parseoutcomes() == live  # the recorded verdicts, replayed
 
 
+def test_the_ci_command_replays_and_writes_its_reports(pytester, replicate_env, monkeypatch):
+    """The README's CI command: replay only, no token, and the reports it names are written."""
+    pytester.makefile(".eval.yaml", **{"evals/greetings": greetings_on_llama()})
+    live = run(pytester, "evals/").parseoutcomes()  # recorded (record mode once)
+    (command,) = block("In CI/bash#1").text.splitlines()
+    words = command.split()
+    assert words[: words.index("pytest")] == ["CI=true"]
+    monkeypatch.setenv("CI", "true")
+    monkeypatch.delenv("REPLICATE_API_TOKEN")
+    replicate_env.stop()
+    result = run(pytester, *words[words.index("pytest") + 1:])
+    assert result.parseoutcomes() == live
+    result.stdout.fnmatch_lines(["3 replayed, 0 recorded, 0 missed (record mode: none)"])
+    for option in words:
+        if option.startswith("--") and "=" in option:
+            assert (pytester.path / option.split("=", 1)[1]).is_file(), option
+
+
 MISSED = """\
 prompts: ["What is the capital of France?"]
 providers:
