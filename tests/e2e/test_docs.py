@@ -27,8 +27,15 @@ def nav_pages(nav: list) -> list[str]:
     return pages
 
 
+class _ConfigLoader(yaml.SafeLoader):
+    """mkdocs.yml as data: MkDocs' own tags (``!relative``) read as their text."""
+
+
+_ConfigLoader.add_multi_constructor("!", lambda loader, suffix, node: loader.construct_scalar(node))
+
+
 def test_every_page_is_in_the_nav():
-    config = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
+    config = yaml.load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"), Loader=_ConfigLoader)
     listed = nav_pages(config["nav"])
     excluded = config.get("not_in_nav", "").split()  # deliberate exclusions, as mkdocs reads them
     pages = sorted(path.relative_to(DOCS).as_posix() for path in DOCS.rglob("*.md"))
@@ -98,3 +105,26 @@ def test_a_key_the_migration_table_calls_unsupported_is_refused_saying_so(key, p
     pytester.makefile(".eval.yaml", suite=f"prompts: [Hi]\nproviders: [echo]\n{key}: {{}}\n")
     result = pytester.runpytest()
     result.stdout.fnmatch_lines([f"suite.eval.yaml:3: {key}: *", "  hint: *not supported*"], consecutive=True)
+
+
+def prose_lines(path: Path) -> list[tuple[int, str, str]]:
+    """(line number, line, previous line) of ``path`` outside fenced code blocks, their opening fences included."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    found, in_code = [], False
+    for number, line in enumerate(lines, 1):
+        if not in_code:
+            found.append((number, line, lines[number - 2] if number > 1 else ""))
+        in_code ^= line.lstrip().startswith("```")
+    return found
+
+
+@pytest.mark.parametrize("path", [README, *sorted(DOCS.glob("*.md"))], ids=lambda path: path.name)
+def test_markdown_reads_the_same_on_github_and_in_the_site(path):
+    """MkDocs' Markdown needs a blank line before a list and four spaces of indent inside one; GitHub does not."""
+    item = re.compile(r"\s*([-*+]|\d+\.) ")
+    for number, line, previous in prose_lines(path):
+        where = f"{path.relative_to(ROOT)}:{number}"
+        if item.match(line) and not line.startswith(" "):
+            assert not previous.strip() or item.match(previous) or previous.startswith((" ", "|")), \
+                f"{where}: put a blank line before the list, or the site shows it as one paragraph"
+        assert not re.match(r" {1,3}```", line), f"{where}: indent a code block inside a list item by four spaces"
