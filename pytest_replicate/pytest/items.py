@@ -63,7 +63,9 @@ class EvalFile(pytest.File):
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException]) -> Any:  # type: ignore[override]
         if isinstance(excinfo.value, ReplicateEvalError):
-            return str(excinfo.value)
+            # A message may quote the offending value, and that value may be a token (a regex of it
+            # that does not compile, say): what the session knows, and anything shaped like one, is hidden.
+            return eval_session(self.config).redactor.redact(str(excinfo.value))
         return super().repr_failure(excinfo)
 
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from ..cassettes.record_modes import RECORD_MODES
+from ..http.limits import DEFAULT_MAX_RESPONSE_SIZE, MAX_RESPONSE_SIZE_INI, MAX_RESPONSE_SIZE_OPTION
 from ..run.settings import (
     DEFAULT_CASSETTE_DIR,
     DEFAULT_CONCURRENCY,
@@ -85,6 +86,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--replicate-prune", dest=PRUNE_OPTION, action="store_true", default=False,
                     help="after a run of every collected test, delete the cassettes (and files saved beside "
                     "them) that no test opens any more; a partial run (-k, node ids, -x...) deletes nothing")
+    group.addoption(MAX_RESPONSE_SIZE_OPTION, dest="replicate_max_response_size", metavar="SIZE",
+                    default=None, help="largest answer (a prediction's JSON, or an output file) read from the "
+                    f"network, e.g. 50MB; a larger one fails its item and is not recorded (default: "
+                    f"{DEFAULT_MAX_RESPONSE_SIZE // 10**6}MB)")
     parser.addini(MIN_PASS_RATE_OPTION, type="float", default=None,
                   help="pass rate (0 to 1) below which an eval file fails the session (see --replicate-min-pass-rate)")
     parser.addini("replicate_grader", default=None,
@@ -98,6 +103,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("replicate_record_mode", default=None, help="default cassette record mode (see --record-mode)")
     parser.addini("replicate_cassette_dir", default=DEFAULT_CASSETTE_DIR,
                   help=f"folder for cassettes, relative to each eval file (default: {DEFAULT_CASSETTE_DIR})")
+    parser.addini(MAX_RESPONSE_SIZE_INI, default=None,
+                  help=f"largest answer read from the network, e.g. 50MB (default: {DEFAULT_MAX_RESPONSE_SIZE // 10**6}MB)")
     parser.addini("replicate_timeout", type="float", default=None,
                   help=f"seconds a Replicate prediction may take before it is canceled (default: {DEFAULT_TIMEOUT:g}; "
                   "provider config 'timeout' wins)")

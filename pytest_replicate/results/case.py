@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 from ..assertions import GradingResult
 from ..providers.base import ProviderResponse
-from ..redaction import Redactor
+from ..redaction import RedactedRepr, Redactor
 from ..suite.model import Case
 from .sampling import SampleVerdict
 
@@ -39,8 +39,8 @@ class Drift(TypedDict):
     updated: bool  # --replicate-drift=update rewrote the cassette with the live exchanges
 
 
-@dataclass
-class CaseResult:
+@dataclass(repr=False)
+class CaseResult(RedactedRepr):
     case: Case
     prompt: str | None = None  # as sent to the provider
     response: ProviderResponse | None = None
@@ -58,6 +58,8 @@ class CaseResult:
     samples: list[CaseResult] = field(default_factory=list)
     verdict: SampleVerdict | None = None
     drift: Drift | None = None  # under --replicate-drift: how the live result compares with the replayed one
+    # The session's secrets, for the repr pytest shows (a fixture's run_case result under -l, say).
+    redactor: Redactor | None = field(default=None, repr=False, compare=False)
 
     @property
     def passed(self) -> bool:

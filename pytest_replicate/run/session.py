@@ -78,7 +78,7 @@ class EvalSession:
         """One pooled client for the session, created on first use (it costs ~0.1 s)."""
         with self._lock:
             if self._http is None:
-                self._http = make_client()
+                self._http = make_client(self.settings.max_response_size)
             return self._http
 
     def provider(self, provider_id: str, *, label: str | None = None, config: Mapping[str, Any] | None = None,
