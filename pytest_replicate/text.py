@@ -18,3 +18,10 @@ def counted(number: int, noun: str) -> str:
 def one_line(text: str) -> str:
     """Runs of whitespace (newlines included) as single spaces: node ids are one line each."""
     return " ".join(text.split())
+
+
+def dollars(amount: float) -> str:
+    """An amount of money as summaries and messages show it: ``$0``, ``$0.0123``, ``$1.50``."""
+    if amount == 0:
+        return "$0"
+    return f"${amount:.2f}" if amount >= 1 else f"${amount:.4g}"
