@@ -270,16 +270,22 @@ def _plan_section(plan: Mapping[str, Any], cases: Sequence[Mapping[str, Any]], *
                   verbose: bool) -> Section:
     """``--replicate-plan``: the items by route, those that would go live, and per model the live
     calls and their estimated cost (or why there is none), then the total."""
-    items = plan["items"]
-    lines: list[Line] = [[(f"{counted(sum(items.values()), 'item')}: ", BOLD)] + [
+    items = sorted(plan["items"].items(), key=lambda item: list(_ROUTES).index(item[0]) if item[0] in _ROUTES else 99)
+    lines: list[Line] = [[(f"{counted(sum(count for _, count in items), 'item')}: ", BOLD)] + [
         (f"{', ' if index else ''}{count} {_ROUTES.get(route, route)}", YELLOW if route == "live" else PLAIN)
-        for index, (route, count) in enumerate(items.items())]]
-    live = [case for case in cases if case.get("plan") and case["plan"]["route"] == "live"]
-    for case in live if verbose else live[:PLAN_LISTED]:
-        lines.append([(_fit(f"{INDENT}live: {display_path(case['file'])}::{case['name']}: {case['plan']['why']}", width),
-                       PLAIN)])
-    if not verbose and len(live) > PLAN_LISTED:
-        lines.append([(f"{INDENT}... and {len(live) - PLAN_LISTED} more (-v lists them all)", PLAIN)])
+        for index, (route, count) in enumerate(items)]]
+    live: dict[str, list[str]] = {}  # why -> the items that would go live for that reason
+    for case in cases:
+        if case.get("plan") and case["plan"]["route"] == "live":
+            live.setdefault(case["plan"]["why"], []).append(f"{display_path(case['file'])}::{case['name']}")
+    listed = 0
+    for why, names in live.items():
+        lines.append([(f"{INDENT}live, as each {why}:", PLAIN)])
+        shown = names if verbose else names[:max(0, PLAN_LISTED - listed)]
+        lines.extend([[(_fit(f"{INDENT * 2}{name}", width), PLAIN)] for name in shown])
+        listed += len(shown)
+        if len(shown) < len(names):
+            lines.append([(f"{INDENT * 2}... and {len(names) - len(shown)} more (-v lists them all)", PLAIN)])
     for row in plan["models"]:
         lines.append([(f"{INDENT}{row['model']} ({row['role']}): ", BOLD), *_planned_cost(row)])
     total = plan["total"]

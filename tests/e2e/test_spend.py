@@ -135,3 +135,85 @@ def test_max_cost_is_shared_by_xdist_workers(pytester, write_eval, replicate_env
     # Three calls reach the limit; each worker may have had one more in flight.
     assert 3 <= spend["calls"] <= 5
     result.assert_outcomes(passed=spend["calls"], skipped=10 - spend["calls"])
+
+
+# -- --replicate-plan ---------------------------------------------------------------------------
+
+RUBRIC = "    assert: [{type: llm-rubric, value: is a greeting}]\n"
+
+
+def test_the_plan_calls_nothing_and_says_which_items_would_go_live(pytester, write_eval, replicate_env):
+    write_eval(suite(2))
+    pytester.runpytest().assert_outcomes(passed=2)  # c0 and c1 recorded
+    write_eval(suite(4, config="poll_interval: 0.02, wait: 0, max_new_tokens: 50, inputCost: 0.0001, "
+                               "outputCost: 0.0002", asserts=RUBRIC))
+    created = len(replicate_env.predictions_created())
+    result = pytester.runpytest("--replicate-plan", "-rs", "--replicate-json=report.json")
+    assert result.ret == 0
+    result.assert_outcomes(skipped=4)
+    assert len(replicate_env.predictions_created()) == created  # nothing was called
+    assert not list((pytester.path / "cassettes").rglob("c2*"))  # nor recorded
+    result.stdout.fnmatch_lines([
+        "*replicate plan (calls nothing)*",
+        "4 items: 2 would call models live, 2 would replay their cassettes",
+        "  live, as each has no cassette yet: record mode once records it:",
+        "    suite.eval.yaml::c2[[]Say hello to number {{ n }}-replicate:meta/llama-2-*",
+        "    suite.eval.yaml::c3[[]*",
+        "  replicate:meta/llama-2-7b-chat (provider): 2 live calls, estimated $0.02* (at most: ~6 input tokens "
+        "(4 characters a token) x $0.0001 + up to 50 output tokens (max_new_tokens) x $0.0002)",
+        "  replicate:meta/meta-llama-3-70b-instruct (grader): at least 2 live calls, cost unknown (no price known: *)",
+        "  total: at least 4 live calls, estimated $0.02*, + 2 of unknown cost*",
+        "*SKIPPED*plan only (--replicate-plan): nothing was called*",
+    ])
+    plan = report(pytester)["run"]["plan"]
+    assert plan["items"] == {"replay": 2, "live": 2}
+    provider, grader = plan["models"]
+    assert provider["calls"] == 2 and provider["unestimated"] == 0 and not provider["at_least"]
+    assert provider["estimate"] == pytest.approx(2 * (6 * 0.0001 + 50 * 0.0002))
+    assert grader == {"model": "replicate:meta/meta-llama-3-70b-instruct", "role": "grader", "calls": 2,
+                      "at_least": True, "estimate": 0, "unestimated": 2, "bases": [grader["bases"][0]]}
+    assert report(pytester)["run"]["spend"]["calls"] == 0
+    cases = {case["name"].split("[")[0]: case["plan"] for case in report(pytester)["files"][0]["cases"]}
+    assert cases["c0"] == {"route": "replay", "why": "replays its cassette", "calls": []}
+
+
+@pytest.mark.parametrize(("options", "env", "line"), [
+    (["--record-mode=none"], {}, "1 item: 1 would fail: no cassette, and the record mode records none"),
+    ([], {"CI": "true"}, "1 item: 1 would fail: no cassette, and the record mode records none"),
+    ([], {"REPLICATE_API_TOKEN": None}, "1 item: 1 would fail before any call is billed: no Replicate API token"),
+])
+def test_the_plan_knows_what_would_not_go_live(pytester, write_eval, replicate_env, monkeypatch, options, env, line):
+    for name, value in env.items():
+        if value is None:
+            monkeypatch.delenv(name)
+        else:
+            monkeypatch.setenv(name, value)
+    write_eval(suite(1))
+    result = pytester.runpytest("--replicate-plan", *options)
+    assert result.ret == 0
+    result.stdout.fnmatch_lines([line, "  total: 0 live calls"])
+
+
+def test_the_plan_counts_rerecording_and_repeats(pytester, write_eval, replicate_env):
+    write_eval(suite(2, config="costPerSecond: 0.001"))
+    pytester.runpytest().assert_outcomes(passed=2)
+    result = pytester.runpytest("--replicate-plan", "--record-mode=rewrite", "--replicate-repeat=3")
+    result.stdout.fnmatch_lines([
+        "2 items: 2 would call models live",
+        "  replicate:meta/llama-2-7b-chat (provider): 6 live calls, cost unknown (unknown: billed by run time "
+        "(config.costPerSecond), which is known only after the call)",
+    ])
+
+
+def test_the_plan_skips_tests_using_the_fixtures(pytester, replicate_env):
+    pytester.makepyfile("""
+        def test_model(replicate_provider):
+            replicate_provider("replicate:meta/llama-2-7b-chat")("hi")
+
+        def test_plain():
+            pass
+    """)
+    created = len(replicate_env.predictions_created())
+    result = pytester.runpytest("--replicate-plan")
+    result.assert_outcomes(passed=1, skipped=1)
+    assert len(replicate_env.predictions_created()) == created
