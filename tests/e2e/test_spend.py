@@ -9,6 +9,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from jsonschema import Draft202012Validator
+
+from pytest_replicate.report.json_report import report_schema
 
 # $0.0001 per input and output token: the simulator's llama answer to "Say hello to number N" costs
 # under a cent, and the same every time.
@@ -23,7 +26,10 @@ def suite(cases: int, *, config: str = PRICED, asserts: str = "") -> str:
 
 
 def report(pytester: pytest.Pytester, name: str = "report.json") -> dict:
-    return json.loads((pytester.path / name).read_text(encoding="utf-8"))
+    """The JSON report, checked against its schema."""
+    document = json.loads((pytester.path / name).read_text(encoding="utf-8"))
+    Draft202012Validator(report_schema()).validate(document)
+    return document
 
 
 def cost_of_one(pytester: pytest.Pytester) -> float:
@@ -175,6 +181,19 @@ def test_the_plan_calls_nothing_and_says_which_items_would_go_live(pytester, wri
     assert report(pytester)["run"]["spend"]["calls"] == 0
     cases = {case["name"].split("[")[0]: case["plan"] for case in report(pytester)["files"][0]["cases"]}
     assert cases["c0"] == {"route": "replay", "why": "replays its cassette", "calls": []}
+    assert cases["c2"]["route"] == "live" and [call["role"] for call in cases["c2"]["calls"]] == ["provider", "grader"]
+
+
+def test_the_html_report_shows_the_spend_and_the_plan(pytester, write_eval, replicate_env):
+    write_eval(suite(2))
+    pytester.runpytest("--replicate-html=run.html", "--replicate-max-cost=1").assert_outcomes(passed=2)
+    html = (pytester.path / "run.html").read_text(encoding="utf-8")
+    assert 'id="spend"' in html and "Spent live" in html and "2 live calls; max $1.00" in html
+    assert 'id="plan"' not in html
+    pytester.runpytest("--replicate-html=run.html", "--replicate-plan", "--record-mode=rewrite").assert_outcomes(
+        skipped=2)
+    html = (pytester.path / "run.html").read_text(encoding="utf-8")
+    assert 'id="plan"' in html and "<code>replicate:meta/llama-2-7b-chat</code>" in html and "<code>total</code>" in html
 
 
 @pytest.mark.parametrize(("options", "env", "line"), [
