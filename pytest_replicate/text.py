@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 MARKER = "..."
 
 
@@ -21,7 +23,12 @@ def one_line(text: str) -> str:
 
 
 def dollars(amount: float) -> str:
-    """An amount of money as summaries and messages show it: ``$0``, ``$0.0123``, ``$1.50``."""
+    """An amount of money as summaries and messages show it: ``$0``, ``$0.50``, ``$0.0123``, ``$12.30``:
+    cents at least, and below a dollar four significant digits at most."""
     if amount == 0:
         return "$0"
-    return f"${amount:.2f}" if amount >= 1 else f"${amount:.4g}"
+    if amount >= 1:
+        return f"${amount:,.2f}"
+    digits = f"{amount:.{3 - math.floor(math.log10(amount))}f}".rstrip("0")
+    whole, _, cents = digits.partition(".")
+    return f"${whole}.{cents.ljust(2, '0')}"

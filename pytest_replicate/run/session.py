@@ -191,7 +191,7 @@ class EvalSession:
         sent = ((lambda: scheduler.request_sent(nodeid, live=not cassette.replay_only))
                 if scheduler is not None and nodeid is not None else None)
         # Under --replicate-max-cost: refused at its first live request once the spend reached the limit.
-        gate = self.spend.gate() if self.spend.limit is not None else None
+        gate = self.spend.gate()
         context = self.call_context(case.vars, cassette, sent, gate)
         graders = self.graders(env=case.suite.env, file=case.suite.file, options=case.test.options)
         held = needs_siblings(case) and nodeid is not None

@@ -87,8 +87,9 @@ class RunSpend:
             return None
         return f"replicate max cost {dollars(self.limit)} reached (spent {spent.describe()})"
 
-    def gate(self) -> ItemGate:
-        return ItemGate(self)
+    def gate(self) -> ItemGate | None:
+        """A gate for one eval item's requests; None without a limit."""
+        return ItemGate(self) if self.limit is not None else None
 
 
 class ItemGate:

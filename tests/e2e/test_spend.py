@@ -12,6 +12,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from pytest_replicate.report.json_report import report_schema
+from pytest_replicate.text import dollars
 
 # $0.0001 per input and output token: the simulator's llama answer to "Say hello to number N" costs
 # under a cent, and the same every time.
@@ -93,9 +94,9 @@ def test_max_cost_skips_the_items_left_that_would_call_live(pytester, write_eval
     assert outcomes["passed"] == spend["calls"] >= 2
     assert outcomes["skipped"] == spend["skipped"] == 8 - spend["calls"] >= 8 - 2 - int(concurrency)
     assert spend["dollars"] == pytest.approx(one * spend["calls"])
-    result.stdout.fnmatch_lines([f"spent live: $* on {spend['calls']} live calls; max cost ${one * 1.5:.4g}, reached: "
+    result.stdout.fnmatch_lines([f"spent live: $* on {spend['calls']} live calls; max cost {dollars(one * 1.5)}, reached: "
                                  f"{spend['skipped']} items skipped",
-                                 f"SKIPPED * suite.eval.yaml:*: replicate max cost ${one * 1.5:.4g} reached "
+                                 f"SKIPPED * suite.eval.yaml:*: replicate max cost {dollars(one * 1.5)} reached "
                                  "(spent $* on * live calls)"])
     skipped = [case for case in report(pytester)["files"][0]["cases"] if case["outcome"] == "skipped"]
     assert all(case["skipped"].startswith("replicate max cost") and case["cassette"] for case in skipped)
@@ -236,3 +237,11 @@ def test_the_plan_skips_tests_using_the_fixtures(pytester, replicate_env):
     result = pytester.runpytest("--replicate-plan")
     result.assert_outcomes(passed=1, skipped=1)
     assert len(replicate_env.predictions_created()) == created
+
+
+def test_max_cost_applies_to_drift_runs(pytester, write_eval, replicate_env):
+    write_eval(suite(2))
+    pytester.runpytest().assert_outcomes(passed=2)
+    result = pytester.runpytest("--replicate-drift", "--replicate-max-cost=0", "--replicate-json=report.json")
+    result.assert_outcomes(skipped=2)
+    assert report(pytester)["run"]["spend"]["calls"] == 0
