@@ -288,26 +288,22 @@ def _plan_section(plan: Mapping[str, Any], cases: Sequence[Mapping[str, Any]], *
             lines.append([(f"{INDENT * 2}... and {len(names) - len(shown)} more (-v lists them all)", PLAIN)])
     for row in plan["models"]:
         lines.append([(f"{INDENT}{row['model']} ({row['role']}): ", BOLD), *_planned_cost(row)])
-    total = plan["total"]
-    lines.append([(f"{INDENT}total: ", BOLD), *_planned_cost(total)])
+        lines.extend([[(f"{INDENT * 2}{basis}", PLAIN)] for basis in row["bases"]])
+    lines.append([(f"{INDENT}total: ", BOLD), *_planned_cost(plan["total"])])
     lines.append([("nothing was called (--replicate-plan); --replicate-max-cost=USD caps a real run's live spend",
                    PLAIN)])
     return Section("replicate plan (calls nothing)", lines)
 
 
 def _planned_cost(row: Mapping[str, Any]) -> Line:
-    """``at least 4 live calls, estimated $0.0012 (at most: ...) + 4 of unknown cost (no price known: ...)``."""
+    """``at least 4 live calls, estimated $0.0012, + 4 of unknown cost``."""
     calls = f"{'at least ' if row['at_least'] else ''}{counted(row['calls'], 'live call')}"
     known = row["calls"] - row["unestimated"]
     parts: list[Segment] = [(calls, PLAIN)]
-    bases = row.get("bases", [])
-    if known and row["calls"]:
+    if known:
         parts.append((f", estimated {dollars(row['estimate'])}", PLAIN))
     if row["unestimated"]:
-        what = "cost unknown" if not known else f"+ {row['unestimated']} of unknown cost"
-        parts.append((f", {what}", YELLOW))
-    if bases:
-        parts.append((f" ({'; '.join(bases)})", PLAIN))
+        parts.append((", cost unknown" if not known else f", + {row['unestimated']} of unknown cost", YELLOW))
     return parts
 
 

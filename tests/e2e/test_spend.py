@@ -166,10 +166,12 @@ def test_the_plan_calls_nothing_and_says_which_items_would_go_live(pytester, wri
         "  live, as each has no cassette yet: record mode once records it:",
         "    suite.eval.yaml::c2[[]Say hello to number {{ n }}-replicate:meta/llama-2-*",
         "    suite.eval.yaml::c3[[]*",
-        "  replicate:meta/llama-2-7b-chat (provider): 2 live calls, estimated $0.02* (at most: ~6 input tokens "
-        "(4 characters a token) x $0.0001 + up to 50 output tokens (max_new_tokens) x $0.0002)",
-        "  replicate:meta/meta-llama-3-70b-instruct (grader): at least 2 live calls, cost unknown (no price known: *)",
-        "  total: at least 4 live calls, estimated $0.02*, + 2 of unknown cost*",
+        "  replicate:meta/llama-2-7b-chat (provider): 2 live calls, estimated $0.02*",
+        "    at most: the prompt's tokens (~4 characters each) x $0.0001 + up to 50 output tokens (max_new_tokens) "
+        "x $0.0002",
+        "  replicate:meta/meta-llama-3-70b-instruct (grader): at least 2 live calls, cost unknown",
+        "    no price known: set config.costPerSecond *",
+        "  total: at least 4 live calls, estimated $0.02*, + 2 of unknown cost",
         "*SKIPPED*plan only (--replicate-plan): nothing was called*",
     ])
     plan = report(pytester)["run"]["plan"]
@@ -220,8 +222,8 @@ def test_the_plan_counts_rerecording_and_repeats(pytester, write_eval, replicate
     result = pytester.runpytest("--replicate-plan", "--record-mode=rewrite", "--replicate-repeat=3")
     result.stdout.fnmatch_lines([
         "2 items: 2 would call models live",
-        "  replicate:meta/llama-2-7b-chat (provider): 6 live calls, cost unknown (unknown: billed by run time "
-        "(config.costPerSecond), which is known only after the call)",
+        "  replicate:meta/llama-2-7b-chat (provider): 6 live calls, cost unknown",
+        "    unknown: billed by run time (config.costPerSecond), which is known only after the call",
     ])
 
 

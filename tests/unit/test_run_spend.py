@@ -72,7 +72,7 @@ def test_a_token_price_with_a_bounded_answer_gives_an_upper_bound():
     prices = Prices(per_input_token=0.001, per_output_token=0.002)
     cost, basis = prices.estimate("x" * 40, {"max_tokens": 100})
     assert cost == pytest.approx(10 * 0.001 + 100 * 0.002)
-    assert basis == ("at most: ~10 input tokens (4 characters a token) x $0.001 + up to 100 output tokens "
+    assert basis == ("at most: the prompt's tokens (~4 characters each) x $0.001 + up to 100 output tokens "
                      "(max_tokens) x $0.002")
 
 

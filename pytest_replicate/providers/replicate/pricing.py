@@ -97,7 +97,7 @@ class Prices:
             tokens_in = -(-len(prompt) // CHARACTERS_PER_TOKEN)
             name, tokens_out = bound
             cost = tokens_in * self.per_input_token + tokens_out * self.per_output_token
-            return cost, (f"at most: ~{tokens_in} input tokens ({CHARACTERS_PER_TOKEN} characters a token) x "
+            return cost, (f"at most: the prompt's tokens (~{CHARACTERS_PER_TOKEN} characters each) x "
                           f"${self.per_input_token:g} + up to {tokens_out} output tokens ({name}) x "
                           f"${self.per_output_token:g}")
         if self.per_second is not None:
