@@ -247,3 +247,15 @@ def test_max_cost_applies_to_drift_runs(pytester, write_eval, replicate_env):
     result = pytester.runpytest("--replicate-drift", "--replicate-max-cost=0", "--replicate-json=report.json")
     result.assert_outcomes(skipped=2)
     assert report(pytester)["run"]["spend"]["calls"] == 0
+
+
+def test_the_plan_is_the_same_under_xdist(pytester, write_eval, replicate_env):
+    pytest.importorskip("xdist")
+    write_eval(suite(4, asserts=RUBRIC))
+    pytester.runpytest("-k", "c0 or c1").assert_outcomes(passed=2)
+    pytester.runpytest("--replicate-plan", "--replicate-json=report.json").assert_outcomes(skipped=4)
+    plain = report(pytester)["run"]["plan"]
+    result = pytester.runpytest("-p", "xdist", "-n", "2", "--replicate-plan", "--replicate-json=report.json")
+    result.assert_outcomes(skipped=4)
+    assert report(pytester)["run"]["plan"] == plain
+    assert plain["items"] == {"replay": 2, "live": 2} and plain["total"]["calls"] == 4
