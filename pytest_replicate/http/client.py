@@ -13,7 +13,7 @@ import httpx
 from ..cassettes.cassette import Cassette, CassetteTransport
 from ..errors import ProviderError
 from .breaker import CONNECTION_FAILURES, CircuitBreaker
-from .extensions import API_AUTH, CASSETTE, DEADLINE
+from .extensions import API_AUTH, BEFORE_LIVE, CASSETTE, DEADLINE
 from .limits import DEFAULT_MAX_RESPONSE_SIZE, MAX_RESPONSE_SIZE_INI, MAX_RESPONSE_SIZE_OPTION, size_text
 
 
@@ -55,6 +55,9 @@ class LiveTransport(httpx.BaseTransport):
         refusal = api[0].refusal(request, api[1]) if api else None
         if refusal:
             raise ProviderError(refusal)
+        before_live = request.extensions.get(BEFORE_LIVE)
+        if before_live is not None:  # may refuse the call (the spend limit), before it costs anything
+            before_live()
         with self._lock:  # created on first use: a replay-only run never pays for TLS setup
             if self._network is None:
                 self._network = httpx.HTTPTransport(retries=0)
@@ -120,18 +123,22 @@ def make_client(max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE) -> httpx.Cli
 
 class CallClient:
     """The session client as one test sees it: every request carries the test's cassette, and
-    ``on_request`` (if given) is told before each one goes out."""
+    ``on_request`` (if given) is told before each one goes out; ``before_live`` (if given) runs
+    before one goes to the network, and may refuse it by raising."""
 
     def __init__(self, client: httpx.Client, cassette: Cassette | None,
-                 on_request: Callable[[], None] | None = None) -> None:
+                 on_request: Callable[[], None] | None = None, before_live: Callable[[], None] | None = None) -> None:
         self._client = client
         self.cassette = cassette
         self.on_request = on_request
+        self.before_live = before_live
 
     def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         extensions = dict(kwargs.pop("extensions", None) or {})
         if self.cassette is not None:
             extensions[CASSETTE] = self.cassette
+        if self.before_live is not None:
+            extensions[BEFORE_LIVE] = self.before_live
         if self.on_request is not None:
             self.on_request()
         return self._client.request(method, url, extensions=extensions, **kwargs)

@@ -12,3 +12,6 @@ API_AUTH = "pytest_replicate.api_auth"
 # request: the time.monotonic() by which its whole response must have arrived. httpx bounds each
 # read, not the body: one trickling in a byte at a time would outlive any timeout.
 DEADLINE = "pytest_replicate.deadline"
+# request: a callable run just before the request goes to the network (never for a replay); it
+# raises to refuse the request, as the spend limit does for an item's first live call (run/spend.py).
+BEFORE_LIVE = "pytest_replicate.before_live"

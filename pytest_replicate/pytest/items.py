@@ -89,6 +89,8 @@ class EvalItem(pytest.Item):
 
     def runtest(self) -> None:
         self.result = eval_session(self.config).result(self.case, self.nodeid)
+        if self.result.skipped is not None:  # shown at the test's line, as a skip mark is
+            raise pytest.skip.Exception(self.result.skipped, _use_item_location=True)
         if not self.result.passed:
             raise EvalFailed(self.result)
 

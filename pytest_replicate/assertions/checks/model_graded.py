@@ -54,7 +54,7 @@ def _number(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-@assertion("llm-rubric", validate_value=_rubric_value)
+@assertion("llm-rubric", validate_value=_rubric_value, grader_calls={"text": 1})
 def check_llm_rubric(output: Any, value: Any, spec: AssertionSpec, ctx: AssertionContext) -> Verdict:
     """The grader answers {reason, pass, score}; with ``threshold``, the score must reach it too."""
     grader = ctx.grader("text", spec.provider)
@@ -137,7 +137,7 @@ def _g_eval_one(criteria: str, output: Any, spec: AssertionSpec, ctx: AssertionC
     return raw / G_EVAL_MAX_SCORE, reason
 
 
-@assertion("g-eval", validate_value=_criteria_value, inverse_score=True)
+@assertion("g-eval", validate_value=_criteria_value, inverse_score=True, grader_calls={"text": 2})
 def check_g_eval(output: Any, value: Any, spec: AssertionSpec, ctx: AssertionContext) -> Verdict:
     """G-Eval: the grader writes evaluation steps for the criteria, then scores 0-10 (normalised to 0..1).
 
@@ -162,7 +162,7 @@ def check_g_eval(output: Any, value: Any, spec: AssertionSpec, ctx: AssertionCon
 
 # --- model-graded-closedqa -------------------------------------------------------------------
 
-@assertion("model-graded-closedqa", validate_value=_text_value)
+@assertion("model-graded-closedqa", validate_value=_text_value, grader_calls={"text": 1})
 def check_closed_qa(output: Any, value: Any, spec: AssertionSpec, ctx: AssertionContext) -> Verdict:
     """The grader reasons, then ends with Y or N: the answer's last character decides.
 
@@ -211,7 +211,7 @@ def _category(answer: str, prompt: str) -> tuple[str, str] | Verdict:
     return match.group(1).upper(), (rest.group(1).strip() if rest and rest.group(1).strip() else answer)
 
 
-@assertion("factuality", validate_value=_text_value)
+@assertion("factuality", validate_value=_text_value, grader_calls={"text": 1})
 def check_factuality(output: Any, value: Any, spec: AssertionSpec, ctx: AssertionContext) -> Verdict:
     """The grader puts the output in a category A-E against the reference answer (``value``).
 

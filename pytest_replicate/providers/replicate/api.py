@@ -181,6 +181,7 @@ class PredictionRun:
         self.prediction: dict[str, Any] | None = None
         self.resolved_version: str | None = None  # the latest version, for a model without an official endpoint
         self.replaying = False  # the last response came from a cassette: never sleep, never cancel
+        self.created_live = False  # a create reached Replicate (it may bill), rather than a cassette
         self._owner = threading.current_thread()
         self._lock = threading.Lock()
         self._sent: _SentCreate | None = None
@@ -239,10 +240,14 @@ class PredictionRun:
                 self._check_stop()
                 problem = f"the connection broke ({type(error).__name__})"
                 if create:
+                    self.created_live = True  # it may have arrived: a cassette never breaks a connection
                     raise _MaybeCreated(problem, answered=False) from None
             else:
                 self.replaying = bool(response.extensions.get(REPLAYED))
                 status = response.status_code
+                # A refused create (4xx: bad input, 429) made no prediction; a 5xx one may have.
+                billable = create and not self.replaying and not 400 <= status < 500
+                self.created_live = self.created_live or billable
                 if status == 429:
                     if self.backpressure is not None:
                         self.backpressure.throttled(retry_after_seconds(response))
