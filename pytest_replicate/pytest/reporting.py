@@ -55,6 +55,9 @@ def attach_result(item: pytest.Item, call: pytest.CallInfo[None], report: pytest
         data["image"]["path"] = str(save_image(image.data, image.media_type, folder).resolve())
     setattr(report, RESULT_ATTRIBUTE, data)
     item.add_result_properties(data)
+    # The plain data travels on; the result itself (its response holds the whole prediction) is
+    # let go, or a run of 10,000 items keeps 10,000 predictions until it ends.
+    item.result = None
 
 
 def start_collecting(config: pytest.Config) -> None:
