@@ -115,7 +115,9 @@ def render_prompt(prompt: PromptInput, vars: Mapping[str, Any] | None = None) ->
 def load_suite(path: str | Path) -> list[Case]:
     """The expanded cases of an eval file, in collection order (one per pytest item).
 
-    Parametrize a test over them and run each with ``replicate_session.run_case``.
+    Parametrize a test over them and run each with ``replicate_session.run_case``. A case whose
+    test has a problem (an unknown assertion type, a missing file) is there too, and its result
+    is an error with the message; a problem of the whole file raises ``ConfigError``.
     """
     return expand(load_eval_file(Path(path)))
 
