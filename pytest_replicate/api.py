@@ -6,7 +6,6 @@ written in Python gives the verdict the same check gives in an eval file.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +16,7 @@ from .assertions.base import Graders, output_text
 from .assertions.parse import parse_assertion
 from .assertions.spec import AssertionSpec
 from .errors import ConfigError, ReplicateEvalError
+from .jscompat.values import js_dump
 from .providers.base import CallContext, ImageOutput, ProviderResponse
 from .redaction import RedactedRepr, Redactor, hide_tokens
 from .report.failure import format_report
@@ -25,6 +25,7 @@ from .suite.expand import expand
 from .suite.loader import load_eval_file
 from .suite.model import Case
 from .templating import render
+from .templating import render_prompt as render_template_prompt
 
 # What ``assert_output`` and ``grade_output`` accept: a type name (with ``value``), one
 # ``{type, value, ...}`` mapping as in YAML, or a list of them.
@@ -96,24 +97,27 @@ def render_prompt(prompt: PromptInput, vars: Mapping[str, Any] | None = None) ->
     """The prompt text a provider receives, rendered with ``vars`` as YAML prompts are.
 
     Chat messages render each ``content`` on its own and become the JSON list the
-    providers split into system prompt and prompt, so a value with quotes cannot break it.
+    providers split into system prompt and prompt, so a value with quotes cannot break it;
+    a prompt that is JSON text is treated alike (see ``templating.render_prompt``).
     """
     variables = dict(vars or {})
     if isinstance(prompt, str):
-        return render(prompt, variables, what="prompt")
+        return render_template_prompt(prompt, variables)
     messages = []
     for index, message in enumerate(prompt):
         if not isinstance(message, Mapping) or "content" not in message:
             raise ConfigError(f"a chat message is a mapping with 'role' and 'content', got {message!r}", path=(index,))
         messages.append({key: render(value, variables, what=f"message {index}") if isinstance(value, str) else value
                          for key, value in message.items()})
-    return json.dumps(messages, ensure_ascii=False)
+    return js_dump(messages, 2)
 
 
 def load_suite(path: str | Path) -> list[Case]:
     """The expanded cases of an eval file, in collection order (one per pytest item).
 
-    Parametrize a test over them and run each with ``replicate_session.run_case``.
+    Parametrize a test over them and run each with ``replicate_session.run_case``. A case whose
+    test has a problem (an unknown assertion type, a missing file) is there too, and its result
+    is an error with the message; a problem of the whole file raises ``ConfigError``.
     """
     return expand(load_eval_file(Path(path)))
 

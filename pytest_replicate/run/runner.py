@@ -19,14 +19,15 @@ from ..providers.base import CallContext, Provider
 from ..results.case import CaseResult
 from ..results.sampling import reduce_samples
 from ..suite.model import Case, Repeat
-from ..templating import render
+from ..templating import render_prompt as render_template_prompt
 
 
 def render_prompt(case: Case) -> str:
-    """The test's ``options.prefix``/``suffix`` wrap the raw prompt before rendering, as in promptfoo."""
+    """The test's ``options.prefix``/``suffix`` wrap the raw prompt before rendering, as in promptfoo
+    (so they decide whether the whole parses as JSON)."""
     options = case.test.options
     raw = f"{options.get('prefix', '')}{case.prompt.raw}{options.get('suffix', '')}"
-    return render(raw, case.vars, what=f"prompt {case.prompt.label!r}")
+    return render_template_prompt(raw, case.vars, what=f"prompt {case.prompt.label!r}")
 
 
 def run_case(
@@ -105,6 +106,9 @@ def call_case(case: Case, provider: Provider, context: CallContext) -> CaseResul
     """Render, call and transform: the result has an output (or an error) and no grading yet."""
     started = time.perf_counter()
     result = CaseResult(case)
+    if case.test.problem is not None:  # its test cannot run (a bad assertion, a missing file): nothing is called
+        result.error = str(case.test.problem)
+        return result
     try:
         result.prompt = render_prompt(case)
         response = result.response = provider.call(result.prompt, context)

@@ -23,6 +23,7 @@ import json
 import math
 from collections import Counter
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
@@ -56,12 +57,23 @@ def expand(suite: EvalSuite, *, max_cases: int | None = None, redact: Callable[[
         for combination in _combinations(test.vars, axes):
             label = _case_label(test, combination, expanded_keys if several else [], redact)
             per_prompt = _needs_prompt(combination)
-            shared = None if per_prompt else _final_vars(test, combination, None)
+            shared = None if per_prompt else _case_vars(test, combination, None)
             for prompt, provider in pairs:
-                variables = shared if shared is not None else _final_vars(test, combination, prompt)
-                cases.append(Case(label, suite, test, variables, prompt, provider))
+                case_test, variables = shared if shared is not None else _case_vars(test, combination, prompt)
+                cases.append(Case(label, suite, case_test, variables, prompt, provider))
     _make_unique(cases)
     return cases
+
+
+def _case_vars(test: TestCase, combination: dict[str, Any], prompt: Prompt | None) -> tuple[TestCase, dict[str, Any]]:
+    """The test and final vars of a case; a var that cannot be made (a get_var that raised, a var
+    template that cannot render) fails that case alone: it gets a copy of the test with the problem."""
+    if test.problem is not None:
+        return test, combination  # its vars as written: the case fails before they are used
+    try:
+        return test, _final_vars(test, combination, prompt)
+    except ConfigError as error:
+        return replace(test, asserts=[], problem=error), combination
 
 
 # -- expansion ----------------------------------------------------------------------------

@@ -9,19 +9,19 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Iterator
-from functools import lru_cache
+from collections.abc import Callable, Collection, Iterator
+from functools import lru_cache, partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ..assertions.parse import FILE_PREFIX, parse_assertion
 from ..assertions.spec import AssertionSpec
-from ..errors import ConfigError
+from ..errors import ConfigError, ConfigErrors, display_path, format_path
 from ..providers.registry import check_provider_id
 from ..templating import syntax_error
 from ..text import one_line, shorten
 from ..transforms import UserCode, compile_code
-from . import var_files
+from . import validation, var_files
 from .csv_tests import load_csv_tests
 from .model import (
     MAX_CONCURRENCY,
@@ -35,7 +35,8 @@ from .model import (
     TestCase,
 )
 from .source import Document, YamlPath, load_yaml, paused_gc, read_file
-from .validation import validate
+
+T = TypeVar("T")
 
 _PATH_HINT = "paths in file:// references are relative to the folder of the file that names them"
 
@@ -50,22 +51,109 @@ def _load_eval_file(file: Path) -> EvalSuite:
     doc = load_yaml(file)
     if not isinstance(doc.data, dict):
         raise ConfigError("an eval file must be a mapping with prompts, providers and tests", file=file, line=1)
-    validate(doc)
+    found = _Problems(validation.problems(doc))
     data = doc.data
-    default_raw = data.get("defaultTest") or {}
-    default = _parse_test(default_raw, doc, ("defaultTest",), None)
-    prompts = _load_prompts(doc)
-    providers = _load_providers(doc)
-    _check_prompt_filters(doc, prompts)
+    default = found.attempt(lambda: _parse_test(data.get("defaultTest") or {}, doc, ("defaultTest",), None)) \
+        if found.clean("defaultTest") else None
+    readable = {key: key in data and found.clean(key) for key in ("prompts", "providers")}
+    prompts = _load_prompts(doc, found) if readable["prompts"] else []
+    providers = _load_providers(doc, found) if readable["providers"] else []
+    if readable["providers"] and found.clean("prompts"):  # every prompt read: a filter can be checked
+        _check_prompt_filters(doc, prompts, found)
+    tests = [_test(raw, source, path, default, problems, found)
+             for raw, source, path, problems in _test_entries(doc, found)]
+    found.check(file, tests)
+    assert default is not None  # else found.check raised
     return EvalSuite(
         file=file,
         description=data.get("description"),
         prompts=prompts,
         providers=providers,
-        tests=[_parse_test(raw, source, path, default) for raw, source, path in _test_entries(doc)]
-        or [_parse_test({}, doc, ("defaultTest",), default)],
+        tests=tests or [_parse_test({}, doc, ("defaultTest",), default)],
         env={key: str(value) for key, value in (data.get("env") or {}).items()},
         min_pass_rate=(data.get("metadata") or {}).get("min_pass_rate"),
+    )
+
+
+class _Problems:
+    """What is wrong with an eval file, gathered so that one run reports it all.
+
+    A problem inside a test (a mapping under ``tests``, here or in a tests file) belongs to that
+    test: its cases are still collected, and fail with it (``TestCase.problem``), as promptfoo
+    errors only that test. Any other problem (YAML syntax, prompts, providers, defaultTest, a
+    tests file that cannot be read) fails the whole file, with every problem of the file listed.
+    """
+
+    def __init__(self, schema: list[ConfigError]) -> None:
+        self.of_file = [error for error in schema if _test_index(error.path) is None]
+        self.schema_of_tests = [error for error in schema if _test_index(error.path) is not None]
+        self.of_tests: list[ConfigError] = []  # every test's, for the file's message if the file fails
+
+    def clean(self, key: str) -> bool:
+        """Whether the schema found nothing wrong under the top-level ``key`` (so it can be read)."""
+        return not any(error.path[:1] == (key,) for error in self.of_file)
+
+    def attempt(self, load: Callable[[], T]) -> T | None:
+        """``load()``, or None with its ConfigError noted as a problem of the file."""
+        try:
+            return load()
+        except ConfigErrors as errors:
+            self.of_file.extend(errors.problems)
+        except ConfigError as error:
+            self.of_file.append(error)
+        return None
+
+    def check(self, file: Path, tests: list[TestCase]) -> None:
+        """Raise every problem at once if any is the file's; the tests' alone let the file load."""
+        if not self.of_file:
+            return
+        def order(error: ConfigError) -> tuple:  # the file's own problems first, by line
+            return error.file is not None and Path(error.file) != file, error.line or 0, error.location
+
+        problems = sorted(self.of_file + self.of_tests, key=order)
+        raise problems[0] if len(problems) == 1 else ConfigErrors(problems, file)
+
+
+def _test_index(path: YamlPath) -> int | None:
+    """The index of the test a main file's error path is under (``tests[3]...``), else None."""
+    return path[1] if len(path) > 1 and path[0] == "tests" and isinstance(path[1], int) else None
+
+
+def _test(raw: dict, doc: Document, path: YamlPath, default: TestCase | None, problems: list[ConfigError],
+          found: _Problems) -> TestCase:
+    """The test at ``path``: parsed, or (it has ``problems``, or parsing finds some) a test whose
+    cases fail with them."""
+    # The parts the schema found fault with are not read; the others are, for their own problems.
+    at = len(doc.prefix) + len(path)
+    faulty = {error.path[at:] for error in problems}
+    try:
+        test = _parse_test(raw, doc, path, default, faulty)
+        if not problems:
+            return test
+    except ConfigErrors as errors:
+        problems = problems + errors.problems
+    except ConfigError as error:
+        problems = [*problems, error]
+    problems.sort(key=lambda error: (error.line or 0, error.location))
+    found.of_tests.extend(problems)
+    return _broken_test(raw, doc, path, default, problems)
+
+
+def _broken_test(raw: dict, doc: Document, path: YamlPath, default: TestCase | None,
+                 problems: list[ConfigError]) -> TestCase:
+    """A test that cannot run: its cases are named as usual (description, or its vars as written)
+    so they can be selected, and fail with its problems."""
+    variables: dict[str, Any] = raw["vars"] if isinstance(raw.get("vars"), dict) else {}
+    if default is not None:
+        variables = {**default.vars, **variables}
+    description = raw.get("description")
+    line = doc.line_of(path)
+    return TestCase(
+        description=description if isinstance(description, str) else None,
+        vars=variables, asserts=[], options={}, threshold=None, metadata={},
+        location=f"{doc.file.name}:{line or 1}", file=doc.file, path=doc.prefix + tuple(path), line=line,
+        problem=problems[0] if len(problems) == 1 else ConfigErrors(
+            problems, f"{format_path(doc.prefix + tuple(path)) or 'the test'} of {display_path(doc.file)}"),
     )
 
 
@@ -121,21 +209,25 @@ def _as_entries(doc: Document, key: str) -> Iterator[tuple[Any, YamlPath]]:
         yield raw, (key,)
 
 
-def _load_prompts(doc: Document) -> list[Prompt]:
+def _load_prompts(doc: Document, found: _Problems) -> list[Prompt]:
     prompts: list[Prompt] = []
     for item, path in _as_entries(doc, "prompts"):
-        if isinstance(item, dict):
-            found = [Prompt(item["raw"], item.get("label") or item.get("id") or _short_label(item["raw"]), item.get("id"))]
-        elif item.startswith(FILE_PREFIX):
-            found = [p for file in _resolve_files(doc, path, item) for p in _prompts_from_file(file, doc.base_dir)]
-        else:
-            found = [Prompt(item, _short_label(item))]
-        for prompt in found:
-            problem = syntax_error(prompt.raw)
-            if problem:
-                raise doc.error(path, f"prompt {prompt.label!r}: {problem}")
-        prompts.extend(found)
+        prompts.extend(found.attempt(partial(_load_prompt, doc, item, path)) or [])
     return prompts
+
+
+def _load_prompt(doc: Document, item: Any, path: YamlPath) -> list[Prompt]:
+    if isinstance(item, dict):
+        found = [Prompt(item["raw"], item.get("label") or item.get("id") or _short_label(item["raw"]), item.get("id"))]
+    elif item.startswith(FILE_PREFIX):
+        found = [p for file in _resolve_files(doc, path, item) for p in _prompts_from_file(file, doc.base_dir)]
+    else:
+        found = [Prompt(item, _short_label(item))]
+    for prompt in found:
+        problem = syntax_error(prompt.raw)
+        if problem:
+            raise doc.error(path, f"prompt {prompt.label!r}: {problem}")
+    return found
 
 
 def _prompts_from_file(file: Path, base_dir: Path) -> list[Prompt]:
@@ -150,29 +242,35 @@ def _prompts_from_file(file: Path, base_dir: Path) -> list[Prompt]:
     return [Prompt(part, f"{name}#{index}") for index, part in enumerate(parts, 1)]
 
 
-def _load_providers(doc: Document) -> list[ProviderSpec]:
+def _load_providers(doc: Document, found: _Problems) -> list[ProviderSpec]:
     providers = []
     for item, path in _as_entries(doc, "providers"):
-        if isinstance(item, str):
-            item, id_path = {"id": item}, path
-        else:
-            id_path = path + ("id",)
-        _check_provider_id(doc, id_path, item["id"])
-        transform = None
-        if "transform" in item:
-            transform = _compile(doc, path + ("transform",), item["transform"], "get_transform", "provider transform")
-        prompts = tuple(item["prompts"]) if "prompts" in item else None
-        label = item.get("label") or _default_provider_label(item["id"])
-        delay = item.get("delay", 0)
-        if not 0 <= delay <= MAX_DELAY_MS:  # the schema lets nan and inf through
-            raise doc.error(path + ("delay",), f"expected milliseconds from 0 to {MAX_DELAY_MS} (one hour), got {delay!r}")
-        _check_max_concurrency(doc, path, item.get("config") or {})
-        providers.append(ProviderSpec(item["id"], label, item.get("config") or {}, prompts, transform, doc.line_of(path),
-                                      delay=delay / 1000))
+        provider = found.attempt(partial(_load_provider, doc, item, path))
+        if provider is not None:
+            providers.append(provider)
     return providers
 
 
-def _check_prompt_filters(doc: Document, prompts: list[Prompt]) -> None:
+def _load_provider(doc: Document, item: Any, path: YamlPath) -> ProviderSpec:
+    if isinstance(item, str):
+        item, id_path = {"id": item}, path
+    else:
+        id_path = path + ("id",)
+    _check_provider_id(doc, id_path, item["id"])
+    transform = None
+    if "transform" in item:
+        transform = _compile(doc, path + ("transform",), item["transform"], "get_transform", "provider transform")
+    prompts = tuple(item["prompts"]) if "prompts" in item else None
+    label = item.get("label") or _default_provider_label(item["id"])
+    delay = item.get("delay", 0)
+    if not 0 <= delay <= MAX_DELAY_MS:  # the schema lets nan and inf through
+        raise doc.error(path + ("delay",), f"expected milliseconds from 0 to {MAX_DELAY_MS} (one hour), got {delay!r}")
+    _check_max_concurrency(doc, path, item.get("config") or {})
+    return ProviderSpec(item["id"], label, item.get("config") or {}, prompts, transform, doc.line_of(path),
+                        delay=delay / 1000)
+
+
+def _check_prompt_filters(doc: Document, prompts: list[Prompt], found: _Problems) -> None:
     """A provider's ``prompts`` entry that names no prompt would silently drop its cases."""
     known = [prompt.label for prompt in prompts] + [prompt.id for prompt in prompts if prompt.id]
     for item, path in _as_entries(doc, "providers"):
@@ -180,7 +278,7 @@ def _check_prompt_filters(doc: Document, prompts: list[Prompt]) -> None:
             if name not in known:
                 close = difflib.get_close_matches(name, known, n=1)
                 hint = f"did you mean {close[0]!r}?" if close else "prompt ids and labels here: " + ", ".join(map(repr, known))
-                raise doc.error(path + ("prompts", index), f"no prompt has the id or label {name!r}", hint)
+                found.of_file.append(doc.error(path + ("prompts", index), f"no prompt has the id or label {name!r}", hint))
 
 
 MAX_DELAY_MS = 3_600_000
@@ -217,39 +315,57 @@ def _compile(doc: Document, path: YamlPath, source: str, default_function: str, 
 # -- tests -------------------------------------------------------------------------------
 
 
-def _test_entries(doc: Document) -> Iterator[tuple[dict, Document, YamlPath]]:
-    """Every test dict with the document and path to blame for it."""
+def _test_entries(doc: Document, found: _Problems) -> Iterator[tuple[Any, Document, YamlPath, list[ConfigError]]]:
+    """Every test with the document and path to blame for it, and the schema's problems with it;
+    a tests file that cannot be read is a problem of the file."""
     raw = doc.data.get("tests")
-    if raw is None:
+    if raw is None or (not found.clean("tests") and not isinstance(raw, list)):
         return
     if isinstance(raw, str):
-        for file in _resolve_files(doc, ("tests",), raw):
-            yield from _tests_from_file(file)
+        yield from _tests_from_files(doc, ("tests",), raw, found)
         return
+    by_test: dict[int, list[ConfigError]] = {}
+    for error in found.schema_of_tests:
+        by_test.setdefault(_test_index(error.path) or 0, []).append(error)
     for index in range(len(raw)):
         item, path = raw[index], ("tests", index)
         if isinstance(item, dict):
-            yield item, doc, path
+            yield item, doc, path, by_test.get(index, [])
             raw[index] = None  # parsed: a large suite need not hold its raw and parsed tests at once
+        elif index in by_test:  # not a test nor a file:// reference: there are no cases to fail
+            found.of_file.extend(by_test[index])
+        else:
+            yield from _tests_from_files(doc, path, item, found)
+
+
+def _tests_from_files(doc: Document, path: YamlPath, reference: str,
+                      found: _Problems) -> Iterator[tuple[Any, Document, YamlPath, list[ConfigError]]]:
+    files = found.attempt(lambda: _resolve_files(doc, path, reference)) or []
+    for file in files:
+        source = found.attempt(partial(_tests_file, file))
+        if source is None:
             continue
-        for file in _resolve_files(doc, path, item):
-            yield from _tests_from_file(file)
+        by_test: dict[int, list[ConfigError]] = {}
+        for error in validation.problems(source, "testList") if file.suffix != ".csv" else ():
+            by_test.setdefault(error.path[0] if error.path and isinstance(error.path[0], int) else 0, []).append(error)
+        items = source.data or []
+        for index in range(len(items)):
+            if isinstance(items[index], dict):
+                yield items[index], source, (index,), by_test.get(index, [])
+                items[index] = None  # parsed: let the raw test go
+            elif index in by_test:
+                found.of_file.extend(by_test[index])
+            else:  # a string the schema accepts: a file:// reference
+                found.of_file.append(source.error((index,), "nested file:// test references are not supported"))
 
 
-def _tests_from_file(file: Path) -> Iterator[tuple[dict, Document, YamlPath]]:
+def _tests_file(file: Path) -> Document:
     if file.suffix == ".csv":
-        source = load_csv_tests(file)
-    else:
-        source = load_yaml(file)
-        if not isinstance(source.data, list):
-            raise source.error((), "a tests file must contain a YAML list of tests")
-        validate(source, "testList")
-    items = source.data or []
-    for index in range(len(items)):
-        if isinstance(items[index], str):
-            raise source.error((index,), "nested file:// test references are not supported")
-        yield items[index], source, (index,)
-        items[index] = None  # parsed: let the raw test go
+        return load_csv_tests(file)
+    source = load_yaml(file)
+    if not isinstance(source.data, list):
+        raise source.error((), "a tests file must contain a YAML list of tests")
+    return source
 
 
 def _resolve_vars(doc: Document, path: YamlPath, raw: Any) -> dict[str, Any]:
@@ -327,15 +443,33 @@ def _file_text(file: Path, mtime_ns: int) -> str:
     return read_file(file).strip()
 
 
-def _parse_test(raw: dict, doc: Document, path: YamlPath, default: TestCase | None) -> TestCase:
-    options = dict(raw.get("options") or {})
+def _parse_test(raw: dict, doc: Document, path: YamlPath, default: TestCase | None,
+                faulty: Collection[YamlPath] = ()) -> TestCase:
+    """The test ``raw``, with defaultTest merged in; a ConfigError (ConfigErrors: several) names
+    every problem of its parts (transform, vars, each assertion, repeat). Parts under a path in
+    ``faulty`` (relative to the test: the schema's findings) are not read."""
+    problems: list[ConfigError] = []
+
+    def part(at: YamlPath, load: Callable[[], T], fallback: T) -> T:
+        if faulty and any(bad[: len(at)] == at or at[: len(bad)] == bad for bad in faulty if bad):
+            return fallback
+        try:
+            return load()
+        except ConfigError as error:
+            problems.append(error)
+            return fallback
+
+    options = dict(raw["options"]) if isinstance(raw.get("options"), dict) else {}
     if "transform" in options:
-        options["transform"] = _compile(doc, path + ("options", "transform"), options["transform"], "get_transform", "transform")
+        options["transform"] = part(("options", "transform"), lambda: _compile(
+            doc, path + ("options", "transform"), options["transform"], "get_transform", "transform"), None)
     line = doc.line_of(path)
     test = TestCase(
         description=raw.get("description"),
-        vars=_resolve_vars(doc, path + ("vars",), raw.get("vars")),
-        asserts=[_parse_assertion(item, doc, path + ("assert", i)) for i, item in enumerate(raw.get("assert") or [])],
+        vars=part(("vars",), lambda: _resolve_vars(doc, path + ("vars",), raw.get("vars")), {}),
+        asserts=[spec for i, item in enumerate(raw["assert"] if isinstance(raw.get("assert"), list) else [])
+                 if (spec := part(("assert", i), partial(_parse_assertion, item, doc, path + ("assert", i)),
+                                  None))],
         options=options,
         threshold=raw.get("threshold"),
         metadata=dict(raw.get("metadata") or {}),
@@ -343,8 +477,10 @@ def _parse_test(raw: dict, doc: Document, path: YamlPath, default: TestCase | No
         file=doc.file,
         path=doc.prefix + tuple(path),
         line=line,
-        repeat=_parse_repeat(doc, path + ("repeat",), raw.get("repeat")),
+        repeat=part(("repeat",), lambda: _parse_repeat(doc, path + ("repeat",), raw.get("repeat")), None),
     )
+    if problems:
+        raise problems[0] if len(problems) == 1 else ConfigErrors(problems, doc.file)
     if default is None:
         return test
     if default.vars:

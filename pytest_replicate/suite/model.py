@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..assertions.spec import AssertionSpec
+from ..errors import ConfigError
 from ..transforms import UserCode
 
 
@@ -94,6 +95,9 @@ class TestCase:
     path: tuple = ()  # its YAML path there: ("tests", 3), or (4,) in a tests file
     line: int | None = None
     repeat: Repeat | None = None  # its own ``repeat``, else defaultTest's; None: run once
+    # Why its cases cannot run (a bad assertion, a missing file...): they are collected, and fail
+    # with it, as promptfoo errors only such a test. Its vars are then as written, unexpanded files.
+    problem: ConfigError | None = None
 
 
 @dataclass

@@ -9,14 +9,16 @@ from __future__ import annotations
 import difflib
 import json
 import math
+from collections.abc import Iterable, Iterator
 from functools import cache
 from importlib import resources
 from typing import Any
 
 import jsonschema
 from jsonschema import TypeChecker
-from jsonschema.exceptions import best_match
+from jsonschema.exceptions import best_match, relevance
 
+from ..errors import ConfigError
 from ..text import shorten
 from .source import Document
 
@@ -28,6 +30,9 @@ _UNSUPPORTED = {
     "redteam": "promptfoo red-teaming configs are not supported",
     "nunjucksFilters": "custom Nunjucks filters are not supported; Jinja2's built-in filters are available",
 }
+
+
+_SHORTHAND = "an assertion needs a 'type'"
 
 
 @cache
@@ -46,20 +51,53 @@ _Validator = jsonschema.validators.extend(
     type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine("number", _finite_number))
 
 
-def validate(doc: Document, definition: str | None = None) -> None:
-    """Check ``doc.data`` against the schema (or one of its ``$defs``); raise the clearest error."""
+def problems(doc: Document, definition: str | None = None) -> list[ConfigError]:
+    """Every way ``doc.data`` breaks the schema (or one of its ``$defs``), each explained with its
+    YAML path and line, in file order: one run shows them all."""
     schema = _schema() if definition is None else {"$ref": f"#/$defs/{definition}", "$defs": _schema()["$defs"]}
     data, kept = _skip_plain_tests(doc.data, definition)
-    error = best_match(_Validator(schema).iter_errors(data))
-    if error is not None:
-        error = _narrow(error)
-        path, message, hint = _explain(error)
-        hint = hint or _schema_hint(error)
+    found: list[tuple[tuple, str, str | None]] = []
+    for error in _separate(_Validator(schema).iter_errors(data)):
+        for path, message, hint in _explain(error):
+            found.append((path, message, hint or _schema_hint(error)))
+    # One problem, one message: "unknown key 'promts'" (did you mean 'prompts'?) says what "missing
+    # required key 'prompts'" would, and "an assertion needs a 'type' (got 'contains' as a key)" what
+    # "unknown key 'contains'" would.
+    suggested = {(path[:-1], hint) for path, message, hint in found if message.startswith("unknown key")}
+    shorthands = {path for path, message, _ in found if message.startswith(_SHORTHAND)}
+    errors = []
+    for path, message, hint in found:
+        if message.startswith("missing required key") and \
+                (path, f"did you mean {message.rsplit(' ', 1)[-1]}?") in suggested:
+            continue
+        if message.startswith("unknown key") and path[:-1] in shorthands:
+            continue
         if kept is not None:  # back to the test's index in the file
             at = 0 if definition == "testList" else 1
             if len(path) > at and (at == 0 or path[0] == "tests") and isinstance(path[at], int):
                 path = path[:at] + (kept[path[at]],) + path[at + 1 :]
-        raise doc.error(path, message, hint)
+        errors.append(doc.error(path, message, hint))
+    return sorted(errors, key=lambda error: error.line or 0)
+
+
+def _separate(errors: Iterable[jsonschema.ValidationError]) -> Iterator[jsonschema.ValidationError]:
+    """One error per problem: the best of those at each node (schema branches the value could not
+    take are dropped, see :func:`_branch`), for every node that has one."""
+    by_node: dict[tuple, list[jsonschema.ValidationError]] = {}
+    for error in errors:
+        # Missing keys and unknown keys of one mapping are problems of their own, not alternatives.
+        kind = id(error) if error.validator in ("required", "additionalProperties") else None
+        by_node.setdefault((tuple(error.absolute_path), kind), []).append(error)
+    for group in by_node.values():
+        error = max(group, key=relevance)
+        inner = _branch(error)
+        if inner is None:  # no branch is clearly meant: jsonschema's heuristic picks the error to show
+            error = best_match([error])
+            inner = _branch(error)
+        if inner is None:
+            yield error
+        else:
+            yield from _separate(inner)
 
 
 # jsonschema needs ~150 us per test; a suite of 100,000 tests would spend most of its
@@ -133,17 +171,16 @@ def _skip_plain_tests(data: Any, definition: str | None) -> tuple[Any, list[int]
     return ({**data, "tests": rest} if definition is None else rest), kept
 
 
-def _narrow(error: jsonschema.ValidationError) -> jsonschema.ValidationError:
-    """Descend into the one ``oneOf`` branch whose type the value has: its error is the real one."""
-    while error.validator in ("oneOf", "anyOf") and error.context:
-        branches = [i for i, sub in enumerate(error.validator_value) if _accepts_type(sub, error.instance)]
-        if len(branches) != 1:
-            break
-        inner = [e for e in error.context if e.schema_path and e.schema_path[0] == branches[0]]
-        if not inner:
-            break
-        error = best_match(inner)
-    return error
+def _branch(error: jsonschema.ValidationError) -> list[jsonschema.ValidationError] | None:
+    """For a ``oneOf`` failure, the errors of the one branch whose type the value has (the real
+    problems); None when no single branch fits."""
+    if error.validator not in ("oneOf", "anyOf") or not error.context:
+        return None
+    branches = [i for i, sub in enumerate(error.validator_value) if _accepts_type(sub, error.instance)]
+    if len(branches) != 1:
+        return None
+    inner = [e for e in error.context if e.schema_path and e.schema_path[0] == branches[0]]
+    return inner or None
 
 
 def _schema_hint(error: jsonschema.ValidationError) -> str | None:
@@ -170,22 +207,28 @@ def _accepts_type(schema: Any, instance: Any) -> bool:
     return kind in python_types and isinstance(instance, python_types[kind])
 
 
-def _explain(error: jsonschema.ValidationError) -> tuple[tuple, str, str | None]:
-    path = tuple(error.absolute_path)
+def _explain(error: jsonschema.ValidationError) -> list[tuple[tuple, str, str | None]]:
+    """(YAML path, message, hint) for each problem ``error`` stands for: one, or one per unknown key."""
     if error.validator == "additionalProperties":
-        unknown = sorted(set(error.instance) - set(error.schema.get("properties", {})))
-        key = unknown[0]
-        hint = _UNSUPPORTED.get(key)
-        if hint is None:
-            close = difflib.get_close_matches(key, list(error.schema.get("properties", {})), n=1)
-            allowed = ", ".join(error.schema.get("properties", {}))
-            hint = f"did you mean {close[0]!r}?" if close else f"allowed keys here: {allowed}"
-        return path + (key,), f"unknown key {key!r}", hint
+        known = list(error.schema.get("properties", {}))
+        found: list[tuple[tuple, str, str | None]] = []
+        for key in [key for key in error.instance if key not in known]:  # in the file's order
+            hint = _UNSUPPORTED.get(key)
+            if hint is None:
+                close = difflib.get_close_matches(key, known, n=1)
+                hint = f"did you mean {close[0]!r}?" if close else f"allowed keys here: {', '.join(known)}"
+            found.append((tuple(error.absolute_path) + (key,), f"unknown key {key!r}", hint))
+        return found
+    return [_explain_one(error)]
+
+
+def _explain_one(error: jsonschema.ValidationError) -> tuple[tuple, str, str | None]:
+    path = tuple(error.absolute_path)
     if error.validator == "required":
         missing = next(key for key in error.validator_value if key not in error.instance)
         if missing == "type" and len(error.instance) == 1:
             shorthand = next(iter(error.instance))
-            return path, f"an assertion needs a 'type' (got {shorthand!r} as a key)", \
+            return path, f"{_SHORTHAND} (got {shorthand!r} as a key)", \
                 f"write it as: {{type: {shorthand}, value: ...}}"
         return path, f"missing required key {missing!r}", None
     if error.validator == "pattern" and error.schema.get("pattern") == "^file://" and error.parent is not None:

@@ -223,7 +223,7 @@ UNSHAPED_TOKEN = "r8_envtok42"
 FILE_TOKEN = "r8_" + "F" * 37
 
 
-def test_a_collection_error_quoting_a_token_hides_it(pytester, write_eval, monkeypatch):
+def test_a_config_error_quoting_a_token_hides_it(pytester, write_eval, monkeypatch):
     monkeypatch.setenv("REPLICATE_API_TOKEN", UNSHAPED_TOKEN)
     write_eval(f"""\
         prompts: ["{{{{ q }}}}"]
@@ -240,7 +240,7 @@ def test_a_collection_error_quoting_a_token_hides_it(pytester, write_eval, monke
             assert: [{{type: regex, value: "({FILE_TOKEN}"}}]
         """, name="other.eval.yaml")
     result = pytester.runpytest(*LOUD)
-    result.assert_outcomes(errors=2)
+    result.assert_outcomes(failed=2)  # each test's case fails with its problem
     result.stdout.fnmatch_lines(["*tests[[]0[]].assert[[]0[]].value: invalid regular expression /(<REDACTED>/*"])
     printed = everything_printed(pytester, result)
     assert UNSHAPED_TOKEN not in printed and FILE_TOKEN not in printed

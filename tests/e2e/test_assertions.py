@@ -652,7 +652,7 @@ def test_transform_that_raises_fails_the_item(pytester, write_eval):
               - {type: python, value: "len(output) / 0"}
         """
     )
-    result = pytester.runpytest()
+    result = pytester.runpytest("--replicate-json=report.json")
     result.assert_outcomes(failed=3)
     result.stdout.fnmatch_lines(
         [
@@ -673,6 +673,7 @@ def test_transform_that_raises_fails_the_item(pytester, write_eval):
             "assertion transform 'int(output)' raised ValueError: invalid literal for int() with base 10: 'Hello Ada'",
         ]
     )
+    # A python assertion that raises fails as an assertion, as in promptfoo: the case is graded, not an error.
     result.stdout.fnmatch_lines(
         [
             "*_ python assertion raises*",
@@ -680,10 +681,48 @@ def test_transform_that_raises_fails_the_item(pytester, write_eval):
             "*",
             "output:",
             "    Hello Ada",
-            "error:",
-            "*",
+            "assertions:",
+            "  [[]FAIL] python*",
         ]
     )
+    cases = {case["description"]: case for case in json.loads((pytester.path / "report.json").read_text())["files"][0]["cases"]}
+    assert cases["assertion transform raises"]["error"] is not None  # promptfoo: an error for the case too
+    assert cases["python assertion raises"]["error"] is None
+    assert_no_traceback(result)
+
+
+def test_a_python_assertion_that_raises_fails_alone_and_the_case_keeps_its_metrics(pytester, write_eval):
+    # promptfoo 0.123.1 fails a python assertion that raises (score 0, "not-python" too) and grades
+    # the case's other assertions, so the case counts in its metric means.
+    write_eval(
+        """
+        prompts: ["Hello {{ name }}"]
+        providers: [echo]
+        tests:
+          - description: raises
+            vars: {name: Ada}
+            assert:
+              - {type: python, value: "len(output) / 0", metric: quality}
+              - {type: not-python, value: "1 / 0", metric: quality}
+              - {type: contains, value: Ada, metric: quality}
+          - description: raises under a threshold
+            vars: {name: Ada}
+            threshold: 0.5
+            assert:
+              - {type: python, value: "len(output) / 0"}
+              - {type: contains, value: Ada}
+        """
+    )
+    result = pytester.runpytest("--replicate-json=report.json", "-rA")
+    result.assert_outcomes(passed=1, failed=1)
+    report = json.loads((pytester.path / "report.json").read_text())
+    cases = {case["description"]: case for case in report["files"][0]["cases"]}
+    raised = cases["raises"]
+    assert raised["error"] is None
+    assert [(a["type"], a["passed"], a["score"]) for a in raised["assertions"]] == [
+        ("python", False, 0), ("not-python", False, 0), ("contains", True, 1)]
+    assert raised["named_scores"] == {"quality": pytest.approx(1 / 3)}
+    assert cases["raises under a threshold"]["passed"] is True  # (0 + 1) / 2 >= 0.5
     assert_no_traceback(result)
 
 

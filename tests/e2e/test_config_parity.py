@@ -192,10 +192,37 @@ def test_python_var_errors_name_the_test_and_the_var(pytester, write_eval):
           - vars: {ctx: file://bad.py}
         """
     )
-    result = pytester.runpytest("--continue-on-collection-errors")
-    result.assert_outcomes(errors=1)
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)  # the case whose var cannot be made fails, the others would run
     result.stdout.fnmatch_lines(["suite.eval.yaml:5: tests[[]0].vars.ctx: file://bad.py: get_var returned an error: no database"])
     clean(result)
+
+
+# -- prompts --------------------------------------------------------------------------------
+
+
+def test_a_prompt_that_parses_as_json_is_sent_re_serialised_as_promptfoo_sends_it(pytester, write_eval):
+    # promptfoo renders each string of a JSON prompt and sends JSON.stringify(prompt, null, 2),
+    # which the echo provider answers with (checked with promptfoo 0.123.1).
+    write_eval(
+        r"""
+        prompts: ['[{"role": "user", "content": "Say {{ q }}"}]']
+        providers: [echo]
+        tests:
+          - vars: {q: 'he said "hi"'}
+            assert:
+              - type: equals
+                value: |-
+                  [
+                    {
+                      "role": "user",
+                      "content": "Say he said \"hi\""
+                    }
+                  ]
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1)
 
 
 # -- CSV ------------------------------------------------------------------------------------

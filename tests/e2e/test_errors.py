@@ -7,6 +7,7 @@ instead, with a message as clear.
 from __future__ import annotations
 
 import fnmatch
+import json
 from typing import NamedTuple
 
 import pytest
@@ -394,8 +395,25 @@ def _write(pytester: pytest.Pytester, name: str, content: str | bytes) -> None:
         path.write_text(content, encoding="utf-8")
 
 
+# Problems inside one test: its cases are collected and fail with the message, as promptfoo errors
+# only that test; every other problem fails the file.
+CASE_PROBLEMS = {
+    "schema error deep inside", "misspelled assertion type", "misspelled negated type", "negated assert-set",
+    "nested assert outside an assert-set", "contains without value", "invalid regex", "word-count given text",
+    "word-count given an unknown bound", "schema error inside a tests file", "contains-any given a mapping",
+    "is-json given an invalid schema", "missing schema file", "schema file with invalid JSON", "missing vars file",
+    "missing file as a var value", "vars file that is not a mapping", "CSV with a bad short-syntax assertion",
+    "vars file with invalid JSON", "error inside a tests file", "syntax error in an assertion transform",
+    "syntax error in a python assertion", "syntax error in a transform", "missing function in a python file",
+    "missing default function in a python file", "python file that fails to import", "missing python file",
+    "python file with a syntax error", "promptfoo assertion shorthand without type", "empty file:// reference for vars",
+    "infinite assertion threshold", "negative threshold", "NaN weight", "is-image with a bad size",
+    "word-count with min above max",
+}
+
+
 @pytest.mark.parametrize("case", BAD_INPUTS, ids=[case.id for case in BAD_INPUTS])
-def test_bad_input_is_one_clear_collection_error(pytester, write_eval, case):
+def test_bad_input_is_one_clear_message(pytester, write_eval, case):
     write_eval(case.eval_file)
     for name, content in case.other_files.items():
         _write(pytester, name, content)
@@ -403,12 +421,19 @@ def test_bad_input_is_one_clear_collection_error(pytester, write_eval, case):
     # for its "Interrupted" exit, which costs ~0.2 s a run (and is not shown).
     # test_continue_on_collection_errors_runs_the_good_files covers the default.
     result = pytester.runpytest("--continue-on-collection-errors")
-    result.assert_outcomes(errors=1)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     patterns = [line.replace("[", "[[]") for line in case.lines]
-    result.stdout.fnmatch_lines(["*_ ERROR collecting suite.eval.yaml _*", *patterns])
-    headline = patterns[0]
-    assert len(fnmatch.filter(result.stdout.lines, headline)) == 1
+    if case.id in CASE_PROBLEMS:
+        outcomes = result.parseoutcomes()
+        assert outcomes.get("failed", 0) >= 1 and not outcomes.get("errors")  # the file's good tests pass
+        result.stdout.fnmatch_lines(patterns)
+        result.stdout.fnmatch_lines(["*replicate evals*", f"suite.eval.yaml: * passed *, {outcomes['failed']} error*"])
+        shown = outcomes["failed"]  # each case of the test shows it once
+    else:
+        result.assert_outcomes(errors=1)
+        result.stdout.fnmatch_lines(["*_ ERROR collecting suite.eval.yaml _*", *patterns])
+        shown = 1
+    assert len(fnmatch.filter(result.stdout.lines, patterns[0])) == shown
     assert_no_traceback(result)
 
 
@@ -499,16 +524,18 @@ def test_template_problems_in_assertion_values_fail_the_case(pytester, write_eva
     assert_no_traceback(result)
 
 
-def test_template_syntax_errors_are_collection_errors(pytester, write_eval):
+def test_template_syntax_errors_fail_the_file_or_the_test(pytester, write_eval):
     write_eval('prompts: ["Hello {% if name %}{{ name }}"]\nproviders: [echo]\ntests:\n  - vars: {name: Ada}\n')
     write_eval('prompts: ["Hi"]\nproviders: [echo]\ntests:\n  - assert: [{type: icontains, value: "{{ x | nosuch }}"}]\n',
                "filter.eval.yaml")
     result = pytester.runpytest("--continue-on-collection-errors")
-    result.assert_outcomes(errors=2)
+    result.assert_outcomes(errors=1, failed=1)  # a prompt's is the file's; an assertion's is its test's
     result.stdout.fnmatch_lines([
-        "filter.eval.yaml:4: tests[[]0].assert[[]0].value: template error on line 1: No filter named 'nosuch'.",
+        "*_ ERROR collecting suite.eval.yaml _*",
         "suite.eval.yaml:1: prompts[[]0]: prompt 'Hello {% if name %}{{ name }}': template error on line 1: "
         "Unexpected end of template.*",
+        "*_ default[[]Hi-echo] (filter.eval.yaml:4) _*",
+        "filter.eval.yaml:4: tests[[]0].assert[[]0].value: template error on line 1: No filter named 'nosuch'.",
     ])
     assert_no_traceback(result)
 
@@ -516,7 +543,7 @@ def test_template_syntax_errors_are_collection_errors(pytester, write_eval):
 # -- how collection errors sit with the rest of a run ---------------------------------------
 
 GOOD = 'prompts: ["hi"]\nproviders: [echo]\ntests:\n  - assert: [{type: contains, value: hi}]\n'
-BAD = 'prompts: ["hi"]\nproviders: [echo]\ntests:\n  - assert: [{type: contians, value: hi}]\n'
+BAD = 'prompts: ["hi"]\nproviders: [ecko]\ntests:\n  - assert: [{type: contains, value: hi}]\n'
 
 
 def test_continue_on_collection_errors_runs_the_good_files(pytester, write_eval):
@@ -534,10 +561,84 @@ def test_continue_on_collection_errors_runs_the_good_files(pytester, write_eval)
     result.stdout.fnmatch_lines(
         [
             "*_ ERROR collecting b_bad.eval.yaml _*",
-            "b_bad.eval.yaml:4: tests[[]0].assert[[]0].type: unknown assertion type 'contians'",
-            "  hint: did you mean 'contains'?",
+            "b_bad.eval.yaml:2: providers[[]0]: unknown provider id 'ecko'",
         ]
     )
+    assert_no_traceback(result)
+
+
+def test_a_bad_test_fails_its_cases_and_the_others_run(pytester, write_eval):
+    # As in promptfoo, which errors such a test and runs the rest: no "Interrupted: 1 error during
+    # collection", and every problem of the file in one run, not one per run.
+    write_eval(
+        """
+        prompts: ["hi {{ name }}", "bye {{ name }}"]
+        providers: [echo]
+        tests:
+          - description: fine
+            vars: {name: Ada}
+            assert: [{type: contains, value: Ada}]
+          - description: two typos
+            vars: {name: Bob}
+            assert:
+              - {type: contians, value: Bob}
+              - {type: equals, value: x, wieght: 2}
+          - description: missing file
+            vars: {name: file://nope.txt}
+          - description: also fine
+            vars: {name: Cy}
+        """
+    )
+    result = pytester.runpytest("--replicate-json=report.json")
+    result.assert_outcomes(passed=4, failed=4)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines([
+        "*_ two typos[[]hi {{ name }}-echo] (suite.eval.yaml:8) _*",
+        "2 problems in tests[[]1] of suite.eval.yaml:",
+        "  suite.eval.yaml:11: tests[[]1].assert[[]0].type: unknown assertion type 'contians'",
+        "    hint: did you mean 'contains'?",
+        "  suite.eval.yaml:12: tests[[]1].assert[[]1].wieght: unknown key 'wieght'",
+        "    hint: did you mean 'weight'?",
+    ])
+    result.stdout.fnmatch_lines([
+        "*_ missing file[[]bye {{ name }}-echo] (suite.eval.yaml:13) _*",
+        "suite.eval.yaml:14: tests[[]2].vars.name: file not found: 'file://nope.txt' (looked for *nope.txt)",
+    ])
+    result.stdout.fnmatch_lines(["suite.eval.yaml: 4 of 8 passed (50%), 4 errors"])
+    report = json.loads((pytester.path / "report.json").read_text())
+    errors = {case["name"]: case["error"] for case in report["files"][0]["cases"] if case["error"]}
+    assert sorted(errors) == ["missing file[bye {{ name }}-echo]", "missing file[hi {{ name }}-echo]",
+                              "two typos[bye {{ name }}-echo]", "two typos[hi {{ name }}-echo]"]
+    # The cases keep their usual node ids, so they can be selected and deselected.
+    selected = pytester.runpytest("-k", "two and hi")
+    selected.assert_outcomes(failed=1)
+    assert_no_traceback(result)
+
+
+def test_every_problem_of_a_file_is_in_its_one_error(pytester, write_eval):
+    write_eval(
+        """
+        prompts: ["hi {% if x %}"]
+        providers: [echo, ecko]
+        defaultTest:
+          assert: [{type: equals, valu: x}]
+        tests:
+          - assert: [{type: contians, value: Bob}]
+        """
+    )
+    result = pytester.runpytest("--continue-on-collection-errors")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines([
+        "*_ ERROR collecting suite.eval.yaml _*",
+        "4 problems in suite.eval.yaml:",
+        "  suite.eval.yaml:2: prompts[[]0]: prompt 'hi {% if x %}': template error on line 1: *",
+        "  suite.eval.yaml:3: providers[[]1]: unknown provider id 'ecko'",
+        "    hint: *",
+        "  suite.eval.yaml:5: defaultTest.assert[[]0].valu: unknown key 'valu'",
+        "    hint: did you mean 'value'?",
+        "  suite.eval.yaml:7: tests[[]0].assert[[]0].type: unknown assertion type 'contians'",
+        "    hint: did you mean 'contains'?",
+    ])
     assert_no_traceback(result)
 
 

@@ -300,7 +300,7 @@ def test_one_grader_per_purpose(pytester, write_eval, replicate_env):
 def test_an_assertion_grader_of_the_wrong_kind_is_refused(pytester, write_eval):
     write_eval(echo_suite([("x", {"out": "x"}, "{type: similar, value: x, provider: replicate:meta/llama}")]))
     result = pytester.runpytest()
-    result.assert_outcomes(errors=1)
+    result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*'replicate:meta/llama' cannot grade this assertion",
                                  "*use a replicate:embedding:OWNER/MODEL[[]:VERSION[]] id"])
 

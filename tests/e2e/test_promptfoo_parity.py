@@ -220,11 +220,12 @@ def test_regex_values_are_javascript(pytester, write_eval):
     ("{type: is-json, value: {$ref: '#/definitions/missing'}}",
      "value is not a valid JSON Schema: $ref '#/definitions/missing' points to nothing in the schema"),
 ])
-def test_rejected_values_are_collection_errors(pytester, write_eval, assertion, message):
+def test_rejected_values_are_errors_for_their_test(pytester, write_eval, assertion, message):
     write_eval(suite([("bad", {"out": "abc"}, f"assert: [{assertion}]")]))
     result = pytester.runpytest()
     result.stdout.fnmatch_lines([f"suite.eval.yaml:*: tests[[]0[]].assert[[]0[]].value: {message}"])
-    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.assert_outcomes(failed=1)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
 
 
 # -- metrics: named scores and the aggregate score -------------------------------------------

@@ -230,15 +230,28 @@ def test_a_failing_case_reads_as_shown(pytester):
                                  consecutive=True)
 
 
+def _reads_as_shown(pytester: pytest.Pytester, name: str, eval_file: str) -> None:
+    """The README's text block ``name`` (a section header, then lines; one ending in "..." is cut
+    short there) is what pytest prints for ``eval_file``."""
+    header, *message = block(name).text.splitlines()
+    (pytester.path / "b.eval.yaml").write_text(eval_file, encoding="utf-8")
+    result = pytester.runpytest("--continue-on-collection-errors")
+    title = re.fullmatch(r"_+ (.*) _+", header).group(1)
+    lines = [re.escape(line[:-3]) + ".*" if line.endswith("...") else re.escape(line) + "$" for line in message]
+    result.stdout.re_match_lines([rf"_+ {re.escape(title)} _+$", *lines], consecutive=True)
+
+
+def test_a_bad_test_reads_as_shown(pytester):
+    _reads_as_shown(pytester, "Errors in eval files/text#1",
+                    'prompts: ["hi {{ name }}"]\nproviders: [echo]\ntests:\n  - vars: {name: Ada}\n'
+                    '  - description: typo\n    assert: [{type: contain, value: Ada},\n'
+                    '             {type: equals, value: x, wieght: 2}]\n')
+
+
 def test_a_malformed_file_reads_as_shown(pytester):
-    header, *message = block("Errors in eval files/text#1").text.splitlines()
-    (pytester.path / "b.eval.yaml").write_text(
-        'prompts: ["Hi {{ name }}"]\nproviders: [echo]\ntests:\n  - vars: {name: Ada}\n    assert:\n'
-        '      - type: contain\n        value: Ada\n', encoding="utf-8")
-    result = pytester.runpytest()
-    title = re.fullmatch(r"_+ (.*) _+", header).group(1)  # "ERROR collecting b.eval.yaml"
-    result.stdout.re_match_lines([rf"_+ {re.escape(title)} _+$", *(re.escape(line) + "$" for line in message)],
-                                 consecutive=True)
+    _reads_as_shown(pytester, "Errors in eval files/text#2",
+                    'prompts: ["hi {{ name }}"]\nproviders: [echo, ecko]\ndefaultTest:\n'
+                    '  assert: [{type: equals, valu: x}]\ntests:\n  - assert: [{type: contain, value: Ada}]\n')
 
 
 # --- fragments ----------------------------------------------------------------------------------

@@ -83,7 +83,48 @@ def test_var_errors_in_csv_tests_name_row_and_column(tmp_path):
         providers: [echo]
         tests: file://tests.csv
     """)
-    with pytest.raises(ConfigError) as info:
-        expand(loaded)
-    assert info.value.line == 2 and info.value.path == ()
-    assert info.value.message.startswith("row 1, column 'ctx': var 'ctx' could not be rendered")
+    [case] = expand(loaded)  # the case fails with the problem when it runs
+    problem = case.test.problem
+    assert problem is not None and problem.line == 2 and problem.path == ()
+    assert problem.message.startswith("row 1, column 'ctx': var 'ctx' could not be rendered")
+    assert case.vars == {"q": "hi", "ctx": '{{ q | int("x") + [] }}'}  # as written
+
+
+def test_a_var_that_cannot_be_made_fails_only_its_cases(tmp_path):
+    loaded = suite(tmp_path, """
+        prompts: ["{{ a }} {{ b }}"]
+        providers: [echo]
+        tests:
+          - description: bad
+            vars: {a: [x, y], b: "{{ a | int + [] }}"}
+            assert: [{type: contains, value: x}]
+          - vars: {a: z, b: ok}
+    """)
+    cases = expand(loaded)
+    assert [case.name for case in cases] == ["bad (a=x)[{{ a }} {{ b }}-echo]", "bad (a=y)[{{ a }} {{ b }}-echo]",
+                                             "a=z, b=ok[{{ a }} {{ b }}-echo]"]
+    broken = [case for case in cases if case.test.problem is not None]
+    assert len(broken) == 2 and all(case.test.asserts == [] for case in broken)
+    assert "tests[0].vars.b" in str(broken[0].test.problem)
+    assert cases[2].test.problem is None and cases[2].vars == {"a": "z", "b": "ok"}
+
+
+def test_a_case_whose_test_has_a_problem_calls_nothing_and_fails_with_it(tmp_path):
+    from pytest_replicate.providers.base import CallContext
+    from pytest_replicate.run.runner import run_case
+
+    loaded = suite(tmp_path, """
+        prompts: ["{{ q }}"]
+        providers: [echo]
+        tests:
+          - vars: {q: hi}
+            assert: [{type: contians, value: hi}]
+    """)
+    [case] = expand(loaded)
+
+    class Refuses:
+        def call(self, prompt, context):
+            raise AssertionError("a case with a problem must not be called")
+
+    result = run_case(case, Refuses(), CallContext())  # as load_suite + run_case in a test function
+    assert not result.passed and "unknown assertion type 'contians'" in result.error

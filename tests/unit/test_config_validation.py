@@ -7,7 +7,6 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from pytest_replicate.errors import ConfigError
 from pytest_replicate.suite import validation
 from pytest_replicate.suite.source import Document
 
@@ -41,9 +40,24 @@ def test_fast_path_keys_are_schema_keys():
 def test_an_error_after_skipped_tests_keeps_its_index():
     tests = [{"vars": {"q": str(n)}} for n in range(5)] + [{"vars": {"q": "x"}, "asert": []}]
     doc = Document(Path("suite.yaml"), {"prompts": ["p"], "providers": ["echo"], "tests": tests})
-    with pytest.raises(ConfigError) as info:
-        validation.validate(doc)
-    assert info.value.path == ("tests", 5, "asert")
-    with pytest.raises(ConfigError) as info:
-        validation.validate(Document(Path("t.yaml"), tests), "testList")
-    assert info.value.path == (5, "asert")
+    assert [error.path for error in validation.problems(doc)] == [("tests", 5, "asert")]
+    assert [error.path for error in validation.problems(Document(Path("t.yaml"), tests), "testList")] == [(5, "asert")]
+
+
+def test_every_problem_is_found_once():
+    doc = Document(Path("suite.yaml"), {
+        "promts": ["p"], "providrs": ["echo"], "providers": [{"id": "echo", "bad": 1}, 5],
+        "tests": [{"vars": {}}, {"vars": 3, "asert": 1},
+                  {"assert": [{"type": "x", "weight": "h"}, {"value": 1}]}, "x.yaml"]})
+    found = [(error.location, error.message) for error in validation.problems(doc)]
+    assert found == [
+        ("promts", "unknown key 'promts'"),  # and not "missing required key 'prompts'" too
+        ("providrs", "unknown key 'providrs'"),
+        ("providers[0].bad", "unknown key 'bad'"),
+        ("providers[1]", "expected a string or a mapping, got 5"),
+        ("tests[1].asert", "unknown key 'asert'"),
+        ("tests[1].vars", "expected a file:// reference or a mapping, got 3"),
+        ("tests[2].assert[0].weight", "expected a number, got 'h'"),
+        ("tests[2].assert[1]", "an assertion needs a 'type' (got 'value' as a key)"),
+        ("tests[3]", "expected a file:// reference or a mapping, got 'x.yaml'"),
+    ]

@@ -14,7 +14,7 @@ import pytest
 
 from pytest_replicate.errors import TemplateError
 from pytest_replicate.jscompat.values import js_dump, js_number
-from pytest_replicate.templating import render, syntax_error
+from pytest_replicate.templating import render, render_prompt, syntax_error
 
 VARS = {
     "obj": {"b": 1, "2": "x", "1": "y", "items": [1, 2]},
@@ -141,3 +141,23 @@ def test_an_undefined_self_names_self() -> None:
 
     with pytest.raises(TemplateError, match="undefined variable 'self'"):
         render("{{ self }}", {})
+
+
+# promptfoo 0.123.1's renderPrompt: a prompt that parses as JSON has its strings rendered and is
+# sent as JSON.stringify(parsed, null, 2). Each expected text is promptfoo's echo output for it.
+@pytest.mark.parametrize(("prompt", "expected"), [
+    ('[{"role": "user", "content": "Say {{ q }}"}]',
+     '[\n  {\n    "role": "user",\n    "content": "Say he said \\"hi\\""\n  }\n]'),
+    ('{"a": 1.0, "b": "{{ q }}", "2": [], "1": {}}', '{\n  "1": {},\n  "2": [],\n  "a": 1,\n  "b": "he said \\"hi\\""\n}'),
+    (" 42 ", "42"),
+    ('"hi {{ q }}"', '"hi he said \\"hi\\""'),
+    ("Say {{ q }}", 'Say he said "hi"'),  # not JSON: a template, rendered as it is
+    ("{{ q }}", 'he said "hi"'),
+])
+def test_a_prompt_that_parses_as_json_is_sent_as_promptfoo_sends_it(prompt: str, expected: str) -> None:
+    assert render_prompt(prompt, {"q": 'he said "hi"'}) == expected
+
+
+def test_a_json_prompt_still_names_an_undefined_variable() -> None:
+    with pytest.raises(TemplateError, match="undefined variable 'missing'"):
+        render_prompt('{"a": "{{ missing }}"}', {})

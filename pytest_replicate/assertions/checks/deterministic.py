@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from ...errors import TemplateError
+from ...errors import TemplateError, TransformError
 from ...jscompat.regex import JsRegexError, JsRegexTimeout, compile_js, utf16_units
 from ...jscompat.values import (
     JS_WHITESPACE_RUN,
@@ -327,13 +327,17 @@ def check_contains_json(output: Any, value: Any, spec: AssertionSpec, ctx: Asser
 @assertion("python", render_value=False)
 def check_python(output: Any, value: Any, spec: AssertionSpec, ctx: AssertionContext) -> Verdict:
     assert spec.code is not None  # compiled when the file was loaded
-    result = spec.code(output, ctx.as_user_context())
+    try:
+        result = spec.code(output, ctx.as_user_context())
+    except TransformError as error:  # as promptfoo 0.123.1: this assertion fails (not-python too), the rest are graded
+        return Verdict(False, str(error), 0.0, final=True)
     if isinstance(result, dict):
         passed = bool(result.get("pass", result.get("pass_", False)))
         try:
             score = float(result.get("score", 1.0 if passed else 0.0))
         except (TypeError, ValueError):
-            return Verdict(False, f"python check returned a score that is not a number: {result.get('score')!r}")
+            return Verdict(False, f"python check returned a score that is not a number: {result.get('score')!r}",
+                           0.0, final=True)
         return Verdict(passed, str(result.get("reason", "python check returned " + ("pass" if passed else "fail"))), score)
     if isinstance(result, bool):
         return Verdict(result, f"python check returned {result}")
@@ -342,7 +346,8 @@ def check_python(output: Any, value: Any, spec: AssertionSpec, ctx: AssertionCon
         passed = score >= spec.threshold if spec.threshold is not None else score > 0
         bound = f">= {spec.threshold}" if spec.threshold is not None else "> 0"
         return Verdict(passed, f"python check scored {score:g} (needs {bound})", score)
-    return Verdict(False, f"python check must return a bool, a number or {{pass, score, reason}}, got {type(result).__name__}")
+    return Verdict(False, f"python check must return a bool, a number or {{pass, score, reason}}, got {type(result).__name__}",
+                   0.0, final=True)
 
 
 def levenshtein_distance(a: str, b: str) -> int:
