@@ -61,6 +61,8 @@ class AssertionContext:
     # For select-best: the outputs of this test's case across prompts and providers, in
     # column order, and this case's index among them. None outside an eval file's session.
     compared: tuple[Sequence[Any], int] | None = None
+    # The config of the provider that produced the output: function-call checks read its tools.
+    provider_config: Mapping[str, Any] = field(default_factory=dict)
 
     def grader(self, purpose: str, override: Any = None) -> Provider:
         """A ready provider for a grading job: ``override`` is the assertion's ``provider`` value."""

@@ -16,7 +16,7 @@ PROMPTFOO_ONLY_TYPES = frozenset({
     "javascript",
     "perplexity", "perplexity-score", "meteor", "webhook",
     "classifier", "is-valid-openai-tools-call", "is-valid-openai-function-call", "is-sql",
-    "contains-sql", "is-xml", "contains-xml", "is-html", "contains-html", "trace-span-count",
+    "contains-sql", "trace-span-count",
     "finish-reason", "is-refusal", "pi", "guardrails", "ruby", "human",
 })
 # Why some of them cannot be offered at all: said at collection instead of "not supported yet".

@@ -160,4 +160,5 @@ def _assertion_context(result: CaseResult, context: CallContext, graders: Grader
         graders=graders,
         call_context=context,
         options=case.test.options,
+        provider_config=case.provider.config,
     )

@@ -1,5 +1,6 @@
 """The check modules; importing this package declares every assertion type."""
 
-from . import comparison, deterministic, image, metrics, model_graded, moderation, rag, similarity
+from . import comparison, deterministic, html, image, metrics, model_graded, moderation, rag, similarity, xml
 
-__all__ = ["comparison", "deterministic", "image", "metrics", "model_graded", "moderation", "rag", "similarity"]
+__all__ = ["comparison", "deterministic", "html", "image", "metrics", "model_graded", "moderation", "rag",
+           "similarity", "xml"]
