@@ -1,6 +1,6 @@
 """The check modules; importing this package declares every assertion type."""
 
-from . import comparison, deterministic, html, image, metrics, model_graded, moderation, rag, similarity, xml
+from . import comparison, deterministic, html, image, metrics, model_graded, moderation, rag, refusal, similarity, xml
 
-__all__ = ["comparison", "deterministic", "html", "image", "metrics", "model_graded", "moderation", "rag",
+__all__ = ["comparison", "deterministic", "html", "image", "metrics", "model_graded", "moderation", "rag", "refusal",
            "similarity", "xml"]
