@@ -15,8 +15,8 @@ ASSERTION_TYPES: dict[str, AssertionType] = DECLARED
 PROMPTFOO_ONLY_TYPES = frozenset({
     "javascript",
     "perplexity", "perplexity-score", "meteor", "webhook",
-    "classifier", "is-valid-openai-tools-call", "is-valid-openai-function-call", "is-sql",
-    "contains-sql", "trace-span-count",
+    "classifier", "is-valid-openai-tools-call", "is-valid-openai-function-call",
+    "trace-span-count",
     "finish-reason", "pi", "guardrails", "ruby", "human",
 })
 # Why some of them cannot be offered at all: said at collection instead of "not supported yet".

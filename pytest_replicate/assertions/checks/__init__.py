@@ -1,6 +1,19 @@
 """The check modules; importing this package declares every assertion type."""
 
-from . import comparison, deterministic, html, image, metrics, model_graded, moderation, rag, refusal, similarity, xml
+from . import (
+           comparison,
+           deterministic,
+           html,
+           image,
+           metrics,
+           model_graded,
+           moderation,
+           rag,
+           refusal,
+           similarity,
+           sql,
+           xml,
+)
 
 __all__ = ["comparison", "deterministic", "html", "image", "metrics", "model_graded", "moderation", "rag", "refusal",
-           "similarity", "xml"]
+           "similarity", "sql", "xml"]

@@ -58,9 +58,10 @@ _RAW_TEXT = ("script", "style", "xmp", "iframe", "noembed", "noframes", "noscrip
 class _Reader(html.parser.HTMLParser):
     """Where text and elements land, as an HTML5 tree builder would put them."""
 
-    # Elements whose content is text, not markup (title and textarea too, on Pythons without RCDATA support).
-    CDATA_CONTENT_ELEMENTS = _RAW_TEXT + (() if hasattr(html.parser.HTMLParser, "RCDATA_CONTENT_ELEMENTS")
-                                          else ("title", "textarea"))
+    # Elements whose content is text, not markup (title and textarea too, on Pythons without RCDATA
+    # support). typeshed marks the attribute Final, but the tokenizer reads it per class.
+    CDATA_CONTENT_ELEMENTS = _RAW_TEXT + (  # type: ignore[misc]
+        () if hasattr(html.parser.HTMLParser, "RCDATA_CONTENT_ELEMENTS") else ("title", "textarea"))
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)

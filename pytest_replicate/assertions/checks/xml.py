@@ -200,9 +200,9 @@ def tree(text: str) -> dict[str, Any]:
             i += 1
             continue
         if tag.kind == "declaration" and text.startswith("<?", i):
-            name = _read_name(text, i + 2)
-            if name:
-                _add(stack[-1][1], "?" + name[0], _attributes(text[name[1]:tag.end - 1]) or "")
+            target = _read_name(text, i + 2)
+            if target:
+                _add(stack[-1][1], "?" + target[0], _attributes(text[target[1]:tag.end - 1]) or "")
         elif tag.kind == "opening":
             attributes = _attributes(text[i + 1 + len(tag.name):tag.end - (1 if tag.self_closing else 0)])
             if tag.self_closing:
