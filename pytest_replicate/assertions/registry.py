@@ -17,7 +17,7 @@ PROMPTFOO_ONLY_TYPES = frozenset({
     "perplexity", "perplexity-score", "meteor", "webhook",
     "classifier", "is-valid-openai-tools-call", "is-valid-openai-function-call",
     "trace-span-count",
-    "finish-reason", "pi", "guardrails", "ruby", "human",
+    "pi", "guardrails", "ruby", "human",
 })
 # Why some of them cannot be offered at all: said at collection instead of "not supported yet".
 WHY_UNSUPPORTED = {
