@@ -3,9 +3,9 @@
 
     python scripts/record_promptfoo_verdicts.py [--promptfoo-dir /tmp/pf] [files...]
 
-Each file is a JSON list of cases ``{type, output, value?, config?}``. Every case is graded
-by promptfoo 0.123.1's own ``assertions.runAssertion`` (with a provider whose ``config`` is
-the case's), and its ``promptfoo`` entry ({pass, reason}, or {error}) is written back. The
+Each file is a JSON list of cases ``{type, output, value?, config?, finishReason?,
+oracleProvider?}``. Every case is graded by promptfoo 0.123.1's own ``assertions.runAssertion``
+(with a provider whose ``config`` is the case's: an echo-like one, or ``oracleProvider``), and its ``promptfoo`` entry ({pass, reason}, or {error}) is written back. The
 unit tests then hold our checks to those verdicts without needing Node. Cases where we
 differ on purpose carry an ``ours`` entry (our verdict) and a ``why``; they are kept as is.
 A script run by hand, not a test: promptfoo is not installed in CI.
@@ -30,7 +30,9 @@ const out = [];
 for (const c of cases) {
   const assertion = { type: c.type };
   if (c.value !== undefined) assertion.value = c.value;
-  const provider = { id: () => 'echo', config: c.config ?? {} };
+  // A provider id (``oracleProvider``) where the check needs a real provider class (OpenAI's function calls).
+  const provider = c.oracleProvider ? await pf.loadApiProvider(c.oracleProvider, { options: { config: c.config ?? {} } })
+    : { id: () => 'echo', config: c.config ?? {} };
   try {
     const r = await pf.assertions.runAssertion({ assertion, test: { vars: {} }, provider, prompt: 'p',
       providerResponse: { output: c.output, ...(c.finishReason ? { finishReason: c.finishReason } : {}) } });
@@ -51,7 +53,7 @@ def main() -> None:
         script.write(ORACLE)
     for path in args.files or sorted(CASES.glob("*.json")):
         cases = json.loads(path.read_text(encoding="utf-8"))
-        asked = [{key: case[key] for key in ("type", "output", "value", "config", "finishReason") if key in case}
+        asked = [{key: case[key] for key in ("type", "output", "value", "config", "finishReason", "oracleProvider") if key in case}
                  for case in cases]
         done = subprocess.run([str(node), script.name, str(args.promptfoo_dir)], input=json.dumps(asked),
                               capture_output=True, text=True, check=True, timeout=600)

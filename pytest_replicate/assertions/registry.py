@@ -15,7 +15,7 @@ ASSERTION_TYPES: dict[str, AssertionType] = DECLARED
 PROMPTFOO_ONLY_TYPES = frozenset({
     "javascript",
     "perplexity", "perplexity-score", "meteor", "webhook",
-    "classifier", "is-valid-openai-tools-call", "is-valid-openai-function-call",
+    "classifier",
     "trace-span-count",
     "pi", "guardrails", "ruby", "human",
 })

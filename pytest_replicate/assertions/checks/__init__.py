@@ -3,6 +3,7 @@
 from . import (
            comparison,
            deterministic,
+           function_calls,
            html,
            image,
            metrics,
@@ -15,5 +16,5 @@ from . import (
            xml,
 )
 
-__all__ = ["comparison", "deterministic", "html", "image", "metrics", "model_graded", "moderation", "rag", "refusal",
-           "similarity", "sql", "xml"]
+__all__ = ["comparison", "deterministic", "function_calls", "html", "image", "metrics", "model_graded", "moderation",
+           "rag", "refusal", "similarity", "sql", "xml"]
