@@ -192,7 +192,8 @@ def finish_reason(prediction: dict[str, Any]) -> str | None:
     metrics or a limit in the input (a model's own default is not shown) there is none."""
     metrics = prediction.get("metrics")
     count = metrics.get("output_token_count") if isinstance(metrics, dict) else None
-    model_input = prediction.get("input") if isinstance(prediction.get("input"), dict) else {}
+    given = prediction.get("input")
+    model_input: dict[str, Any] = given if isinstance(given, dict) else {}
     limits = [model_input[key] for key in _TOKEN_LIMITS
               if isinstance(model_input.get(key), int) and not isinstance(model_input[key], bool) and model_input[key] > 0]
     if prediction.get("status") != "succeeded" or not isinstance(count, int) or not limits:
