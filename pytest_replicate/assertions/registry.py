@@ -14,7 +14,7 @@ ASSERTION_TYPES: dict[str, AssertionType] = DECLARED
 # promptfoo assertion types we do not implement (yet): named as such instead of "unknown".
 PROMPTFOO_ONLY_TYPES = frozenset({
     "javascript",
-    "perplexity", "perplexity-score", "meteor", "webhook",
+    "perplexity", "perplexity-score", "meteor",
     "classifier",
     "trace-span-count",
     "pi", "guardrails", "ruby", "human",

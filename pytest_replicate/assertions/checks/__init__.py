@@ -1,20 +1,21 @@
 """The check modules; importing this package declares every assertion type."""
 
 from . import (
-           comparison,
-           deterministic,
-           function_calls,
-           html,
-           image,
-           metrics,
-           model_graded,
-           moderation,
-           rag,
-           refusal,
-           similarity,
-           sql,
-           xml,
+    comparison,
+    deterministic,
+    function_calls,
+    html,
+    image,
+    metrics,
+    model_graded,
+    moderation,
+    rag,
+    refusal,
+    similarity,
+    sql,
+    webhook,
+    xml,
 )
 
 __all__ = ["comparison", "deterministic", "function_calls", "html", "image", "metrics", "model_graded", "moderation",
-           "rag", "refusal", "similarity", "sql", "xml"]
+           "rag", "refusal", "similarity", "sql", "webhook", "xml"]
