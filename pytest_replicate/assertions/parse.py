@@ -81,8 +81,7 @@ def parse_assertion(raw: Mapping[str, Any], at: YamlPath, *, base_dir: Path, loa
 def _unknown_type(name: str, base: str, at: YamlPath) -> ConfigError:
     supported = "supported types: " + ", ".join(sorted(ASSERTION_TYPES))
     if base in WHY_UNSUPPORTED:
-        return ConfigError(f"the promptfoo assertion {name!r} is not supported by this plugin's providers", path=at,
-                           hint=WHY_UNSUPPORTED[base])
+        return ConfigError(f"promptfoo's assertion type {name!r} is not supported: {WHY_UNSUPPORTED[base]}", path=at)
     if base in PROMPTFOO_ONLY_TYPES:
         return ConfigError(f"the promptfoo assertion {name!r} is not supported yet", path=at, hint=supported)
     suggestion = suggest_type(name)
