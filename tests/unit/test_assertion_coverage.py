@@ -9,7 +9,7 @@ from pytest_replicate.assertions.registry import ASSERTION_TYPES, PROMPTFOO_ONLY
 from pytest_replicate.errors import ConfigError
 
 # promptfoo 0.123.1's BaseAssertionTypesSchema and SpecialAssertionTypesSchema, as listed in its dist/.
-PROMPTFOO_TYPES = """
+_LISTED = """
 agent-rubric answer-relevance bleu classifier contains contains-all contains-any contains-html contains-json
 contains-sql contains-xml context-faithfulness context-recall context-relevance conversation-relevance cost equals
 factuality finish-reason g-eval gleu guardrails icontains icontains-all icontains-any is-html is-json is-refusal
@@ -19,7 +19,8 @@ perplexity-score python regex rouge-n ruby similar similar:cosine similar:dot si
 tool-call-f1 skill-used trajectory:goal-success trajectory:tool-args-match trajectory:step-count
 trajectory:tool-sequence trajectory:tool-used trace-error-spans trace-span-count trace-span-duration search-rubric
 webhook word-count select-best human max-score
-""".split()
+"""
+PROMPTFOO_TYPES = _LISTED.split()
 
 
 def test_every_promptfoo_type_is_implemented_or_named() -> None:
