@@ -49,7 +49,14 @@ def parse_assertion(raw: Mapping[str, Any], at: YamlPath, *, base_dir: Path, loa
                               hint="negate the assertions inside it instead")
         spec.children = [parse_assertion(item, at + ("assert", i), base_dir=base_dir, load_file=load_file)
                          for i, item in enumerate(raw["assert"])]
+        for i, child in enumerate(spec.children):
+            if child.type == "max-score":
+                raise ConfigError("max-score compares whole test cases, so it cannot be inside an assert-set",
+                                  path=at + ("assert", i, "type"), hint="move it to the test's own assert list")
         return spec
+    if base == "max-score" and negate:
+        raise ConfigError("max-score cannot be negated", path=at + ("type",),
+                          hint="it passes for the best-scoring output; use max-score")
     kind = ASSERTION_TYPES.get(base)
     if kind is None:
         raise _unknown_type(name, base, at + ("type",))
