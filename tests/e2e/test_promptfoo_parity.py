@@ -2,7 +2,7 @@
 
 Every expected outcome below was obtained by running promptfoo 0.123.1 (``promptfoo eval``
 with its ``echo`` provider, Node 22) on the same config; scripts/promptfoo_diff.py re-runs
-that comparison on a much larger set. "ours" marks a deliberate difference (README table).
+that comparison on a much larger set. "ours" marks a deliberate difference (docs/migration.md).
 The echo provider returns the rendered prompt, so a case's ``out`` var is its output.
 """
 

@@ -1,7 +1,8 @@
-"""The README's examples, run: every eval file, YAML fragment and test module it shows.
+"""The examples of the README and the docs pages, run: every eval file, YAML fragment and test module.
 
 Blocks are found by their section heading and their order within it (``heading/yaml#2``), so
-editing one section does not renumber the others. A new example needs no new code here: an
+editing one section does not renumber the others, and moving a section between the README and a
+page of ``docs/`` keeps its ids (they are unique across the documents). A new example needs no new code here: an
 eval file (a ``prompts:`` key) runs against the simulator, a fragment (``assert:``,
 ``providers:``...) runs inside a minimal eval file, a test module runs under pytester with the
 simulator, a ``[tool.pytest.ini_options]`` table must name real ini keys. The simulator is
@@ -31,32 +32,36 @@ try:
 except ImportError:  # Python 3.10; pytest depends on tomli there
     import tomli as tomllib  # type: ignore[no-redef]
 
-README = Path(__file__).parents[2] / "README.md"
-ROOT = README.parent
+ROOT = Path(__file__).parents[2]
+README = ROOT / "README.md"
+# The README first (its first block is the install command), then the docs site's pages.
+DOCUMENTS = [README, *sorted((ROOT / "docs").glob("*.md"))]
 
 
 @dataclass(frozen=True)
 class Block:
-    """One fenced code block of the README."""
+    """One fenced code block of the README or a docs page."""
 
     id: str  # "<heading>/<lang>#<n within the heading>"
+    path: str  # the document, relative to the repository
     heading: str
     lang: str
     text: str
     line: int  # of the opening fence, for messages
 
     def __str__(self) -> str:
-        return f"README.md:{self.line} ({self.id})"
+        return f"{self.path}:{self.line} ({self.id})"
 
 
-def readme_blocks(text: str) -> list[Block]:
+def document_blocks(document: Path) -> list[Block]:
+    path = document.relative_to(ROOT).as_posix()
     blocks: list[Block] = []
     heading = ""
     counts: dict[tuple[str, str], int] = {}
     fence: re.Match[str] | None = None
     body: list[str] = []
     start = 0
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in enumerate(document.read_text(encoding="utf-8").splitlines(), 1):
         if fence is None:
             if line.startswith("#"):
                 heading = line.lstrip("#").strip()
@@ -66,15 +71,15 @@ def readme_blocks(text: str) -> list[Block]:
             lang = fence.group(2)
             counts[heading, lang] = counts.get((heading, lang), 0) + 1
             block_id = f"{heading}/{lang}#{counts[heading, lang]}"
-            blocks.append(Block(block_id, heading, lang, textwrap.dedent("\n".join(body)) + "\n", start))
+            blocks.append(Block(block_id, path, heading, lang, textwrap.dedent("\n".join(body)) + "\n", start))
             fence = None
         else:
             body.append(line)
-    assert fence is None, f"README.md:{start}: unclosed code block"
+    assert fence is None, f"{path}:{start}: unclosed code block"
     return blocks
 
 
-BLOCKS = readme_blocks(README.read_text(encoding="utf-8"))
+BLOCKS = [b for document in DOCUMENTS for b in document_blocks(document)]
 
 
 def block(block_id: str) -> Block:
@@ -137,7 +142,8 @@ def assert_ran(result: pytest.RunResult, b: Block, *, failed_on_assertions_only:
 
 def test_the_readme_starts_with_the_install_and_the_test_command():
     first = BLOCKS[0]
-    assert first.lang == "bash" and first.line == 3, "the README's first block is no longer its first lines"
+    assert first.path == "README.md" and first.lang == "bash" and first.line == 3, \
+        "the README's first block is no longer its first lines"
     assert first.text.splitlines() == ['pip install -e ".[dev]" && pytest example_suite', "pytest tests"]
     assert "python -m pytest tests" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
 
@@ -392,6 +398,13 @@ def test_every_special_case_names_a_readme_block():
     assert set(EVAL_OUTCOMES) | set(MODULE_NEEDS) <= set(ids(BLOCKS))
 
 
+def test_block_ids_are_unique_across_the_documents():
+    seen: dict[str, Block] = {}
+    for b in BLOCKS:
+        assert b.id not in seen, f"{b} and {seen[b.id]} share an id: give one of their sections another heading"
+        seen[b.id] = b
+
+
 # --- settings, option names, registries -----------------------------------------------------------
 
 TOML = [b for b in BLOCKS if b.lang in ("toml", "ini")]
@@ -417,8 +430,8 @@ def test_eval_file_patterns_replace_the_default_ones(pytester):
     result.stdout.fnmatch_lines(["evals/greetings.yaml::*", "1 test collected*"])
 
 
-def test_options_and_ini_keys_in_the_readme_exist(pytester):
-    text = README.read_text(encoding="utf-8")
+def test_options_and_ini_keys_in_the_documents_exist(pytester):
+    text = "\n".join(document.read_text(encoding="utf-8") for document in DOCUMENTS)
     help_text = pytester.runpytest("--help").stdout.str()
     fixtures = pytester.runpytest("--fixtures").stdout.str()
     options = set(re.findall(r"(?<![\w-])(--replicate-[a-z-]+|--record-mode)\b", text))
@@ -433,11 +446,12 @@ def test_options_and_ini_keys_in_the_readme_exist(pytester):
 
 
 def section(title: str) -> str:
-    """The README text under the heading ``title``, down to the next heading of its level or above."""
+    """The text under the heading ``title`` (README or a docs page), down to the next heading of its level or above."""
+    (document,) = [d for d in DOCUMENTS if re.search(rf"^#+ {re.escape(title)}$", d.read_text(encoding="utf-8"), re.M)]
     lines: list[str] = []
     level = 0
     in_code = False
-    for line in README.read_text(encoding="utf-8").splitlines():
+    for line in document.read_text(encoding="utf-8").splitlines():
         in_code ^= line.lstrip().startswith("```")
         heading = None if in_code else re.match(r"(#+) (.*)", line)
         if heading and level and len(heading.group(1)) <= level:
@@ -501,13 +515,14 @@ def greetings_on_llama() -> str:
     return text
 
 
-def test_the_cassette_commands_record_then_replay_offline(pytester, replicate_env, monkeypatch):
-    """The Cassettes section's commands on the first example with a Llama 2 provider, as it says."""
+@pytest.mark.parametrize("commands", ["Recording against the real API/bash#1", "Cassettes/bash#1"])
+def test_the_cassette_commands_record_then_replay_offline(commands, pytester, replicate_env, monkeypatch):
+    """The record and replay commands (README and Cassettes page) on the first example with Llama 2, as they say."""
     from helpers import FAKE_TOKEN
 
     pytester.makefile(".eval.yaml", **{"evals/greetings": greetings_on_llama()})
     outcomes, summaries = [], []
-    for command in block("Cassettes/bash#1").text.splitlines():
+    for command in block(commands).text.splitlines():
         words = command.split("#")[0].split()
         env = dict(word.split("=", 1) for word in words if "=" in word and not word.startswith("-"))
         args = words[words.index("pytest") + 1:]
@@ -530,25 +545,54 @@ def test_the_cassette_commands_record_then_replay_offline(pytester, replicate_en
     assert sorted(path.name for path in folder.iterdir()) == sorted(shown)
 
 
-def test_the_simulator_command_serves_a_recording_run(pytester, monkeypatch):
-    """The Simulator section's commands: start it, then record the first example against it."""
-    start, shown, record = block("The simulator/bash#1").text.splitlines()
+def test_the_simulator_walkthrough_starts_records_and_replays(pytester, monkeypatch):
+    """The Simulator page's walkthrough: start it, record the first example against it, replay offline."""
+    walkthrough = "Start, record, replay"
+    (start,), (record,), (replay,) = (block(f"{walkthrough}/bash#{n}").text.splitlines() for n in (1, 2, 3))
+    shown_start = block(f"{walkthrough}/text#1").text.strip()
+    recorded, replayed = (block(f"{walkthrough}/text#{n}").text.splitlines()[-1] for n in (2, 3))
     assert start.startswith("python -m pytest_replicate.simulator ")
+    pytester.makefile(".eval.yaml", **{"evals/greetings": greetings_on_llama()})
     process = subprocess.Popen([sys.executable, *start.split()[1:]], stdout=subprocess.PIPE, text=True)
     try:
         assert process.stdout is not None
         line = process.stdout.readline().strip()
-        pattern = re.escape(shown.removeprefix("# ")).replace("PORT", r"(\d+)")
-        port = re.fullmatch(pattern, line).group(1)
+        port = re.fullmatch(re.escape(shown_start).replace("PORT", r"(\d+)"), line).group(1)
         words = record.replace("PORT", port).split()
         for word in words[: words.index("pytest")]:
             monkeypatch.setenv(*word.split("=", 1))
-        pytester.makefile(".eval.yaml", **{"evals/greetings": greetings_on_llama()})
         result = run(pytester, *words[words.index("pytest") + 1:])
-        result.stdout.fnmatch_lines(["0 replayed, 3 recorded, 0 missed (record mode: all)"])
+        result.stdout.fnmatch_lines([recorded])
+        live = result.parseoutcomes()
     finally:
         process.terminate()
         process.wait(timeout=10)
+    words = replay.split()
+    assert words[: words.index("pytest")] == ["CI=true"]
+    monkeypatch.setenv("CI", "true")
+    monkeypatch.delenv("REPLICATE_API_TOKEN")
+    monkeypatch.delenv("REPLICATE_BASE_URL")  # the simulator is gone: replay makes no call
+    result = run(pytester, *words[words.index("pytest") + 1:])
+    result.stdout.fnmatch_lines([replayed])
+    assert result.parseoutcomes() == live  # the recorded verdicts, replayed
+
+
+def test_the_ci_command_replays_and_writes_its_reports(pytester, replicate_env, monkeypatch):
+    """The README's CI command: replay only, no token, and the reports it names are written."""
+    pytester.makefile(".eval.yaml", **{"evals/greetings": greetings_on_llama()})
+    live = run(pytester, "evals/").parseoutcomes()  # recorded (record mode once)
+    (command,) = block("In CI/bash#1").text.splitlines()
+    words = command.split()
+    assert words[: words.index("pytest")] == ["CI=true"]
+    monkeypatch.setenv("CI", "true")
+    monkeypatch.delenv("REPLICATE_API_TOKEN")
+    replicate_env.stop()
+    result = run(pytester, *words[words.index("pytest") + 1:])
+    assert result.parseoutcomes() == live
+    result.stdout.fnmatch_lines(["3 replayed, 0 recorded, 0 missed (record mode: none)"])
+    for option in words:
+        if option.startswith("--") and "=" in option:
+            assert (pytester.path / option.split("=", 1)[1]).is_file(), option
 
 
 MISSED = """\

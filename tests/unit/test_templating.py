@@ -3,7 +3,7 @@
 Each expected string is what Nunjucks 3.2.4 (the version promptfoo 0.123.1 ships) printed
 for the same template and vars, checked with ``nunjucks.configure({autoescape: false})``
 and ``renderString`` on Node 22, and through ``promptfoo eval`` with the echo provider.
-Rows marked "ours" are deliberate differences, listed in the README.
+Rows marked "ours" are deliberate differences, listed in docs/migration.md.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Checks computed from the output alone (promptfoo's deterministic assertions).
 
 Each check gives the verdict promptfoo 0.123.1 gives on the same output and value; the
-README lists the few places where we deliberately differ. Values promptfoo rejects
+docs/migration.md lists the few places where we deliberately differ. Values promptfoo rejects
 (an empty ``contains``, a ``starts-with`` number...) are reported when the file is
 collected instead of when the first output arrives.
 """
