@@ -42,3 +42,14 @@ def test_not_does_not_turn_the_verdict_round_as_in_promptfoo(tmp_path: Path) -> 
     result = verdict('{"name": "get_weather", "arguments": {"city": "Oslo"}}', "not-is-valid-function-call",
                      {"functions": [WEATHER]}, tmp_path)
     assert result.passed
+
+
+def test_tool_call_f1_scores_with_a_threshold_and_keeps_the_score_negated() -> None:
+    from pytest_replicate.api import grade_output
+
+    called = '{"tool_calls": [{"function": {"name": "search"}}, {"function": {"name": "book"}}]}'
+    half = grade_output(called, {"type": "tool-call-f1", "value": ["search", "pay"], "threshold": 0.5}).children[0]
+    assert (half.passed, half.score) == (True, 0.5)
+    assert half.reason.startswith("Tool Call F1: 0.500 (precision=0.500, recall=0.500)")
+    negated = grade_output(called, {"type": "not-tool-call-f1", "value": "search, pay"}).children[0]
+    assert (negated.passed, negated.score) == (True, 0.5)  # promptfoo flips the verdict, not the score

@@ -13,9 +13,10 @@ from . import (
     refusal,
     similarity,
     sql,
+    tool_call_f1,
     webhook,
     xml,
 )
 
 __all__ = ["comparison", "deterministic", "function_calls", "html", "image", "metrics", "model_graded", "moderation",
-           "rag", "refusal", "similarity", "sql", "webhook", "xml"]
+           "rag", "refusal", "similarity", "sql", "tool_call_f1", "webhook", "xml"]
