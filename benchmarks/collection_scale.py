@@ -1,28 +1,37 @@
-"""Collection time and peak memory for one eval file of many cases.
+"""Collection time and peak memory for one eval file of many cases, against bare pytest.
 
-    python benchmarks/collection_scale.py [--cases 100000] [--shape tests|lists] [--repeat 1]
+    python benchmarks/collection_scale.py [--cases 100000] [--shape tests|lists] [--repeat 3]
 
 Writes an eval file of ``--cases`` cases into a temporary folder and runs
-``pytest --collect-only -q`` on it in a child process, with the case limit raised, in the
-environment ``environment.py`` describes (this plugin only, cached bytecode, warmed first). Prints
-the wall time and the child's peak resident memory (``ru_maxrss``).
+``pytest --collect-only -q`` on it in a child process, with the case limit raised, alternately
+with bare pytest (no plugin) collecting as many trivial parametrized tests, ``--repeat`` times
+each, in the environment ``environment.py`` describes (cached bytecode, warmed first). Prints
+the medians of the pairs' ratios of wall time and of the child's peak resident memory
+(``ru_maxrss``). Targets: <= 1.1x time, <= 1.2x memory.
 
 Shapes: ``tests`` is one test entry per case (each with two vars and an assertion), the
 usual shape of generated suites; ``lists`` is a few tests whose list vars expand into the
-cases (cartesian product). Targets for 100,000 cases: below 5 s and 300 MB.
+cases (cartesian product).
 """
 
 from __future__ import annotations
 
 import argparse
-import resource
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+from alternating import alternate, listed, median_of, median_ratio, timed_process
 from environment import pytest_environment
+
+TRIVIAL = """\
+import pytest
+
+@pytest.mark.parametrize("n", range({count}))
+def test_trivial(n):
+    assert n >= 0
+"""
+COLLECT = [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"]
 
 
 def write_suite(folder: Path, cases: int, shape: str) -> Path:
@@ -43,43 +52,43 @@ def write_suite(folder: Path, cases: int, shape: str) -> Path:
     return file
 
 
-def collect(folder: Path, file: Path, bytecode: Path) -> tuple[float, float, str]:
-    """Seconds and peak MB of ``pytest --collect-only -q`` in a fresh child process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    started = time.perf_counter()
-    process = subprocess.run(
-        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
-         "-o", "replicate_max_cases=" + str(10**9), file.name],
-        cwd=folder, capture_output=True, text=True, env=pytest_environment(bytecode),
-    )
-    seconds = time.perf_counter() - started
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    if process.returncode != 0:
-        sys.exit(f"collection failed ({process.returncode}):\n{process.stdout[-3000:]}\n{process.stderr[-3000:]}")
-    if peak_kb <= before:
-        print("note: the child's peak was below an earlier child's; run one shape per process", file=sys.stderr)
-    return seconds, peak_kb / 1024, process.stdout.strip().splitlines()[-1]
+def collect(folder: Path, target: str, env: dict[str, str]) -> tuple[float, float, str]:
+    """Seconds, peak MB and the last line of ``pytest --collect-only -q`` in a fresh child process."""
+    options = ["-o", f"replicate_max_cases={10**9}"] if target.endswith(".yaml") else []
+    seconds, peak, output = timed_process(COLLECT + options + [target], folder, env)
+    return seconds, peak, output.strip().splitlines()[-1]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--shape", choices=("tests", "lists"), default="tests")
-    parser.add_argument("--repeat", type=int, default=1, help="best of N timings (peak memory of the first)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each command, alternating (default 3)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         file = write_suite(folder, args.cases, args.shape)
+        (folder / "test_trivial.py").write_text(TRIVIAL.format(count=args.cases))
         size_mb = file.stat().st_size / 2**20
+        ours = pytest_environment(folder / "bytecode")
+        bare = {**ours, "PYTEST_ADDOPTS": ""}
         warm_up = folder / "warm-up"
         warm_up.mkdir()
-        collect(warm_up, write_suite(warm_up, 10, args.shape), folder / "bytecode")
-        results = [collect(folder, file, folder / "bytecode") for _ in range(args.repeat)]
-    seconds = min(r[0] for r in results)
-    peak = results[0][1]
-    print(f"{args.cases:,} cases ({args.shape}, {size_mb:.1f} MB of YAML): {results[0][2]}")
-    print(f"collection time: {seconds:.2f} s   (target < 5 s)")
-    print(f"peak memory:     {peak:.0f} MB (target < 300 MB)")
+        collect(warm_up, write_suite(warm_up, 10, args.shape).name, ours)
+        lines: list[str] = []
+
+        def measure(target: str, env: dict[str, str]) -> tuple[float, float]:
+            seconds, peak, line = collect(folder, target, env)
+            lines.append(line)
+            return seconds, peak
+
+        pairs = alternate(args.repeat, lambda: measure(file.name, ours), lambda: measure("test_trivial.py", bare))
+    print(f"{args.cases:,} cases ({args.shape}, {size_mb:.1f} MB of YAML): {lines[0]}; bare pytest: {lines[1]}")
+    print(f"collection time: median {median_of(pairs, 0):.2f} s ({listed([a[0] for a, _ in pairs], ' s')}); "
+          f"bare pytest {median_of(pairs, 1):.2f} s ({listed([b[0] for _, b in pairs], ' s')})")
+    print(f"peak memory:     median {median_of(pairs, 0, 1):.0f} MB; bare pytest {median_of(pairs, 1, 1):.0f} MB")
+    print(f"ratios, median of {args.repeat} alternating pairs: time {median_ratio(pairs):.2f}x (target <= 1.1x), "
+          f"memory {median_ratio(pairs, 1):.2f}x (target <= 1.2x)")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ Llama items with ``pytest --record-mode=rewrite`` in a subprocess (so every item
 simulator), then prints:
 
 1. wall time at ``--concurrency`` against the ideal ``items x latency / concurrency``
-   (target: <= 1.10x);
+   (target: <= 1.05x);
 2. the speed-up of ``--concurrency`` over ``--replicate-concurrency=1`` (target: >= 6x);
 3. with latency 0 and ``--fast-items`` items: calls per second, and the plugin's own CPU time
    per item (the pytest process's CPU; the simulator runs in this process, not that one);
@@ -16,7 +16,8 @@ simulator), then prints:
 Wall times cover the whole pytest process, start-up, collection and exit included, in the
 environment ``environment.py`` describes (this plugin only, cached bytecode); a warm-up run
 comes first. The concurrent run's wall time is
-the best of ``--repeat`` runs, since the machines are shared and noisy; every run is printed.
+the median of ``--repeat`` runs, since the machines are shared and noisy; every run is printed.
+(Its reference, the ideal time, is a constant, so there is nothing to alternate with.)
 Uses only the command line, like a user would.
 """
 
@@ -25,6 +26,7 @@ from __future__ import annotations
 import argparse
 import re
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -91,11 +93,13 @@ def main() -> None:
         runs = []
         for _ in range(args.repeat):
             runs.append((*run(folder, simulator, args.concurrency, bytecode), simulator.peak_running()))
-        wall, _, session, peak = min(runs)
-        print(f"{args.items} items, latency {args.latency}s, concurrency {args.concurrency}: {wall:.2f}s "
-              f"(ideal {ideal:.2f}s) -> ratio {wall / ideal:.3f} (target <= 1.10); best of "
+        wall = statistics.median(run[0] for run in runs)
+        session = statistics.median(run[2] for run in runs)
+        peak = max(run[3] for run in runs)
+        print(f"{args.items} items, latency {args.latency}s, concurrency {args.concurrency}: median {wall:.2f}s "
+              f"(ideal {ideal:.2f}s) -> ratio {wall / ideal:.3f} (target <= 1.05); runs "
               f"{', '.join(f'{run[0]:.2f}s' for run in runs)}")
-        print(f"  pytest's session alone (after interpreter and plugin start-up): {session:.2f}s "
+        print(f"  pytest's session alone (after interpreter and plugin start-up), median: {session:.2f}s "
               f"-> ratio {session / ideal:.3f}")
         print(f"  simulator peak of simultaneous predictions: {peak}")
         serial, _, _ = run(folder, simulator, 1, bytecode)

@@ -1,16 +1,16 @@
 """Replay speed and memory of cassette-backed eval items, as ratios measured in one run.
 
-    python benchmarks/replay_speed.py [--items 1000] [--memory-items 10000] [--repeat 3]
+    python benchmarks/replay_speed.py [--items 1000] [--memory-items 10000] [--repeat 5] [--memory-repeat 3]
 
-1. Records ``--items`` Llama items against the bundled simulator, then times
-   ``CI=true pytest`` replaying them, against plain pytest running as many trivial
-   parametrized tests. Target: replay / plain <= 2.0.
-2. Replays ``--memory-items`` items and reports the peak resident memory of that pytest
-   process. Target: < 300 MB. Those cassettes are copies of one recorded cassette with the
-   prompt changed, since recording 10,000 items only re-measures the simulator.
+1. Records ``--items`` Llama items against the bundled simulator, then runs ``CI=true pytest``
+   replaying them and plain pytest running as many trivial parametrized tests, alternately,
+   ``--repeat`` times each. Prints the median of the pairs' time ratios. Target: <= 1.5x.
+2. Replays ``--memory-items`` items and prints the median peak resident memory of that pytest
+   process over ``--memory-repeat`` runs (alternating with plain pytest running as many trivial
+   tests, shown for scale). Target: <= 120 MB. Those cassettes are copies of one recorded
+   cassette with the prompt changed, since recording 10,000 items only re-measures the simulator.
 
-Each timing is the best of ``--repeat`` runs: the machines are shared and noisy. Both
-commands run in the environment ``environment.py`` describes (this plugin only, cached
+Both commands run in the environment ``environment.py`` describes (this plugin only, cached
 bytecode, warmed by the recording run).
 """
 
@@ -18,12 +18,11 @@ from __future__ import annotations
 
 import argparse
 import copy
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+from alternating import alternate, listed, median_of, median_ratio, timed_process
 from environment import pytest_environment
 
 from pytest_replicate import load_suite
@@ -62,19 +61,6 @@ def write_suite(folder: Path, count: int) -> Path:
     return path
 
 
-def run(args: list[str], cwd: Path, env: dict[str, str]) -> float:
-    started = time.perf_counter()
-    completed = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True)
-    elapsed = time.perf_counter() - started
-    if completed.returncode != 0:
-        sys.exit(f"{' '.join(args)} failed:\n{completed.stdout[-3000:]}\n{completed.stderr[-3000:]}")
-    return elapsed
-
-
-def best_of(repeat: int, args: list[str], cwd: Path, env: dict[str, str]) -> float:
-    return min(run(args, cwd, env) for _ in range(repeat))
-
-
 def replay_env(bytecode: Path) -> dict[str, str]:
     return pytest_environment(bytecode, CI="true")  # both runs load the same plugins: ours only
 
@@ -83,7 +69,7 @@ def record(folder: Path, count: int, bytecode: Path) -> None:
     write_suite(folder, count)
     with Simulator() as simulator:
         env = pytest_environment(bytecode, REPLICATE_BASE_URL=simulator.url, REPLICATE_API_TOKEN="r8_benchmark")
-        run(PYTEST + ["--record-mode=rewrite"], folder, env)
+        timed_process(PYTEST + ["--record-mode=rewrite"], folder, env)
 
 
 def clone_cassettes(source: Path, folder: Path, count: int) -> None:
@@ -101,42 +87,40 @@ def clone_cassettes(source: Path, folder: Path, count: int) -> None:
         path.write_text(cassette_format.serialize(cassette))
 
 
-def peak_memory_mb(folder: Path, bytecode: Path) -> float:
-    """Peak RSS of one pytest process, read by a wrapper that runs nothing else."""
-    probe = (
-        "import resource, subprocess, sys;"
-        f"subprocess.run({PYTEST!r}, check=True, stdout=subprocess.DEVNULL);"
-        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
-    )
-    output = subprocess.run([sys.executable, "-c", probe], cwd=folder, env=replay_env(bytecode), capture_output=True,
-                            text=True, check=True)
-    return int(output.stdout.strip()) / 1024  # ru_maxrss is in KiB on Linux
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=1000)
     parser.add_argument("--memory-items", type=int, default=10000)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5, help="runs of each command, alternating (default 5)")
+    parser.add_argument("--memory-repeat", type=int, default=3, help="runs of the memory measure (default 3)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         replay_dir, plain_dir, memory_dir = root / "replay", root / "plain", root / "memory"
         bytecode = root / "bytecode"
+        env = replay_env(bytecode)
         print(f"recording {args.items} items against the simulator ...", flush=True)
         record(replay_dir, args.items, bytecode)
         plain_dir.mkdir()
         (plain_dir / "test_trivial.py").write_text(TRIVIAL.format(count=args.items))
+        timed_process(PYTEST, plain_dir, env)  # warm-up: its bytecode cached
 
-        replay = best_of(args.repeat, PYTEST, replay_dir, replay_env(bytecode))
-        plain = best_of(args.repeat, PYTEST, plain_dir, replay_env(bytecode))
-        print(f"replay {args.items} cassette-backed items: {replay:.2f} s (best of {args.repeat})")
-        print(f"plain pytest, {args.items} trivial parametrized tests: {plain:.2f} s (best of {args.repeat})")
-        print(f"ratio replay / plain: {replay / plain:.2f}  (target <= 2.0)")
+        pairs = alternate(args.repeat, lambda: timed_process(PYTEST, replay_dir, env)[:2],
+                          lambda: timed_process(PYTEST, plain_dir, env)[:2])
+        print(f"replay {args.items} cassette-backed items: median {median_of(pairs, 0):.2f} s "
+              f"({listed([a[0] for a, _ in pairs], ' s')})")
+        print(f"plain pytest, {args.items} trivial parametrized tests: median {median_of(pairs, 1):.2f} s "
+              f"({listed([b[0] for _, b in pairs], ' s')})")
+        print(f"ratio replay / plain, median of {args.repeat} alternating pairs: {median_ratio(pairs):.2f}x "
+              f"(target <= 1.5x)", flush=True)
 
         clone_cassettes(replay_dir, memory_dir, args.memory_items)
-        peak = peak_memory_mb(memory_dir, bytecode)
-        print(f"peak memory replaying {args.memory_items} items: {peak:.0f} MB  (target < 300 MB)")
+        (plain_dir / "test_trivial.py").write_text(TRIVIAL.format(count=args.memory_items))
+        memory = alternate(args.memory_repeat, lambda: timed_process(PYTEST, memory_dir, env)[:2],
+                           lambda: timed_process(PYTEST, plain_dir, env)[:2])
+        print(f"peak memory replaying {args.memory_items} items, median of {args.memory_repeat}: "
+              f"{median_of(memory, 0, 1):.0f} MB (target <= 120 MB); plain pytest, {args.memory_items} trivial "
+              f"tests: {median_of(memory, 1, 1):.0f} MB")
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from .assertions.parse import parse_assertion
 from .assertions.spec import AssertionSpec
 from .errors import ConfigError, ReplicateEvalError
 from .providers.base import CallContext, ImageOutput, ProviderResponse
+from .redaction import RedactedRepr, Redactor, hide_tokens
 from .report.failure import format_report
 from .results.case import CaseResult
 from .suite.expand import expand
@@ -32,8 +33,8 @@ AssertionInput = str | Mapping[str, Any] | Sequence[Mapping[str, Any]]
 PromptInput = str | Sequence[Mapping[str, Any]]
 
 
-@dataclass(frozen=True)
-class ModelResult:
+@dataclass(frozen=True, repr=False)
+class ModelResult(RedactedRepr):
     """One model call made from Python: what was sent, what came back, and how to grade it.
 
     Model-graded assertions on it (``moderation``, ``llm-rubric``...) call their grader
@@ -47,6 +48,13 @@ class ModelResult:
     response: ProviderResponse
     graders: Graders | None = field(default=None, repr=False, compare=False)
     call_context: CallContext | None = field(default=None, repr=False, compare=False)
+    # The session's secrets: the prompt and vars may hold a token (a var read from the environment),
+    # and pytest shows a result's repr (assertion rewriting, -l) and its failure report.
+    redactor: Redactor | None = field(default=None, repr=False, compare=False)
+
+    def redact(self, text: str) -> str:
+        """``text`` with the session's tokens, and anything shaped like one, hidden."""
+        return hide_tokens(text, self.redactor.secrets if self.redactor is not None else ())
 
     @property
     def output(self) -> Any:
@@ -192,9 +200,14 @@ def without_traceback(error: ReplicateEvalError) -> ReplicateEvalError:
 
 
 def _failure_report(output: Any, grading: GradingResult, vars: Mapping[str, Any] | None) -> str:
+    """The report, with tokens hidden: a fixture's result knows the session's, any text hides r8_ ones."""
     if isinstance(output, ModelResult):
-        return format_report(grading, output.output, provider=output.provider,
-                             vars=output.vars if vars is None else vars, prompt=output.prompt)
+        return output.redact(format_report(grading, output.output, provider=output.provider,
+                                           vars=output.vars if vars is None else vars, prompt=output.prompt))
+    return hide_tokens(_plain_report(output, grading, vars))
+
+
+def _plain_report(output: Any, grading: GradingResult, vars: Mapping[str, Any] | None) -> str:
     if isinstance(output, CaseResult):
         return format_report(grading, output.output, provider=output.case.provider.id,
                              vars=output.case.vars if vars is None else vars, prompt=output.prompt)

@@ -88,3 +88,10 @@ class ProviderError(ReplicateEvalError):
 
 class CassetteError(ReplicateEvalError):
     """A cassette could not be replayed (missing interaction, corrupt file)."""
+
+
+class SpendLimitReached(ProviderError):
+    """A live call was refused before it started: the run's spend reached ``--replicate-max-cost``.
+
+    The item that made it is skipped with this message (``run/spend.py``), not failed.
+    """

@@ -86,6 +86,25 @@ def scrub(value: Any, secrets: Iterable[str | None]) -> Any:
     return value
 
 
+class RedactedRepr:
+    """A dataclass whose repr hides its ``redactor``'s secrets (and text shaped like a token).
+
+    pytest prints results with ``repr``: assertion rewriting (``assert result.passed``) and ``-l``
+    show a test's locals, and a result's prompt and vars may hold a token read from the
+    environment. Declare the dataclass with ``repr=False`` so this repr is the one it keeps.
+    """
+
+    redactor: Redactor | None
+
+    def __repr__(self) -> str:
+        from dataclasses import fields  # only when printed
+
+        shown = ", ".join(f"{item.name}={getattr(self, item.name)!r}" for item in fields(self)  # type: ignore[arg-type]
+                          if item.repr)
+        secrets = self.redactor.secrets if self.redactor is not None else ()
+        return hide_tokens(f"{type(self).__name__}({shown})", secrets)
+
+
 class Redactor:
     """A growing set of secret strings; thread-safe, since providers are built from any thread."""
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 MARKER = "..."
 
 
@@ -18,3 +20,15 @@ def counted(number: int, noun: str) -> str:
 def one_line(text: str) -> str:
     """Runs of whitespace (newlines included) as single spaces: node ids are one line each."""
     return " ".join(text.split())
+
+
+def dollars(amount: float) -> str:
+    """An amount of money as summaries and messages show it: ``$0``, ``$0.50``, ``$0.0123``, ``$12.30``:
+    cents at least, and below a dollar four significant digits at most."""
+    if amount == 0:
+        return "$0"
+    if amount >= 1:
+        return f"${amount:,.2f}"
+    digits = f"{amount:.{3 - math.floor(math.log10(amount))}f}".rstrip("0")
+    whole, _, cents = digits.partition(".")
+    return f"${whole}.{cents.ljust(2, '0')}"

@@ -32,6 +32,15 @@ class Verdict:
     final: bool = False
 
 
+class VerdictReached(Exception):
+    """Raised with the verdict, when a helper deep in a check already knows it (a grader's answer that
+    only repeats its prompt); scoring takes it as the check's own."""
+
+    def __init__(self, verdict: Verdict) -> None:
+        super().__init__(verdict.reason)
+        self.verdict = verdict
+
+
 @dataclass
 class GradingResult:
     passed: bool

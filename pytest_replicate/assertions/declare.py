@@ -6,8 +6,8 @@ declaring here keeps the import graph one-way.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from .base import AssertionContext, Verdict
@@ -29,6 +29,8 @@ class AssertionType:
     threshold_unit: str | None = None
     # The score is a measure (BLEU, ROUGE...): negated, promptfoo scores it 1 - score, not 0/1.
     inverse_score: bool = False
+    # Model calls one check makes at least, per grading purpose ({"text": 2}): what --replicate-plan counts.
+    grader_calls: Mapping[str, int] = field(default_factory=dict)
 
 
 # Every declared type by name; ``registry`` imports the check modules that fill it.
@@ -45,12 +47,13 @@ def assertion(
     list_value: bool = False,
     threshold_unit: str | None = None,
     inverse_score: bool = False,
+    grader_calls: Mapping[str, int] | None = None,
 ) -> Callable[[Check], Check]:
     """Register a check under a promptfoo assertion type name."""
 
     def register(check: Check) -> Check:
         DECLARED[name] = AssertionType(name, check, needs_value, validate_value, render_value, grader,
-                                              list_value, threshold_unit, inverse_score)
+                                              list_value, threshold_unit, inverse_score, dict(grader_calls or {}))
         return check
 
     return register

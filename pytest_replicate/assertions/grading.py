@@ -23,7 +23,7 @@ from ..jscompat.values import js_dump
 from ..providers.base import Provider
 from ..templating import render
 from ..text import shorten
-from .base import AssertionContext, Verdict, output_text
+from .base import AssertionContext, Verdict, VerdictReached, output_text
 from .spec import AssertionSpec
 
 _ROLE_LINE = re.compile(r"^\{#- role: (system|user|assistant) -#\}\n?", re.MULTILINE)
@@ -111,13 +111,25 @@ def ask(grader: Provider, prompt: str, ctx: AssertionContext) -> str:
     response = grader.call(prompt, ctx.call_context)
     if response.error is not None:
         raise ProviderError(f"grader {grader.id} failed: {response.error}")
-    return output_text(response.output)
+    answer = output_text(response.output)
+    if _mostly_repeats(answer, prompt):  # whatever the check would read from it, it is no verdict
+        raise VerdictReached(grader_failure(
+            "the grader's answer mostly repeats the grading prompt, it is not a verdict. Is the grader a model "
+            "that follows instructions?", answer))
+    return answer
 
 
 def ask_text_grader(name: str, spec: AssertionSpec, ctx: AssertionContext, variables: Mapping[str, Any]) -> str:
     """The text grader's answer to the built-in ``name`` prompt, or to the ``rubricPrompt`` replacing it."""
+    return ask_text_grader_with_prompt(name, spec, ctx, variables)[1]
+
+
+def ask_text_grader_with_prompt(name: str, spec: AssertionSpec, ctx: AssertionContext,
+                                variables: Mapping[str, Any]) -> tuple[str, str]:
+    """(the prompt, the answer) of :func:`ask_text_grader`, for checks that read JSON from the answer."""
     grader = ctx.grader("text", spec.provider)
-    return ask(grader, grading_prompt(name, rubric_prompt_of(spec.rubric_prompt, ctx), variables, ctx), ctx)
+    prompt = grading_prompt(name, rubric_prompt_of(spec.rubric_prompt, ctx), variables, ctx)
+    return prompt, ask(grader, prompt, ctx)
 
 
 # Characters of an unusable grader answer that a failure reason quotes.
@@ -149,3 +161,73 @@ def json_objects(text: str) -> list[Any]:
 
 def first_json_object(text: str) -> dict[str, Any] | None:
     return next((value for value in json_objects(text) if isinstance(value, dict)), None)
+
+
+# An answer holding this share of its prompt's word 4-grams repeats the prompt rather than grading.
+ECHO_SHARE, _GRAM = 0.8, 4
+_WORD = re.compile(r"\w+")
+
+
+def verdict_object(answer: str, prompt: str) -> dict[str, Any] | Verdict | None:
+    """The JSON object to read the grader's verdict from: the first in ``answer`` (None if none).
+
+    A grader that repeats its prompt is not grading, and its answer's first object would be one
+    the prompt holds (an example verdict, a chat message, JSON inside the output being graded):
+    that answer fails the assertion (showing the answer) instead of deciding it. (An answer that
+    mostly repeats its prompt, JSON or not, never gets here: see :func:`ask`.)
+    """
+    found = first_json_object(answer)
+    if found is not None and found in _objects_in(prompt):
+        return grader_failure(f"the grader's answer repeats the grading prompt: its JSON "
+                              f"{shorten(json.dumps(found, ensure_ascii=False), 60)} is the prompt's own (an example, "
+                              "or part of what it was given), not a verdict. Is the grader a model that follows "
+                              "instructions?", answer)
+    return found
+
+
+def _objects_in(prompt: str) -> list[Any]:
+    """Every JSON object in ``prompt``, and in the text inside those (a chat prompt's messages hold the examples)."""
+    found: list[Any] = []
+    pending = [prompt]
+    while pending:
+        for value in json_objects(pending.pop()):
+            found.append(value)
+            pending.extend(_strings_in(value))
+    return found
+
+
+def _strings_in(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    return [text for item in items for text in _strings_in(item)]
+
+
+def _mostly_repeats(answer: str, prompt: str) -> bool:
+    """Whether ``answer`` holds most of ``prompt`` as sent, or of the text of its messages.
+
+    Compared by runs of words (lower-cased, punctuation and JSON escapes aside), which stays
+    linear in the texts' length: a grader's reason that quotes the graded output, a small part
+    of its prompt, is no repeat.
+    """
+    texts = [prompt]
+    try:
+        messages = json.loads(prompt)
+    except ValueError:
+        messages = None
+    if isinstance(messages, list):
+        texts.append("\n".join(_strings_in(messages)))
+    said = _WORD.findall(answer.lower())
+    said_grams = _grams(said)
+    for text in texts:
+        sent = _WORD.findall(text.lower())
+        if sent and said == sent:
+            return True
+        grams = _grams(sent)
+        if len(grams) >= _GRAM and len(grams & said_grams) >= ECHO_SHARE * len(grams):
+            return True
+    return False
+
+
+def _grams(words: list[str]) -> set[tuple[str, ...]]:
+    return {tuple(words[index:index + _GRAM]) for index in range(len(words) - _GRAM + 1)}

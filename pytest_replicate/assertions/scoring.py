@@ -27,7 +27,7 @@ from typing import Any
 
 from ..errors import TemplateError
 from ..templating import render, render_value
-from .base import AssertionContext, GradingResult
+from .base import AssertionContext, GradingResult, VerdictReached
 from .registry import ASSERTION_TYPES
 from .spec import AssertionSpec
 
@@ -137,7 +137,10 @@ def _grade_one(spec: AssertionSpec, output: Any, ctx: AssertionContext) -> tuple
         value = spec.value
         if kind.render_value and value is not None:
             value = render_value(value, ctx.vars, what=f"{spec.display_type} value")
-        verdict = kind.check(output, value, spec, ctx)
+        try:
+            verdict = kind.check(output, value, spec, ctx)
+        except VerdictReached as reached:
+            verdict = reached.verdict
         passed = verdict.passed != spec.negate
         if verdict.final:  # the check applied (or, as promptfoo, ignores) the negation itself
             passed = verdict.passed

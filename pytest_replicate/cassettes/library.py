@@ -18,6 +18,7 @@ import shlex
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ def name_in_source(nodeid: str) -> str:
     return nodeid.split("::", 1)[-1].replace("::", ".")
 
 
+@lru_cache(maxsize=1024)  # asked for each of a file's cases, at collection and again at the end
 def cassette_folder(source: Path, directory: str) -> Path:
     """``<folder of source>/<directory>/<source name without extension>``: a source file's cassettes."""
     return source.parent / directory / source.stem

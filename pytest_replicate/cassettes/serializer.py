@@ -33,6 +33,8 @@ from typing import Any
 import yaml
 from vcr.serializers import yamlserializer
 
+from . import quick_yaml
+
 _SafeDumper: type = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml's when PyYAML has it
 
 # Headers that differ on every reply and that replay has no use for.
@@ -86,8 +88,14 @@ def serialize(cassette_dict: dict[str, Any]) -> str:
 
 
 def deserialize(cassette_string: str) -> Any:
-    """The document vcrpy expects, from this format or vcrpy's own."""
-    document = yamlserializer.deserialize(cassette_string)
+    """The document vcrpy expects, from this format or vcrpy's own.
+
+    Read by :mod:`quick_yaml` when the text has the shape :func:`serialize` writes (replay reads
+    a cassette per item), else by vcrpy's YAML loader, which also says what is wrong with a file.
+    """
+    document = quick_yaml.load(cassette_string)
+    if document is None:
+        document = yamlserializer.deserialize(cassette_string)
     if not isinstance(document, dict):
         return document  # vcrpy says what is wrong with it
     values = document.pop("volatile", None)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import httpx
 
 from ..errors import ProviderError
+from .auth import origin
 
 # Failures that prove nothing reached the server: nothing listens, or no connection opened.
 CONNECTION_FAILURES = (httpx.ConnectError, httpx.ConnectTimeout)
@@ -38,15 +39,11 @@ class CircuitBreaker:
         self._lock = threading.Lock()
         self._states: dict[str, _State] = {}
 
-    @staticmethod
-    def origin(url: httpx.URL) -> str:
-        return f"{url.scheme}://{url.netloc.decode('ascii', 'replace')}"
-
     def before(self, url: httpx.URL) -> None:
         """Raise :class:`ServerUnreachable` while the breaker for ``url``'s origin is open."""
-        origin = self.origin(url)
+        where = origin(url)
         with self._lock:
-            state = self._states.get(origin)
+            state = self._states.get(where)
             if state is None or state.opened_at is None:
                 return
             if time.monotonic() - state.opened_at >= self.cooldown:
@@ -55,13 +52,13 @@ class CircuitBreaker:
                 return
             failures, last = state.failures, state.last_error
         raise ServerUnreachable(
-            f"{origin} is unreachable: the last {failures} connection attempts failed ({last}); "
+            f"{where} is unreachable: the last {failures} connection attempts failed ({last}); "
             f"not trying it again for {self.cooldown:g}s. Is the server up and the base URL right?"
         )
 
     def failed(self, url: httpx.URL, error: Exception) -> None:
         with self._lock:
-            state = self._states.setdefault(self.origin(url), _State())
+            state = self._states.setdefault(origin(url), _State())
             state.failures += 1
             state.last_error = type(error).__name__
             if state.failures >= self.threshold and state.opened_at is None:
@@ -69,4 +66,4 @@ class CircuitBreaker:
 
     def succeeded(self, url: httpx.URL) -> None:
         with self._lock:
-            self._states.pop(self.origin(url), None)
+            self._states.pop(origin(url), None)

@@ -59,6 +59,13 @@ class Backpressure(Protocol):
         """A request went through without being throttled."""
 
 
+class Spend(Protocol):
+    """Told what each call that went live cost, for the run's spend and its limit (``run/spend.py``)."""
+
+    def charge(self, cost: float | None) -> None:
+        """A call went live; ``cost`` is its price in dollars, None when it cannot be known."""
+
+
 @dataclass
 class CallContext:
     """Per-call inputs that are not the prompt.
@@ -69,6 +76,7 @@ class CallContext:
     predictions. ``deadline`` (a ``time.monotonic()`` value) bounds the whole call.
     ``claims`` is the session's record of which predictions its calls follow, so two calls
     with the same input never follow one prediction (None: the provider keeps its own).
+    ``spend`` is told the cost of every call that went live.
     """
 
     vars: Mapping[str, Any] = field(default_factory=dict)
@@ -77,6 +85,7 @@ class CallContext:
     deadline: float | None = None
     backpressure: Backpressure | None = None
     claims: PredictionClaims | None = None
+    spend: Spend | None = None
 
 
 class Provider(ABC):

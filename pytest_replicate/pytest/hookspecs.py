@@ -60,6 +60,12 @@ def pytest_replicate_case_result(config: pytest.Config, result: dict[str, Any]) 
       ``pytest_replicate.report.drift.drift_lines(results)`` sums them up. Select-best items
       and repeated cases are not compared (their verdicts need their siblings' outputs, or
       every sample): ``drift`` is None.
+    - ``skipped``: None, or why the case did not run: ``--replicate-max-cost`` was reached before
+      its first live call, or ``--replicate-plan`` (``outcome`` is then ``skipped``);
+    - ``plan``: None, except under ``--replicate-plan``: ``route`` (``live``, ``replay``,
+      ``miss``, ``no token`` or ``free``), ``why``, and ``calls``, those it would make live, each
+      with ``model`` (a provider id), ``role`` (``provider`` or ``grader``), ``calls``,
+      ``at_least``, ``cost`` (estimated dollars, None when unknown) and ``basis``.
 
     Every eval item is gathered for reports too: ``results_of(config)`` in
     ``pytest_replicate.pytest.reporting`` holds them all at ``pytest_terminal_summary``.

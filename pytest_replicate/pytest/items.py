@@ -63,7 +63,9 @@ class EvalFile(pytest.File):
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException]) -> Any:  # type: ignore[override]
         if isinstance(excinfo.value, ReplicateEvalError):
-            return str(excinfo.value)
+            # A message may quote the offending value, and that value may be a token (a regex of it
+            # that does not compile, say): what the session knows, and anything shaped like one, is hidden.
+            return eval_session(self.config).redactor.redact(str(excinfo.value))
         return super().repr_failure(excinfo)
 
 
@@ -87,6 +89,8 @@ class EvalItem(pytest.Item):
 
     def runtest(self) -> None:
         self.result = eval_session(self.config).result(self.case, self.nodeid)
+        if self.result.skipped is not None:  # shown at the test's line, as a skip mark is
+            raise pytest.skip.Exception(self.result.skipped, _use_item_location=True)
         if not self.result.passed:
             raise EvalFailed(self.result)
 

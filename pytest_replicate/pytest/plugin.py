@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from ..cassettes.record_modes import RECORD_MODES
+from ..http.limits import DEFAULT_MAX_RESPONSE_SIZE, MAX_RESPONSE_SIZE_INI, MAX_RESPONSE_SIZE_OPTION
 from ..run.settings import (
     DEFAULT_CASSETTE_DIR,
     DEFAULT_CONCURRENCY,
@@ -26,6 +27,7 @@ from ..run.settings import (
     DEFAULT_TIMEOUT,
     DRIFT_MODES,
     MAX_CASES_OPTION,
+    MAX_COST_OPTION,
     Settings,
 )
 from . import hookspecs
@@ -36,7 +38,7 @@ from .report_settings import MIN_PASS_RATE_OPTION, ReportSettings
 from .reporting import PRUNE_OPTION, attach_result, start_collecting, write_summary
 from .signals import install_for_workers, restore_signal_handlers
 from .state import eval_session, report_settings_key, settings_key, started_session
-from .xdist import is_worker, received_stats, send_stats
+from .xdist import is_worker, received_stats, remove_spend_ledger, send_stats, share_spend
 
 if TYPE_CHECKING:
     from .items import EvalFile
@@ -85,6 +87,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--replicate-prune", dest=PRUNE_OPTION, action="store_true", default=False,
                     help="after a run of every collected test, delete the cassettes (and files saved beside "
                     "them) that no test opens any more; a partial run (-k, node ids, -x...) deletes nothing")
+    group.addoption(MAX_RESPONSE_SIZE_OPTION, dest="replicate_max_response_size", metavar="SIZE",
+                    default=None, help="largest answer (a prediction's JSON, or an output file) read from the "
+                    f"network, e.g. 50MB; a larger one fails its item and is not recorded (default: "
+                    f"{DEFAULT_MAX_RESPONSE_SIZE // 10**6}MB)")
+    group.addoption("--replicate-max-cost", dest="replicate_max_cost", metavar="USD", default=None,
+                    help="once the run has spent USD dollars on live model calls (graders included), start no new "
+                    "live call: the eval items left that would call a model live are skipped, replayed ones still "
+                    "run. Calls of unknown cost (no price in the provider config) do not count. Calls in flight "
+                    "finish, so the spend can pass USD by what they cost")
+    group.addoption("--replicate-plan", dest="replicate_plan", action="store_true", default=False,
+                    help="call nothing: per eval item, say whether it would replay its cassette or call models "
+                    "live (graders included), and estimate the cost per model from the prices in the provider "
+                    "config; every item is skipped")
+    parser.addini(MAX_COST_OPTION, default=None,
+                  help="dollars of live model calls after which no new live call starts (see --replicate-max-cost)")
     parser.addini(MIN_PASS_RATE_OPTION, type="float", default=None,
                   help="pass rate (0 to 1) below which an eval file fails the session (see --replicate-min-pass-rate)")
     parser.addini("replicate_grader", default=None,
@@ -98,6 +115,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("replicate_record_mode", default=None, help="default cassette record mode (see --record-mode)")
     parser.addini("replicate_cassette_dir", default=DEFAULT_CASSETTE_DIR,
                   help=f"folder for cassettes, relative to each eval file (default: {DEFAULT_CASSETTE_DIR})")
+    parser.addini(MAX_RESPONSE_SIZE_INI, default=None,
+                  help=f"largest answer read from the network, e.g. 50MB (default: {DEFAULT_MAX_RESPONSE_SIZE // 10**6}MB)")
     parser.addini("replicate_timeout", type="float", default=None,
                   help=f"seconds a Replicate prediction may take before it is canceled (default: {DEFAULT_TIMEOUT:g}; "
                   "provider config 'timeout' wins)")
@@ -123,6 +142,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     restore_signal_handlers(config)
+    remove_spend_ledger(config)
     session = started_session(config)
     if session is not None:
         session.close()
@@ -166,6 +186,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     started.stop()  # nothing queued runs now; calls in flight cancel their predictions
     if is_worker(session.config):  # hand the counts to the controller
         send_stats(session.config, started.worker_stats())
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    if node.config.stash[settings_key].max_cost is not None:
+        share_spend(node)  # --replicate-max-cost caps the workers' spend together
 
 
 @pytest.hookimpl(optionalhook=True)

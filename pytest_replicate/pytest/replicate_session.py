@@ -142,9 +142,13 @@ class ReplicateSession:
         return grade_output(output, assertions, value, **self._grading(options))
 
     def assert_output(self, output: Any, assertions: AssertionInput, value: Any = None, **options: Any) -> GradingResult:
-        """:func:`assert_output` with this test's graders (see :meth:`grade_output`)."""
+        """:func:`assert_output` with this test's graders (see :meth:`grade_output`); its report hides the
+        session's tokens whatever the output is (text your code made from a var, say)."""
         __tracebackhide__ = True
-        return assert_output(output, assertions, value, **self._grading(options))
+        try:
+            return assert_output(output, assertions, value, **self._grading(options))
+        except AssertionError as failure:
+            raise AssertionError(self.session.redactor.redact(str(failure))) from None
 
     def _grading(self, options: dict[str, Any]) -> dict[str, Any]:
         options.setdefault("graders", self.graders)
@@ -172,6 +176,7 @@ class ReplicateSession:
             result = _run_case(case, provider, context, graders=self.session.graders(env=suite.env, file=suite.file,
                                                                                        options=case.test.options))
         result.cassette = self.cassette_path
+        result.redactor = self.session.redactor
         if result.call_failed:
             self._call_failed = True
         if check and not result.passed:
@@ -191,7 +196,8 @@ class ReplicateSession:
         if response.error is not None:
             self._call_failed = True
             raise ProviderError(response.error)
-        return ModelResult(provider.id, text, variables, response, graders=self.graders, call_context=context)
+        return ModelResult(provider.id, text, variables, response, graders=self.graders, call_context=context,
+                           redactor=self.session.redactor)
 
     def _context(self, vars: Mapping[str, Any]) -> CallContext:
         # 429s tell the scheduler too, so eval items running ahead slow down with the test.

@@ -55,6 +55,9 @@ def attach_result(item: pytest.Item, call: pytest.CallInfo[None], report: pytest
         data["image"]["path"] = str(save_image(image.data, image.media_type, folder).resolve())
     setattr(report, RESULT_ATTRIBUTE, data)
     item.add_result_properties(data)
+    # The plain data travels on; the result itself (its response holds the whole prediction) is
+    # let go, or a run of 10,000 items keeps 10,000 predictions until it ends.
+    item.result = None
 
 
 def start_collecting(config: pytest.Config) -> None:
@@ -210,7 +213,8 @@ def _complete(session: pytest.Session) -> bool:
                 or getattr(option, "lf", False) or getattr(option, "stepwise", False)
                 or any("::" in arg for arg in config.args))
     stopped = session.shouldfail or session.shouldstop or session.exitstatus == pytest.ExitCode.INTERRUPTED
-    return not (narrowed or stopped)
+    planned = config.stash[settings_key].plan  # --replicate-plan ran nothing, so it opened no cassette
+    return not (narrowed or stopped or planned)
 
 
 def _settle_exit_status(session: pytest.Session, document: dict[str, Any], *, complete: bool) -> None:
@@ -241,12 +245,15 @@ def _run_figures(session: EvalSession | None) -> dict[str, Any]:
     """Run-wide counts for the report: the same under pytest-xdist (workers' stats merged in)."""
     if session is None:
         return {"record_mode": None, "exchanges": {"replayed": 0, "recorded": 0, "missed": 0},
-                "throttled": 0, "slowed_to": None, "peak_concurrency": 0, "versions": {}}
+                "throttled": 0, "slowed_to": None, "peak_concurrency": 0, "versions": {},
+                "spend": {"dollars": 0.0, "calls": 0, "unpriced": 0, "limit": None}}
     stats = session.stats
     return {"record_mode": session.settings.record_mode,
             "exchanges": {"replayed": stats.replayed, "recorded": stats.recorded, "missed": stats.missed},
             "throttled": stats.throttled, "slowed_to": stats.lowest_limit, "peak_concurrency": stats.peak,
-            "versions": session.resolved_versions()}
+            "versions": session.resolved_versions(),
+            "spend": {"dollars": stats.spent, "calls": stats.live_calls, "unpriced": stats.unpriced,
+                      "limit": session.settings.max_cost}}
 
 
 def write_summary(terminalreporter: Any, config: pytest.Config) -> None:

@@ -14,7 +14,7 @@ import pytest
 from ..run.settings import Settings
 from .report_settings import ReportSettings
 from .signals import install_signal_handlers
-from .xdist import is_worker
+from .xdist import is_worker, spend_ledger
 
 if TYPE_CHECKING:
     from ..run.session import EvalSession
@@ -33,7 +33,8 @@ def eval_session(config: pytest.Config) -> EvalSession:
         from ..run.session import EvalSession
 
         # An xdist worker: other processes run some items (select-best siblings, see select_best.py).
-        session = config.stash[_session_key] = EvalSession(config.stash[settings_key], distributed=is_worker(config))
+        session = config.stash[_session_key] = EvalSession(config.stash[settings_key], distributed=is_worker(config),
+                                                           spend_ledger=spend_ledger(config))
         install_signal_handlers(config)  # SIGTERM and SIGHUP now cancel its predictions as Ctrl-C does
     return session
 

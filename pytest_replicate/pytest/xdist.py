@@ -13,12 +13,17 @@ from xdist's worker object, here and nowhere else.
 
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 _STATS = "pytest_replicate_stats"  # the workeroutput key of a worker's RunStats.as_dict()
 _DESELECTED = "pytest_replicate_deselected"  # the workeroutput key: the worker deselected items
+_LEDGER = "pytest_replicate_spend_ledger"  # the workerinput key: the file the workers' live spend adds up in
+_ledger_key = pytest.StashKey[Path]()
 
 
 def is_worker(config: pytest.Config) -> bool:
@@ -76,3 +81,28 @@ def queued_indices(config: pytest.Config) -> list[int] | None:
     if isinstance(following, int):
         indices.insert(0, following)
     return indices
+
+
+def share_spend(node: Any) -> None:
+    """On the controller, as it starts worker ``node`` of a run with a spend limit: name the file every
+    worker appends its live spend to (``run/spend.py``), so the limit caps the whole run, not each worker."""
+    config = node.config
+    ledger = config.stash.get(_ledger_key, None)
+    if ledger is None:
+        descriptor, name = tempfile.mkstemp(prefix="pytest-replicate-spend-", suffix=".txt")
+        os.close(descriptor)
+        ledger = config.stash[_ledger_key] = Path(name)
+    node.workerinput[_LEDGER] = str(ledger)
+
+
+def spend_ledger(config: pytest.Config) -> Path | None:
+    """On a worker: the shared spend file the controller named; None elsewhere or without a limit."""
+    name = getattr(config, "workerinput", {}).get(_LEDGER)
+    return Path(name) if name else None
+
+
+def remove_spend_ledger(config: pytest.Config) -> None:
+    """On the controller, at the end: delete the shared spend file, if one was made."""
+    ledger = config.stash.get(_ledger_key, None)
+    if ledger is not None:
+        ledger.unlink(missing_ok=True)

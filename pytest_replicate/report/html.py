@@ -87,7 +87,7 @@ def _cell_view(case: Data, index: int, images: _Images) -> dict[str, Any]:
         "score": case.get("score"),
         "named_scores": case.get("named_scores") or {},
         "output": _clip(_plain(case.get("output")), CELL_CHARS),
-        "reason": _clip(case.get("error") or case.get("reason") or "", CELL_CHARS),
+        "reason": _clip(case.get("error") or case.get("reason") or case.get("skipped") or "", CELL_CHARS),
         "image": uri,
         "image_missing": bool(image) and uri is None,
         "comparison": comparison,

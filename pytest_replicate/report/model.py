@@ -41,12 +41,50 @@ def build_report(results: Sequence[CaseData], *, run: Mapping[str, Any],
         "schema_version": SCHEMA_VERSION,
         "generator": generator,
         "created": (created or datetime.now(timezone.utc)).isoformat(timespec="seconds"),
-        "run": {**run, "figures": figures(results)},
+        "run": {**run, "figures": figures(results), **_spend(run, results)},
         "files": files,
         "stale": None if stale is None else dict(stale),
         "comparison": None,
         "gate": None,
     }
+
+
+def _spend(run: Mapping[str, Any], results: Sequence[CaseData]) -> dict[str, Any]:
+    """The run's live spend with the items skipped because it reached ``--replicate-max-cost``, and
+    under ``--replicate-plan`` the items' plans summed per model (None otherwise)."""
+    plans = [result["plan"] for result in results if result.get("plan")]
+    planned = {"plan": _plan_summary(plans) if plans else None}
+    if "spend" not in run:
+        return planned
+    skipped = sum(1 for result in results if result.get("skipped") and not result.get("plan"))
+    return {**planned, "spend": {**run["spend"], "skipped": skipped}}
+
+
+def _plan_summary(plans: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """Under ``--replicate-plan`` (``run/plan.py``), the items' plans summed: how many items take
+    each route, and per (model, role) the live calls, the estimate of those that have one, how many
+    have none, and the bases of the estimates (or why there are none)."""
+    routes: dict[str, int] = {}
+    models: dict[tuple[str, str], dict[str, Any]] = {}
+    for plan in plans:
+        routes[plan["route"]] = routes.get(plan["route"], 0) + 1
+        for call in plan["calls"]:
+            row = models.setdefault((call["model"], call["role"]), {
+                "model": call["model"], "role": call["role"], "calls": 0, "at_least": False, "estimate": 0.0,
+                "unestimated": 0, "bases": []})
+            row["calls"] += call["calls"]
+            row["at_least"] = row["at_least"] or call["at_least"]
+            if call["cost"] is None:
+                row["unestimated"] += call["calls"]
+            else:
+                row["estimate"] += call["cost"]
+            if call["basis"] not in row["bases"]:
+                row["bases"].append(call["basis"])
+    rows = list(models.values())
+    return {"items": routes, "models": rows,
+            "total": {"calls": sum(row["calls"] for row in rows), "at_least": any(row["at_least"] for row in rows),
+                      "estimate": sum(row["estimate"] for row in rows),
+                      "unestimated": sum(row["unestimated"] for row in rows)}}
 
 
 def _file_report(file: str, cases: list[CaseData], bar: float | None) -> dict[str, Any]:

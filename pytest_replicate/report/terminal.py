@@ -15,7 +15,7 @@ from typing import Any
 
 from ..errors import display_path
 from ..providers.replicate.text import resolved_version_lines
-from ..text import counted
+from ..text import counted, dollars
 from .drift import drift_lines
 
 Markup = Mapping[str, bool]  # keywords of pytest's TerminalWriter.markup: {"red": True}, ...
@@ -57,6 +57,10 @@ def summary_sections(document: Mapping[str, Any], *, width: int, verbosity: int)
         for file in document["files"]:
             lines.extend(_file_brief(file, width) if verbosity < 0 else _file_matrix(file, width, cases=verbosity > 0))
         sections.append(Section("replicate evals", lines))
+    plan = document["run"].get("plan")
+    if plan:
+        cases = [case for file in document["files"] for case in file["cases"]]
+        sections.append(_plan_section(plan, cases, width=width, verbose=verbosity > 0))
     if verbosity >= 0:
         sections.extend(_run_sections(document["run"]))
         cases = [case for file in document["files"] for case in file["cases"]]
@@ -244,10 +248,82 @@ def _run_sections(run: Mapping[str, Any]) -> list[Section]:
             if run["slowed_to"] is not None:
                 text += f", slowed to {run['slowed_to']} at once"
         sections.append(Section("replicate calls", [[(text, PLAIN)]]))
+    if "spend" in run:
+        sections.append(Section("replicate spend", [spend_line(run["spend"])]))
     versions = resolved_version_lines(run["versions"])
     if versions:
         sections.append(Section("replicate models", [[(line, YELLOW)] for line in versions]))
     return sections
+
+
+_ROUTES = {  # how the plan says what an item would do, by its route (run/plan.py)
+    "live": "would call models live",
+    "replay": "would replay their cassettes",
+    "miss": "would fail: no cassette, and the record mode records none",
+    "no token": "would fail before any call is billed: no Replicate API token",
+    "free": "call no model",
+}
+PLAN_LISTED = 10  # items listed as going live, without -v
+
+
+def _plan_section(plan: Mapping[str, Any], cases: Sequence[Mapping[str, Any]], *, width: int,
+                  verbose: bool) -> Section:
+    """``--replicate-plan``: the items by route, those that would go live, and per model the live
+    calls and their estimated cost (or why there is none), then the total."""
+    items = sorted(plan["items"].items(), key=lambda item: list(_ROUTES).index(item[0]) if item[0] in _ROUTES else 99)
+    lines: list[Line] = [[(f"{counted(sum(count for _, count in items), 'item')}: ", BOLD)] + [
+        (f"{', ' if index else ''}{count} {_ROUTES.get(route, route)}", YELLOW if route == "live" else PLAIN)
+        for index, (route, count) in enumerate(items)]]
+    live: dict[str, list[str]] = {}  # why -> the items that would go live for that reason
+    for case in cases:
+        if case.get("plan") and case["plan"]["route"] == "live":
+            live.setdefault(case["plan"]["why"], []).append(f"{display_path(case['file'])}::{case['name']}")
+    listed = 0
+    for why, names in live.items():
+        lines.append([(f"{INDENT}live, as each {why}:", PLAIN)])
+        shown = names if verbose else names[:max(0, PLAN_LISTED - listed)]
+        lines.extend([[(_fit(f"{INDENT * 2}{name}", width), PLAIN)] for name in shown])
+        listed += len(shown)
+        if len(shown) < len(names):
+            lines.append([(f"{INDENT * 2}... and {len(names) - len(shown)} more (-v lists them all)", PLAIN)])
+    for row in plan["models"]:
+        lines.append([(f"{INDENT}{row['model']} ({row['role']}): ", BOLD), *_planned_cost(row)])
+        lines.extend([[(f"{INDENT * 2}{basis}", PLAIN)] for basis in row["bases"]])
+    lines.append([(f"{INDENT}total: ", BOLD), *_planned_cost(plan["total"])])
+    lines.append([("nothing was called (--replicate-plan); --replicate-max-cost=USD caps a real run's live spend",
+                   PLAIN)])
+    return Section("replicate plan (calls nothing)", lines)
+
+
+def _planned_cost(row: Mapping[str, Any]) -> Line:
+    """``at least 4 live calls, estimated $0.0012, + 4 of unknown cost``."""
+    calls = f"{'at least ' if row['at_least'] else ''}{counted(row['calls'], 'live call')}"
+    known = row["calls"] - row["unestimated"]
+    parts: list[Segment] = [(calls, PLAIN)]
+    if known:
+        parts.append((f", estimated {dollars(row['estimate'])}", PLAIN))
+    if row["unestimated"]:
+        parts.append((", cost unknown" if not known else f", + {row['unestimated']} of unknown cost", YELLOW))
+    return parts
+
+
+def spend_line(spend: Mapping[str, Any]) -> Line:
+    """``spent live: $0.0123 on 5 live calls (2 of unknown cost: no price in their provider config)``,
+    then the limit and the items it skipped."""
+    calls, unpriced, limit = spend["calls"], spend["unpriced"], spend["limit"]
+    if not calls:
+        line: Line = [("spent live: $0 (no live calls)", PLAIN)]
+    else:
+        text = f"spent live: {dollars(spend['dollars'])} on {counted(calls, 'live call')}"
+        line = [(text, PLAIN)]
+        if unpriced:
+            line.append((f" ({unpriced} of unknown cost: no price in their provider config, see README "
+                         "'What costs money')", YELLOW))
+    if limit is not None:
+        line.append((f"; max cost {dollars(limit)}", PLAIN))
+        if spend.get("skipped"):
+            line.append((f", reached: {counted(spend['skipped'], 'item')} skipped", YELLOW))
+    return line
 
 
 def _stale_section(stale: Mapping[str, Any]) -> Section:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 from ..assertions import GradingResult
 from ..providers.base import ProviderResponse
-from ..redaction import Redactor
+from ..redaction import RedactedRepr, Redactor
 from ..suite.model import Case
 from .sampling import SampleVerdict
 
@@ -39,8 +39,8 @@ class Drift(TypedDict):
     updated: bool  # --replicate-drift=update rewrote the cassette with the live exchanges
 
 
-@dataclass
-class CaseResult:
+@dataclass(repr=False)
+class CaseResult(RedactedRepr):
     case: Case
     prompt: str | None = None  # as sent to the provider
     response: ProviderResponse | None = None
@@ -58,6 +58,10 @@ class CaseResult:
     samples: list[CaseResult] = field(default_factory=list)
     verdict: SampleVerdict | None = None
     drift: Drift | None = None  # under --replicate-drift: how the live result compares with the replayed one
+    # The session's secrets, for the repr pytest shows (a fixture's run_case result under -l, say).
+    redactor: Redactor | None = field(default=None, repr=False, compare=False)
+    skipped: str | None = None  # why the case did not run (--replicate-max-cost reached): its item is skipped
+    plan: dict[str, Any] | None = None  # under --replicate-plan: what it would call (run/plan.py's ItemPlan)
 
     @property
     def passed(self) -> bool:
@@ -119,6 +123,8 @@ class CaseResult:
             "missed": exchanges.get("missed", 0),  # and those the cassette could not answer
             "live": exchanges.get("sent", 0) > 0,  # went to the network, kept in its cassette or not
             "drift": self.drift,
+            "skipped": self.skipped,
+            "plan": self.plan,
             "error": self.error,
             "duration": self.duration,
             "samples": [_sample_dict(index, sample) for index, sample in enumerate(self.samples, 1)],

@@ -1,8 +1,8 @@
 """Run-wide counters the terminal summary shows, summed across pytest-xdist workers.
 
 Only what no single case result can tell lives here: cassette exchanges (test functions
-using the fixtures count too), the scheduler's throttling and peak, and the models that ran
-by their latest version. Figures that follow from the cases (latency, metric means) are
+using the fixtures count too), the scheduler's throttling and peak, the models that ran
+by their latest version, and the live spend (graders' calls included). Figures that follow from the cases (latency, metric means) are
 derived from the collected results instead (``report/model.py``).
 
 Every change, local or from a worker, goes through :meth:`RunStats.merge`, so a figure is
@@ -17,7 +17,7 @@ from typing import Any
 
 from ..cassettes.cassette import CassetteStats
 
-_SUMMED = ("replayed", "recorded", "missed", "sent", "throttled")
+_SUMMED = ("replayed", "recorded", "missed", "sent", "throttled", "live_calls", "unpriced")
 
 
 @dataclass
@@ -28,6 +28,9 @@ class RunStats(CassetteStats):
     lowest_limit: int | None = None  # the adaptive concurrency limit's low point, when throttled
     peak: int = 0  # most live calls (not replays) running at once in any one process
     versions: dict[str, str] = field(default_factory=dict)  # model -> the version it ran by (no official endpoint)
+    live_calls: int = 0  # predictions created live (not replayed), graders' included
+    unpriced: int = 0  # of those, the ones whose cost is unknown (no price configured, no metrics)
+    spent: float = 0.0  # dollars, the known costs of the live calls
 
     def add(self, counts: Mapping[str, Any]) -> None:
         """What cassettes call for each exchange (``CassetteStats.count``): the same as a merge."""
@@ -39,6 +42,7 @@ class RunStats(CassetteStats):
         with self._lock:
             for name in _SUMMED:
                 setattr(self, name, getattr(self, name) + int(data.get(name, 0)))
+            self.spent += float(data.get("spent", 0.0))
             self.peak = max(self.peak, int(data.get("peak", 0)))
             limit = data.get("lowest_limit")
             if limit is not None:
@@ -48,7 +52,7 @@ class RunStats(CassetteStats):
     def as_dict(self) -> dict[str, Any]:
         """Plain data: what an xdist worker sends to the controller."""
         with self._lock:
-            return {**{name: getattr(self, name) for name in _SUMMED}, "peak": self.peak,
+            return {**{name: getattr(self, name) for name in _SUMMED}, "spent": self.spent, "peak": self.peak,
                     "lowest_limit": self.lowest_limit, "versions": dict(self.versions)}
 
 

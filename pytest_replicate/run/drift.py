@@ -39,6 +39,7 @@ from ..suite.model import Case, EvalSuite, ProviderSpec
 from ..text import shorten
 from .runner import run_case
 from .scheduler import Scheduler
+from .spend import RunSpend
 
 DIFF_LINES = 8  # most lines of a diff; longer ones end with how many were left out
 CONTEXT = 30  # characters kept either side of the change in a one-line output
@@ -51,11 +52,13 @@ class Calls(Protocol):
     cassettes: CassetteLibrary
     stats: RunStats
     scheduler: Scheduler | None
+    spend: RunSpend
 
     def provider_for(self, spec: ProviderSpec, suite: EvalSuite) -> Provider: ...
 
     def call_context(self, vars: Mapping[str, Any], cassette: Cassette | None,
-                     on_request: Callable[[], None] | None = None) -> CallContext: ...
+                     on_request: Callable[[], None] | None = None,
+                     before_live: Callable[[], None] | None = None) -> CallContext: ...
 
     def graders(self, *, env: Mapping[str, str] | None = None, file: Path | None = None,
                 options: Mapping[str, Any] | None = None) -> Graders: ...
@@ -85,8 +88,12 @@ class DriftRun:
             live = CaseResult(case, error=str(error), cassette=path)
             live.drift = compare(replayed, live)
             return live
-        live = self._run(case, cassette, sent)
+        gate = self.calls.spend.gate()  # under --replicate-max-cost, refused once the spend reached it
+        live = self._run(case, cassette, sent, gate)
         self.calls.calls_over(case, cassette)
+        if gate is not None and gate.refused is not None:  # nothing went live: skipped, nothing saved
+            library.done(cassette, save=False)
+            return CaseResult(case, skipped=gate.refused, cassette=path)
         drift = live.drift = compare(replayed, live)
         save = self.update and drifted(drift) and not live.call_failed
         try:
@@ -107,9 +114,10 @@ class DriftRun:
         library.done(cassette, save=False)
         return result
 
-    def _run(self, case: Case, cassette: Cassette, on_request: Callable[[], None] | None) -> CaseResult:
+    def _run(self, case: Case, cassette: Cassette, on_request: Callable[[], None] | None,
+             before_live: Callable[[], None] | None = None) -> CaseResult:
         provider = self.calls.provider_for(case.provider, case.suite)
-        context = self.calls.call_context(case.vars, cassette, on_request)
+        context = self.calls.call_context(case.vars, cassette, on_request, before_live)
         graders = self.calls.graders(env=case.suite.env, file=case.suite.file, options=case.test.options)
         result = run_case(case, provider, context, graders=graders)
         result.cassette, result.exchanges = cassette.path, cassette.stats

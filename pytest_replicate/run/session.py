@@ -34,10 +34,12 @@ from ..results.stats import CaseExchanges, RunStats
 from ..suite.model import MAX_CONCURRENCY, NOT_REPEATABLE, Case, EvalSuite, ProviderSpec, Repeat
 from .drift import DriftRun
 from .graders import SessionGraders
+from .plan import PLAN_ONLY, plan_case
 from .runner import call_case, run_case, run_samples, sampled
 from .scheduler import Scheduler
 from .select_best import Held, SelectBest, needs_siblings
 from .settings import Settings
+from .spend import RunSpend
 
 # Printed before ``pytest`` in the command that records a missing cassette.
 RECORD_HINT = f"{TOKEN_VARIABLES[-1]}=..."
@@ -47,17 +49,19 @@ SCHEDULING_KEYS = (MAX_CONCURRENCY,)
 
 class EvalSession:
     def __init__(self, settings: Settings | None = None, *, env: Mapping[str, str] | None = None,
-                 distributed: bool = False) -> None:
+                 distributed: bool = False, spend_ledger: Path | None = None) -> None:
         self.settings = settings or Settings()
         self.defaults = ClientSettings(timeout=self.settings.timeout)
         self.env = dict(os.environ if env is None else env)
         protect(self.env, TOKEN_VARIABLES)  # an env mapping pytest may print shows no token
         self.stats = RunStats()  # this process's counts; an xdist controller merges its workers' in
+        # What live calls cost, and --replicate-max-cost; xdist workers share it through ``spend_ledger``.
+        self.spend = RunSpend(self.stats, self.settings.max_cost, spend_ledger)
         self.writable = WritableFolders()  # cassette folders probed once per session
         # Provider calls run ahead of the items in worker threads, unless strictly serial. Pure
         # replay (record mode none, and no drift) waits on no network, so threads would only add overhead.
         live = self.settings.record_mode != "none" or self.settings.drift is not None
-        concurrent = self.settings.concurrency > 1 and live
+        concurrent = self.settings.concurrency > 1 and live and not self.settings.plan
         self.scheduler = Scheduler(self.settings.concurrency, self.stats) if concurrent else None
         self.redactor = Redactor(self.env.get(name) for name in TOKEN_VARIABLES)
         self.cassettes = CassetteLibrary(self.settings.cassette_dir, self.settings.record_mode,
@@ -78,7 +82,7 @@ class EvalSession:
         """One pooled client for the session, created on first use (it costs ~0.1 s)."""
         with self._lock:
             if self._http is None:
-                self._http = make_client()
+                self._http = make_client(self.settings.max_response_size)
             return self._http
 
     def provider(self, provider_id: str, *, label: str | None = None, config: Mapping[str, Any] | None = None,
@@ -120,13 +124,16 @@ class EvalSession:
                               group_limit=int(limit) if limit else None)
 
     def result(self, case: Case, nodeid: str) -> CaseResult:
-        """``case``'s result: from the scheduler if it was submitted, else run now."""
+        """``case``'s result: from the scheduler if it was submitted, else run now; under
+        ``--replicate-plan``, what it would call, and nothing is called."""
+        if self.settings.plan:
+            return CaseResult(case, skipped=PLAN_ONLY, plan=dict(plan_case(self, case)))
         result = self.scheduled(case, nodeid)
         if result is None:
             result = self.select_best.take_called(nodeid)  # called already, for a select-best sibling
         if result is None:
             result = self.run(case, nodeid)
-        if needs_siblings(case):
+        if needs_siblings(case) and result.skipped is None:
             result = self.select_best.grade(case, nodeid, result)
         return result
 
@@ -146,12 +153,14 @@ class EvalSession:
             self.scheduler.stop()
 
     def call_context(self, vars: Mapping[str, Any], cassette: Cassette | None,
-                     on_request: Callable[[], None] | None = None) -> CallContext:
+                     on_request: Callable[[], None] | None = None,
+                     before_live: Callable[[], None] | None = None) -> CallContext:
         """What a call needs from the session: the pooled client (through ``cassette``, if any;
-        ``on_request`` hears of each request), the Ctrl-C event, and the scheduler, which slows
-        every caller down when one sees a 429."""
-        return CallContext(vars=vars, http=CallClient(self.http, cassette, on_request), cancel=self.cancel,
-                           backpressure=self.scheduler, claims=self.claims)
+        ``on_request`` hears of each request, ``before_live`` may refuse one going to the network),
+        the Ctrl-C event, the scheduler, which slows every caller down when one sees a 429, and
+        the run's spend, which hears what each live call cost."""
+        return CallContext(vars=vars, http=CallClient(self.http, cassette, on_request, before_live),
+                           cancel=self.cancel, backpressure=self.scheduler, claims=self.claims, spend=self.spend)
 
     def graders(self, *, env: Mapping[str, str] | None = None, file: Path | None = None,
                 options: Mapping[str, Any] | None = None) -> SessionGraders:
@@ -181,7 +190,9 @@ class EvalSession:
         scheduler = self.scheduler
         sent = ((lambda: scheduler.request_sent(nodeid, live=not cassette.replay_only))
                 if scheduler is not None and nodeid is not None else None)
-        context = self.call_context(case.vars, cassette, sent)
+        # Under --replicate-max-cost: refused at its first live request once the spend reached the limit.
+        gate = self.spend.gate()
+        context = self.call_context(case.vars, cassette, sent, gate)
         graders = self.graders(env=case.suite.env, file=case.suite.file, options=case.test.options)
         held = needs_siblings(case) and nodeid is not None
         repeat = self.repeat_of(case)
@@ -202,9 +213,11 @@ class EvalSession:
                                                        after_each=pace))
             if result.samples and result.call_failed and _exhausted(cassette):
                 result.error = _short_cassette(cassette, len(result.samples), repeat.count)
+        if gate is not None and gate.refused is not None:  # nothing went live: skipped, its cassette unsaved
+            result = CaseResult(case, skipped=gate.refused, call_failed=True)
         result.cassette, result.exchanges = path, cassette.stats
         self.calls_over(case, cassette, paced=recorded)
-        if held and nodeid is not None:  # graded, and its cassette saved, when its item runs
+        if held and nodeid is not None and result.skipped is None:  # graded, and its cassette saved, when its item runs
             self.select_best.hold(nodeid, Held(cassette, context, graders))
         else:
             self.cassette_done(cassette, result)

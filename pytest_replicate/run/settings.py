@@ -15,6 +15,13 @@ import pytest
 
 from ..cassettes.record_modes import RECORD_MODES
 from ..errors import ReplicateEvalError
+from ..http.limits import (
+    DEFAULT_MAX_RESPONSE_SIZE,
+    MAX_RESPONSE_SIZE_INI,
+    MAX_RESPONSE_SIZE_OPTION,
+    SIZE_EXPECTED,
+    parse_size,
+)
 from ..suite.limits import DEFAULT_MAX_CASES, MAX_CASES_OPTION
 
 DEFAULT_EVAL_FILES = (
@@ -62,6 +69,9 @@ class Settings:
     grader: str | None = None  # text grader for model-graded assertions the eval file leaves open
     repeat: int | None = None  # --replicate-repeat: samples of every eval case (wins over the file's repeat)
     drift: str | None = None  # one of DRIFT_MODES: eval items replay and call live side by side (run/drift.py)
+    max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE  # bytes of one answer read from the network
+    max_cost: float | None = None  # dollars: once the run spent this live, no new live call starts (run/spend.py)
+    plan: bool = False  # --replicate-plan: say what each item would call and cost, call nothing (run/plan.py)
 
     @classmethod
     def from_pytest(cls, config: pytest.Config) -> Settings:
@@ -75,6 +85,9 @@ class Settings:
             grader=_grader(config),
             repeat=_repeat(config),
             drift=_drift(config),
+            max_response_size=_max_response_size(config),
+            max_cost=_max_cost(config),
+            plan=bool(config.option.replicate_plan),
         )
 
 
@@ -173,6 +186,37 @@ def _grader(config: pytest.Config) -> str | None:
     except ReplicateEvalError as error:
         raise pytest.UsageError(f"{source} = {value!r}: {error}") from None
     return str(value)
+
+
+def _max_response_size(config: pytest.Config) -> int:
+    """``--replicate-max-response-size`` > ini ``replicate_max_response_size`` > 20 MB."""
+    value, source = config.option.replicate_max_response_size, MAX_RESPONSE_SIZE_OPTION
+    if value is None:
+        value, source = config.getini(MAX_RESPONSE_SIZE_INI), MAX_RESPONSE_SIZE_INI
+    if value in (None, ""):
+        return DEFAULT_MAX_RESPONSE_SIZE
+    size = parse_size(str(value))
+    if size is None:
+        raise pytest.UsageError(f"{source} = {value!r}: give {SIZE_EXPECTED}")
+    return size
+MAX_COST_OPTION = "replicate_max_cost"
+MAX_COST_EXPECTED = "an amount in dollars, 0 or more, such as 0.50"
+
+
+def _max_cost(config: pytest.Config) -> float | None:
+    """``--replicate-max-cost`` > ini ``replicate_max_cost`` > None (no limit); a leading ``$`` is allowed."""
+    value, source = config.option.replicate_max_cost, "--replicate-max-cost"
+    if value is None:
+        value, source = config.getini(MAX_COST_OPTION), MAX_COST_OPTION
+    if value in (None, ""):
+        return None
+    try:
+        amount = float(str(value).strip().removeprefix("$"))
+    except ValueError:
+        amount = -1.0
+    if not 0 <= amount < math.inf:  # nan fails both comparisons
+        raise pytest.UsageError(f"{source} = {value!r}: give {MAX_COST_EXPECTED}")
+    return amount
 
 
 def _drift(config: pytest.Config) -> str | None:

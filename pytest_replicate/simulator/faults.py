@@ -10,7 +10,8 @@ kind                      what the client sees
 ``status``                an error reply with ``status`` (429 with ``Retry-After`` when
                           ``retry_after`` is set, without it otherwise); ``body`` replaces
                           the JSON error, e.g. ``"<html>502 Bad Gateway</html>"``;
-                          ``headers`` are added, e.g. ``Location`` for a 3xx
+                          ``headers`` are added, e.g. ``Location`` for a 3xx; on a create
+                          nothing is created (``times=N``: an outage of N creates)
 ``created_then_status``   the prediction IS created, then the reply is ``status`` (5xx):
                           a client that resends the create makes a second prediction
 ``drop``                  the connection closes without a reply

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import FAKE_TOKEN, closed_port
+from helpers import FAKE_TOKEN, closed_port, write
 
 from pytest_replicate.simulator import Fault
 
@@ -25,7 +25,7 @@ def suite(base_url: str, config: str = "", tests: int = 1, provider: str = "repl
 
 def everything_printed(pytester: pytest.Pytester, result: pytest.RunResult) -> str:
     files = [p.read_text(errors="replace") for p in pytester.path.rglob("*")
-             if p.is_file() and p.suffix in (".xml", ".yaml") and p.name != "suite.eval.yaml"]
+             if p.is_file() and p.suffix in (".xml", ".yaml") and not p.name.endswith(".eval.yaml")]
     return result.stdout.str() + result.stderr.str() + "".join(files)
 
 
@@ -186,3 +186,106 @@ def test_deeply_nested_json_in_an_output_fails_its_assertions_cleanly(pytester, 
     result.assert_outcomes(failed=2, passed=1)  # contains-json finds the innermost levels, which read
     result.stdout.fnmatch_lines(["*output is not valid JSON (nested too deeply to read)*"])
     assert "RecursionError" not in result.stdout.str() and "Traceback" not in result.stdout.str()
+
+
+def test_polls_go_to_the_base_urls_origin_not_to_the_urls_an_answer_names(pytester, write_eval):
+    """The simulator names itself 127.0.0.1 in a prediction's ``urls``; the base URL says localhost."""
+    from pytest_replicate.simulator import Simulator
+
+    with Simulator(latency=0.3) as server:
+        port = server.url.rsplit(":", 1)[1]
+        write_eval(suite(f"http://localhost:{port}"))
+        result = pytester.runpytest("-q")
+        result.assert_outcomes(passed=1)
+        polls = [request for request in server.requests if request.method == "GET"]
+        assert polls and all(request.path.startswith("/v1/predictions/") for request in polls)
+        assert {request.headers.get("host") for request in server.requests} == {f"localhost:{port}"}
+
+
+def test_a_redirect_to_another_origin_is_refused_and_says_so(pytester, write_eval, simulator):
+    from pytest_replicate.simulator import Simulator
+
+    with Simulator() as other:
+        simulator.add_fault(Fault("status", status=307, headers={"Location": other.url + LLAMA2_CREATE}))
+        write_eval(suite(simulator.url))
+        result = pytester.runpytest(*LOUD)
+        result.assert_outcomes(failed=1)
+        assert other.requests == []  # the token never went there, nor the request
+    result.stdout.fnmatch_lines([
+        f"*the API at {simulator.url} redirected POST {LLAMA2_CREATE} to another origin, {other.url}; the API token "
+        f"is sent only to {simulator.url}*Check REPLICATE_BASE_URL or config.base_url*"])
+    assert "no Replicate API token" not in result.stdout.str()
+    assert FAKE_TOKEN not in everything_printed(pytester, result)
+
+
+# A token not shaped like Replicate's (too short for the r8_ pattern): only knowing it hides it.
+UNSHAPED_TOKEN = "r8_envtok42"
+FILE_TOKEN = "r8_" + "F" * 37
+
+
+def test_a_collection_error_quoting_a_token_hides_it(pytester, write_eval, monkeypatch):
+    monkeypatch.setenv("REPLICATE_API_TOKEN", UNSHAPED_TOKEN)
+    write_eval(f"""\
+        prompts: ["{{{{ q }}}}"]
+        providers: [echo]
+        tests:
+          - vars: {{q: hi}}
+            assert: [{{type: regex, value: "({UNSHAPED_TOKEN}"}}]
+        """)
+    write_eval(f"""\
+        prompts: ["{{{{ q }}}}"]
+        providers: [{{id: replicate:meta/llama-2-7b-chat, config: {{apiKey: {FILE_TOKEN}}}}}]
+        tests:
+          - vars: {{q: hi}}
+            assert: [{{type: regex, value: "({FILE_TOKEN}"}}]
+        """, name="other.eval.yaml")
+    result = pytester.runpytest(*LOUD)
+    result.assert_outcomes(errors=2)
+    result.stdout.fnmatch_lines(["*tests[[]0[]].assert[[]0[]].value: invalid regular expression /(<REDACTED>/*"])
+    printed = everything_printed(pytester, result)
+    assert UNSHAPED_TOKEN not in printed and FILE_TOKEN not in printed
+
+
+@pytest.mark.parametrize("args", [("-q",), ("-l", "--tb=long"), ("-rA", "-vv")])
+def test_fixture_results_and_reports_hide_the_token(pytester, replicate_env, monkeypatch, args):
+    """The same output an eval item redacts: assert_output's report, a ModelResult's repr (assertion
+    rewriting shows it, -l shows it as a local), with the token from the environment and one given
+    to the provider's config (read from another variable, so the test's own source shows neither)."""
+    monkeypatch.setenv("REPLICATE_API_TOKEN", UNSHAPED_TOKEN)
+    monkeypatch.setenv("MY_KEY", "r8_cfgtok99")
+    pytester.makepyfile(test_leak="""
+        import os
+        from pytest_replicate import assert_output
+
+        def test_env_token(replicate_provider, replicate_session):
+            result = replicate_provider("replicate:meta/llama-2-7b-chat")(
+                "Repeat {{ t }}", vars={"t": os.environ["REPLICATE_API_TOKEN"]})
+            assert_output(result, "contains", "nothing like this")
+
+        def test_session_assert_output(replicate_session):
+            replicate_session.assert_output("echo " + os.environ["REPLICATE_API_TOKEN"], "contains", "nothing")
+
+        def test_config_token(replicate_provider):
+            llm = replicate_provider("replicate:meta/llama-2-7b-chat", apiKey=os.environ["MY_KEY"])
+            result = llm("Repeat {{ t }}", vars={"t": os.environ["MY_KEY"]})
+            assert result.text == "x"
+
+        def test_run_case(replicate_session):
+            from pytest_replicate import load_suite
+
+            result = replicate_session.run_case(load_suite("leak.eval.yaml")[0], check=False)
+            assert result.passed
+    """)
+    write(pytester, "leak.eval.yaml", """
+        prompts: ["Repeat {{ t }}"]
+        providers: [replicate:meta/llama-2-7b-chat]
+        tests:
+          - vars: {t: file://token.txt}
+            assert: [{type: contains, value: nothing like this}]
+    """)
+    write(pytester, "token.txt", UNSHAPED_TOKEN)
+    result = pytester.runpytest(*args, "--junitxml=report.xml", "test_leak.py")
+    result.assert_outcomes(failed=4)
+    printed = everything_printed(pytester, result)
+    assert "<REDACTED>" in printed
+    assert UNSHAPED_TOKEN not in printed and "r8_cfgtok99" not in printed

@@ -123,6 +123,38 @@ def test_unreadable_answers_fail_the_assertion_and_show_it(pytester, write_eval,
     ])
 
 
+def test_a_grader_that_repeats_its_prompt_is_no_verdict(pytester, write_eval, replicate_env):
+    """The echo provider as grader answers with the grading prompt: before, llm-rubric passed (the first JSON
+    object in it is an example verdict, or a chat message without a ``pass``), factuality read the prompt's
+    "(A)", context-recall counted its sentences. A grader answering just the prompt's example is caught too."""
+    example = "{\"reason\": \"'Good morning' is a greeting\", \"pass\": true, \"score\": 1.0}"
+    replicate_env.change_answer(GRADER, "the capital of Mars", f"Here is my verdict: {example}")
+    write_eval(echo_suite([
+        ("rubric", {"out": "Bonjour"}, "{type: llm-rubric, value: is German, provider: echo}"),
+        ("factuality", {"out": "Bonjour"}, "{type: factuality, value: Hallo, provider: echo}"),
+        ("g-eval", {"out": "Bonjour"}, "{type: g-eval, value: is German, provider: echo}"),
+        ("closedqa", {"out": "Bonjour"}, "{type: model-graded-closedqa, value: is German, provider: echo}"),
+        ("recall", {"out": "Bonjour", "context": "Berlin is in Germany.", "query": "Where?"},
+         "{type: context-recall, value: Berlin is in Germany., provider: echo}"),
+        ("example", {"out": "the capital of Mars is Olympus"}, "{type: llm-rubric, value: names a city}"),
+    ]))
+    result = pytester.runpytest("--replicate-concurrency=1", "-rA")
+    result.assert_outcomes(failed=6)
+    repeats = ("(score 0.00): the grader's answer mostly repeats the grading prompt, it is not a verdict. Is the "
+               "grader a model that follows instructions?; the grader answered:")
+    result.stdout.fnmatch_lines([
+        f"*[[]FAIL[]] llm-rubric 'is German' {repeats}",
+        f"*[[]FAIL[]] factuality 'Hallo' {repeats}",
+        f"*[[]FAIL[]] g-eval 'is German' {repeats}",
+        f"*[[]FAIL[]] model-graded-closedqa 'is German' {repeats}",
+        f"*[[]FAIL[]] context-recall 'Berlin is in Germany.' {repeats}",
+        "*[[]FAIL[]] llm-rubric 'names a city' (score 0.00): the grader's answer repeats the grading prompt: its "
+        "JSON {\"reason\": \"'Good morning' is a greeting\", * is the prompt's own (an example, or part of "
+        "what it was given), not a verdict*",
+        "Here is my verdict: {*",
+    ])
+
+
 SIMILAR_CASES = [
     ("similar", {"out": "The cat sat on the mat"}, "{type: similar, value: The cat sat on the mat}", PASS),
     ("dissimilar", {"out": "Stock prices fell sharply"}, "{type: similar, value: The cat sat on the mat}", FAIL),
@@ -400,39 +432,44 @@ def test_select_best_needs_two_outputs(pytester, write_eval, replicate_env):
     result.stdout.fnmatch_lines(["*select-best needs at least two outputs to compare*"])
 
 
-def test_verdicts_match_promptfoo_with_an_echo_grader(pytester, write_eval):
-    """promptfoo 0.123.1 ran this file (echo grades: it answers the rendered rubricPrompt) with
-    these results: factuality and model-graded-closedqa ignore ``not-``; an unreadable answer
-    fails a negated llm-rubric too; a threshold above the score fails a passing verdict."""
+def test_verdicts_match_promptfoo_for_the_same_grader_answers(pytester, write_eval, replicate_env):
+    """promptfoo 0.123.1 gave these verdicts for these grader answers (it ran with the echo provider
+    grading, answering each rendered rubricPrompt): factuality and model-graded-closedqa ignore
+    ``not-``; an unreadable answer fails a negated llm-rubric too; a threshold above the score fails
+    a passing verdict. Here a scripted grader gives the same answers, since an answer that merely
+    repeats its prompt is no verdict here (see test_a_grader_that_repeats_its_prompt_is_no_verdict)."""
+    answers = {"case 1": "verdict (D) for hello", "case 2": "verdict (D) for hello", "case 3": "verdict (A) for hello",
+               "case 4": "hello Y", "case 5": "no json here hello",
+               "case 6": '{"pass": true, "score": 0.4, "reason": "hello"}'}
+    for marker, answer in answers.items():
+        replicate_env.change_answer(GRADER, f"grade {marker}:", answer)
     write_eval("""\
         prompts: [{id: out, raw: '{{ out }}'}]
         providers: [echo]
-        defaultTest:
-          options: {provider: echo}
         tests:
           - description: factuality D
             vars: {out: hello}
-            options: {rubricPrompt: 'verdict (D) for {{ completion }}'}
+            options: {rubricPrompt: 'grade case 1: {{ completion }}'}
             assert: [{type: factuality, value: x}]
           - description: not-factuality D
             vars: {out: hello}
-            options: {rubricPrompt: 'verdict (D) for {{ completion }}'}
+            options: {rubricPrompt: 'grade case 2: {{ completion }}'}
             assert: [{type: not-factuality, value: x}]
           - description: not-factuality A
             vars: {out: hello}
-            options: {rubricPrompt: 'verdict (A) for {{ completion }}'}
+            options: {rubricPrompt: 'grade case 3: {{ completion }}'}
             assert: [{type: not-factuality, value: x}]
           - description: not-closedqa Y
             vars: {out: hello}
-            options: {rubricPrompt: '{{ completion }} Y'}
+            options: {rubricPrompt: 'grade case 4: {{ completion }}'}
             assert: [{type: not-model-graded-closedqa, value: x}]
           - description: not-rubric unreadable
             vars: {out: hello}
-            options: {rubricPrompt: 'no json here {{ output }}'}
+            options: {rubricPrompt: 'grade case 5: {{ output }}'}
             assert: [{type: not-llm-rubric, value: x}]
           - description: rubric threshold
             vars: {out: hello}
-            options: {rubricPrompt: '{"pass": true, "score": 0.4, "reason": "{{ output }}"}'}
+            options: {rubricPrompt: 'grade case 6: {{ output }}'}
             assert: [{type: llm-rubric, value: x, threshold: 0.5}]
         """)
     result = pytester.runpytest("-v")
@@ -479,7 +516,7 @@ def test_a_grader_5xx_after_its_retries_fails_the_item(pytester, write_eval, rep
               "config: {max_retries: 1, retry_backoff: 0}}\n"))
     result = pytester.runpytest("-v", "--replicate-concurrency=1")
     assert outcomes(result) == {"x": PASS, "y": FAIL}
-    result.stdout.fnmatch_lines(["*503*acme/flaky-grader*"])
+    result.stdout.fnmatch_lines(["*acme/flaky-grader failed 2 times, the last with HTTP 503*"])
     assert [path.name.split("_")[0] for path in pytester.path.glob("cassettes/**/*.yaml")] == ["x"]
 
 

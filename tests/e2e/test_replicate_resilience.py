@@ -51,14 +51,30 @@ def test_5xx_on_poll_is_retried(pytester, write_eval, replicate_env):
     assert len(creates(replicate_env)) == 1
 
 
-def test_5xx_on_create_is_not_resent(pytester, write_eval, replicate_env):
-    # A 5xx may come after the prediction was created: resending could pay for it twice.
-    replicate_env.add_fault(Fault("status", status=503, method="POST"))
+def test_5xx_on_create_that_made_nothing_is_resent_recorded_and_replayed_without_sleeping(
+        pytester, write_eval, replicate_env, monkeypatch, sleeps):
+    """A brief outage (two creates answered 503, nothing made) does not fail the item."""
+    replicate_env.add_fault(Fault("status", status=503, method="POST", times=2))
     write_eval(suite())
+    pytester.runpytest().assert_outcomes(passed=1)
+    assert len(creates(replicate_env)) == 3 and len(replicate_env.predictions_created()) == 1
+    # each 503: the listing, a re-check after retry_backoff, then back-off before the next create
+    assert len(sleeps) == 4 and sleeps[0] == sleeps[2] == 0.01  # re-checks: retry_backoff; then back-off
+    monkeypatch.delenv("REPLICATE_API_TOKEN")
+    replicate_env.stop()
+    sleeps.clear()
+    pytester.runpytest("--record-mode=none").assert_outcomes(passed=1)
+    assert sleeps == []  # replay never sleeps
+
+
+def test_5xx_on_every_create_fails_after_max_retries(pytester, write_eval, replicate_env):
+    replicate_env.add_fault(Fault("status", status=503, method="POST", times=10))
+    write_eval(suite("max_retries: 1"))
     result = pytester.runpytest()
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*failed with HTTP 503 *; not retried, because the prediction may have been created*"])
-    assert len(creates(replicate_env)) == 1
+    result.stdout.fnmatch_lines(["*creating a prediction of meta/llama-2-7b-chat failed 2 times, the last with "
+                                 "HTTP 503 *; no prediction was made*raise max_retries in the provider config*"])
+    assert len(creates(replicate_env)) == 2 and replicate_env.predictions_created() == []
 
 
 def test_retries_are_bounded(pytester, write_eval, replicate_env):
@@ -102,3 +118,26 @@ def test_ctrl_c_cancels_in_flight_predictions(pytester, write_eval, replicate_en
     # Interrupt once the client is polling, i.e. it knows the prediction's id.
     interrupt_pytest_when(pytester, lambda: polls(replicate_env))
     assert len(replicate_env.canceled) == 1
+
+
+def test_an_answer_past_the_size_limit_fails_its_item_and_records_nothing(pytester, write_eval, replicate_env):
+    replicate_env.change_answer("meta/llama-2-7b-chat", "France", "Paris " * 5000)  # 30 KB of output
+    write_eval(suite())
+    result = pytester.runpytest("--replicate-max-response-size=10KB")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([
+        f"*the answer to POST {replicate_env.url}/v1/models/meta/llama-2-7b-chat/predictions is larger than the "
+        "10 KB limit (it declares * KB); nothing of it was recorded. If the model's output is meant to be that "
+        "large, raise it with --replicate-max-response-size or the replicate_max_response_size ini key*"])
+    assert not list(pytester.path.rglob("cassettes/**/*.yaml"))
+
+    pytester.makeini("[pytest]\nreplicate_max_response_size = 1MB\n")
+    pytester.runpytest().assert_outcomes(passed=1)
+    assert list(pytester.path.rglob("cassettes/**/*.yaml"))
+
+
+def test_a_size_that_is_not_one_is_a_usage_error(pytester, write_eval):
+    write_eval(suite())
+    result = pytester.runpytest("--replicate-max-response-size=lots")
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(["*--replicate-max-response-size = 'lots': give a size such as 20MB, 500KB, 1.5GB*"])

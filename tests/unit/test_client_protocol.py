@@ -12,7 +12,7 @@ import pytest
 from helpers import FAKE_TOKEN
 
 from pytest_replicate.errors import ConfigError, ProviderError
-from pytest_replicate.http.auth import BearerAuth
+from pytest_replicate.http.auth import ApiAuth, origin
 from pytest_replicate.providers import CallContext, create_provider
 from pytest_replicate.redaction import PLACEHOLDER, Secret
 from pytest_replicate.simulator.images import render_png
@@ -99,9 +99,61 @@ def test_a_create_answered_5xx_is_found_in_the_list_and_adopted():
     assert routes.paths("POST") == ["/v1/models/meta/llama-2-7b-chat/predictions"]  # sent once
 
 
-def test_a_create_answered_5xx_and_not_listed_is_not_resent():
+def test_a_create_answered_5xx_and_not_listed_twice_is_resent():
+    answers = [httpx.Response(503, json={"detail": "unavailable"}), httpx.Response(201, json=prediction())]
+    routes = Routes({
+        ("POST", "/v1/models/meta/llama-2-7b-chat/predictions"): lambda request: answers.pop(0),
+        ("GET", "/v1/predictions"): httpx.Response(200, json={"results": []}),
+    })
+    assert run(routes).output == "Paris"
+    assert routes.paths() == ["/v1/models/meta/llama-2-7b-chat/predictions", "/v1/predictions", "/v1/predictions",
+                              "/v1/models/meta/llama-2-7b-chat/predictions"]
+
+
+def test_a_create_listed_only_at_the_recheck_is_adopted_not_resent():
+    listings = [{"results": []}, {"results": [prediction(pid="late", input={"prompt": "Hi"})]}]
+    routes = Routes({
+        ("POST", "/v1/models/meta/llama-2-7b-chat/predictions"): httpx.Response(502, json={"detail": "bad gateway"}),
+        ("GET", "/v1/predictions"): lambda request: httpx.Response(200, json=listings.pop(0)),
+    })
+    assert run(routes).output == "Paris"
+    assert routes.paths("POST") == ["/v1/models/meta/llama-2-7b-chat/predictions"]
+
+
+def test_creates_answered_5xx_every_time_fail_after_max_retries():
     routes = Routes({
         ("POST", "/v1/models/meta/llama-2-7b-chat/predictions"): httpx.Response(500, json={"detail": "oops"}),
+        ("GET", "/v1/predictions"): httpx.Response(200, json={"results": []}),
+    })
+    with pytest.raises(ProviderError, match=r"creating a prediction of meta/llama-2-7b-chat failed 3 times, the last "
+                                            r"with HTTP 500 oops; no prediction was made"):
+        run(routes, max_retries=2)
+    assert routes.paths("POST") == ["/v1/models/meta/llama-2-7b-chat/predictions"] * 3
+
+
+def test_a_broken_create_after_a_5xx_is_not_resent_and_says_it_may_run():
+    def answers(request, sent=[]):  # noqa: B006 (counts the creates)
+        sent.append(request)
+        if len(sent) == 1:
+            return httpx.Response(503, json={"detail": "unavailable"})
+        raise httpx.ReadError("connection reset", request=request)
+
+    routes = Routes({
+        ("POST", "/v1/models/meta/llama-2-7b-chat/predictions"): answers,
+        ("GET", "/v1/predictions"): httpx.Response(200, json={"results": []}),
+    })
+    with pytest.raises(ProviderError, match=r"failed with the connection broke \(ReadError\) \(after 1 create\(s\) "
+                                            r"answered 5xx that made none\).*not retried, because the prediction may"):
+        run(routes)
+    assert routes.paths("POST") == ["/v1/models/meta/llama-2-7b-chat/predictions"] * 2
+
+
+def test_a_create_whose_connection_broke_and_not_listed_is_not_resent():
+    def broken(request):
+        raise httpx.ReadError("connection reset", request=request)
+
+    routes = Routes({
+        ("POST", "/v1/models/meta/llama-2-7b-chat/predictions"): broken,
         ("GET", "/v1/predictions"): httpx.Response(200, json={"results": []}),
     })
     with pytest.raises(ProviderError, match="not retried, because the prediction may have been created"):
@@ -224,7 +276,7 @@ def test_secret_hides_itself_but_still_sends():
              repr({"apiKey": token})]
     assert not any(FAKE_TOKEN in text for text in shown)
     assert token == FAKE_TOKEN and json.dumps(token) == json.dumps(FAKE_TOKEN) and token.reveal() == FAKE_TOKEN
-    assert FAKE_TOKEN not in repr(BearerAuth(token))
+    assert FAKE_TOKEN not in repr(ApiAuth(token, API, "no token"))
 
 
 def test_api_key_in_a_config_is_wrapped_in_place():
@@ -239,6 +291,44 @@ def test_a_known_token_in_the_input_is_replaced_before_sending():
     assert FAKE_TOKEN.encode() not in routes.seen[0].content
     assert json.loads(routes.seen[0].content)["input"]["prompt"] == f"my token is {PLACEHOLDER}"
     assert routes.seen[0].headers["authorization"] == f"Bearer {FAKE_TOKEN}"
+
+
+# -- the token goes to the API's origin only -----------------------------------------------
+
+def test_the_token_goes_only_to_the_base_urls_origin():
+    auth = ApiAuth(Secret(FAKE_TOKEN), "https://api.replicate.com/", "no token")
+    for url, sent in [("https://api.replicate.com:443/v1/predictions", True), ("https://API.replicate.com/x", True),
+                      ("http://api.replicate.com/v1/predictions", False), ("https://api.replicate.com:8443/x", False),
+                      ("https://replicate.delivery/v1/predictions", False), ("https://evil.example/", False)]:
+        request = next(auth.auth_flow(httpx.Request("GET", url)))
+        assert ("authorization" in request.headers) is sent, url
+    assert origin("http://[::1]:8080/a") == "http://[::1]:8080" and origin("HTTP://LocalHost:80/") == "http://localhost"
+
+
+def test_polls_and_cancels_on_another_origin_go_to_the_base_url_instead():
+    """A proxy (or a hostile server) answering with URLs elsewhere gets no request, and no token, there."""
+    elsewhere = {"get": "https://elsewhere.example/v1/predictions/p1",
+                 "cancel": "https://elsewhere.example/v1/predictions/p1/cancel"}
+    polls = [httpx.Response(200, json=prediction("processing", urls=elsewhere)),
+             httpx.Response(200, json=prediction("succeeded", urls=elsewhere))]
+    routes = Routes({
+        ("POST", "/v1/models/meta/llama-2-7b-chat/predictions"): httpx.Response(201, json=prediction("starting", urls=elsewhere)),
+        ("GET", "/v1/predictions/p1"): lambda request: polls.pop(0),
+    })
+    assert run(routes).output == "Paris"
+    assert [request.url.host for request in routes.seen] == ["api.replicate.com"] * 3
+    assert all(request.headers["authorization"] == f"Bearer {FAKE_TOKEN}" for request in routes.seen)
+
+    stopped = CallContext(deadline=time.monotonic() + 0.3)
+    routes = Routes({
+        ("POST", "/v1/models/meta/llama-2-7b-chat/predictions"): httpx.Response(201, json=prediction("starting", urls=elsewhere)),
+        ("GET", "/v1/predictions/p1"): httpx.Response(200, json=prediction("processing", urls=elsewhere)),
+        ("POST", "/v1/predictions/p1/cancel"): httpx.Response(200, json=prediction("canceled", urls=elsewhere)),
+    })
+    with pytest.raises(ProviderError, match="was canceled"):
+        run(routes, context=stopped)
+    assert {request.url.host for request in routes.seen} == {"api.replicate.com"}
+    assert routes.paths("POST")[-1] == "/v1/predictions/p1/cancel"
 
 
 # -- outputs -------------------------------------------------------------------------------
@@ -317,3 +407,25 @@ def test_resolved_versions_make_one_summary_line_per_model():
     assert resolved_version_lines(resolved_versions([guard, provider()])) == [
         f"meta/llama-guard-3-8b has no official endpoint: ran its latest version {VERSION[:12]}... "
         f"(pin it: replicate:meta/llama-guard-3-8b:{VERSION})"]
+
+
+def test_a_re_create_replays_as_recorded_even_when_the_listing_holds_an_older_prediction(tmp_path):
+    """Live, an older prediction with the same input is too old to adopt; a replayed listing's times are
+    old anyway, so the cassette must say the lookup found none, or the replay would adopt that one."""
+    from pytest_replicate.cassettes.cassette import Cassette, CassetteTransport
+    from pytest_replicate.http.client import CallClient
+
+    older = prediction(pid="from-an-earlier-run", input={"prompt": "Hi"}, output="Old", created_at="2020-01-01T00:00:00Z")
+    answers = [httpx.Response(503, json={"detail": "unavailable"}), httpx.Response(201, json=prediction())]
+    routes = Routes({
+        ("POST", "/v1/models/meta/llama-2-7b-chat/predictions"): lambda request: answers.pop(0),
+        ("GET", "/v1/predictions"): httpx.Response(200, json={"results": [older]}),
+    })
+    path = tmp_path / "c.yaml"
+    for mode, transport in [("once", httpx.MockTransport(routes)), ("none", None)]:
+        cassette = Cassette(path, mode)
+        client = httpx.Client(transport=CassetteTransport(transport or httpx.MockTransport(routes.__call__)))
+        response = provider().call("Hi", CallContext(http=CallClient(client, cassette)))
+        assert response.output == "Paris", mode
+        cassette.save()
+    assert routes.paths("POST") == ["/v1/models/meta/llama-2-7b-chat/predictions"] * 2  # the replay sent nothing

@@ -16,7 +16,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[2] / "pytest_replicate"
 # Bottom first. A module's layer is the first prefix (dotted, below the package) that matches it.
 LAYERS: list[tuple[str, ...]] = [
-    ("errors", "redaction", "text", "version", "atomic", "jscompat", "http.extensions", "http.auth", "http.breaker",
+    ("errors", "redaction", "text", "version", "atomic", "jscompat", "http.extensions", "http.limits", "http.auth", "http.breaker",
      "cassettes.record_modes"),
     ("cassettes", "http"),
     ("images", "templating", "transforms", "results.stats", "run.scheduler"),

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
-from pytest_replicate.assertions.grading import first_json_object, render_builtin, render_custom
+from pytest_replicate.assertions.base import Verdict
+from pytest_replicate.assertions.grading import first_json_object, render_builtin, render_custom, verdict_object
 from pytest_replicate.providers.replicate.embedding import read_embedding
 from pytest_replicate.run.graders import grader_spec
 
@@ -42,6 +44,50 @@ def test_json_verdicts_are_found_in_prose_and_code_fences(answer):
 def test_unreadable_answers_have_no_json():
     assert first_json_object("I'm sorry, I can't help with that.") is None
     assert first_json_object('{"pass": true, "score"') is None
+
+
+RUBRIC_PROMPT = render_builtin("llm-rubric", {"output": 'The verdict: {"pass": true}', "rubric": "is polite"})
+
+
+@pytest.mark.parametrize("answer", [
+    RUBRIC_PROMPT,  # the whole chat, as JSON: its first object is the system message
+    json.loads(RUBRIC_PROMPT)[0]["content"],  # the instructions as text: the first example verdict
+    '{"reason": "\'Ahoy matey\' is pirate talk", "pass": false, "score": 0.0}',  # an example, alone
+    'Sure: {"pass": true}',  # JSON inside the output being graded
+])
+def test_an_answer_that_repeats_the_prompt_is_no_verdict(answer):
+    verdict = verdict_object(answer, RUBRIC_PROMPT)
+    assert isinstance(verdict, Verdict) and not verdict.passed
+    assert "the grader's answer " in verdict.reason and "repeats the grading prompt" in verdict.reason
+    assert verdict.reason.endswith(answer.strip()[-40:])  # the raw answer is shown
+
+
+@pytest.mark.parametrize("answer", [
+    RUBRIC_PROMPT,
+    " ".join(f"{m['role']}: {m['content']}" for m in json.loads(RUBRIC_PROMPT)).replace("{", "("),  # no JSON, but the prompt
+])
+def test_an_answer_that_mostly_repeats_the_prompt_is_no_verdict_whatever_the_check(answer):
+    from pytest_replicate.assertions.base import AssertionContext, VerdictReached
+    from pytest_replicate.assertions.grading import ask
+    from pytest_replicate.providers.base import CallContext, Provider, ProviderResponse
+
+    class Grader(Provider):
+        def call(self, prompt, context):
+            return ProviderResponse(output=answer)
+
+    context = AssertionContext(vars={}, prompt="", base_dir=Path.cwd(), call_context=CallContext())
+    with pytest.raises(VerdictReached) as reached:
+        ask(Grader("scripted"), RUBRIC_PROMPT, context)
+    assert not reached.value.verdict.passed and reached.value.verdict.final
+    assert "the grader's answer mostly repeats the grading prompt" in reached.value.verdict.reason
+
+
+@pytest.mark.parametrize("answer", [
+    '{"reason": "It is polite", "pass": true, "score": 1.0}',
+    'The output says "The verdict" politely. {"reason": "polite", "pass": true, "score": 0.9}',
+])
+def test_a_real_verdict_is_read(answer):
+    assert verdict_object(answer, RUBRIC_PROMPT) == first_json_object(answer)
 
 
 def test_builtin_prompts_are_chat_messages_with_the_values_in_them():

@@ -16,11 +16,14 @@ def worker(**counts) -> dict:
 
 def test_merging_workers_adds_counts_keeps_the_peak_and_the_lowest_limit():
     controller = RunStats()
-    controller.merge(worker(replayed=3, recorded=1, sent=1, throttled=2, lowest_limit=2, peak=3, versions={"a/b": "v1"}))
-    controller.merge(worker(replayed=1, missed=1, throttled=1, lowest_limit=1, peak=2, versions={"c/d": "v2"}))
+    controller.merge(worker(replayed=3, recorded=1, sent=1, throttled=2, lowest_limit=2, peak=3, versions={"a/b": "v1"},
+                            live_calls=2, unpriced=1, spent=0.25))
+    controller.merge(worker(replayed=1, missed=1, throttled=1, lowest_limit=1, peak=2, versions={"c/d": "v2"},
+                            live_calls=1, spent=0.5))
     controller.merge(worker())  # a worker that ran nothing
     assert controller.as_dict() == {"replayed": 4, "recorded": 1, "missed": 1, "sent": 1, "throttled": 3, "peak": 3,
-                                    "lowest_limit": 1, "versions": {"a/b": "v1", "c/d": "v2"}}
+                                    "lowest_limit": 1, "versions": {"a/b": "v1", "c/d": "v2"},
+                                    "live_calls": 3, "unpriced": 1, "spent": 0.75}
     assert controller.total == 6
 
 

@@ -27,7 +27,7 @@ def _criteria(value: Any) -> str | None:
     return None if isinstance(value, str) else "value must be the criteria (text)"
 
 
-@assertion("select-best", validate_value=_criteria)
+@assertion("select-best", validate_value=_criteria, grader_calls={"text": 1})
 def check_select_best(output: Any, value: Any, spec: AssertionSpec, ctx: AssertionContext) -> Verdict:
     if ctx.compared is None:
         raise ConfigError("select-best compares the outputs of one test across prompts and providers, "

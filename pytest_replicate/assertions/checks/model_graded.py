@@ -16,7 +16,15 @@ from typing import Any
 
 from ..base import AssertionContext, Verdict, output_text
 from ..declare import assertion
-from ..grading import ask, ask_text_grader, first_json_object, grader_failure, grading_prompt, rubric_prompt_of
+from ..grading import (
+    ask,
+    ask_text_grader,
+    ask_text_grader_with_prompt,
+    grader_failure,
+    grading_prompt,
+    rubric_prompt_of,
+    verdict_object,
+)
 from ..spec import AssertionSpec
 
 
@@ -46,14 +54,16 @@ def _number(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-@assertion("llm-rubric", validate_value=_rubric_value)
+@assertion("llm-rubric", validate_value=_rubric_value, grader_calls={"text": 1})
 def check_llm_rubric(output: Any, value: Any, spec: AssertionSpec, ctx: AssertionContext) -> Verdict:
     """The grader answers {reason, pass, score}; with ``threshold``, the score must reach it too."""
     grader = ctx.grader("text", spec.provider)
     prompt = grading_prompt("llm-rubric", rubric_prompt_of(spec.rubric_prompt, ctx),
                             {**ctx.vars, "output": output_text(output), "rubric": value}, ctx)
     answer = ask(grader, prompt, ctx)
-    verdict = first_json_object(answer)
+    verdict = verdict_object(answer, prompt)
+    if isinstance(verdict, Verdict):
+        return verdict
     if verdict is None:
         return grader_failure(f"could not read a JSON verdict from {grader.id}'s llm-rubric answer", answer)
     # JavaScript's rules, as promptfoo reads the verdict: a null or missing pass passes;
@@ -96,16 +106,22 @@ def _g_eval_one(criteria: str, output: Any, spec: AssertionSpec, ctx: AssertionC
     """(score 0..1, reason) for one criterion, or a failed verdict saying what went wrong."""
     grader = ctx.grader("text", spec.provider)
     steps_prompt, evaluate_prompt = _g_eval_prompts(ctx, spec)
-    answer = ask(grader, grading_prompt("g-eval-steps", steps_prompt, {"criteria": criteria}, ctx), ctx)
-    data = first_json_object(answer)
+    prompt = grading_prompt("g-eval-steps", steps_prompt, {"criteria": criteria}, ctx)
+    answer = ask(grader, prompt, ctx)
+    data = verdict_object(answer, prompt)
+    if isinstance(data, Verdict):
+        return data
     steps = data.get("steps") if data is not None else None
     if not isinstance(steps, list) or not steps or not all(isinstance(s, str) and s.strip() for s in steps):
         return grader_failure("G-Eval: the grader proposed no usable evaluation steps (a JSON {\"steps\": [...]})",
                               answer)
     variables = {"criteria": criteria, "steps": "\n- ".join(steps), "maxScore": str(G_EVAL_MAX_SCORE),
                  "input": ctx.prompt, "output": output_text(output)}
-    answer = ask(grader, grading_prompt("g-eval-evaluate", evaluate_prompt, variables, ctx), ctx)
-    result = first_json_object(answer)
+    prompt = grading_prompt("g-eval-evaluate", evaluate_prompt, variables, ctx)
+    answer = ask(grader, prompt, ctx)
+    result = verdict_object(answer, prompt)
+    if isinstance(result, Verdict):
+        return result
     if result is None:
         return grader_failure("G-Eval: the evaluation is not in JSON format", answer)
     raw = _number(result.get("score")) if not isinstance(result.get("score"), bool) else None
@@ -121,7 +137,7 @@ def _g_eval_one(criteria: str, output: Any, spec: AssertionSpec, ctx: AssertionC
     return raw / G_EVAL_MAX_SCORE, reason
 
 
-@assertion("g-eval", validate_value=_criteria_value, inverse_score=True)
+@assertion("g-eval", validate_value=_criteria_value, inverse_score=True, grader_calls={"text": 2})
 def check_g_eval(output: Any, value: Any, spec: AssertionSpec, ctx: AssertionContext) -> Verdict:
     """G-Eval: the grader writes evaluation steps for the criteria, then scores 0-10 (normalised to 0..1).
 
@@ -146,7 +162,7 @@ def check_g_eval(output: Any, value: Any, spec: AssertionSpec, ctx: AssertionCon
 
 # --- model-graded-closedqa -------------------------------------------------------------------
 
-@assertion("model-graded-closedqa", validate_value=_text_value)
+@assertion("model-graded-closedqa", validate_value=_text_value, grader_calls={"text": 1})
 def check_closed_qa(output: Any, value: Any, spec: AssertionSpec, ctx: AssertionContext) -> Verdict:
     """The grader reasons, then ends with Y or N: the answer's last character decides.
 
@@ -176,9 +192,11 @@ FACTUALITY_OPTIONS = {"A": ("subset", 1.0), "B": ("superset", 1.0), "C": ("agree
                       "D": ("disagree", 0.0), "E": ("differButFactual", 1.0)}
 
 
-def _category(answer: str) -> tuple[str, str] | Verdict:
+def _category(answer: str, prompt: str) -> tuple[str, str] | Verdict:
     """(letter, reason) from a JSON ``{"category", "reason"}``, else an ``(A)``-style letter."""
-    data = first_json_object(answer)
+    data = verdict_object(answer, prompt)
+    if isinstance(data, Verdict):
+        return data
     if data is not None and isinstance(data.get("category"), str) and data["category"]:
         letter = data["category"].strip().upper()
         if letter not in CATEGORIES:
@@ -193,8 +211,8 @@ def _category(answer: str) -> tuple[str, str] | Verdict:
     return match.group(1).upper(), (rest.group(1).strip() if rest and rest.group(1).strip() else answer)
 
 
-@assertion("model-graded-factuality", validate_value=_text_value)  # promptfoo's other name for it
-@assertion("factuality", validate_value=_text_value)
+@assertion("model-graded-factuality", validate_value=_text_value, grader_calls={"text": 1})  # promptfoo's other name
+@assertion("factuality", validate_value=_text_value, grader_calls={"text": 1})
 def check_factuality(output: Any, value: Any, spec: AssertionSpec, ctx: AssertionContext) -> Verdict:
     """The grader puts the output in a category A-E against the reference answer (``value``).
 
@@ -202,9 +220,9 @@ def check_factuality(output: Any, value: Any, spec: AssertionSpec, ctx: Assertio
     agree, disagree, differButFactual}) sets each category's score, and 0 fails it. As in
     promptfoo, ``not-`` does not invert it.
     """
-    answer = ask_text_grader("factuality", spec, ctx,
-                             {**ctx.vars, "input": ctx.prompt, "ideal": value, "completion": output_text(output)})
-    found = _category(answer)
+    prompt, answer = ask_text_grader_with_prompt(
+        "factuality", spec, ctx, {**ctx.vars, "input": ctx.prompt, "ideal": value, "completion": output_text(output)})
+    found = _category(answer, prompt)
     if isinstance(found, Verdict):
         return found
     letter, reason = found

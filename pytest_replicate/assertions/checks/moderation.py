@@ -23,7 +23,8 @@ def _valid(value: Any) -> str | None:
     return "value must be a list of category codes such as [S1, S10] (or omitted for all categories)"
 
 
-@assertion("moderation", needs_value=False, validate_value=_valid, grader="moderation")
+@assertion("moderation", needs_value=False, validate_value=_valid, grader="moderation",
+           grader_calls={"moderation": 1})
 def check_moderation(output: Any, value: Any, spec: AssertionSpec, ctx: AssertionContext) -> Verdict:
     moderator = ctx.grader("moderation", spec.provider)
     if not isinstance(moderator, Moderator) or ctx.call_context is None:

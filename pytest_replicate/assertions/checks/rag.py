@@ -82,7 +82,8 @@ def _negated(verdict: Verdict, spec: AssertionSpec) -> Verdict:
 QUESTIONS = 3  # promptfoo asks the grader for three candidate questions
 
 
-@assertion("answer-relevance", needs_value=False, render_value=False)
+@assertion("answer-relevance", needs_value=False, render_value=False,
+           grader_calls={"text": QUESTIONS, "embedding": QUESTIONS + 1})
 def check_answer_relevance(output: Any, value: Any, spec: AssertionSpec, ctx: AssertionContext) -> Verdict:
     """The grader guesses the question the output answers (three times); the mean cosine
     similarity of those questions to the real one (the ``query`` var, else the prompt) is the score."""
@@ -110,7 +111,7 @@ def _text_value(value: Any) -> str | None:
     return None if isinstance(value, str) else "value must be the expected answer or fact (text)"
 
 
-@assertion("context-recall", validate_value=_text_value)
+@assertion("context-recall", validate_value=_text_value, grader_calls={"text": 1})
 def check_context_recall(output: Any, value: Any, spec: AssertionSpec, ctx: AssertionContext) -> Verdict:
     """The share of the expected answer's sentences the grader attributes to the context."""
     context = resolve_context(output, spec, ctx, fallback=ctx.prompt)
@@ -137,7 +138,7 @@ def _normal(text: str) -> str:
     return " ".join(text.lower().split())
 
 
-@assertion("context-relevance", needs_value=False, render_value=False)
+@assertion("context-relevance", needs_value=False, render_value=False, grader_calls={"text": 1})
 def check_context_relevance(output: Any, value: Any, spec: AssertionSpec, ctx: AssertionContext) -> Verdict:
     """The share of the context's sentences (or chunks) the grader finds needed for the ``query``."""
     query = _query(ctx, spec)
@@ -192,7 +193,7 @@ def _faithfulness_score(answer: str, statements: int) -> float | None:
     return min(1.0, max(0.0, 1 - (no + max(0, statements - no - yes)) / statements))
 
 
-@assertion("context-faithfulness", needs_value=False, render_value=False)
+@assertion("context-faithfulness", needs_value=False, render_value=False, grader_calls={"text": 2})
 def check_context_faithfulness(output: Any, value: Any, spec: AssertionSpec, ctx: AssertionContext) -> Verdict:
     """The grader splits the output into statements, then says which the context supports; the share is the score."""
     query = _query(ctx, spec)

@@ -82,7 +82,7 @@ def _one(similarity: float, threshold: float, inverse: bool, metric: str) -> Ver
 
 
 def _register(name: str, metric: str, measure: Callable[[list[float], list[float]], float]) -> None:
-    @assertion(name, validate_value=_values_problem, grader="embedding")
+    @assertion(name, validate_value=_values_problem, grader="embedding", grader_calls={"embedding": 2})
     def check(output: Any, value: Any, spec: AssertionSpec, ctx: AssertionContext) -> Verdict:
         """Passes if any expected text reaches ``threshold`` (default 0.75); negated, if none does."""
         threshold = spec.threshold if spec.threshold is not None else 0.75

@@ -4,12 +4,15 @@ Kept apart from the provider classes so the rules about retries, deadlines and
 cancellation live in one place. Every request goes through the ``http`` client handed in
 for the call, which is bound to that item's cassette. The guarantees, in short:
 
-* **Never created twice.** A create is resent only when it certainly did not reach
+* **Never created twice.** A create is resent at once only when it certainly did not reach
   Replicate (no connection, or 429). After a 5xx or a broken connection the prediction may
   exist, so it is looked up in ``GET /v1/predictions`` (same model, same input, created
-  just now) and adopted; if none is found the item fails saying it may be running. Calls
+  just now) and adopted. After a 5xx that is not listed, even when listed again a moment
+  (``retry_backoff``) later, nothing was made: the create is resent, with back-off (``max_retries`` times), so
+  a brief outage does not fail the item. After a broken connection that is not listed, the
+  prediction may still be being made, so the item fails saying it may be running. Calls
   with the same input never adopt one prediction between them (``PredictionClaims``), and
-  the cassette records which one a call adopted, so a replay takes the same.
+  the cassette records which one a call adopted, or that it found none, so a replay does the same.
 * **One deadline for the whole call.** ``timeout`` (or the scheduler's ``deadline``, if
   sooner) bounds the create, every poll, back-off and download: each request's httpx
   timeout is cut to the time left, each answer but a create's must arrive in full by then
@@ -44,9 +47,9 @@ from urllib.parse import urlsplit
 import httpx
 
 from ...errors import ProviderError, ReplicateEvalError
-from ...http.auth import BearerAuth
+from ...http.auth import ApiAuth, origin
 from ...http.breaker import CONNECTION_FAILURES, ServerUnreachable
-from ...http.extensions import DEADLINE, MISSING_CREDENTIALS, REPLAYED
+from ...http.extensions import DEADLINE, REPLAYED
 from ...redaction import Secret, hide_tokens
 from ..base import CallContext, HttpClient
 from ..claims import PredictionClaims
@@ -93,7 +96,15 @@ class _HelperStopped(Stopped):
 
 
 class _MaybeCreated(Exception):
-    """A create failed in a way that does not prove the prediction was not created."""
+    """A create failed in a way that does not prove the prediction was not created.
+
+    ``answered``: the server answered (5xx), so the create has settled there; a broken
+    connection may leave one still being made, so only an answered create is ever resent.
+    """
+
+    def __init__(self, problem: str, *, answered: bool) -> None:
+        super().__init__(problem)
+        self.answered = answered
 
 
 @dataclass(frozen=True)
@@ -161,7 +172,7 @@ class PredictionRun:
         self.http = http
         self.claims = claims  # the session's (the provider's, without one): see PredictionClaims
         self.settings = settings
-        self.auth = BearerAuth(token) if token else None
+        self.auth = ApiAuth(token, settings.base_url, MISSING_TOKEN.format(model=ref.slug))
         self.ref = ref
         self.cancel_event = context.cancel
         self.backpressure = context.backpressure
@@ -170,6 +181,7 @@ class PredictionRun:
         self.prediction: dict[str, Any] | None = None
         self.resolved_version: str | None = None  # the latest version, for a model without an official endpoint
         self.replaying = False  # the last response came from a cassette: never sleep, never cancel
+        self.created_live = False  # a create reached Replicate (it may bill), rather than a cassette
         self._owner = threading.current_thread()
         self._lock = threading.Lock()
         self._sent: _SentCreate | None = None
@@ -191,9 +203,8 @@ class PredictionRun:
         return httpx.Timeout(min(30.0, left), connect=min(5.0, left), read=read if read is not None else min(30.0, left))
 
     def _api(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        """One request to the API, authenticated inside httpx (see :class:`BearerAuth`)."""
-        extensions = {**kwargs.pop("extensions", {}), MISSING_CREDENTIALS: MISSING_TOKEN.format(model=self.ref.slug)}
-        return self.http.request(method, url, auth=self.auth, extensions=extensions, **kwargs)
+        """One request to the API, authenticated inside httpx, at the API's origin only (see :class:`ApiAuth`)."""
+        return self.http.request(method, url, auth=self.auth, **kwargs)
 
     def _request(self, method: str, url: str, *, create: bool = False, api: bool = True,
                  read: float | None = None, **kwargs: Any) -> httpx.Response:
@@ -229,10 +240,14 @@ class PredictionRun:
                 self._check_stop()
                 problem = f"the connection broke ({type(error).__name__})"
                 if create:
-                    raise _MaybeCreated(problem) from None
+                    self.created_live = True  # it may have arrived: a cassette never breaks a connection
+                    raise _MaybeCreated(problem, answered=False) from None
             else:
                 self.replaying = bool(response.extensions.get(REPLAYED))
                 status = response.status_code
+                # A refused create (4xx: bad input, 429) made no prediction; a 5xx one may have.
+                billable = create and not self.replaying and not 400 <= status < 500
+                self.created_live = self.created_live or billable
                 if status == 429:
                     if self.backpressure is not None:
                         self.backpressure.throttled(retry_after_seconds(response))
@@ -240,7 +255,7 @@ class PredictionRun:
                 elif status >= 500:
                     problem = f"HTTP {status} {api_error(response)[1]}".strip()
                     if create:
-                        raise _MaybeCreated(self._hide(problem))
+                        raise _MaybeCreated(self._hide(problem), answered=True)
                 else:
                     if self.backpressure is not None and status < 400:
                         self.backpressure.relieved()
@@ -301,20 +316,33 @@ class PredictionRun:
         return f"{base}/v1/models/{ref.owner}/{ref.name}/predictions", {"input": model_input}
 
     def create(self, model_input: dict[str, Any]) -> dict[str, Any]:
-        """Create the prediction; a model without an official endpoint runs its latest version."""
+        """Create the prediction; a model without an official endpoint runs its latest version.
+
+        A create answered 5xx is looked up among recent predictions and adopted; when it is not
+        there, even a moment later, nothing was made and the create is sent again (up to
+        ``max_retries`` times, with back-off), so a brief outage does not fail the item.
+        """
         official = self.ref.kind != "deployment" and not self.ref.version
-        try:
-            response = self._create(*self._endpoint(model_input, self.ref.version))
-            if official and response.status_code == 404:
-                self.resolved_version = self._latest_version(response)
-                response = self._create(*self._endpoint(model_input, self.resolved_version))
-        except _MaybeCreated as problem:
-            self._maybe_created = True
-            self.prediction = self._adopt(str(problem))
+        for attempt in range(self.settings.max_retries + 1):
+            try:
+                response = self._create(*self._endpoint(model_input, self.ref.version or self.resolved_version))
+                if official and not self.resolved_version and response.status_code == 404:
+                    self.resolved_version = self._latest_version(response)
+                    response = self._create(*self._endpoint(model_input, self.resolved_version))
+            except _MaybeCreated as problem:
+                self._maybe_created = True
+                found = self._adopt()
+                if found is not None:
+                    self.prediction = found
+                    return found
+                if not problem.answered or attempt == self.settings.max_retries:
+                    raise self._not_created(problem, attempt + 1) from None
+                self._sleep(self._backoff(attempt, None))
+                continue
+            self._raise_for_status(response, creating=True)
+            self.prediction = read_prediction(response, self.secrets)  # claimed as it came (see _create)
             return self.prediction
-        self._raise_for_status(response, creating=True)
-        self.prediction = read_prediction(response, self.secrets)  # claimed as it came (see _create)
-        return self.prediction
+        raise AssertionError("unreachable")
 
     @property
     def _cassette(self) -> Cassette | None:
@@ -401,22 +429,38 @@ class PredictionRun:
                                 f"(GET {url} gave no latest_version){origin_note(response)}")
         return version
 
-    def _adopt(self, problem: str) -> dict[str, Any]:
-        """After a create that may have arrived: our prediction, if Replicate lists it, else a clear error.
+    def _adopt(self) -> dict[str, Any] | None:
+        """After a create that may have arrived: our prediction, if Replicate lists it now or
+        ``retry_backoff`` seconds later (a listing may lag a moment behind a create); else None.
 
         Live, the choice is made alone for this input (see ``PredictionClaims``); a replay takes
-        the choice its cassette recorded, so it agrees without the timing that made it.
+        the choices its cassette recorded, so it agrees without the timing that made them.
         """
         assert self._sent is not None
-        if self.replaying:
-            found = self._choose(frozenset())
-        else:
-            found = self.claims.adopt(self._sent.key, self._choose, self._check_stop)
-        if found:
-            return found
-        raise ProviderError(
-            f"creating a prediction failed with {problem} (model {self.ref.slug}); not retried, because the prediction may "
-            "have been created, and none was found among your recent predictions. If it shows up on "
+        for look in range(2):
+            if look:
+                self._sleep(self.settings.retry_backoff)
+                self._check_stop()
+            if self.replaying:
+                found = self._choose(frozenset())
+            else:
+                found = self.claims.adopt(self._sent.key, self._choose, self._check_stop)
+            if found:
+                return found
+        return None
+
+    def _not_created(self, problem: _MaybeCreated, creates: int) -> ProviderError:
+        """Why the call gives up creating: Replicate kept failing, or the last create may still be running."""
+        if problem.answered:
+            times = "once, with" if creates == 1 else f"{creates} times, the last with"
+            return ProviderError(
+                f"creating a prediction of {self.ref.slug} failed {times} {problem}; no prediction was made (none is "
+                "listed among your recent predictions). Replicate may be down: re-run the test later, or raise "
+                "max_retries in the provider config")
+        again = f" (after {creates - 1} create(s) answered 5xx that made none)" if creates > 1 else ""
+        return ProviderError(
+            f"creating a prediction failed with {problem}{again} (model {self.ref.slug}); not retried, because the "
+            "prediction may have been created, and none was found among your recent predictions. If it shows up on "
             "https://replicate.com/predictions it stops by its Cancel-After deadline. Re-run the test to try again."
         )
 
@@ -430,11 +474,11 @@ class PredictionRun:
         assert self._sent is not None
         found, replayed = self._listed()
         unclaimed = [prediction for prediction in found if prediction["id"] not in claimed]
-        if not unclaimed:
-            return None
-        chosen = unclaimed[0]["id"]
+        chosen = unclaimed[0]["id"] if unclaimed else ""  # "": none, recorded too (see below)
         cassette = self._cassette
         if cassette is not None:
+            # A replayed listing takes every match of the input for recent (its times are old), so a
+            # recording that found none must say so, or its replay would adopt an older prediction.
             recorded = cassette.choice(f"adopted after create {self._sent.key}", chosen)
             if replayed:
                 chosen = recorded
@@ -484,7 +528,7 @@ class PredictionRun:
             self._sleep(interval)
             self._check_stop()
             interval = min(interval * 1.5, self.settings.poll_interval_max)
-            url = self._url("get")
+            url = self._url(self.prediction, "get")
             response = self._request("GET", url)
             if response.status_code == 404:
                 raise ProviderError(
@@ -557,21 +601,28 @@ class PredictionRun:
                 return
             self._cancel_sent.add(prediction.get("id"))
         try:
-            urls = prediction.get("urls") or {}
-            url = urls.get("cancel") or f"{self._base()}/v1/predictions/{prediction['id']}/cancel"
-            self._api("POST", url, timeout=5.0)
+            self._api("POST", self._url(prediction, "cancel"), timeout=5.0)
             self._canceled.append(str(prediction["id"]))
             self.claims.canceled(str(prediction["id"]))
         except (httpx.HTTPError, ReplicateEvalError, KeyError):
             pass  # nothing more to do: it ends on its own, or by its Cancel-After deadline
 
-    def _url(self, name: str) -> str:
-        assert self.prediction is not None
-        urls = self.prediction.get("urls") or {}
-        if isinstance(urls, dict) and isinstance(urls.get(name), str):
-            return urls[name]
+    def _url(self, prediction: dict[str, Any], name: str) -> str:
+        """The prediction's ``urls[name]`` when it is on the API's origin, else the same path on the base URL.
+
+        A proxy in front of Replicate may answer with Replicate's own URLs: those would not get
+        the token (see :class:`ApiAuth`), and the base URL is the server meant to be asked.
+        """
+        urls = prediction.get("urls") or {}
+        given = urls.get(name) if isinstance(urls, dict) else None
+        if isinstance(given, str):
+            try:
+                if origin(given) == self.auth.origin:
+                    return given
+            except (httpx.InvalidURL, TypeError):
+                pass
         suffix = "/cancel" if name == "cancel" else ""
-        return f"{self._base()}/v1/predictions/{self.prediction['id']}{suffix}"
+        return f"{self._base()}/v1/predictions/{prediction['id']}{suffix}"
 
     # -- errors ---------------------------------------------------------------------------
 

@@ -20,6 +20,9 @@ from typing import Any
 from ...errors import ConfigError
 
 PRICE_KEYS = frozenset({"cost", "inputCost", "outputCost", "costPerSecond"})
+# Model inputs that bound the answer's length in tokens, as popular Replicate language models name them.
+MAX_TOKEN_INPUTS = ("max_tokens", "max_new_tokens", "max_length")
+CHARACTERS_PER_TOKEN = 4  # a rough rule for English text, for estimates only
 HOW_TO_PRICE = ("set config.costPerSecond (models billed by time) or config.inputCost and "
                 "config.outputCost (models billed by token, dollars per token) on the provider")
 
@@ -75,3 +78,28 @@ class Prices:
         if self.per_input_token is not None:
             return None, "the prediction reports no input/output token counts to bill by token"
         return None, "no price is configured: " + HOW_TO_PRICE
+
+    def estimate(self, prompt: str | None, parameters: Mapping[str, Any]) -> tuple[float | None, str]:
+        """(estimated dollars for one call, its basis) before calling: None, with why, when it cannot be told.
+
+        By token: the prompt's length at about 4 characters a token, and at most the answer
+        length the model input allows (``max_tokens``, ``max_new_tokens``), so an upper bound.
+        By time: unknown, as run time is known only afterwards.
+        """
+        if self.per_input_token is not None and self.per_output_token is not None:
+            bound = next(((name, parameters[name]) for name in MAX_TOKEN_INPUTS
+                          if isinstance(parameters.get(name), int) and not isinstance(parameters[name], bool)), None)
+            if prompt is None:
+                return None, "unknown: billed by token, and its prompt holds the output, known only after the call"
+            if bound is None:
+                return None, ("unknown: billed by token, and the answer's length is unbounded "
+                              "(set max_tokens or max_new_tokens in the provider config to bound it)")
+            tokens_in = -(-len(prompt) // CHARACTERS_PER_TOKEN)
+            name, tokens_out = bound
+            cost = tokens_in * self.per_input_token + tokens_out * self.per_output_token
+            return cost, (f"at most: the prompt's tokens (~{CHARACTERS_PER_TOKEN} characters each) x "
+                          f"${self.per_input_token:g} + up to {tokens_out} output tokens ({name}) x "
+                          f"${self.per_output_token:g}")
+        if self.per_second is not None:
+            return None, "unknown: billed by run time (config.costPerSecond), which is known only after the call"
+        return None, "no price known: " + HOW_TO_PRICE

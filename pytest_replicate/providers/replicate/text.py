@@ -126,9 +126,13 @@ class ReplicateProvider(Provider):
             prediction = run.wait()
         except BaseException:
             run.cancel()  # Ctrl-C, the deadline or a crash must not leave a prediction running
+            if run.created_live and context.spend is not None:
+                context.spend.charge(None)  # it may have run a while: what it cost is unknown
             raise
         response = ProviderResponse(raw=prediction, metadata=_metadata(prediction))
         response.cost, response.metadata["cost_basis"] = self.prices.bill(prediction)
+        if run.created_live and context.spend is not None:
+            context.spend.charge(response.cost)
         if run.resolved_version:
             with self._lock:
                 self.resolved_versions[f"{self.ref.owner}/{self.ref.name}"] = run.resolved_version
