@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import http.server
+import json
 import socket
 import struct
 import textwrap
+import threading
 import zlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -80,3 +85,37 @@ def interrupt_pytest_when(pytester: pytest.Pytester, ready, timeout: float = 20.
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+@contextlib.contextmanager
+def webhook_server(answer: Callable[[dict], tuple[int, object]]) -> Iterator[tuple[str, list[dict]]]:
+    """A grading webhook on 127.0.0.1: ``answer(request JSON)`` gives (status, JSON reply).
+
+    Yields the URL and the list of request bodies received; the server stops on exit.
+    """
+    received: list[dict] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            received.append(body)
+            status, reply = answer(body)
+            data = reply if isinstance(reply, bytes) else json.dumps(reply).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/grade", received
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()

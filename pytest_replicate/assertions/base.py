@@ -67,9 +67,13 @@ class AssertionContext:
     call_context: CallContext | None = None
     # The test's ``options`` (defaultTest's merged in): rubricPrompt, factuality scores...
     options: Mapping[str, Any] = field(default_factory=dict)
-    # For select-best: the outputs of this test's case across prompts and providers, in
-    # column order, and this case's index among them. None outside an eval file's session.
-    compared: tuple[Sequence[Any], int] | None = None
+    # For select-best and max-score: the outputs of this test's case across prompts and
+    # providers, in column order, and this case's index among them. None outside an eval file.
+    compared: tuple[Sequence[Sibling], int] | None = None
+    # For max-score: the results of the test's other assertions on each compared output.
+    compared_results: Sequence[Sequence[GradingResult]] | None = None
+    # The config of the provider that produced the output: function-call checks read its tools.
+    provider_config: Mapping[str, Any] = field(default_factory=dict)
 
     def grader(self, purpose: str, override: Any = None) -> Provider:
         """A ready provider for a grading job: ``override`` is the assertion's ``provider`` value."""
@@ -80,6 +84,14 @@ class AssertionContext:
     def as_user_context(self) -> dict[str, Any]:
         """The ``context`` argument user code receives, as in promptfoo."""
         return {"vars": dict(self.vars), "prompt": self.prompt, "metadata": dict(self.metadata)}
+
+
+@dataclass(frozen=True)
+class Sibling:
+    """One output compared by select-best or max-score, with the context it was graded in."""
+
+    output: Any
+    context: AssertionContext
 
 
 def output_text(output: Any) -> str:

@@ -49,7 +49,14 @@ def parse_assertion(raw: Mapping[str, Any], at: YamlPath, *, base_dir: Path, loa
                               hint="negate the assertions inside it instead")
         spec.children = [parse_assertion(item, at + ("assert", i), base_dir=base_dir, load_file=load_file)
                          for i, item in enumerate(raw["assert"])]
+        for i, child in enumerate(spec.children):
+            if child.type == "max-score":
+                raise ConfigError("max-score compares whole test cases, so it cannot be inside an assert-set",
+                                  path=at + ("assert", i, "type"), hint="move it to the test's own assert list")
         return spec
+    if base == "max-score" and negate:
+        raise ConfigError("max-score cannot be negated", path=at + ("type",),
+                          hint="it passes for the best-scoring output; use max-score")
     kind = ASSERTION_TYPES.get(base)
     if kind is None:
         raise _unknown_type(name, base, at + ("type",))
@@ -81,8 +88,7 @@ def parse_assertion(raw: Mapping[str, Any], at: YamlPath, *, base_dir: Path, loa
 def _unknown_type(name: str, base: str, at: YamlPath) -> ConfigError:
     supported = "supported types: " + ", ".join(sorted(ASSERTION_TYPES))
     if base in WHY_UNSUPPORTED:
-        return ConfigError(f"the promptfoo assertion {name!r} is not supported by this plugin's providers", path=at,
-                           hint=WHY_UNSUPPORTED[base])
+        return ConfigError(f"promptfoo's assertion type {name!r} is not supported: {WHY_UNSUPPORTED[base]}", path=at)
     if base in PROMPTFOO_ONLY_TYPES:
         return ConfigError(f"the promptfoo assertion {name!r} is not supported yet", path=at, hint=supported)
     suggestion = suggest_type(name)

@@ -10,6 +10,10 @@ As in promptfoo 0.123.1 (``runAssertions`` and ``AssertionsResult``):
   as one assertion of its ``weight``; plain assertions are added up first, then the sets;
 - a metric is the weighted mean of the scores reported under its (rendered) name.
 
+- ``max-score`` is graded after the others, from their results on each of the test's
+  outputs (the case's own, and its siblings' graded here); it adds nothing to the mean:
+  it passes the case or fails it with score 0.
+
 Where we differ on purpose: a weight-0 ``assert-set`` never fails its case either (promptfoo
 lets it fail the case), and a metric fed only by weight-0 assertions is their plain mean
 (promptfoo reports 0, which says nothing).
@@ -18,7 +22,7 @@ lets it fail the case), and a metric fed only by weight-0 assertions is their pl
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..errors import TemplateError
@@ -32,7 +36,25 @@ def grade(
     asserts: Sequence[AssertionSpec], output: Any, ctx: AssertionContext, threshold: float | None = None
 ) -> GradingResult:
     """Grade ``output`` against ``asserts`` (see the module docstring for the rules)."""
-    return _grade_group(asserts, output, ctx, threshold)[0]
+    comparisons = [spec for spec in asserts if spec.type == "max-score"]
+    if not comparisons:
+        return _grade_group(asserts, output, ctx, threshold)[0]
+    result = _grade_group([spec for spec in asserts if spec.type != "max-score"], output, ctx, threshold)[0]
+    if ctx.compared is not None:
+        siblings, index = ctx.compared
+        # The siblings' select-best verdicts would need their own siblings and count for nothing here.
+        counted = [spec for spec in asserts if spec.type not in ("max-score", "select-best")]
+        ctx = replace(ctx, compared_results=[
+            result.children if i == index else _grade_group(counted, sibling.output, sibling.context, None)[0].children
+            for i, sibling in enumerate(siblings)])
+    for spec in comparisons:
+        comparison = _grade_one(spec, output, ctx)[0]
+        result = GradingResult(
+            result.passed and comparison.passed,
+            result.score if comparison.passed else comparison.score,
+            comparison.reason if result.passed and not comparison.passed else result.reason,
+            children=[*result.children, comparison], named_scores=result.named_scores)
+    return result
 
 
 @dataclass

@@ -45,6 +45,8 @@ class ProviderResponse:
     metadata: dict[str, Any] = field(default_factory=dict)  # prediction id, predict_time, logs...
     raw: Any = None  # the provider's final JSON response
     images: list[ImageOutput] = field(default_factory=list)  # every image of a multi-image output, in order
+    # Why the model stopped, in promptfoo's normalised words (``stop``, ``length``...), when known.
+    finish_reason: str | None = None
 
 
 class Backpressure(Protocol):

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from ..assertions import AssertionContext, grade
-from ..assertions.base import Graders
+from ..assertions.base import Graders, Sibling
 from ..errors import CassetteError, ProviderError, ReplicateEvalError
 from ..providers.base import CallContext, Provider
 from ..results.case import CaseResult
@@ -117,7 +116,7 @@ def call_case(case: Case, provider: Provider, context: CallContext) -> CaseResul
             result.call_failed = True
             return result
         output = response.output
-        user_context = _assertion_context(result, context, None).as_user_context()
+        user_context = assertion_context(result, context, None).as_user_context()
         if case.provider.transform is not None:
             output = case.provider.transform(output, user_context)
         if case.test.options.get("transform") is not None:
@@ -131,15 +130,15 @@ def call_case(case: Case, provider: Provider, context: CallContext) -> CaseResul
 
 
 def grade_case(result: CaseResult, context: CallContext, *, graders: Graders | None = None,
-               compared: tuple[Sequence[Any], int] | None = None) -> CaseResult:
-    """Grade a called case; ``compared`` is (outputs of the case and its siblings, its index)."""
+               compared: tuple[Sequence[Sibling], int] | None = None) -> CaseResult:
+    """Grade a called case; ``compared`` is (the case and its siblings, in column order; its index)."""
     if result.error is not None:
         return result
     started = time.perf_counter()
     try:
-        assertion_context = _assertion_context(result, context, graders)
-        assertion_context.compared = compared
-        result.grading = grade(result.case.test.asserts, result.output, assertion_context, result.case.test.threshold)
+        seen = assertion_context(result, context, graders)
+        seen.compared = compared
+        result.grading = grade(result.case.test.asserts, result.output, seen, result.case.test.threshold)
     except ReplicateEvalError as error:
         _fail(result, error)
     finally:
@@ -153,7 +152,8 @@ def _fail(result: CaseResult, error: ReplicateEvalError) -> None:
     result.call_failed = isinstance(error, (ProviderError, CassetteError))
 
 
-def _assertion_context(result: CaseResult, context: CallContext, graders: Graders | None) -> AssertionContext:
+def assertion_context(result: CaseResult, context: CallContext, graders: Graders | None) -> AssertionContext:
+    """What the assertions of a called case see."""
     case = result.case
     return AssertionContext(
         vars=case.vars,
@@ -164,4 +164,5 @@ def _assertion_context(result: CaseResult, context: CallContext, graders: Grader
         graders=graders,
         call_context=context,
         options=case.test.options,
+        provider_config=case.provider.config,
     )

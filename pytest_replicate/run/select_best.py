@@ -1,6 +1,6 @@
-"""select-best: a case graded with its siblings' outputs, for the session.
+"""select-best and max-score: a case graded with its siblings' outputs, for the session.
 
-A select-best item needs the outputs of the same test (same vars) under every prompt and
+A select-best (or max-score) item needs the outputs of the same test (same vars) under every prompt and
 provider of its eval file, in column order. The session calls each such case's model
 without grading it (the item's cassette stays open), and grades it when its item runs,
 in pytest's main thread, once the siblings' outputs are known. Outputs never wait on
@@ -24,18 +24,20 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
-from ..assertions.base import Graders
+from ..assertions.base import Graders, Sibling
 from ..cassettes.cassette import Cassette
 from ..providers.base import CallContext, Provider
 from ..results.case import CaseResult
 from ..suite.model import Case, EvalSuite, ProviderSpec
-from .runner import call_case, grade_case
+from .runner import assertion_context, call_case, grade_case
+
+COMPARING_TYPES = ("select-best", "max-score")
 
 
 def needs_siblings(case: Case) -> bool:
-    return any(spec.type == "select-best" for spec in case.test.asserts)
+    return any(spec.type in COMPARING_TYPES for spec in case.test.asserts)
 
 
 @dataclass
@@ -104,21 +106,21 @@ class SelectBest:
         if held is None:  # not held: it could not even open its cassette
             return result
         if result.error is None:
-            outputs: list[Any] = []
+            compared: list[Sibling] = []
             index = 0
             for sibling, sibling_id in self.siblings(case, nodeid):
-                if sibling_id == nodeid:
-                    index = len(outputs)
-                    outputs.append(result.output)
-                    continue
-                other = self._sibling_result(sibling, sibling_id, held.context)
+                other = result if sibling_id == nodeid else self._sibling_result(sibling, sibling_id, held.context)
                 if other.error is not None:
-                    result.error = f"select-best needs the output of {sibling.name}, which failed: {other.error}"
+                    what = " and ".join(t for t in COMPARING_TYPES if any(a.type == t for a in case.test.asserts))
+                    result.error = f"{what} needs the output of {sibling.name}, which failed: {other.error}"
                     result.call_failed = other.call_failed
                     break
-                outputs.append(other.output)
+                if sibling_id == nodeid:
+                    index = len(compared)
+                # A sibling's assertions (max-score grades them) run here, through this item's cassette.
+                compared.append(Sibling(other.output, assertion_context(other, held.context, held.graders)))
             else:
-                grade_case(result, held.context, graders=held.graders, compared=(outputs, index))
+                grade_case(result, held.context, graders=held.graders, compared=(compared, index))
         self.calls.cassette_done(held.cassette, result)
         with self._lock:
             self._graded[nodeid] = result

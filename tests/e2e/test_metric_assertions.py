@@ -97,11 +97,11 @@ def test_csv_short_syntax(pytester, write_eval):
     ("{type: rouge-n, value: [a, b]}", "tests[0].assert[0].value: value must be one reference text (a string)", None),
     ("{type: bleu, value: []}", "tests[0].assert[0].value: value must be a reference text or a non-empty list*", None),
     ("{type: perplexity, threshold: 10}",
-     "tests[0].assert[0].type: the promptfoo assertion 'perplexity' is not supported by this plugin's providers",
-     "hint: it needs the log-probabilities of the output tokens, which neither Replicate predictions nor the echo*"),
-    ("{type: not-perplexity-score}", "*'not-perplexity-score' is not supported by this plugin's providers", None),
-    ("{type: meteor, value: x}", "*'meteor' is not supported by this plugin's providers",
-     "hint: promptfoo 0.123.1's own meteor fails on every input*"),
+     "tests[0].assert[0].type: promptfoo's assertion type 'perplexity' is not supported: it needs the "
+     "log-probabilities of the output tokens, which neither Replicate predictions nor the echo*", None),
+    ("{type: not-perplexity-score}", "*'not-perplexity-score' is not supported: it needs the log-probabilities*", None),
+    ("{type: meteor, value: x}", "*'meteor' is not supported: promptfoo 0.123.1's own meteor fails on every input*",
+     None),
 ])
 def test_collection_errors(pytester, write_eval, assertion, message, hint):
     write_eval(echo_suite([("t", "x", assertion)]))

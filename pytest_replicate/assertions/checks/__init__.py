@@ -1,5 +1,22 @@
 """The check modules; importing this package declares every assertion type."""
 
-from . import comparison, deterministic, image, metrics, model_graded, moderation, rag, similarity
+from . import (
+    comparison,
+    deterministic,
+    function_calls,
+    html,
+    image,
+    metrics,
+    model_graded,
+    moderation,
+    rag,
+    refusal,
+    similarity,
+    sql,
+    tool_call_f1,
+    webhook,
+    xml,
+)
 
-__all__ = ["comparison", "deterministic", "image", "metrics", "model_graded", "moderation", "rag", "similarity"]
+__all__ = ["comparison", "deterministic", "function_calls", "html", "image", "metrics", "model_graded", "moderation",
+           "rag", "refusal", "similarity", "sql", "tool_call_f1", "webhook", "xml"]

@@ -1,4 +1,5 @@
-"""promptfoo's metric assertions: reference-text scores (rouge-n, bleu, gleu), latency and cost.
+"""promptfoo's metric assertions: reference-text scores (rouge-n, bleu, gleu), latency, cost and
+the finish reason.
 
 The formulas live in ``text_metrics``; here are promptfoo's rules around them: default
 thresholds, which values are accepted, and where latency and cost come from. Verdict
@@ -123,3 +124,17 @@ def check_cost(output: Any, value: Any, spec: AssertionSpec, ctx: AssertionConte
     how = f" ({basis})" if basis else ""
     return Verdict(passed, f"cost ${response.cost:.4g} is {'at most' if passed else 'above'} the threshold of "
                            f"${threshold:g}{how}")
+
+
+def _finish_reason_problem(value: Any) -> str | None:
+    return None if isinstance(value, str) else "value must be a finish reason such as stop or length"
+
+
+@assertion("finish-reason", validate_value=_finish_reason_problem)
+def check_finish_reason(output: Any, value: Any, spec: AssertionSpec, ctx: AssertionContext) -> Verdict:
+    """Compared without case with the reason the provider gave (Replicate's is inferred: see the README)."""
+    reason = ctx.response.finish_reason if ctx.response is not None else None
+    if reason is None:
+        return Verdict(False, "Provider did not supply stop/finish reason")
+    same = value.lower() == reason.lower()
+    return Verdict(same, f"Finish reason {'is' if same else 'is not'} {value!r}: the model stopped with {reason!r}")

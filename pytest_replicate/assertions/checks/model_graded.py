@@ -211,6 +211,7 @@ def _category(answer: str, prompt: str) -> tuple[str, str] | Verdict:
     return match.group(1).upper(), (rest.group(1).strip() if rest and rest.group(1).strip() else answer)
 
 
+@assertion("model-graded-factuality", validate_value=_text_value, grader_calls={"text": 1})  # promptfoo's other name
 @assertion("factuality", validate_value=_text_value, grader_calls={"text": 1})
 def check_factuality(output: Any, value: Any, spec: AssertionSpec, ctx: AssertionContext) -> Verdict:
     """The grader puts the output in a category A-E against the reference answer (``value``).

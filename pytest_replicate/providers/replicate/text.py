@@ -142,6 +142,7 @@ class ReplicateProvider(Provider):
             response.error = f"{response.error}\nlast lines of the model's logs:\n{response.metadata['logs_tail']}"
         if response.error is None:
             self.read_output(prediction, prompt, run, response)
+            response.finish_reason = finish_reason(prediction)
         response.latency_ms = (time.perf_counter() - started) * 1000
         return response
 
@@ -184,6 +185,24 @@ def _metadata(prediction: dict[str, Any]) -> dict[str, Any]:
         "metrics": metrics,
         "logs_tail": "\n".join(str(logs).strip().splitlines()[-10:]),
     }
+
+
+_TOKEN_LIMITS = ("max_tokens", "max_new_tokens", "max_length")
+
+
+def finish_reason(prediction: dict[str, Any]) -> str | None:
+    """promptfoo's ``length`` when the output used the whole token limit the input set, ``stop``
+    when it ended sooner. Replicate states no finish reason, so without a token count in the
+    metrics or a limit in the input (a model's own default is not shown) there is none."""
+    metrics = prediction.get("metrics")
+    count = metrics.get("output_token_count") if isinstance(metrics, dict) else None
+    given = prediction.get("input")
+    model_input: dict[str, Any] = given if isinstance(given, dict) else {}
+    limits = [model_input[key] for key in _TOKEN_LIMITS
+              if isinstance(model_input.get(key), int) and not isinstance(model_input[key], bool) and model_input[key] > 0]
+    if prediction.get("status") != "succeeded" or not isinstance(count, int) or not limits:
+        return None
+    return "length" if count >= min(limits) else "stop"
 
 
 def _finite(value: Any) -> bool:
