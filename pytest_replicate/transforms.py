@@ -48,7 +48,7 @@ def compile_code(source: str, base_dir: Path, *, default_function: str, what: st
     """Compile ``source``; raise :class:`ConfigError` with the accepted forms when it cannot be."""
     try:
         if source.startswith("file://"):
-            return UserCode(source, _load_file_function(source, base_dir, default_function), what)
+            return UserCode(source, load_file_function(source, base_dir, default_function), what)
         return UserCode(source, _compile_expression(source), what)
     except ValueError as error:
         raise ConfigError(
@@ -80,17 +80,45 @@ def _compile_expression(source: str) -> UserFunction:
     return namespace["__user_code"]
 
 
-def _load_file_function(reference: str, base_dir: Path, default_function: str) -> UserFunction:
+def load_file_function(reference: str, base_dir: Path, default_function: str) -> Callable[..., Any]:
+    """The one loader for ``file://path.ext[:function]`` references to user code.
+
+    Every hook that names a function in a file (assertions, transforms, prompt functions,
+    test generators, var files, filters) comes here, so a language is added in one place:
+    ``FILE_LOADERS`` maps a file suffix to the function that loads from such a file.
+    Raises :class:`ValueError` with a message fit for a :class:`ConfigError`.
+    """
     target = reference[len("file://") :]
-    path_text, _, function_name = target.partition(":")
+    path_text, _, function_name = target.rpartition(":") if _names_function(target) else (target, "", "")
     path = (base_dir / path_text).resolve()
     if not path.is_file():
         raise ValueError(f"file not found: {path_text} (resolved to {path})")
+    loader = FILE_LOADERS.get(path.suffix.lower())
+    if loader is None:
+        raise ValueError(
+            f"{path_text}: cannot load code from a {path.suffix or 'suffix-less'} file "
+            f"(supported: {', '.join(sorted(FILE_LOADERS))})"
+        )
+    return loader(path, path_text, function_name or default_function)
+
+
+def _names_function(target: str) -> bool:
+    """``a/b.py:fn`` names a function; a Windows drive (``C:/x.py``) does not."""
+    head, colon, tail = target.rpartition(":")
+    return bool(colon) and bool(tail) and "/" not in tail and "\\" not in tail and "." in head
+
+
+def _load_python_function(path: Path, path_text: str, function_name: str) -> Callable[..., Any]:
     module = _import_file(path)
-    function = getattr(module, function_name or default_function, None)
+    function = getattr(module, function_name, None)
     if not callable(function):
-        raise ValueError(f"{path_text} has no function {function_name or default_function!r}")
+        raise ValueError(f"{path_text} has no function {function_name!r}")
     return function
+
+
+FILE_LOADERS: dict[str, Callable[[Path, str, str], Callable[..., Any]]] = {
+    ".py": _load_python_function,
+}
 
 
 @cache
