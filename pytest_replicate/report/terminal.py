@@ -232,7 +232,7 @@ def _verdict(case: Mapping[str, Any]) -> Segment:
 
 
 def _run_sections(run: Mapping[str, Any]) -> list[Section]:
-    """Cassette counts, the calls that ran live, the models that ran by their latest version."""
+    """Cassette counts, the calls that ran live, the spend, the models that ran by their latest version."""
     sections = []
     exchanges = run["exchanges"]
     if any(exchanges.values()):
@@ -248,8 +248,11 @@ def _run_sections(run: Mapping[str, Any]) -> list[Section]:
             if run["slowed_to"] is not None:
                 text += f", slowed to {run['slowed_to']} at once"
         sections.append(Section("replicate calls", [[(text, PLAIN)]]))
-    if "spend" in run:
-        sections.append(Section("replicate spend", [spend_line(run["spend"])]))
+    spend = run.get("spend")
+    if spend and (spend["calls"] or spend["limit"] is not None or any(exchanges.values())):
+        # Shown whenever the run touched Replicate (even replayed: "$0" is news worth having);
+        # a run of echo-only evals has nothing to say about money.
+        sections.append(Section("replicate spend", [spend_line(spend)]))
     versions = resolved_version_lines(run["versions"])
     if versions:
         sections.append(Section("replicate models", [[(line, YELLOW)] for line in versions]))

@@ -1,7 +1,7 @@
 """select-best siblings are the collected items' own cases: one expansion per file, the same node ids.
 
-The echo provider is the model and the echo grader answers its rubric prompt, ``0``: the
-first output of each row is chosen, without a server.
+The echo provider is the model; the grader is the simulator's (an echo grader would only
+repeat its prompt, which is no verdict), and it chooses one output of the six.
 """
 
 from __future__ import annotations
@@ -19,15 +19,13 @@ prompts:
   - {id: b, raw: 'B {{ ctx }}'}
   - {id: c, raw: 'C {{ ctx }}'}
 providers: [echo, {id: echo, label: again}]
-defaultTest:
-  options: {provider: echo, rubricPrompt: '0'}
 tests:
   - vars: {%s}
     assert: [{type: select-best, value: the first}]
 """
 
 
-def test_a_select_best_file_is_expanded_once(pytester: pytest.Pytester, write_eval) -> None:
+def test_a_select_best_file_is_expanded_once(pytester: pytest.Pytester, write_eval, replicate_env) -> None:
     write(pytester, "count.py", """
         from pathlib import Path
 
@@ -37,8 +35,8 @@ def test_a_select_best_file_is_expanded_once(pytester: pytest.Pytester, write_ev
             return {"output": "ctx"}
         """)
     write_eval(SIX_SIBLINGS % "ctx: file://count.py")
-    result = pytester.runpytest("-v", "--replicate-concurrency=1")
-    result.assert_outcomes(passed=1, failed=5)  # the grader chose the first output of the six
+    result = pytester.runpytest("-v", "--replicate-concurrency=1", "--record-mode=all")
+    result.assert_outcomes(passed=1, failed=5)  # the grader chose one output of the six
     calls = (pytester.path / "calls.txt").read_text().splitlines()
     # get_var runs per case while the file is collected, and never again for the siblings.
     assert len(calls) == 6, calls
