@@ -31,6 +31,7 @@ import jinja2
 import jinja2.meta
 
 from ..errors import ConfigError, ReplicateEvalError
+from ..jscompat.engine import JsError
 from ..templating import has_template_syntax, render
 from ..text import one_line, shorten
 from .limits import DEFAULT_MAX_CASES, MAX_CASES_OPTION
@@ -152,7 +153,7 @@ def _final_vars(test: TestCase, combination: dict[str, Any], prompt: Prompt | No
         if isinstance(value, list):
             value = [str(item) if isinstance(item, FileVar) else item for item in value]
         elif isinstance(value, FileVar):
-            value = value.text if value.get_var is None else _python_var(test, key, value, prompt, {**combination, **variables})
+            value = value.text if value.get_var is None else _code_var(test, key, value, prompt, {**combination, **variables})
         variables[key] = value
     for key, value in variables.items():
         if isinstance(value, str) and value.endswith("\n"):
@@ -161,12 +162,13 @@ def _final_vars(test: TestCase, combination: dict[str, Any], prompt: Prompt | No
     return variables
 
 
-def _python_var(test: TestCase, key: str, var: FileVar, prompt: Prompt | None, other: dict[str, Any]) -> str:
+def _code_var(test: TestCase, key: str, var: FileVar, prompt: Prompt | None, other: dict[str, Any]) -> Any:
+    """A Python or JavaScript var file's ``output``, called as promptfoo calls it: (var name, raw prompt, vars)."""
     raw_prompt = ""
     if prompt is not None:
         options = test.options
         raw_prompt = f"{options.get('prefix', '')}{prompt.raw}{options.get('suffix', '')}"
-    # Vars before this one are final; a later file var is its text, a later Python var is
+    # Vars before this one are final; a later file var is its text, a later code var is
     # still its file:// reference (promptfoo resolves them in order, in place).
     other = {name: (value.reference if value.get_var else value.text) if isinstance(value, FileVar) else value
              for name, value in other.items()}
@@ -174,11 +176,15 @@ def _python_var(test: TestCase, key: str, var: FileVar, prompt: Prompt | None, o
     assert get_var is not None
     try:
         result = get_var(key, raw_prompt, other)
+    except JsError as error:
+        raise _error(test, key, f"{var.reference} raised {error}") from None
     except Exception as error:  # the user's code
         raise _error(test, key, f"{var.reference}: get_var raised {type(error).__name__}: {error}") from None
     if isinstance(result, dict) and result.get("error"):
         raise _error(test, key, f"{var.reference}: get_var returned an error: {result['error']}")
     output = result.get("output") if isinstance(result, dict) else None
+    if not var.trimmed and output:  # promptfoo takes a JavaScript var's truthy output as it is
+        return output
     if not isinstance(output, str) or not output:
         raise _error(test, key, f"{var.reference}: get_var returned {_short(result)}",
                      'get_var(var_name, prompt, other_vars) must return {"output": "<non-empty text>"} '

@@ -415,17 +415,14 @@ def _relative(file: Path, base_dir: Path) -> str:
 
 
 def _file_var(doc: Document, path: YamlPath, reference: str, file: Path) -> FileVar:
-    """Read a var's file as promptfoo does (``var_files.py``): Python's get_var, YAML as JSON,
+    """Read a var's file as promptfoo does (``var_files.py``): a code file's function, YAML as JSON,
     images as ``data:`` URIs, video and audio as base64, other text trimmed."""
     found = var_files.kind(file)
-    if found == "python":
+    if found in ("python", "javascript"):
         code = _compile(doc, path, reference, "get_var", "var")
-        return FileVar(reference, get_var=code.function)
+        return FileVar(reference, get_var=code.function, trimmed=found == "python")
     if found == "yaml":
         return FileVar(reference, json.dumps(load_yaml(file).data, ensure_ascii=False, separators=(",", ":")))
-    if found == "javascript":
-        raise doc.error(path, f"{reference!r} is JavaScript, which promptfoo would run and pytest-replicate does not",
-                        "write its get_var as a Python file: get_var(var_name, prompt, other_vars) -> {'output': ...}")
     if found == "pdf":
         raise doc.error(path, f"{reference!r} is a PDF, whose text promptfoo would extract and pytest-replicate "
                               "does not", "save its text as a .txt file and name that")
