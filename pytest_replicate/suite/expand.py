@@ -49,10 +49,11 @@ def expand(suite: EvalSuite, *, max_cases: int | None = None, redact: Callable[[
     """
     limit = DEFAULT_MAX_CASES if max_cases is None else max_cases
     pairs = [(prompt, provider) for prompt in suite.prompts for provider in suite.providers if provider.runs_prompt(prompt)]
-    axes_of = [_axes(test) for test in suite.tests]
-    _check_size(suite, axes_of, len(pairs), limit)
+    tests = [_transform_vars(test) for test in suite.tests]
+    axes_of = [_axes(test) for test in tests]
+    _check_size(suite, tests, axes_of, len(pairs), limit)
     cases: list[Case] = []
-    for test, axes in zip(suite.tests, axes_of, strict=True):
+    for test, axes in zip(tests, axes_of, strict=True):
         expanded_keys = [key for key, values in axes.items() if len(values) > 1] if axes else []
         several = bool(expanded_keys)
         for combination in _combinations(test.vars, axes):
@@ -75,6 +76,33 @@ def _case_vars(test: TestCase, combination: dict[str, Any], prompt: Prompt | Non
         return test, _final_vars(test, combination, prompt)
     except ConfigError as error:
         return replace(test, asserts=[], problem=error), combination
+
+
+def _transform_vars(test: TestCase) -> TestCase:
+    """The test with ``options.transformVars`` applied, as promptfoo does before expanding vars:
+    the code gets the vars as written (a file var as its ``file://`` reference) and what it
+    returns is merged over them. Code that raises, or returns no object, fails the test's cases."""
+    code = test.options.get("transformVars")
+    if code is None or test.problem is not None:
+        return test
+    written = {name: value.reference if isinstance(value, FileVar) else value for name, value in test.vars.items()}
+    try:
+        result = code(written, {"prompt": {}, "uuid": hashlib.sha1(test.location.encode()).hexdigest()})
+    except ReplicateEvalError as error:
+        return replace(test, asserts=[], problem=_problem(test, "options", f"{error}"))
+    if not isinstance(result, dict):
+        return replace(test, asserts=[], problem=_problem(
+            test, "options", f"transformVars returned {_short(result)}, not an object of vars",
+            "return the vars to set, e.g. ({...vars, topic: vars.topic.toUpperCase()})"))
+    variables = dict(test.vars)
+    for name, value in result.items():
+        if not (isinstance(variables.get(name), FileVar) and value == written[name]):
+            variables[name] = value
+    return replace(test, vars=variables)
+
+
+def _problem(test: TestCase, key: str, message: str, hint: str | None = None) -> ConfigError:
+    return ConfigError(message, file=test.file, path=test.path + (key, "transformVars"), line=test.line, hint=hint)
 
 
 # -- expansion ----------------------------------------------------------------------------
@@ -102,13 +130,14 @@ def _combinations(variables: dict[str, Any], axes: dict[str, list[Any]]) -> Iter
         yield combination
 
 
-def _check_size(suite: EvalSuite, axes_of: list[dict[str, list[Any]]], pairs: int, limit: int) -> None:
+def _check_size(suite: EvalSuite, tests: list[TestCase], axes_of: list[dict[str, list[Any]]], pairs: int,
+                limit: int) -> None:
     counts = [math.prod(len(values) for values in axes.values()) for axes in axes_of]
     total = sum(counts) * pairs
     if total <= limit:
         return
     worst = max(range(len(counts)), key=counts.__getitem__)
-    test, axes = suite.tests[worst], axes_of[worst]
+    test, axes = tests[worst], axes_of[worst]
     factors = [f"{key} ({len(values)} values)" for key, values in axes.items() if len(values) > 1]
     if pairs > 1:
         factors.append(f"{pairs} prompt/provider pairs")

@@ -305,9 +305,10 @@ def _default_provider_label(provider_id: str) -> str:
     return re.sub(r":([0-9a-f]{12})[0-9a-f]{52}$", r":\1", provider_id)
 
 
-def _compile(doc: Document, path: YamlPath, source: str, default_function: str, what: str) -> UserCode:
+def _compile(doc: Document, path: YamlPath, source: str, default_function: str, what: str,
+             params: tuple[str, str] = ("output", "context")) -> UserCode:
     try:
-        return compile_code(source, doc.base_dir, default_function=default_function, what=what)
+        return compile_code(source, doc.base_dir, default_function=default_function, what=what, params=params)
     except ConfigError as error:
         raise doc.locate(error, path) from None
 
@@ -460,6 +461,10 @@ def _parse_test(raw: dict, doc: Document, path: YamlPath, default: TestCase | No
     if "transform" in options:
         options["transform"] = part(("options", "transform"), lambda: _compile(
             doc, path + ("options", "transform"), options["transform"], "get_transform", "transform"), None)
+    if "transformVars" in options:
+        options["transformVars"] = part(("options", "transformVars"), lambda: _compile(
+            doc, path + ("options", "transformVars"), options["transformVars"], "get_transform", "transformVars",
+            params=("vars", "context")), None)
     line = doc.line_of(path)
     test = TestCase(
         description=raw.get("description"),
