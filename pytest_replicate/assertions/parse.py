@@ -6,6 +6,7 @@ reverse; the loader hands in the raw mapping and a way to read ``file://`` value
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -62,7 +63,10 @@ def parse_assertion(raw: Mapping[str, Any], at: YamlPath, *, base_dir: Path, loa
         raise _unknown_type(name, base, at + ("type",))
     value = raw.get("value")
     if isinstance(value, str) and value.startswith(FILE_PREFIX) and base not in ("python", "javascript"):
-        value = load_file(at + ("value",), value)
+        if _names_code(value):  # promptfoo: the script's result is the value, per case (value_code)
+            spec.value_code = _compile(value, at + ("value",), base_dir, "get_assert", f"{name} value")
+        else:
+            value = load_file(at + ("value",), value)
     if spec.provider is not None:
         _check_grader(spec.provider, at, kind.grader)
     if kind.needs_value and value is None:
@@ -70,7 +74,7 @@ def parse_assertion(raw: Mapping[str, Any], at: YamlPath, *, base_dir: Path, loa
     if kind.threshold_unit and spec.threshold is None:
         raise ConfigError(f"{name} needs a threshold", path=at,
                           hint=f"add 'threshold:' (in {kind.threshold_unit}) to this {name} assertion")
-    if kind.validate_value and value is not None:
+    if kind.validate_value and value is not None and spec.value_code is None:
         problem = kind.validate_value(value)
         if problem:
             raise ConfigError(problem, path=at + ("value",))
@@ -85,6 +89,12 @@ def parse_assertion(raw: Mapping[str, Any], at: YamlPath, *, base_dir: Path, loa
     elif base == "javascript":
         _compile_javascript(str(value), at + ("value",), base_dir, spec)
     return spec
+
+
+def _names_code(reference: str) -> bool:
+    """``file://x.js``, ``file://x.py:fn``...: a file of code, as promptfoo tells (``.py``, JavaScript)."""
+    path = reference[len(FILE_PREFIX):].split(":", 1)[0]
+    return path.endswith(".py") or bool(re.search(r"\.(js|cjs|mjs)$", path))
 
 
 def _compile_javascript(value: str, at: YamlPath, base_dir: Path, spec: AssertionSpec) -> None:

@@ -55,8 +55,8 @@ def assertion_from_string(text: str) -> dict[str, Any]:
         target = text[len("file://"):]
         if target.endswith(".py") or ".py:" in target:
             return {"type": "python", "value": target.strip()}
-        if re.search(r"\.(js|cjs|mjs|ts|cts|mts)(:|$)", target):
-            return {"type": "javascript", "value": target.strip()}
+        if re.search(r"\.(js|cjs|mjs|ts|cts|mts)$", target):  # file://x.js:fn is an equals value, as in promptfoo
+            return {"type": "javascript", "value": text}  # promptfoo keeps file:// here (not for .py)
     match = _EXPECTED.match(text)
     if match:
         kind = match.group("type")
