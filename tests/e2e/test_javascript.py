@@ -256,3 +256,44 @@ def test_without_the_js_extra_the_message_says_what_to_install(pytester, write_e
         "suite.eval.yaml:5: tests[[]0].options.transform: JavaScript in this transform needs the js extra: "
         "pip install 'pytest-replicate[[]js]'"])
     clean(result)
+
+
+def test_a_script_value_of_another_assertion_type_is_computed_per_case(pytester, write_eval):
+    write(pytester, "expected.js", """
+        module.exports = (output, context) => context.vars.want;
+        module.exports.verdict = () => true;
+        """)
+    write(pytester, "expected.py", "def get_assert(output, context):\n    return context['vars']['want'].upper()\n")
+    write_eval("""
+        prompts: ["{{ out }}"]
+        providers: [echo]
+        tests:
+          - vars: {out: hello there, want: hello}
+            assert:
+              - {type: contains, value: file://expected.js}
+              - {type: icontains, value: file://expected.py}
+          - vars: {out: hello, want: hello}
+            assert: [{type: contains, value: "file://expected.js:verdict"}]
+        """)
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*the script for this contains assertion returned a boolean: only javascript and python*"])
+    clean(result)
+
+
+def test_csv_javascript_asserts(pytester, write_eval):
+    write(pytester, "checks.js", "module.exports = (output) => output.length / 10;\n")
+    (pytester.path / "tests.csv").write_text(
+        "out,__expected\n"
+        "hello,javascript: output.length === 5\n"
+        "hi!,fn: output.endsWith('!')\n"
+        "hey,eval: output.length > 3\n"
+        "hello world,file://checks.js\n", encoding="utf-8")
+    write_eval("""
+        prompts: ["{{ out }}"]
+        providers: [echo]
+        tests: file://tests.csv
+        """)
+    result = pytester.runpytest("-v")
+    result.assert_outcomes(passed=3, failed=1)
+    result.stdout.fnmatch_lines(["*out=hey*FAILED*"])
