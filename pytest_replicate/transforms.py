@@ -60,7 +60,7 @@ def compile_code(source: str, base_dir: Path, *, default_function: str, what: st
                  params: tuple[str, str] = ("output", "context")) -> UserCode:
     """Compile a transform (``source`` inline ``inline`` code over ``params``, or a file function);
     raise :class:`ConfigError` with the accepted forms when it cannot be."""
-    transform = what.endswith("transform") or what == "transformVars"
+    transform = what.lower().endswith("transform") or what == "transformVars"
     try:
         if source.startswith("file://"):
             return UserCode(source, load_file_function(source, base_dir, default_function), what, transform)
