@@ -30,6 +30,7 @@ INSTALL_HINT = "pip install 'pytest-replicate[js]'"
 _PRELUDE = r"""
 globalThis.__pr = (() => {
   const functions = [];
+  const modules = {};
   const noAccess = (what) => () => {
     throw new Error(`${what} is not available: JavaScript in pytest-replicate runs without file, network or `
       + `module access (no require, no import); inline what you need or use a Python file`);
@@ -69,12 +70,17 @@ globalThis.__pr = (() => {
         return fn.call(this, ...args.concat(new Array(Math.max(0, params.length - args.length))), process);
       });
     },
-    module(source, filename) {
-      const module = { exports: {} };
-      const dirname = filename.replace(/\/[^/]*$/, '');
-      new Function('module', 'exports', 'require', '__filename', '__dirname', 'process', source)(
-        module, module.exports, require, filename, dirname, process);
-      return module.exports;
+    module(source, filename, version) {
+      // Run once per version of the file, as Node's require cache: its functions share its state.
+      const key = `${filename}@${version}`;
+      if (!(key in modules)) {
+        const module = { exports: {} };
+        const dirname = filename.replace(/\/[^/]*$/, '');
+        new Function('module', 'exports', 'require', '__filename', '__dirname', 'process', source)(
+          module, module.exports, require, filename, dirname, process);
+        modules[key] = module.exports;
+      }
+      return modules[key];
     },
     pick(exported, name, file) {
       let fn;
@@ -130,9 +136,10 @@ class Engine:
         """``new Function(*params, 'process', body)``: a SyntaxError raises :class:`JsError` now."""
         return JsFunction(self, self._eval_int(f"__pr.inline({json.dumps(list(params))}, {json.dumps(body)})"), label)
 
-    def from_module(self, source: str, file: Path, label: str, function_name: str | None) -> JsFunction:
-        """Run a CommonJS module's ``source`` and keep the function it exports (or ``function_name``)."""
-        script = (f"__pr.pick(__pr.module({json.dumps(source)}, {json.dumps(file.as_posix())}), "
+    def from_module(self, source: str, file: Path, version: int, label: str, function_name: str | None) -> JsFunction:
+        """Run a CommonJS module's ``source`` (once per ``version`` of ``file``) and keep the function
+        it exports (or ``function_name``)."""
+        script = (f"__pr.pick(__pr.module({json.dumps(source)}, {json.dumps(file.as_posix())}, {version}), "
                   f"{json.dumps(function_name or '')}, {json.dumps(label)})")
         return JsFunction(self, self._eval_int(script), label)
 

@@ -42,7 +42,7 @@ def _load(engine: Engine, path: Path, mtime_ns: int, path_text: str, function_na
         raise ValueError(f"cannot read {path_text}: {error}") from None
     source = commonjs(text, path_text)
     try:
-        return engine.from_module(source, path, path_text, function_name)
+        return engine.from_module(source, path, mtime_ns, path_text, function_name)
     except JsError as error:
         raise ValueError(f"loading {path_text} raised {error}") from None
 

@@ -123,3 +123,13 @@ def test_an_es_module_import_is_refused_with_its_line() -> None:
 ])
 def test_an_assertion_value_becomes_promptfoo_s_function_body(value: str, body: str) -> None:
     assert function_body(value) == body
+
+
+def test_a_module_runs_once_and_its_functions_share_its_state(tmp_path: Path) -> None:
+    (tmp_path / "counter.js").write_text(
+        "let count = 0;\nexports.bump = () => ++count;\nexports.read = () => count;\n")
+    bump = load_file_function("file://counter.js:bump", tmp_path, "get_transform")
+    read = load_file_function("file://counter.js:read", tmp_path, "get_transform")
+    bump()
+    bump()
+    assert read() == 2
