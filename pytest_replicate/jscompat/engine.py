@@ -163,7 +163,7 @@ class Engine:
         return result
 
     def _run(self, script: str) -> Any:
-        from py_mini_racer import JSEvalException, JSPromise, JSTimeoutException
+        from py_mini_racer import JSEvalException, JSPromise, JSPromiseError, JSTimeoutException, JSValueError
 
         with self._lock:
             started = time.monotonic()
@@ -174,7 +174,7 @@ class Engine:
             except JSTimeoutException:
                 raise JsError(f"took longer than {self.time_limit:g} s and was stopped (an endless loop, "
                               "or a Promise that never settles?)") from None
-            except JSEvalException as error:
+            except (JSEvalException, JSPromiseError, JSValueError) as error:  # thrown, rejected, out of memory...
                 raise JsError(_first_line(str(error))) from None
         return result
 
