@@ -1,9 +1,12 @@
-"""User Python code in eval files: ``transform`` expressions and ``python`` assertions.
+"""User code in eval files: transforms, ``javascript`` and ``python`` assertions, file functions.
 
-promptfoo runs JavaScript here; we run Python, in the same two shapes:
-an expression over ``output`` and ``context`` (or a body with ``return``), or
-``file://module.py:function`` called as ``function(output, context)``.
-Code is compiled when the file is collected, so a syntax error is a collection error.
+As in promptfoo, inline code is JavaScript (``transform: JSON.parse(output)``), run in the
+embedded engine (``jscompat/engine.py``), except a ``python`` assertion's value, which is
+Python. Inline code is a single expression, or a body with ``return`` (promptfoo's rule: a
+transform of several lines is a body). ``file://path.ext[:function]`` loads a function from a
+file of any language in ``FILE_LOADERS`` (``.py``, ``.js``, ``.cjs``, ``.mjs``), called as
+``function(output, context)`` by transforms and assertions and with other arguments by other
+hooks. Code is compiled when the file is collected, so a syntax error is a collection error.
 """
 
 from __future__ import annotations
@@ -18,9 +21,11 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Literal
 
 from .errors import ConfigError, TransformError
+from .jscompat import modules
+from .jscompat.engine import JsError, engine_for
 
 UserFunction = Callable[[Any, Mapping[str, Any]], Any]
 
@@ -34,28 +39,54 @@ class UserCode:
     source: str
     function: UserFunction
     what: str = "transform"
+    must_return: bool = False  # a transform: promptfoo fails one that returns null or undefined
 
     def __call__(self, output: Any, context: Mapping[str, Any]) -> Any:
         try:
-            return self.function(output, context)
+            result = self.function(output, context)
+        except JsError as error:
+            raise TransformError(f"{self.what} {self.source.strip()!r} raised {error}") from error
         except (Exception, SystemExit) as error:  # the user's code: even sys.exit() fails only this item
             raise TransformError(
                 f"{self.what} {self.source.strip()!r} raised {type(error).__name__}: {error}"
             ) from error
+        if result is None and self.must_return:
+            raise TransformError(f"{self.what} {self.source.strip()!r} did not return a value")
+        return result
 
 
-def compile_code(source: str, base_dir: Path, *, default_function: str, what: str = "transform") -> UserCode:
-    """Compile ``source``; raise :class:`ConfigError` with the accepted forms when it cannot be."""
+def compile_code(source: str, base_dir: Path, *, default_function: str, what: str = "transform",
+                 inline: Literal["javascript", "python"] = "javascript",
+                 params: tuple[str, str] = ("output", "context")) -> UserCode:
+    """Compile a transform (``source`` inline ``inline`` code over ``params``, or a file function);
+    raise :class:`ConfigError` with the accepted forms when it cannot be."""
+    transform = what.lower().endswith("transform") or what == "transformVars"
     try:
         if source.startswith("file://"):
-            return UserCode(source, load_file_function(source, base_dir, default_function), what)
-        return UserCode(source, _compile_expression(source), what)
+            return UserCode(source, load_file_function(source, base_dir, default_function), what, transform)
+        if inline == "python":
+            return UserCode(source, _compile_expression(source), what, transform)
+        body = source if "\n" in source else f"return {source}"
+        return UserCode(source, javascript_function(params, body, what, source), what, transform)
     except ValueError as error:
-        raise ConfigError(
-            str(error),
-            hint=f"a {what} is a Python expression over output and context, a body with return, "
-            f"or file://module.py:function (default function {default_function})",
-        ) from None
+        over = " and ".join(params)
+        if inline == "python":
+            hint = (f"a {what} is a Python expression over {over}, a body with return, "
+                    f"or file://module.py:function (default function {default_function})")
+        else:
+            example = "JSON.parse(output)" if params[0] == "output" else "({...vars, n: Number(vars.n)})"
+            hint = (f"a {what} is a JavaScript expression over {over} ({example}), a body with return, "
+                    f"file://file.js[:function] or file://module.py:function (default function {default_function})")
+        raise ConfigError(str(error), hint=hint        ) from None
+
+
+def javascript_function(params: tuple[str, ...], body: str, what: str, source: str) -> Callable[..., Any]:
+    """``new Function(...params, body)`` in the engine; a syntax error in ``source`` (the code as
+    written) raises :class:`ValueError`."""
+    try:
+        return engine_for(f"this {what}").inline(params, body, what)
+    except JsError as error:
+        raise ValueError(f"invalid JavaScript ({error}): {source.strip()!r}") from None
 
 
 def _compile_expression(source: str) -> UserFunction:
@@ -99,7 +130,7 @@ def load_file_function(reference: str, base_dir: Path, default_function: str) ->
             f"{path_text}: cannot load code from a {path.suffix or 'suffix-less'} file "
             f"(supported: {', '.join(sorted(FILE_LOADERS))})"
         )
-    return loader(path, path_text, function_name or default_function)
+    return loader(path, path_text, function_name or None, default_function)
 
 
 def _names_function(target: str) -> bool:
@@ -108,7 +139,9 @@ def _names_function(target: str) -> bool:
     return bool(colon) and bool(tail) and "/" not in tail and "\\" not in tail and "." in head
 
 
-def _load_python_function(path: Path, path_text: str, function_name: str) -> Callable[..., Any]:
+def _load_python_function(path: Path, path_text: str, function_name: str | None,
+                          default_function: str) -> Callable[..., Any]:
+    function_name = function_name or default_function
     module = _import_file(path)
     function = getattr(module, function_name, None)
     if not callable(function):
@@ -116,8 +149,19 @@ def _load_python_function(path: Path, path_text: str, function_name: str) -> Cal
     return function
 
 
-FILE_LOADERS: dict[str, Callable[[Path, str, str], Callable[..., Any]]] = {
+def _load_javascript_function(path: Path, path_text: str, function_name: str | None,
+                              default_function: str) -> Callable[..., Any]:
+    """As promptfoo: the named export, else the module's function, else its default export
+    (``default_function`` is a Python convention; JavaScript files do not use it)."""
+    return modules.load_function(engine_for(path_text), path, path_text, function_name)
+
+
+# A suffix -> (file, the path as written, the function named after ":" or None, the hook's default name).
+FILE_LOADERS: dict[str, Callable[[Path, str, str | None, str], Callable[..., Any]]] = {
     ".py": _load_python_function,
+    ".js": _load_javascript_function,
+    ".cjs": _load_javascript_function,
+    ".mjs": _load_javascript_function,
 }
 
 

@@ -3,7 +3,8 @@
 
     python scripts/promptfoo_diff.py [--promptfoo-dir /tmp/pf] [--only regex] [-v]
 
-The configs are the YAML files in scripts/promptfoo_diff/ (``*.yaml``). Each uses promptfoo's
+The configs are the YAML files in scripts/promptfoo_diff/ (``*.yaml``); the files in
+scripts/promptfoo_diff/files/ (JavaScript modules, say) are copied next to each. Each uses promptfoo's
 ``echo`` provider, so the output is the rendered prompt and no network is needed. For every
 case (file, description, prompt, vars) the script prints whether the two tools agree on the
 verdict (pass, fail, or error: the case could not be graded or its file was rejected) and
@@ -37,6 +38,7 @@ import yaml
 
 HERE = Path(__file__).resolve().parent
 CONFIGS = HERE / "promptfoo_diff"
+FILES = CONFIGS / "files"  # what configs name with file:// (checks.js...), copied next to them
 Key = tuple[str, str, str, str]  # file, description, prompt label, vars as canonical JSON
 
 
@@ -67,6 +69,11 @@ def make_key(file: str, description: str | None, prompt: str | None, variables: 
     return (file, description or "", prompt or "", json.dumps(canonical(rendered), sort_keys=True, ensure_ascii=False))
 
 
+def copy_files(folder: Path) -> None:
+    for file in FILES.iterdir() if FILES.is_dir() else ():
+        shutil.copy(file, folder / file.name)
+
+
 # -- promptfoo ------------------------------------------------------------------------------
 
 def run_promptfoo(config: Path, promptfoo_dir: Path, workdir: Path) -> dict[Key, tuple[str, str]]:
@@ -78,6 +85,7 @@ def run_promptfoo(config: Path, promptfoo_dir: Path, workdir: Path) -> dict[Key,
         env["PATH"] = f"{node_dir}{os.pathsep}{env.get('PATH', '')}"
     out = workdir / f"{config.stem}.promptfoo.json"
     shutil.copy(config, workdir / config.name)
+    copy_files(workdir)
     subprocess.run(["node", str(main), "eval", "-c", config.name, "--no-cache", "--no-write", "-o", out.name],
                    cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600, check=False)
     if not out.exists():
@@ -121,6 +129,7 @@ def run_ours(configs: list[Path], workdir: Path) -> Ours:
     for config in configs:
         names[f"{config.stem}.eval.yaml"] = config.name
         shutil.copy(config, folder / f"{config.stem}.eval.yaml")
+    copy_files(folder)
     out = workdir / "ours.json"
     env = dict(os.environ, PROMPTFOO_DIFF_OUT=str(out),
                PYTHONPATH=os.pathsep.join([str(CONFIGS), os.environ.get("PYTHONPATH", "")]))

@@ -74,6 +74,10 @@ class AssertionContext:
     compared_results: Sequence[Sequence[GradingResult]] | None = None
     # The config of the provider that produced the output: function-call checks read its tools.
     provider_config: Mapping[str, Any] = field(default_factory=dict)
+    # Who produced the output, and the test as written: user code's context.provider and context.test.
+    provider_id: str | None = None
+    provider_label: str | None = None
+    test: Mapping[str, Any] = field(default_factory=dict)
 
     def grader(self, purpose: str, override: Any = None) -> Provider:
         """A ready provider for a grading job: ``override`` is the assertion's ``provider`` value."""
@@ -81,9 +85,25 @@ class AssertionContext:
             raise ConfigError(f"a {purpose} grader is needed, but this check runs without a session")
         return self.graders.grader(purpose, override)
 
-    def as_user_context(self) -> dict[str, Any]:
-        """The ``context`` argument user code receives, as in promptfoo."""
-        return {"vars": dict(self.vars), "prompt": self.prompt, "metadata": dict(self.metadata)}
+    def as_user_context(self, spec: AssertionSpec | None = None) -> dict[str, Any]:
+        """The ``context`` argument user code receives, as in promptfoo: a transform's has vars,
+        prompt and metadata; an assertion's (``spec``) also test, provider, providerResponse,
+        logProbs and the assertion's config."""
+        context: dict[str, Any] = {"vars": dict(self.vars), "prompt": self.prompt, "metadata": dict(self.metadata)}
+        if spec is None:
+            return context
+        context["test"] = dict(self.test)
+        context["logProbs"] = None  # neither Replicate predictions nor echo return log-probabilities
+        if self.provider_id is not None:
+            context["provider"] = {"id": self.provider_id, "label": self.provider_label,
+                                   "config": dict(self.provider_config)}
+        if self.response is not None:
+            context["providerResponse"] = {"output": self.response.output, "cost": self.response.cost,
+                                           "metadata": dict(self.response.metadata),
+                                           "finishReason": self.response.finish_reason}
+        if spec.config:
+            context["config"] = dict(spec.config)
+        return context
 
 
 @dataclass(frozen=True)

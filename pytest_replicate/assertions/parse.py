@@ -6,16 +6,17 @@ reverse; the loader hands in the raw mapping and a way to read ``file://`` value
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from ..errors import ConfigError, YamlPath
 from ..providers.purposes import GRADER_KINDS, grader_id_form
 from ..providers.registry import check_provider_id
-from ..templating import syntax_error
+from ..templating import has_template_syntax, syntax_error
 from ..transforms import UserCode, compile_code
-from .registry import ASSERTION_TYPES, PROMPTFOO_ONLY_TYPES, WHY_UNSUPPORTED, suggest_type
+from .registry import ASSERTION_TYPES, WHY_UNSUPPORTED, suggest_type
 from .spec import AssertionSpec
 
 FILE_PREFIX = "file://"
@@ -61,8 +62,11 @@ def parse_assertion(raw: Mapping[str, Any], at: YamlPath, *, base_dir: Path, loa
     if kind is None:
         raise _unknown_type(name, base, at + ("type",))
     value = raw.get("value")
-    if isinstance(value, str) and value.startswith(FILE_PREFIX) and base != "python":
-        value = load_file(at + ("value",), value)
+    if isinstance(value, str) and value.startswith(FILE_PREFIX) and base not in ("python", "javascript"):
+        if _names_code(value):  # promptfoo: the script's result is the value, per case (value_code)
+            spec.value_code = _compile(value, at + ("value",), base_dir, "get_assert", f"{name} value")
+        else:
+            value = load_file(at + ("value",), value)
     if spec.provider is not None:
         _check_grader(spec.provider, at, kind.grader)
     if kind.needs_value and value is None:
@@ -70,7 +74,7 @@ def parse_assertion(raw: Mapping[str, Any], at: YamlPath, *, base_dir: Path, loa
     if kind.threshold_unit and spec.threshold is None:
         raise ConfigError(f"{name} needs a threshold", path=at,
                           hint=f"add 'threshold:' (in {kind.threshold_unit}) to this {name} assertion")
-    if kind.validate_value and value is not None:
+    if kind.validate_value and value is not None and spec.value_code is None:
         problem = kind.validate_value(value)
         if problem:
             raise ConfigError(problem, path=at + ("value",))
@@ -81,16 +85,38 @@ def parse_assertion(raw: Mapping[str, Any], at: YamlPath, *, base_dir: Path, loa
                 raise ConfigError(problem, path=at + ("value",))
     spec.value = value
     if base == "python":
-        spec.code = _compile(str(value), at + ("value",), base_dir, "get_assert", "python assertion")
+        spec.code = _compile(str(value), at + ("value",), base_dir, "get_assert", "python assertion", inline="python")
+    elif base == "javascript":
+        _compile_javascript(str(value), at + ("value",), base_dir, spec)
     return spec
+
+
+def _names_code(reference: str) -> bool:
+    """``file://x.js``, ``file://x.py:fn``...: a file of code, as promptfoo tells (``.py``, JavaScript)."""
+    path = reference[len(FILE_PREFIX):].split(":", 1)[0]
+    return path.endswith(".py") or bool(re.search(r"\.(js|cjs|mjs)$", path))
+
+
+def _compile_javascript(value: str, at: YamlPath, base_dir: Path, spec: AssertionSpec) -> None:
+    """A file's function is loaded now; inline code is compiled per rendered value when graded,
+    and here too when it has no vars in it, so a syntax error is a collection error."""
+    if value.startswith(FILE_PREFIX):
+        spec.code = _compile(value, at, base_dir, "get_assert", "javascript assertion")
+    elif not has_template_syntax(value):
+        from .checks.javascript import inline_check
+
+        try:
+            inline_check(value)
+        except ValueError as error:
+            raise ConfigError(str(error), path=at,
+                              hint="a javascript assertion is an expression over output and context "
+                                   "(output.length > 5), a body with return, or file://check.js[:function]") from None
 
 
 def _unknown_type(name: str, base: str, at: YamlPath) -> ConfigError:
     supported = "supported types: " + ", ".join(sorted(ASSERTION_TYPES))
     if base in WHY_UNSUPPORTED:
         return ConfigError(f"promptfoo's assertion type {name!r} is not supported: {WHY_UNSUPPORTED[base]}", path=at)
-    if base in PROMPTFOO_ONLY_TYPES:
-        return ConfigError(f"the promptfoo assertion {name!r} is not supported yet", path=at, hint=supported)
     suggestion = suggest_type(name)
     return ConfigError(f"unknown assertion type {name!r}", path=at,
                        hint=f"did you mean {suggestion!r}?" if suggestion else supported)
@@ -117,9 +143,10 @@ def _check_one_grader(provider: Any, at: YamlPath, purpose: str | None) -> None:
                           hint=f"use a {grader_id_form(purpose)} id")
 
 
-def _compile(source: str, at: YamlPath, base_dir: Path, default_function: str, what: str) -> UserCode:
+def _compile(source: str, at: YamlPath, base_dir: Path, default_function: str, what: str,
+             inline: Literal["javascript", "python"] = "javascript") -> UserCode:
     try:
-        return compile_code(source, base_dir, default_function=default_function, what=what)
+        return compile_code(source, base_dir, default_function=default_function, what=what, inline=inline)
     except ConfigError as error:
         raise ConfigError(error.message, path=at, hint=error.hint) from None
 

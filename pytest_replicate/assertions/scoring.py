@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..errors import TemplateError
+from ..errors import TemplateError, TransformError
 from ..templating import render, render_value
 from .base import AssertionContext, GradingResult, VerdictReached
 from .registry import ASSERTION_TYPES
@@ -126,6 +126,18 @@ def _metric_name(spec: AssertionSpec, ctx: AssertionContext) -> str | None:
         return spec.metric  # as promptfoo does when a metric name cannot be rendered
 
 
+def _value_from_script(spec: AssertionSpec, output: Any, ctx: AssertionContext) -> Any:
+    """promptfoo's valueFromScript: what ``value: file://x.js`` returns for this output is the value;
+    a verdict (a boolean, a function, a GradingResult) belongs to javascript and python assertions only."""
+    assert spec.value_code is not None
+    value = spec.value_code(output, ctx.as_user_context(spec))
+    if isinstance(value, bool) or (isinstance(value, dict) and "pass" in value):
+        what = "a boolean" if isinstance(value, bool) else "a GradingResult"
+        raise TransformError(f"the script for this {spec.display_type} assertion returned {what}: only javascript "
+                             "and python assertions take verdicts; return the expected value")
+    return value
+
+
 def _grade_one(spec: AssertionSpec, output: Any, ctx: AssertionContext) -> tuple[GradingResult, dict[str, float]]:
     if spec.transform is not None:
         output = spec.transform(output, ctx.as_user_context())
@@ -134,8 +146,8 @@ def _grade_one(spec: AssertionSpec, output: Any, ctx: AssertionContext) -> tuple
         result = GradingResult(inner.passed, inner.score, inner.reason, spec, None, inner.children, inner.named_scores)
     else:
         kind = ASSERTION_TYPES[spec.type]
-        value = spec.value
-        if kind.render_value and value is not None:
+        value = spec.value if spec.value_code is None else _value_from_script(spec, output, ctx)
+        if kind.render_value and value is not None and spec.value_code is None:
             value = render_value(value, ctx.vars, what=f"{spec.display_type} value")
         try:
             verdict = kind.check(output, value, spec, ctx)

@@ -25,7 +25,9 @@ class AssertionSpec:
     context_transform: UserCode | None = None  # ``contextTransform``: output -> context (context-* checks)
     config: Mapping[str, Any] = field(default_factory=dict)
     children: list[AssertionSpec] = field(default_factory=list)
-    code: UserCode | None = None  # compiled value of a ``python`` assertion
+    code: UserCode | None = None  # compiled value of a ``python`` assertion, or a ``javascript`` file's function
+    # Another type's ``value: file://x.js`` (or .py): called with (output, context), its result is the value.
+    value_code: UserCode | None = None
 
     @property
     def display_type(self) -> str:

@@ -165,4 +165,7 @@ def assertion_context(result: CaseResult, context: CallContext, graders: Graders
         call_context=context,
         options=case.test.options,
         provider_config=case.provider.config,
+        provider_id=case.provider.id,
+        provider_label=case.provider.label,
+        test=case.test.as_written(),
     )

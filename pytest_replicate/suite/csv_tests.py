@@ -19,7 +19,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..assertions.registry import ASSERTION_TYPES, PROMPTFOO_ONLY_TYPES
+from ..assertions.registry import ASSERTION_TYPES, WHY_UNSUPPORTED
 from ..errors import ConfigError, YamlPath, format_path
 from .source import Document, read_file
 
@@ -55,15 +55,15 @@ def assertion_from_string(text: str) -> dict[str, Any]:
         target = text[len("file://"):]
         if target.endswith(".py") or ".py:" in target:
             return {"type": "python", "value": target.strip()}
-        if re.search(r"\.(js|cjs|mjs|ts|cts|mts)(:|$)", target):
-            return {"type": "javascript", "value": target.strip()}
+        if re.search(r"\.(js|cjs|mjs|ts|cts|mts)$", target):  # file://x.js:fn is an equals value, as in promptfoo
+            return {"type": "javascript", "value": text}  # promptfoo keeps file:// here (not for .py)
     match = _EXPECTED.match(text)
     if match:
         kind = match.group("type")
         base = kind[4:] if kind.startswith("not-") else kind
         value = match.group("value")
         value = value.strip() if value is not None else None
-        if base in PROMPTFOO_ONLY_TYPES:
+        if base in WHY_UNSUPPORTED:
             return {"type": kind, "value": value}
         known = ASSERTION_TYPES.get(base)
         if known is not None and (value is not None or not known.needs_value):

@@ -31,6 +31,7 @@ import jinja2
 import jinja2.meta
 
 from ..errors import ConfigError, ReplicateEvalError
+from ..jscompat.engine import JsError
 from ..templating import has_template_syntax, render
 from ..text import one_line, shorten
 from .limits import DEFAULT_MAX_CASES, MAX_CASES_OPTION
@@ -48,10 +49,11 @@ def expand(suite: EvalSuite, *, max_cases: int | None = None, redact: Callable[[
     """
     limit = DEFAULT_MAX_CASES if max_cases is None else max_cases
     pairs = [(prompt, provider) for prompt in suite.prompts for provider in suite.providers if provider.runs_prompt(prompt)]
-    axes_of = [_axes(test) for test in suite.tests]
-    _check_size(suite, axes_of, len(pairs), limit)
+    tests = [_transform_vars(test) for test in suite.tests]
+    axes_of = [_axes(test) for test in tests]
+    _check_size(suite, tests, axes_of, len(pairs), limit)
     cases: list[Case] = []
-    for test, axes in zip(suite.tests, axes_of, strict=True):
+    for test, axes in zip(tests, axes_of, strict=True):
         expanded_keys = [key for key, values in axes.items() if len(values) > 1] if axes else []
         several = bool(expanded_keys)
         for combination in _combinations(test.vars, axes):
@@ -74,6 +76,33 @@ def _case_vars(test: TestCase, combination: dict[str, Any], prompt: Prompt | Non
         return test, _final_vars(test, combination, prompt)
     except ConfigError as error:
         return replace(test, asserts=[], problem=error), combination
+
+
+def _transform_vars(test: TestCase) -> TestCase:
+    """The test with ``options.transformVars`` applied, as promptfoo does before expanding vars:
+    the code gets the vars as written (a file var as its ``file://`` reference) and what it
+    returns is merged over them. Code that raises, or returns no object, fails the test's cases."""
+    code = test.options.get("transformVars")
+    if code is None or test.problem is not None:
+        return test
+    written = {name: value.reference if isinstance(value, FileVar) else value for name, value in test.vars.items()}
+    try:
+        result = code(written, {"prompt": {}, "uuid": hashlib.sha1(test.location.encode()).hexdigest()})
+    except ReplicateEvalError as error:
+        return replace(test, asserts=[], problem=_problem(test, "options", f"{error}"))
+    if not isinstance(result, dict):
+        return replace(test, asserts=[], problem=_problem(
+            test, "options", f"transformVars returned {_short(result)}, not an object of vars",
+            "return the vars to set, e.g. ({...vars, topic: vars.topic.toUpperCase()})"))
+    variables = dict(test.vars)
+    for name, value in result.items():
+        if not (isinstance(variables.get(name), FileVar) and value == written[name]):
+            variables[name] = value
+    return replace(test, vars=variables)
+
+
+def _problem(test: TestCase, key: str, message: str, hint: str | None = None) -> ConfigError:
+    return ConfigError(message, file=test.file, path=test.path + (key, "transformVars"), line=test.line, hint=hint)
 
 
 # -- expansion ----------------------------------------------------------------------------
@@ -101,13 +130,14 @@ def _combinations(variables: dict[str, Any], axes: dict[str, list[Any]]) -> Iter
         yield combination
 
 
-def _check_size(suite: EvalSuite, axes_of: list[dict[str, list[Any]]], pairs: int, limit: int) -> None:
+def _check_size(suite: EvalSuite, tests: list[TestCase], axes_of: list[dict[str, list[Any]]], pairs: int,
+                limit: int) -> None:
     counts = [math.prod(len(values) for values in axes.values()) for axes in axes_of]
     total = sum(counts) * pairs
     if total <= limit:
         return
     worst = max(range(len(counts)), key=counts.__getitem__)
-    test, axes = suite.tests[worst], axes_of[worst]
+    test, axes = tests[worst], axes_of[worst]
     factors = [f"{key} ({len(values)} values)" for key, values in axes.items() if len(values) > 1]
     if pairs > 1:
         factors.append(f"{pairs} prompt/provider pairs")
@@ -152,7 +182,7 @@ def _final_vars(test: TestCase, combination: dict[str, Any], prompt: Prompt | No
         if isinstance(value, list):
             value = [str(item) if isinstance(item, FileVar) else item for item in value]
         elif isinstance(value, FileVar):
-            value = value.text if value.get_var is None else _python_var(test, key, value, prompt, {**combination, **variables})
+            value = value.text if value.get_var is None else _code_var(test, key, value, prompt, {**combination, **variables})
         variables[key] = value
     for key, value in variables.items():
         if isinstance(value, str) and value.endswith("\n"):
@@ -161,12 +191,13 @@ def _final_vars(test: TestCase, combination: dict[str, Any], prompt: Prompt | No
     return variables
 
 
-def _python_var(test: TestCase, key: str, var: FileVar, prompt: Prompt | None, other: dict[str, Any]) -> str:
+def _code_var(test: TestCase, key: str, var: FileVar, prompt: Prompt | None, other: dict[str, Any]) -> Any:
+    """A Python or JavaScript var file's ``output``, called as promptfoo calls it: (var name, raw prompt, vars)."""
     raw_prompt = ""
     if prompt is not None:
         options = test.options
         raw_prompt = f"{options.get('prefix', '')}{prompt.raw}{options.get('suffix', '')}"
-    # Vars before this one are final; a later file var is its text, a later Python var is
+    # Vars before this one are final; a later file var is its text, a later code var is
     # still its file:// reference (promptfoo resolves them in order, in place).
     other = {name: (value.reference if value.get_var else value.text) if isinstance(value, FileVar) else value
              for name, value in other.items()}
@@ -174,11 +205,15 @@ def _python_var(test: TestCase, key: str, var: FileVar, prompt: Prompt | None, o
     assert get_var is not None
     try:
         result = get_var(key, raw_prompt, other)
+    except JsError as error:
+        raise _error(test, key, f"{var.reference} raised {error}") from None
     except Exception as error:  # the user's code
         raise _error(test, key, f"{var.reference}: get_var raised {type(error).__name__}: {error}") from None
     if isinstance(result, dict) and result.get("error"):
         raise _error(test, key, f"{var.reference}: get_var returned an error: {result['error']}")
     output = result.get("output") if isinstance(result, dict) else None
+    if not var.trimmed and output:  # promptfoo takes a JavaScript var's truthy output as it is
+        return output
     if not isinstance(output, str) or not output:
         raise _error(test, key, f"{var.reference}: get_var returned {_short(result)}",
                      'get_var(var_name, prompt, other_vars) must return {"output": "<non-empty text>"} '

@@ -305,9 +305,10 @@ def _default_provider_label(provider_id: str) -> str:
     return re.sub(r":([0-9a-f]{12})[0-9a-f]{52}$", r":\1", provider_id)
 
 
-def _compile(doc: Document, path: YamlPath, source: str, default_function: str, what: str) -> UserCode:
+def _compile(doc: Document, path: YamlPath, source: str, default_function: str, what: str,
+             params: tuple[str, str] = ("output", "context")) -> UserCode:
     try:
-        return compile_code(source, doc.base_dir, default_function=default_function, what=what)
+        return compile_code(source, doc.base_dir, default_function=default_function, what=what, params=params)
     except ConfigError as error:
         raise doc.locate(error, path) from None
 
@@ -415,17 +416,14 @@ def _relative(file: Path, base_dir: Path) -> str:
 
 
 def _file_var(doc: Document, path: YamlPath, reference: str, file: Path) -> FileVar:
-    """Read a var's file as promptfoo does (``var_files.py``): Python's get_var, YAML as JSON,
+    """Read a var's file as promptfoo does (``var_files.py``): a code file's function, YAML as JSON,
     images as ``data:`` URIs, video and audio as base64, other text trimmed."""
     found = var_files.kind(file)
-    if found == "python":
+    if found in ("python", "javascript"):
         code = _compile(doc, path, reference, "get_var", "var")
-        return FileVar(reference, get_var=code.function)
+        return FileVar(reference, get_var=code.function, trimmed=found == "python")
     if found == "yaml":
         return FileVar(reference, json.dumps(load_yaml(file).data, ensure_ascii=False, separators=(",", ":")))
-    if found == "javascript":
-        raise doc.error(path, f"{reference!r} is JavaScript, which promptfoo would run and pytest-replicate does not",
-                        "write its get_var as a Python file: get_var(var_name, prompt, other_vars) -> {'output': ...}")
     if found == "pdf":
         raise doc.error(path, f"{reference!r} is a PDF, whose text promptfoo would extract and pytest-replicate "
                               "does not", "save its text as a .txt file and name that")
@@ -463,6 +461,10 @@ def _parse_test(raw: dict, doc: Document, path: YamlPath, default: TestCase | No
     if "transform" in options:
         options["transform"] = part(("options", "transform"), lambda: _compile(
             doc, path + ("options", "transform"), options["transform"], "get_transform", "transform"), None)
+    if "transformVars" in options:
+        options["transformVars"] = part(("options", "transformVars"), lambda: _compile(
+            doc, path + ("options", "transformVars"), options["transformVars"], "get_transform", "transformVars",
+            params=("vars", "context")), None)
     line = doc.line_of(path)
     test = TestCase(
         description=raw.get("description"),

@@ -49,6 +49,7 @@ class FileVar:
     reference: str  # as written: file://...
     text: str | None = None  # None for a Python file
     get_var: Callable[..., Any] | None = None
+    trimmed: bool = True  # the output of a Python get_var is trimmed and must be text; a JavaScript one's is as returned
     media: bool = False  # an image, video or audio file: test names show the reference, not the base64
 
     def __str__(self) -> str:
@@ -98,6 +99,17 @@ class TestCase:
     # Why its cases cannot run (a bad assertion, a missing file...): they are collected, and fail
     # with it, as promptfoo errors only such a test. Its vars are then as written, unexpanded files.
     problem: ConfigError | None = None
+
+    def as_written(self) -> dict[str, Any]:
+        """The test as user code sees it (promptfoo's ``context.test``): its code as its source."""
+        return {
+            "description": self.description,
+            "vars": {name: str(value) if isinstance(value, FileVar) else value for name, value in self.vars.items()},
+            "assert": [{"type": spec.display_type, "value": spec.value} for spec in self.asserts],
+            "options": {key: value.source if isinstance(value, UserCode) else value for key, value in self.options.items()},
+            "threshold": self.threshold,
+            "metadata": dict(self.metadata),
+        }
 
 
 @dataclass

@@ -106,7 +106,7 @@ def _separate(errors: Iterable[jsonschema.ValidationError]) -> Iterator[jsonsche
 # (error paths are mapped back to the file's indices). Anything unusual still goes through it.
 _TEST_KEYS = frozenset({"description", "vars", "assert", "options", "threshold", "metadata"})
 _ASSERTION_KEYS = frozenset({"type", "value", "threshold", "weight", "metric", "transform"})
-_OPTION_KEYS = frozenset({"transform", "prefix", "suffix"})
+_OPTION_KEYS = frozenset({"transform", "transformVars", "prefix", "suffix"})
 
 
 def _number(value: Any) -> bool:

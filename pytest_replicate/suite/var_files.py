@@ -1,8 +1,8 @@
 """What a ``file://`` var's file becomes, by its extension, as promptfoo 0.123.1's renderPrompt reads it.
 
-- JavaScript and TypeScript files would be run by promptfoo; we do not run JavaScript, so
-  they are refused rather than read as text;
-- ``.py``: ``get_var`` is called per case (see ``loader.py``); ``.yaml``/``.yml``: JSON text;
+- ``.js``/``.cjs``/``.mjs``: the module's function is called per case, in the embedded
+  JavaScript engine; ``.py``: ``get_var`` is (see ``loader.py``; TypeScript is refused, as we
+  cannot compile it); ``.yaml``/``.yml``: JSON text;
 - ``.pdf``: promptfoo extracts its text, which we do not do, so it is refused too (with
   ``PROMPTFOO_DISABLE_PDF_AS_TEXT`` set it is read as text, as promptfoo then does);
 - images become ``data:`` URIs (the MIME type from the extension unless the file's first

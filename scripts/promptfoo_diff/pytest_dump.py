@@ -34,10 +34,18 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         "file": Path(str(item.path)).name,
         "description": case.test.description,
         "prompt": case.prompt.label,
-        "vars": case.vars,
+        "vars": _as_promptfoo_reports(case),
         "outcome": verdict,
         "reason": reason,
     })
+
+
+def _as_promptfoo_reports(case: Any) -> dict[str, Any]:
+    """The case's vars, a code var file (file://x.js, file://x.py) as its reference: promptfoo
+    reports those as written."""
+    written = case.test.vars
+    return {name: written[name].reference if getattr(written.get(name), "get_var", None) else value
+            for name, value in case.vars.items()}
 
 
 def pytest_collectreport(report: pytest.CollectReport) -> None:

@@ -553,28 +553,28 @@ def test_transforms(pytester, write_eval):
         prompts: ["  Hello {{ name }}  "]
         providers:
           - id: echo
-            transform: output.strip()
+            transform: output.trim()
         tests:
           - description: options transform after provider transform
             vars: {name: Ada}
             options:
-              transform: output.upper()
+              transform: output.toUpperCase()
             assert:
               - {type: equals, value: HELLO ADA}
           - description: assertion transform applies to its assertion only
             vars: {name: Ada}
             assert:
-              - {type: equals, value: Hello, transform: "output.split()[0]"}
+              - {type: equals, value: Hello, transform: "output.split(' ')[0]"}
               - {type: equals, value: Hello Ada}
               - type: assert-set
-                transform: output.lower()
+                transform: output.toLowerCase()
                 assert:
                   - {type: starts-with, value: hello}
-                  - {type: equals, value: ada, transform: "output.split()[1]"}
+                  - {type: equals, value: ada, transform: "output.split(' ')[1]"}
           - description: transform to data
             vars: {name: Ada}
             options:
-              transform: '{"words": output.split(), "n": len(output.split())}'
+              transform: '({"words": output.split(" "), "n": output.split(" ").length})'
             assert:
               - {type: python, value: 'output["n"] == 2'}
               - {type: equals, value: {words: [Hello, Ada], n: 2}}
@@ -584,9 +584,9 @@ def test_transforms(pytester, write_eval):
             vars: {name: Ada}
             options:
               transform: |
-                name = context["vars"]["name"]
-                assert context["prompt"].strip() == "Hello " + name
-                return output.replace(name, "<name>")
+                const name = context.vars.name;
+                if (context.prompt.trim() !== "Hello " + name) throw new Error("not the prompt");
+                return output.replace(name, "<name>");
             assert:
               - {type: equals, value: Hello <name>}
           - description: file transform with function
@@ -608,7 +608,7 @@ def test_transforms(pytester, write_eval):
           - description: transform result is checked
             vars: {name: Ada}
             options:
-              transform: output.lower()
+              transform: output.toLowerCase()
             assert:
               - {type: equals, value: Hello Ada}
         """
@@ -645,7 +645,7 @@ def test_transform_that_raises_fails_the_item(pytester, write_eval):
           - description: assertion transform raises
             vars: {name: Ada}
             assert:
-              - {type: contains, value: x, transform: "int(output)"}
+              - {type: contains, value: x, transform: "JSON.parse(output)"}
           - description: python assertion raises
             vars: {name: Ada}
             assert:
@@ -657,20 +657,20 @@ def test_transform_that_raises_fails_the_item(pytester, write_eval):
     result.stdout.fnmatch_lines(
         [
             "*_ options transform raises*",
-            "transform 'output.nope()' raised AttributeError: 'str' object has no attribute 'nope'",
+            "transform 'output.nope()' raised TypeError: output.nope is not a function",
             "provider: echo",
             "vars:",
             "    name: Ada",
             "prompt:",
             "    Hello Ada",
             "error:",
-            "    transform 'output.nope()' raised AttributeError*",
+            "    transform 'output.nope()' raised TypeError*",
         ]
     )
     result.stdout.fnmatch_lines(
         [
             "*_ assertion transform raises*",
-            "assertion transform 'int(output)' raised ValueError: invalid literal for int() with base 10: 'Hello Ada'",
+            "assertion transform 'JSON.parse(output)' raised SyntaxError: Unexpected token*",
         ]
     )
     # A python assertion that raises fails as an assertion, as in promptfoo: the case is graded, not an error.
@@ -732,13 +732,13 @@ def test_provider_transform_that_raises(pytester, write_eval):
         prompts: ["Hello"]
         providers:
           - id: echo
-            transform: "output['missing']"
+            transform: "output.missing.x"
         """
     )
     result = pytester.runpytest()
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
-        ["provider transform \"output[[]'missing']\" raised TypeError: string indices must be integers*"]
+        ["provider transform 'output.missing.x' raised TypeError: Cannot read properties of undefined (reading 'x')"]
     )
     assert_no_traceback(result)
 

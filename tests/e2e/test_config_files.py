@@ -206,11 +206,11 @@ def test_an_image_var_reaches_a_vision_model_as_a_data_uri(pytester, write_eval,
 
 
 @pytest.mark.parametrize(("name", "expected"), [
-    ("helper.mjs", "*'file://helper.mjs' is JavaScript, which promptfoo would run and pytest-replicate does not*"),
+    ("helper.ts", "*helper.ts: cannot load code from a .ts file (supported: .cjs, .js, .mjs, .py)*"),
     ("paper.pdf", "*'file://paper.pdf' is a PDF, whose text promptfoo would extract and pytest-replicate does not*"),
 ])
 def test_var_files_we_cannot_read_as_promptfoo_does_are_refused(pytester, write_eval, name, expected):
-    write(pytester, name, "export default () => ({output: 'x'})" if name.endswith("js") else "%PDF-1.4")
+    write(pytester, name, "export default () => ({output: 'x'})" if name.endswith("ts") else "%PDF-1.4")
     write_eval(f'prompts: ["{{{{ v }}}}"]\nproviders: [echo]\ntests:\n  - vars: {{v: file://{name}}}\n')
     result = pytester.runpytest()
     result.stdout.fnmatch_lines([expected])

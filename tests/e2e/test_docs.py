@@ -88,11 +88,11 @@ def test_the_migration_table_has_one_status_per_row():
 
 
 def test_the_migration_table_lists_every_unsupported_assertion_type():
-    from pytest_replicate.assertions.registry import ASSERTION_TYPES, PROMPTFOO_ONLY_TYPES
+    from pytest_replicate.assertions.registry import ASSERTION_TYPES, WHY_UNSUPPORTED
 
     unsupported = set().union(*(names(feature) for feature, status, _ in migration_rows()
                                 if status == "not supported" and feature.startswith("Assertions:")))
-    assert sorted(PROMPTFOO_ONLY_TYPES - unsupported) == [], "add them to a 'not supported' row of migration.md"
+    assert sorted(set(WHY_UNSUPPORTED) - unsupported) == [], "add them to a 'not supported' row of migration.md"
     assert sorted(unsupported & set(ASSERTION_TYPES)) == [], "they are supported now: move them to a 'works' row"
 
 

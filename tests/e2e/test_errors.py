@@ -259,21 +259,23 @@ BAD_INPUTS = [
     ),
     _case(
         "syntax error in a transform",
-        HEAD + "tests:\n  - options:\n      transform: output.upper(\n",
-        "suite.eval.yaml:5: tests[0].options.transform: invalid Python ('(' was never closed): 'output.upper('",
-        "  hint: a transform is a Python expression over output and context, a body with return,"
-        " or file://module.py:function (default function get_transform)",
+        HEAD + "tests:\n  - options:\n      transform: output.toUpperCase(\n",
+        "suite.eval.yaml:5: tests[0].options.transform: invalid JavaScript (SyntaxError: Unexpected token '}'):"
+        " 'output.toUpperCase('",
+        "  hint: a transform is a JavaScript expression over output and context (JSON.parse(output)), a body with"
+        " return, file://file.js[:function] or file://module.py:function (default function get_transform)",
     ),
     _case(
         "syntax error in a provider transform",
         'prompts: ["hi"]\nproviders:\n  - id: echo\n    transform: "return output +"\n',
-        "suite.eval.yaml:4: providers[0].transform: invalid Python (invalid syntax): 'return output +'",
-        "  hint: a provider transform is a Python expression*",
+        "suite.eval.yaml:4: providers[0].transform: invalid JavaScript (SyntaxError: Unexpected token*):"
+        " 'return output +'",
+        "  hint: a provider transform is a JavaScript expression*",
     ),
     _case(
         "syntax error in an assertion transform",
         HEAD + "tests:\n  - assert:\n      - {type: contains, value: x, transform: 'output[:'}\n",
-        "suite.eval.yaml:5: tests[0].assert[0].transform: invalid Python*'output[:'",
+        "suite.eval.yaml:5: tests[0].assert[0].transform: invalid JavaScript*'output[:'",
     ),
     _case(
         "syntax error in a python assertion",

@@ -18,7 +18,7 @@ SDXL = "replicate:image:stability-ai/sdxl:7762fd07cf82c948538e41f63f77d685e02b06
 
 MATRIX = """\
 prompts: [{id: polite, raw: 'Please say {{ word }}'}, {id: terse, raw: '{{ word }}'}]
-providers: [echo, {id: echo, label: loud, transform: output.upper()}]
+providers: [echo, {id: echo, label: loud, transform: output.toUpperCase()}]
 tests:
   - description: greets
     vars: {word: hello}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-HEAVY = ("httpx", "vcr", "jinja2", "jsonschema", "yaml")
+HEAVY = ("httpx", "vcr", "jinja2", "jsonschema", "yaml", "py_mini_racer")
 REPORT_HEAVY = f"""
 import sys
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pytest_replicate.api import parse_assertions
-from pytest_replicate.assertions.registry import ASSERTION_TYPES, PROMPTFOO_ONLY_TYPES, WHY_UNSUPPORTED
+from pytest_replicate.assertions.registry import ASSERTION_TYPES, WHY_UNSUPPORTED
 from pytest_replicate.errors import ConfigError
 
 # promptfoo 0.123.1's BaseAssertionTypesSchema and SpecialAssertionTypesSchema, as listed in its dist/.
@@ -24,8 +24,8 @@ PROMPTFOO_TYPES = _LISTED.split()
 
 
 def test_every_promptfoo_type_is_implemented_or_named() -> None:
-    assert [name for name in PROMPTFOO_TYPES if name not in ASSERTION_TYPES and name not in PROMPTFOO_ONLY_TYPES] == []
-    assert not set(ASSERTION_TYPES) & PROMPTFOO_ONLY_TYPES
+    assert [name for name in PROMPTFOO_TYPES if name not in ASSERTION_TYPES and name not in WHY_UNSUPPORTED] == []
+    assert not set(ASSERTION_TYPES) & set(WHY_UNSUPPORTED)
 
 
 @pytest.mark.parametrize("name", sorted(WHY_UNSUPPORTED))

@@ -7,6 +7,7 @@ from . import (
     function_calls,
     html,
     image,
+    javascript,
     metrics,
     model_graded,
     moderation,
@@ -19,5 +20,6 @@ from . import (
     xml,
 )
 
-__all__ = ["comparison", "conversation", "deterministic", "function_calls", "html", "image", "metrics", "model_graded", "moderation",
+__all__ = ["comparison", "conversation", "deterministic", "function_calls", "html", "image", "javascript", "metrics",
+           "model_graded", "moderation",
            "rag", "refusal", "similarity", "sql", "tool_call_f1", "webhook", "xml"]

@@ -1,0 +1,1 @@
+exports.words = (output) => output.split(' ').length;

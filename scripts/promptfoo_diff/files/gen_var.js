@@ -1,0 +1,3 @@
+module.exports = function (varName, prompt, vars) {
+  return { output: `${varName} made from ${vars.want}` };
+};
