@@ -34,7 +34,8 @@ from ..errors import ConfigError, ReplicateEvalError
 from ..templating import has_template_syntax, render
 from ..text import one_line, shorten
 from .limits import DEFAULT_MAX_CASES, MAX_CASES_OPTION
-from .model import Case, EvalSuite, FileChoices, FileVar, Prompt, TestCase
+from .model import Case, EvalSuite, FileChoices, FileVar, Prompt, ProviderSpec, TestCase
+from .prompts import called
 
 _LABEL_LIMIT = 60
 
@@ -51,6 +52,7 @@ def expand(suite: EvalSuite, *, max_cases: int | None = None, redact: Callable[[
     axes_of = [_axes(test) for test in suite.tests]
     _check_size(suite, axes_of, len(pairs), limit)
     cases: list[Case] = []
+    specs = _Specs()
     for test, axes in zip(suite.tests, axes_of, strict=True):
         expanded_keys = [key for key, values in axes.items() if len(values) > 1] if axes else []
         several = bool(expanded_keys)
@@ -59,8 +61,13 @@ def expand(suite: EvalSuite, *, max_cases: int | None = None, redact: Callable[[
             per_prompt = _needs_prompt(combination)
             shared = None if per_prompt else _case_vars(test, combination, None)
             for prompt, provider in pairs:
+                if not test.runs_on(prompt, provider):
+                    continue
                 case_test, variables = shared if shared is not None else _case_vars(test, combination, prompt)
-                cases.append(Case(label, suite, case_test, variables, prompt, provider))
+                spec = specs.answering(case_test, prompt, provider)
+                if prompt.function is not None and case_test.problem is None:
+                    prompt, spec, case_test = _called(case_test, variables, prompt, spec)
+                cases.append(Case(label, suite, case_test, variables, prompt, spec))
     _make_unique(cases)
     return cases
 
@@ -71,16 +78,71 @@ def _case_vars(test: TestCase, combination: dict[str, Any], prompt: Prompt | Non
     if test.problem is not None:
         return test, combination  # its vars as written: the case fails before they are used
     try:
-        return test, _final_vars(test, combination, prompt)
+        variables = _final_vars(test, combination, prompt)
+        transform = test.options.get("transformVars")
+        return test, variables if transform is None else _transformed_vars(test, transform, variables)
     except ConfigError as error:
         return replace(test, asserts=[], problem=error), combination
+
+
+def _transformed_vars(test: TestCase, transform: Any, variables: dict[str, Any]) -> dict[str, Any]:
+    """``options.transformVars``: called with the vars (and ``{prompt, vars}``), its mapping merged over them."""
+    try:
+        found = transform(dict(variables), {"prompt": {}, "vars": dict(variables)})
+    except ReplicateEvalError as error:
+        raise _test_error(test, str(error)) from None
+    if not isinstance(found, dict):
+        raise _test_error(test, f"transformVars returned {_short(found)}, not a mapping of vars")
+    return {**variables, **found}
+
+
+def _test_error(test: TestCase, message: str) -> ConfigError:
+    return ConfigError(message, file=test.file, path=test.path, line=test.line)
+
+
+class _Specs:
+    """The provider that answers a case: the column's, or the test's own ``provider``, with the
+    prompt's ``config`` merged over its config; one object per combination, shared by its cases."""
+
+    def __init__(self) -> None:
+        self._made: dict[tuple[int, int, int], ProviderSpec] = {}
+
+    def answering(self, test: TestCase, prompt: Prompt, provider: ProviderSpec) -> ProviderSpec:
+        if test.provider is None and not prompt.config:
+            return provider
+        key = (id(test.provider), id(prompt), id(provider))
+        spec = self._made.get(key)
+        if spec is None:
+            spec = provider
+            if test.provider is not None:  # promptfoo calls the test's provider in the column's place
+                spec = replace(test.provider, label=provider.label, prompts=provider.prompts)
+            if prompt.config:
+                spec = replace(spec, config={**spec.config, **prompt.config})
+            self._made[key] = spec
+        return spec
+
+
+def _called(test: TestCase, variables: dict[str, Any], prompt: Prompt,
+            spec: ProviderSpec) -> tuple[Prompt, ProviderSpec, TestCase]:
+    """A prompt function's prompt for this case; the config it returns is merged over the provider's;
+    a function that fails fails this case alone."""
+    try:
+        made = called(prompt, variables, spec.id, spec.label)
+    except ConfigError as error:
+        return prompt, spec, replace(test, asserts=[], problem=_test_error(test, error.message))
+    if made.config and made.config != prompt.config:
+        spec = replace(spec, config={**spec.config, **made.config})
+    return made, spec, test
 
 
 # -- expansion ----------------------------------------------------------------------------
 
 
 def _axes(test: TestCase) -> dict[str, list[Any]]:
-    """The vars that expand, with their values (promptfoo: lists whose first item is a string)."""
+    """The vars that expand, with their values (promptfoo: lists whose first item is a string),
+    unless the test's ``options.disableVarExpansion`` keeps lists whole."""
+    if test.options.get("disableVarExpansion"):
+        return {}
     return {key: list(value) for key, value in test.vars.items() if _expands(value)}
 
 

@@ -24,11 +24,11 @@ from .source import Document
 
 # promptfoo keys we recognise but do not implement: say so instead of "unknown key".
 _UNSUPPORTED = {
-    "scenarios": "promptfoo scenarios are not supported yet; list the combinations under tests",
-    "extensions": "promptfoo extensions (JavaScript hooks) are not supported",
-    "derivedMetrics": "derivedMetrics are not supported yet",
-    "redteam": "promptfoo red-teaming configs are not supported",
-    "nunjucksFilters": "custom Nunjucks filters are not supported; Jinja2's built-in filters are available",
+    "extensions": "its extension hooks (beforeAll, afterEach...) run code around the whole evaluation, which "
+                  "pytest fixtures and conftest.py hooks do here",
+    "redteam": "red-team configs generate attack tests with promptfoo's own service; run `promptfoo redteam generate` "
+               "and name the tests file it writes",
+    "providerPromptMap": "it is promptfoo's internal form; give a provider its prompts with the provider's 'prompts' key",
 }
 
 
@@ -213,10 +213,12 @@ def _explain(error: jsonschema.ValidationError) -> list[tuple[tuple, str, str | 
         known = list(error.schema.get("properties", {}))
         found: list[tuple[tuple, str, str | None]] = []
         for key in [key for key in error.instance if key not in known]:  # in the file's order
-            hint = _UNSUPPORTED.get(key)
-            if hint is None:
-                close = difflib.get_close_matches(key, known, n=1)
-                hint = f"did you mean {close[0]!r}?" if close else f"allowed keys here: {', '.join(known)}"
+            if key in _UNSUPPORTED:
+                found.append((tuple(error.absolute_path) + (key,),
+                              f"promptfoo's {key} is not supported: {_UNSUPPORTED[key]}", None))
+                continue
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"allowed keys here: {', '.join(known)}"
             found.append((tuple(error.absolute_path) + (key,), f"unknown key {key!r}", hint))
         return found
     return [_explain_one(error)]
