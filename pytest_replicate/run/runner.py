@@ -20,6 +20,7 @@ from ..providers.base import CallContext, Provider, ProviderResponse
 from ..results.case import CaseResult
 from ..results.sampling import reduce_samples
 from ..suite.model import Case, Repeat
+from ..templating import has_template_syntax, render
 from ..templating import render_prompt as render_template_prompt
 
 
@@ -33,9 +34,19 @@ def render_prompt(case: Case) -> str:
 
 
 def case_vars(case: Case) -> Mapping[str, Any]:
-    """The case's vars with the outputs stored so far by its file's ``storeOutputAs`` tests."""
+    """The case's vars with the outputs stored so far by its file's ``storeOutputAs`` tests; a var
+    template that uses one (kept as written at collection, when it was unknown) is rendered now."""
     registers = case.suite.registers
-    return {**case.vars, **registers} if registers else case.vars
+    if not registers:
+        return case.vars
+    variables = {**case.vars, **registers}
+    for name, value in case.vars.items():
+        if isinstance(value, str) and has_template_syntax(value) and name not in registers:
+            try:
+                variables[name] = render(value, variables, what=f"var {name!r}")
+            except ReplicateEvalError:
+                pass  # promptfoo keeps a var it cannot render as written
+    return variables
 
 
 def run_case(

@@ -18,6 +18,7 @@ from ..assertions.parse import FILE_PREFIX, parse_assertion
 from ..assertions.spec import AssertionSpec
 from ..errors import ConfigError, ConfigErrors, display_path, format_path
 from ..providers.registry import check_provider_id
+from ..results import derived
 from ..templating import register_filter, syntax_error
 from ..text import one_line, shorten
 from ..transforms import UserCode, compile_code, load_file_function
@@ -55,6 +56,8 @@ def _load_eval_file(file: Path) -> EvalSuite:
     _promptfoo_aliases(doc)
     found = _Problems(validation.problems(doc))
     data = doc.data
+    for index, item in enumerate(data.get("derivedMetrics") or () if found.clean("derivedMetrics") else ()):
+        found.attempt(partial(_check_derived, doc, ("derivedMetrics", index, "value"), item["value"]))
     if found.clean("nunjucksFilters") and data.get("nunjucksFilters"):  # before prompts, whose templates use them
         found.attempt(lambda: _register_filters(doc))
     default = found.attempt(lambda: _default_test(doc)) if found.clean("defaultTest") else None
@@ -94,6 +97,15 @@ def _promptfoo_aliases(doc: Document) -> None:
         doc.line_of(("targets", 0, 0))  # index every line, then file them under providers too
         doc.lines.update({("providers",) + path[1:]: line for path, line in list(doc.lines.items())
                           if path[:1] == ("targets",)})
+
+
+def _check_derived(doc: Document, path: YamlPath, expression: str) -> None:
+    try:
+        derived.parse(expression)
+    except derived.ExpressionError as error:
+        raise doc.error(path, f"derived metric {expression!r}: {error}",
+                        "promptfoo's JavaScript-function form is not supported; write an arithmetic expression "
+                        "over metric names and __count") from None
 
 
 def _register_filters(doc: Document) -> None:
