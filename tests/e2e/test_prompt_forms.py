@@ -115,5 +115,5 @@ def test_a_missing_prompt_file_is_a_file_error(pytester, write_eval):
         """
     )
     result = pytester.runpytest()
-    result.stdout.fnmatch_lines(["*suite.eval.yaml:2: prompts[0]: file not found: 'file://missing.txt'*"])
+    result.stdout.fnmatch_lines(["*suite.eval.yaml:2: prompts[[]0[]]: file not found: 'file://missing.txt'*"])
     assert_no_traceback(result)
