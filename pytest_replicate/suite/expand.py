@@ -114,8 +114,12 @@ class _Specs:
         spec = self._made.get(key)
         if spec is None:
             spec = provider
-            if test.provider is not None:  # promptfoo calls the test's provider in the column's place
-                spec = replace(test.provider, label=provider.label, prompts=provider.prompts)
+            own = test.provider
+            if own is not None and own.id == ProviderSpec.OVERRIDE:  # no id: the column's, with this config
+                spec = replace(provider, config={**provider.config, **own.config}, transform=own.transform or provider.transform,
+                               env={**provider.env, **own.env})
+            elif own is not None:  # promptfoo calls the test's provider in the column's place
+                spec = replace(own, label=provider.label, prompts=provider.prompts)
             if prompt.config:
                 spec = replace(spec, config={**spec.config, **prompt.config})
             self._made[key] = spec

@@ -300,7 +300,7 @@ def _load_providers(doc: Document, found: _Problems) -> list[ProviderSpec]:
     return providers
 
 
-def _load_provider(doc: Document, item: Any, path: YamlPath) -> ProviderSpec:
+def _load_provider(doc: Document, item: Any, path: YamlPath, *, check_id: bool = True) -> ProviderSpec:
     if isinstance(item, str):
         item, id_path = {"id": item}, path
     elif "id" not in item:  # promptfoo's {provider-id: {config, label...}}
@@ -309,7 +309,8 @@ def _load_provider(doc: Document, item: Any, path: YamlPath) -> ProviderSpec:
         id_path = path
     else:
         id_path = path + ("id",)
-    _check_provider_id(doc, id_path, item["id"])
+    if check_id:
+        _check_provider_id(doc, id_path, item["id"])
     transform = None
     if "transform" in item:
         transform = _compile(doc, path + ("transform",), item["transform"], "get_transform", "provider transform")
@@ -321,6 +322,13 @@ def _load_provider(doc: Document, item: Any, path: YamlPath) -> ProviderSpec:
     _check_max_concurrency(doc, path, item.get("config") or {})
     return ProviderSpec(item["id"], label, item.get("config") or {}, prompts, transform, doc.line_of(path),
                         delay=delay / 1000, env={key: str(value) for key, value in (item.get("env") or {}).items()})
+
+
+def _test_provider(doc: Document, item: Any, path: YamlPath) -> ProviderSpec:
+    """A test's ``provider``; without an id, an override of the column's provider (``ProviderSpec.OVERRIDE``)."""
+    if isinstance(item, dict) and "id" not in item:
+        return _load_provider(doc, {"id": ProviderSpec.OVERRIDE, **item}, path, check_id=False)
+    return _load_provider(doc, item, path)
 
 
 def _check_prompt_filters(doc: Document, prompts: list[Prompt], found: _Problems) -> None:
@@ -588,7 +596,7 @@ def _parse_test(raw: dict, doc: Document, path: YamlPath, default: TestCase | No
         path=doc.prefix + tuple(path),
         line=line,
         repeat=part(("repeat",), lambda: _parse_repeat(doc, path + ("repeat",), raw.get("repeat")), None),
-        provider=part(("provider",), lambda: _load_provider(doc, raw["provider"], path + ("provider",)), None)
+        provider=part(("provider",), partial(_test_provider, doc, raw["provider"], path + ("provider",)), None)
         if raw.get("provider") is not None else None,
         providers=tuple(raw["providers"]) if isinstance(raw.get("providers"), list) else None,
         prompts=tuple(raw["prompts"]) if isinstance(raw.get("prompts"), list) else None,

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from ..assertions.spec import AssertionSpec
 from ..errors import ConfigError
@@ -38,6 +38,9 @@ class ProviderSpec:
     line: int | None = None  # where the eval file declares it, for errors found later
     delay: float = 0.0  # seconds to wait after each live call, as promptfoo's provider ``delay`` (ms)
     env: Mapping[str, str] = field(default_factory=dict)  # this provider's own env, over the file's
+
+    # The id of a test's id-less ``provider``: its config, label and transform go over the column's provider.
+    OVERRIDE: ClassVar[str] = "<the column's provider>"
 
     def runs_prompt(self, prompt: Prompt) -> bool:
         return self.prompts is None or prompt.label in self.prompts or (prompt.id in self.prompts)

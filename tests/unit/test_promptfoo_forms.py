@@ -100,3 +100,27 @@ def test_a_bad_derived_metric_is_a_file_error(tmp_path):
             providers: [echo]
             derivedMetrics: [{name: x, value: "a.b"}]
             """)
+
+
+def test_a_test_provider_without_id_sets_the_columns_provider(tmp_path):
+    cases = _cases(tmp_path, """
+        prompts: [hi]
+        providers: [{id: echo, label: e, config: {a: 1}}]
+        tests:
+          - provider: {config: {b: 2}}
+        """)
+    assert (cases[0].provider.id, cases[0].provider.label, dict(cases[0].provider.config)) == ("echo", "e", {"a": 1, "b": 2})
+
+
+def test_grading_options_provider_without_id_configures_the_default_grader():
+    from pytest_replicate.run.graders import SessionGraders
+
+    made = []
+
+    def providers(provider_id, *, label=None, config=None, env=None):
+        made.append((provider_id, dict(config or {})))
+        return object()
+
+    graders = SessionGraders(providers, text_grader="echo", options={"provider": {"config": {"temperature": 0}}})
+    graders.grader("text")
+    assert made == [("echo", {"temperature": 0})]
