@@ -69,7 +69,7 @@ def _load_eval_file(file: Path) -> EvalSuite:
     tests = [_test(raw, source, path, default, problems, found)
              for raw, source, path, problems in _test_entries(doc, found)]
     if found.clean("scenarios"):
-        tests += [_test(raw, doc, path, default, [], found) for raw, path in _scenario_tests(doc, found)]
+        tests += [_test(raw, doc, path, default, problems, found) for raw, path, problems in _scenario_tests(doc, found)]
     found.check(file, tests)
     assert default is not None  # else found.check raised
     if not tests and not data.get("scenarios"):
@@ -89,7 +89,7 @@ def _load_eval_file(file: Path) -> EvalSuite:
 def _promptfoo_aliases(doc: Document) -> None:
     """What promptfoo resolves before validating: ``$ref`` references, and ``targets`` (its other
     name for ``providers``)."""
-    if refs.has_refs(doc.data):
+    if refs.mentions_refs(doc):
         doc.data = refs.dereference(doc)
     data = doc.data
     if "targets" in data and "providers" not in data:
@@ -147,8 +147,13 @@ class _Problems:
     """
 
     def __init__(self, schema: list[ConfigError]) -> None:
-        self.of_file = [error for error in schema if _test_index(error.path) is None]
+        self.of_file = [error for error in schema if _test_index(error.path) is None and _scenario_part(error.path) is None]
         self.schema_of_tests = [error for error in schema if _test_index(error.path) is not None]
+        self.schema_of_scenarios: dict[YamlPath, list[ConfigError]] = {}  # by scenarios[i].config[k] / .tests[j]
+        for error in schema:
+            part = _scenario_part(error.path)
+            if part is not None:
+                self.schema_of_scenarios.setdefault(part, []).append(error)
         self.of_tests: list[ConfigError] = []  # every test's, for the file's message if the file fails
 
     def clean(self, key: str) -> bool:
@@ -174,6 +179,13 @@ class _Problems:
 
         problems = sorted(self.of_file + self.of_tests, key=order)
         raise problems[0] if len(problems) == 1 else ConfigErrors(problems, file)
+
+
+def _scenario_part(path: YamlPath) -> YamlPath | None:
+    """``scenarios[i].config[k]`` or ``scenarios[i].tests[j]`` if a main file's error path is inside one, else None."""
+    if len(path) > 4 and path[0] == "scenarios" and path[2] in ("config", "tests") and isinstance(path[3], int):
+        return path[:4]
+    return None
 
 
 def _test_index(path: YamlPath) -> int | None:
@@ -442,7 +454,7 @@ def _generated(doc: Document, path: YamlPath, reference: str, config: Any) -> Do
         raise doc.locate(error, path) from None
 
 
-def _scenario_tests(doc: Document, found: _Problems) -> Iterator[tuple[dict, YamlPath]]:
+def _scenario_tests(doc: Document, found: _Problems) -> Iterator[tuple[dict, YamlPath, list[ConfigError]]]:
     """promptfoo's ``scenarios``: each of a scenario's ``config`` entries with each of its ``tests``,
     merged as promptfoo's ``mergeScenarioTest`` does (vars, options and metadata key by key, the
     config's assertions first), after the file's own tests."""
@@ -457,9 +469,13 @@ def _scenario_tests(doc: Document, found: _Problems) -> Iterator[tuple[dict, Yam
             if not isinstance(scenario, dict) or not isinstance(scenario.get("config"), list):
                 found.of_file.append(doc.error(at, "a scenario is a mapping with config (a list) and tests"))
                 continue
-            for data in scenario["config"]:
+            for index_of_data, data in enumerate(scenario["config"]):
                 for number, test in enumerate(scenario.get("tests") or [{}]):
-                    yield _merged_scenario_test(data, test), at + ("tests", number)
+                    # the schema's findings in either part are this merged test's (a file's scenarios: none)
+                    problems = [*found.schema_of_scenarios.get(at + ("config", index_of_data), ()),
+                                *found.schema_of_scenarios.get(at + ("tests", number), ())] if isinstance(
+                                    doc.data["scenarios"][index], dict) else []
+                    yield _merged_scenario_test(data, test), at + ("tests", number), problems
 
 
 def _merged_scenario_test(data: dict, test: dict) -> dict:

@@ -18,6 +18,11 @@ from .source import Document, load_yaml, read_file
 _MAX_DEPTH = 64
 
 
+def mentions_refs(doc: Document) -> bool:
+    """Whether ``doc`` may hold a ``$ref``: its text says so (a large file is not walked for nothing)."""
+    return "$ref" in doc.text if doc.text is not None else has_refs(doc.data)
+
+
 def has_refs(value: Any) -> bool:
     """Whether any mapping inside ``value`` has a ``$ref`` (the common case has none: nothing to copy)."""
     if isinstance(value, dict):

@@ -18,6 +18,7 @@ from typing import Any
 
 from ..errors import ConfigError, YamlPath
 from ..transforms import load_file_function
+from . import refs
 from .csv_tests import load_csv_tests
 from .source import Document, load_yaml, read_file
 
@@ -43,6 +44,8 @@ def read_tests_file(file: Path, *, whole: bool = False) -> Document:
         source = _json(file)
     else:
         source = load_yaml(file)
+    if suffix != ".jsonl" and refs.mentions_refs(source):  # promptfoo dereferences tests files too
+        source.data = refs.dereference(source)
     if isinstance(source.data, dict):
         source.data = [source.data]
         source.lines = {(0,) + path: line for path, line in source.lines.items()}

@@ -264,3 +264,42 @@ def test_a_generated_test_with_a_problem_fails_alone(pytester, write_eval):
     result = pytester.runpytest("-q")
     result.assert_outcomes(passed=1, failed=1)
     assert_no_traceback(result)
+
+
+def test_a_problem_in_a_scenario_fails_only_the_tests_it_is_part_of(pytester, write_eval):
+    write_eval(
+        """
+        prompts: ["{{ a }} {{ b }}"]
+        providers: [echo]
+        scenarios:
+          - config:
+              - vars: {a: 1}
+              - vars: {a: 2}
+                threshold: high
+            tests:
+              - vars: {b: x}
+              - vars: {b: y}
+                assert: [{type: no-such-type}]
+        """
+    )
+    result = pytester.runpytest("-rA", "-p", "no:randomly")
+    result.assert_outcomes(passed=1, failed=3)
+    result.stdout.fnmatch_lines(["PASSED *a=1, b=x*"])
+    assert_no_traceback(result)
+
+
+def test_refs_in_a_tests_file(pytester, write_eval):
+    write(pytester, "cases.yaml", """
+        - vars: {x: one}
+          assert: [{$ref: "shared.yaml#/check"}]
+        """)
+    write(pytester, "shared.yaml", "check: {type: contains, value: one}\n")
+    write_eval(
+        """
+        prompts: ["{{ x }}"]
+        providers: [echo]
+        tests: file://cases.yaml
+        """
+    )
+    result = pytester.runpytest("-q")
+    result.assert_outcomes(passed=1)
