@@ -130,7 +130,7 @@ def figures(cases: Iterable[CaseData]) -> dict[str, Any]:
         for metric, score in case["named_scores"].items():
             metrics.setdefault(metric, []).append(score)
     definitions = next((case["derived_metrics"] for case in cases if case.get("derived_metrics")), None)
-    derived = derived_metrics(definitions, (case["named_scores"] for case in graded)) if definitions else {}
+    derived = derived_metrics(definitions, (case["named_scores"] for case in graded)) if definitions and graded else {}
     latencies = sorted(case["latency_ms"] for case in cases if case["live"] and case["latency_ms"] is not None)
     return {
         "cases": len(cases),
