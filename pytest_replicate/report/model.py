@@ -15,8 +15,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ..errors import display_path
-from ..results.derived import derived_metrics
 from ..results.sampling import wilson_interval
+from ..suite.derived import derived_metrics
 
 SCHEMA_VERSION = 1
 CaseData = dict[str, Any]
@@ -141,7 +141,7 @@ def figures(cases: Iterable[CaseData]) -> dict[str, Any]:
         "pass_rate": passed / len(graded) if graded else None,
         "metrics": {**{metric: {"mean": math.fsum(scores) / len(scores), "count": len(scores)}
                        for metric, scores in sorted(metrics.items())},
-                    # derivedMetrics (results/derived.py): their value, not a mean; missing when it has none
+                    # derivedMetrics (suite/derived.py): their value, not a mean; missing when it has none
                     **{name: {"mean": value, "count": len(graded), "derived": True}
                        for name, value in derived.items() if value is not None}},
         "latency_ms": {"p50": percentile(latencies, 50), "p95": percentile(latencies, 95), "count": len(latencies)},

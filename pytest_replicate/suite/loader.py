@@ -18,11 +18,10 @@ from ..assertions.parse import FILE_PREFIX, parse_assertion
 from ..assertions.spec import AssertionSpec
 from ..errors import ConfigError, ConfigErrors, display_path, format_path
 from ..providers.registry import check_provider_id
-from ..results import derived
 from ..templating import register_filter, syntax_error
 from ..text import one_line, shorten
 from ..transforms import UserCode, compile_code, load_file_function
-from . import refs, validation, var_files
+from . import derived, refs, validation, var_files
 from .model import (
     MAX_CONCURRENCY,
     NOT_REPEATABLE,

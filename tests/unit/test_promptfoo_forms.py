@@ -7,7 +7,7 @@ import textwrap
 import pytest
 
 from pytest_replicate.errors import ConfigError
-from pytest_replicate.results.derived import ExpressionError, derived_metrics, evaluate
+from pytest_replicate.suite.derived import ExpressionError, derived_metrics, evaluate
 from pytest_replicate.suite.expand import expand
 from pytest_replicate.suite.loader import load_eval_file
 
