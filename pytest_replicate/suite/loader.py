@@ -19,7 +19,6 @@ from ..assertions.spec import AssertionSpec
 from ..errors import ConfigError, ConfigErrors, display_path, format_path
 from ..providers.registry import check_provider_id
 from ..templating import register_filter, syntax_error
-from ..text import one_line, shorten
 from ..transforms import UserCode, compile_code, load_file_function
 from . import derived, refs, validation, var_files
 from .model import (
@@ -269,10 +268,6 @@ def _load_data_file(doc: Document, path: YamlPath, reference: str) -> Any:
 # -- prompts and providers ---------------------------------------------------------------
 
 
-def _short_label(text: str, limit: int = 40) -> str:
-    return shorten(one_line(text).replace("::", ":"), limit)
-
-
 def _as_entries(doc: Document, key: str) -> Iterator[tuple[Any, YamlPath]]:
     raw = doc.data[key]
     if key == "prompts" and isinstance(raw, dict):  # promptfoo's {path: label} form
@@ -459,11 +454,8 @@ def _scenario_tests(doc: Document, found: _Problems) -> Iterator[tuple[dict, Yam
     config's assertions first), after the file's own tests."""
     for index, scenario in enumerate(doc.data.get("scenarios") or ()):
         at: YamlPath = ("scenarios", index)
-        if isinstance(scenario, str):
-            loaded = found.attempt(partial(_load_data_file, doc, at, scenario))
-            scenarios = loaded if isinstance(loaded, list) else [loaded] if isinstance(loaded, dict) else []
-        else:
-            scenarios = [scenario]
+        scenarios = found.attempt(partial(_scenario_files, doc, at, scenario)) or [] if isinstance(scenario, str) \
+            else [scenario]
         for scenario in scenarios:
             if not isinstance(scenario, dict) or not isinstance(scenario.get("config"), list):
                 found.of_file.append(doc.error(at, "a scenario is a mapping with config (a list) and tests"))
@@ -475,6 +467,20 @@ def _scenario_tests(doc: Document, found: _Problems) -> Iterator[tuple[dict, Yam
                                 *found.schema_of_scenarios.get(at + ("tests", number), ())] if isinstance(
                                     doc.data["scenarios"][index], dict) else []
                     yield _merged_scenario_test(data, test), at + ("tests", number), problems
+
+
+def _scenario_files(doc: Document, path: YamlPath, reference: str) -> list[dict]:
+    """The scenarios of ``scenarios: [file://...]`` entries (a file holds one or a list), checked by the schema."""
+    scenarios: list[dict] = []
+    for file in _resolve_files(doc, path, reference):
+        source = load_yaml(file)  # JSON is YAML too
+        items = source.data if isinstance(source.data, list) else [source.data]
+        problems = [error for index, item in enumerate(items) for error in validation.problems(
+            Document(file, item, {(): source.line_of((index,) if source.data is items else ()) or 1}), "scenario")]
+        if problems:
+            raise problems[0] if len(problems) == 1 else ConfigErrors(problems, file)
+        scenarios.extend(items)
+    return scenarios
 
 
 def _merged_scenario_test(data: dict, test: dict) -> dict:

@@ -303,3 +303,19 @@ def test_refs_in_a_tests_file(pytester, write_eval):
     )
     result = pytester.runpytest("-q")
     result.assert_outcomes(passed=1)
+
+
+def test_scenarios_from_a_file(pytester, write_eval):
+    write(pytester, "scenarios.yaml", """
+        - config: [{vars: {a: one}}, {vars: {a: two}}]
+          tests: [{vars: {b: x}, assert: [{type: contains, value: x}]}]
+        """)
+    write_eval(
+        """
+        prompts: ["{{ a }} {{ b }}"]
+        providers: [echo]
+        scenarios: [file://scenarios.yaml]
+        """
+    )
+    result = pytester.runpytest("-q")
+    result.assert_outcomes(passed=2)
