@@ -97,11 +97,14 @@ def _looks_like_path(raw: str) -> bool:
 
 
 def _exists(base_dir: Path, target: str) -> bool:
-    if _is_glob(target):
-        return any(match.is_file() for match in base_dir.glob(target)) if target.strip() else False
+    """Whether a bare string names files; prompt text that only looks like a path names none."""
+    if not target.strip():
+        return False
     try:
+        if _is_glob(target):
+            return any(match.is_file() for match in base_dir.glob(target))
         return (base_dir / target).is_file()
-    except OSError:  # a name too long to be a file
+    except (OSError, ValueError, NotImplementedError):  # a name too long to be a file, an absolute pattern
         return False
 
 
@@ -114,7 +117,11 @@ def _matching(doc: Document, path: YamlPath, raw: str, target: str) -> list[Path
         raise doc.error(path, f"{raw!r} names no file: the path after file:// is empty",
                         "write the path relative to this file's folder, such as file://prompt.txt")
     if _is_glob(target):
-        files = sorted(match for match in doc.base_dir.glob(target) if match.is_file())
+        try:
+            files = sorted(match for match in doc.base_dir.glob(target) if match.is_file())
+        except (ValueError, NotImplementedError):
+            raise doc.error(path, f"{raw!r} is not a glob this plugin can expand",
+                            "write the glob relative to this file's folder, such as file://prompts/*.txt") from None
         if not files:
             raise doc.error(path, f"no file matches {raw!r}",
                             "paths in file:// references are relative to the folder of the file that names them")
