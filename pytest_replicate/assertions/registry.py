@@ -37,7 +37,7 @@ WHY_UNSUPPORTED = {
 }
 WHY_UNSUPPORTED["perplexity-score"] = WHY_UNSUPPORTED["perplexity"]
 # Every promptfoo 0.123.1 assertion type we lack: named as such instead of "unknown".
-PROMPTFOO_ONLY_TYPES = frozenset(WHY_UNSUPPORTED) | {"javascript", "conversation-relevance"}
+PROMPTFOO_ONLY_TYPES = frozenset(WHY_UNSUPPORTED) | {"javascript"}
 
 
 def suggest_type(name: str) -> str | None:

@@ -118,10 +118,11 @@ def command_line_record_mode(config: pytest.Config) -> str | None:
 def ini_number(config: pytest.Config, name: str, expected: str) -> object:
     """A numeric ini key's value (None when unset). A value pytest cannot read as a number, such as
     ``four`` in an ini file or the string ``"4"`` in pytest 9's native ``[tool.pytest]`` table,
-    is one usage error naming the key and what to give (``expected``), not an internal error."""
+    is one usage error naming the key and what to give (``expected``), not an internal error
+    (pytest 9.2 raises its own usage error there, which says neither)."""
     try:
         return config.getini(name)
-    except (TypeError, ValueError) as error:
+    except (TypeError, ValueError, pytest.UsageError) as error:
         raise pytest.UsageError(f"{name}: not a number ({error}): give {expected}") from None
 
 

@@ -2,7 +2,7 @@
 
 Recognises the grading prompts of promptfoo 0.123 by their fixed wording (llm-rubric,
 model-graded-closedqa, factuality, select-best, answer-relevance, context-recall,
-context-relevance, context-faithfulness, g-eval) and answers in the format each asks for.
+context-relevance, context-faithfulness, g-eval, conversation-relevance) and answers in the format each asks for.
 Verdicts are deterministic and keyword-based: a rubric passes when the output mentions
 most of the rubric's content words (a leading "not"/"does not" inverts it).
 
@@ -316,9 +316,41 @@ def _geval_score(text: str, style: str) -> str | None:
     return _wrap_json({"score": round(share * max_score), "reason": reason}, style, minified=True)
 
 
+def _conversation_relevance(text: str, style: str) -> str | None:
+    """Relevant when the last reply mentions a content word of the user's last message (vague
+    messages such as greetings, with none, accept any reply), else of the earlier ones."""
+    if "whether the LAST `assistant` message is relevant" not in text:
+        return None
+    try:
+        messages = json.loads(_between(text, "Messages:", "JSON:") or "")
+    except ValueError:
+        return None
+    users = [str(m.get("content", "")) for m in messages if isinstance(m, dict) and m.get("role") == "user"]
+    reply = next((str(m.get("content", "")) for m in reversed(messages)
+                  if isinstance(m, dict) and m.get("role") == "assistant"), "")
+    greetings = frozenset(_SYNONYMS["greeting"])
+    keywords = next((words for words in (_content_words(u, greetings) for u in reversed(users)) if words), [])
+    if not keywords or coverage(reply, keywords)[0] > 0:
+        return _wrap_json({"verdict": "yes"}, style)
+    return _wrap_json({"verdict": "no", "reason": f"The reply does not address {_quote(keywords)} from the "
+                                                  "user's message."}, style)
+
+
+def _conversation_reason(text: str, style: str) -> str | None:
+    if "summarise the irrelevancies CONCISELY" not in text:
+        return None
+    score = (_between(text, "Relevancy score:", "Irrelevancies:") or "").strip()
+    try:
+        irrelevancies = json.loads(_between(text, "Irrelevancies:", "JSON:") or "[]")
+    except ValueError:
+        irrelevancies = []
+    return _wrap_json({"reason": f"The score is {score} because {' '.join(map(str, irrelevancies))}"}, style)
+
+
 _GRADERS: tuple[Callable[[str, str], str | None], ...] = (
     _geval_steps, _geval_score, _rubric, _closed_qa, _factuality, _select_best, _answer_relevance,
     _context_recall, _context_relevance, _faithfulness_statements, _faithfulness_verdicts,
+    _conversation_relevance, _conversation_reason,
 )
 
 

@@ -480,9 +480,9 @@ def test_single_string_prompts_and_providers(pytester, write_eval):
 
 
 def test_promptfoo_assertions_we_lack_are_named_not_compared(pytester, write_eval):
-    (pytester.path / "cases.csv").write_text("q,__expected\nhi,conversation-relevance: 0.8\n")
+    (pytester.path / "cases.csv").write_text("q,__expected\nhi,ruby: output.size > 1\n")
     write_eval('prompts: ["{{ q }}"]\nproviders: [echo]\ntests: file://cases.csv\n')
     result = pytester.runpytest()
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["cases.csv:2: row 1, column '__expected': the promptfoo assertion 'conversation-relevance' is not supported yet",
-                                 "  hint: supported types: *"])
+    result.stdout.fnmatch_lines(["cases.csv:2: row 1, column '__expected': promptfoo's assertion type 'ruby' is not "
+                                 "supported: it runs Ruby code; write the check as a python assertion"])

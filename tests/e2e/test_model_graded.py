@@ -618,3 +618,38 @@ def test_select_best_calls_each_model_once_per_item(pytester, write_eval, replic
     result.assert_outcomes(passed=1, failed=2)
     assert len(inputs_to(replicate_env, "acme/model")) == 3
     assert len(inputs_to(replicate_env, GRADER)) == 3
+
+
+CONVERSATION = [
+    {"input": "Hi there", "output": "Hello! How can I help?"},
+    {"input": "What is the capital of France?", "output": "The capital of France is Paris."},
+    {"input": "And how many people live in Paris?", "output": "Bananas are rich in potassium."},
+]
+CONVERSATION_CASES = [
+    ("one exchange", {"out": "Paris is the capital of France"}, "{type: conversation-relevance}", PASS),
+    ("two of three windows", {"out": "x", "_conversation": CONVERSATION}, "{type: conversation-relevance}", PASS),
+    ("below a threshold", {"out": "x", "_conversation": CONVERSATION},
+     "{type: conversation-relevance, threshold: 0.8}", FAIL),
+    ("negated", {"out": "x", "_conversation": CONVERSATION}, "{type: not-conversation-relevance, threshold: 0.8}",
+     PASS),
+    ("window of one", {"out": "x", "_conversation": CONVERSATION},
+     "{type: conversation-relevance, config: {windowSize: 1}, threshold: 0.6}", PASS),
+]
+
+
+def test_conversation_relevance_records_then_replays(pytester, write_eval, replicate_env):
+    write_eval(echo_suite([case[:3] for case in CONVERSATION_CASES]))
+    result = run_twice(pytester, replicate_env, {name: outcome for name, _, _, outcome in CONVERSATION_CASES})
+    # Below the threshold, one more grader call says why (promptfoo's summary of the irrelevancies).
+    result.stdout.fnmatch_lines(["*[[]FAIL[]] conversation-relevance (score 0.67): The score is 0.6666666666666666 because "
+                                 "The reply does not address 'many', 'people', 'live', 'paris' from the user's message.*"])
+    windows = [inp for inp in inputs_to(replicate_env, GRADER) if "LAST `assistant`" in json.dumps(inp)]
+    assert len(windows) == 3 * 4 + 1  # three windows in four cases with a conversation, one exchange alone
+
+
+def test_conversation_relevance_needs_a_verdict(pytester, write_eval, replicate_env):
+    write_eval(echo_suite([("odd grader", {"out": "x", "_conversation": CONVERSATION[:1] + [
+        {"input": "[[malformed]] hi", "output": "hello"}]}, "{type: not-conversation-relevance}")]))
+    result = pytester.runpytest("--replicate-concurrency=1")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*Error parsing output: *the grader answered:*"])

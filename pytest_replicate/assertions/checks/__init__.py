@@ -2,6 +2,7 @@
 
 from . import (
     comparison,
+    conversation,
     deterministic,
     function_calls,
     html,
@@ -18,5 +19,5 @@ from . import (
     xml,
 )
 
-__all__ = ["comparison", "deterministic", "function_calls", "html", "image", "metrics", "model_graded", "moderation",
+__all__ = ["comparison", "conversation", "deterministic", "function_calls", "html", "image", "metrics", "model_graded", "moderation",
            "rag", "refusal", "similarity", "sql", "tool_call_f1", "webhook", "xml"]
