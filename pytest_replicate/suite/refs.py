@@ -3,6 +3,8 @@
 promptfoo passes the loaded config through json-schema-ref-parser, so any node may be
 ``{$ref: '#/path/to/node'}`` (a JSON pointer into the same file) or ``{$ref: 'other.yaml#/path'}``
 (another file, relative to this one); keys beside ``$ref`` are laid over the node it names.
+An assertion's ``value`` is left as written: a JSON schema there resolves its ``$ref`` against
+itself (promptfoo resolves it against the whole config, see docs/migration.md).
 A reference that names nothing, or that refers to a node containing it, is a ConfigError.
 """
 
@@ -37,6 +39,11 @@ def dereference(doc: Document) -> Any:
     return _Resolver(doc).resolve(doc.data, (), doc.data, doc.file, 0)
 
 
+def _is_assertion(node: dict) -> bool:
+    """An assertion's ``value`` is its own (a JSON schema's ``$ref`` resolves inside the schema, ``is-json.py``)."""
+    return isinstance(node.get("type"), str) and "value" in node
+
+
 class _Resolver:
     def __init__(self, doc: Document) -> None:
         self.doc = doc
@@ -51,7 +58,8 @@ class _Resolver:
         if not isinstance(value, dict):
             return value
         if "$ref" not in value:
-            return {key: self.resolve(item, path + (key,), root, file, depth) for key, item in value.items()}
+            return {key: item if key == "value" and _is_assertion(value) else
+                    self.resolve(item, path + (key,), root, file, depth) for key, item in value.items()}
         reference = value["$ref"]
         if not isinstance(reference, str):
             raise self._error(path + ("$ref",), f"a $ref is a string such as '#/assertionTemplates/name', got {reference!r}")
