@@ -59,8 +59,17 @@ def load_prompt(doc: Document, item: Any, path: YamlPath) -> list[Prompt]:
     return _read(doc, path, item, None, None)
 
 
+# promptfoo's prompts kept elsewhere, fetched by promptfoo when it runs.
+_REMOTE_PROMPTS = {"portkey://": "Portkey", "langfuse://": "Langfuse", "helicone://": "Helicone", "exec:": "executable"}
+
+
 def _read(doc: Document, path: YamlPath, raw: str, label: str | None, config: Any) -> list[Prompt]:
     config = dict(config) if isinstance(config, Mapping) and config else None
+    remote = next((name for prefix, name in _REMOTE_PROMPTS.items() if raw.startswith(prefix)), None)
+    if remote is not None:
+        raise doc.error(path, f"promptfoo's {remote} prompts are not supported: this plugin does not fetch or run "
+                              "programs to make prompts", "copy the prompt into a file and name it with file://, "
+                                                           "or write a prompt function: file://prompts.py:function")
     reference = _file_reference(doc, raw)
     if reference is None:
         return [Prompt(raw, label or _short_label(raw), config=config)]
@@ -69,7 +78,7 @@ def _read(doc: Document, path: YamlPath, raw: str, label: str | None, config: An
     prompts = [prompt for file in files for prompt in _from_file(doc, path, file, function, label if len(files) == 1 else None)]
     if not prompts:
         raise doc.error(path, f"there are no prompts in {raw!r}", "a prompts file holds text; check that it is not empty")
-    if label is not None and len(prompts) > 1:
+    if label is not None and len(files) > 1:  # a glob: each file's prompts keep their names, under the label
         prompts = [replace(prompt, label=f"{label}: {prompt.label}") for prompt in prompts]
     return [replace(prompt, config=config) for prompt in prompts] if config else prompts
 

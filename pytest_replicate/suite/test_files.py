@@ -38,6 +38,9 @@ def read_tests_file(file: Path, *, whole: bool = False) -> Document:
     suffix = file.suffix.lower()
     if suffix == ".csv":
         return load_csv_tests(file)
+    if suffix in (".xlsx", ".xls"):
+        raise ConfigError("promptfoo's Excel tests files are not supported: this plugin reads no spreadsheets",
+                          file=file, hint="save the sheet as CSV and name the .csv file")
     if suffix == ".jsonl":
         source = _jsonl(file)
     elif suffix == ".json":

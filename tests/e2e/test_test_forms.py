@@ -319,3 +319,22 @@ def test_scenarios_from_a_file(pytester, write_eval):
     )
     result = pytester.runpytest("-q")
     result.assert_outcomes(passed=2)
+
+
+def test_remote_prompts_and_tests_are_refused_saying_so(pytester, write_eval):
+    write(pytester, "sheet.xlsx", b"PK\x03\x04")
+    write_eval(
+        """
+        prompts: ["langfuse://my-prompt", "exec:./make_prompt.sh"]
+        providers: [echo]
+        tests: [huggingface://datasets/x/y, file://sheet.xlsx]
+        """
+    )
+    result = pytester.runpytest()
+    result.stdout.fnmatch_lines([
+        "*prompts[[]0[]]: promptfoo's Langfuse prompts are not supported*",
+        "*prompts[[]1[]]: promptfoo's executable prompts are not supported*",
+        "*tests[[]0[]]: promptfoo's Hugging Face dataset tests are not supported*",
+        "*sheet.xlsx: promptfoo's Excel tests files are not supported*",
+    ])
+    assert_no_traceback(result)
