@@ -53,21 +53,23 @@ def expand(suite: EvalSuite, *, max_cases: int | None = None, redact: Callable[[
     _check_size(suite, axes_of, len(pairs), limit)
     cases: list[Case] = []
     specs = _Specs()
+    # Prompt functions and configs, a test's own provider and filters: the everyday file has none.
+    special_pairs = any(prompt.function is not None or prompt.config for prompt, _ in pairs)
     for test, axes in zip(suite.tests, axes_of, strict=True):
         expanded_keys = [key for key, values in axes.items() if len(values) > 1] if axes else []
         several = bool(expanded_keys)
+        special = special_pairs or test.provider is not None or test.prompts is not None or test.providers is not None
         for combination in _combinations(test.vars, axes):
             label = _case_label(test, combination, expanded_keys if several else [], redact)
             per_prompt = _needs_prompt(combination)
             shared = None if per_prompt else _case_vars(test, combination, None)
             for prompt, provider in pairs:
-                if not test.runs_on(prompt, provider):
-                    continue
                 case_test, variables = shared if shared is not None else _case_vars(test, combination, prompt)
-                spec = specs.answering(case_test, prompt, provider)
-                if prompt.function is not None and case_test.problem is None:
-                    prompt, spec, case_test = _called(case_test, variables, prompt, spec)
-                cases.append(Case(label, suite, case_test, variables, prompt, spec))
+                if special:
+                    if not test.runs_on(prompt, provider):
+                        continue
+                    prompt, provider, case_test = _answered(specs, case_test, variables, prompt, provider)
+                cases.append(Case(label, suite, case_test, variables, prompt, provider))
     _make_unique(cases)
     return cases
 
@@ -124,6 +126,15 @@ class _Specs:
                 spec = replace(spec, config={**spec.config, **prompt.config})
             self._made[key] = spec
         return spec
+
+
+def _answered(specs: _Specs, test: TestCase, variables: dict[str, Any], prompt: Prompt,
+              provider: ProviderSpec) -> tuple[Prompt, ProviderSpec, TestCase]:
+    """The prompt, provider and test of a case whose prompt or test asks for more than the column's pair."""
+    spec = specs.answering(test, prompt, provider)
+    if prompt.function is not None and test.problem is None:
+        return _called(test, variables, prompt, spec)
+    return prompt, spec, test
 
 
 def _called(test: TestCase, variables: dict[str, Any], prompt: Prompt,
