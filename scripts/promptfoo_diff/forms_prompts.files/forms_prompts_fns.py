@@ -8,3 +8,9 @@ def chat(context):
 
 def with_config(context):
     return {"prompt": "Configured for {{ name }}", "config": {"temperature": 0}}
+
+
+def picky(context):
+    if context["vars"]["name"] == "Ed":
+        raise ValueError("no prompt for Ed")
+    return "Picky for {{ name }}"
