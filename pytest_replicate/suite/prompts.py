@@ -4,7 +4,8 @@
   that names existing files (promptfoo's ``maybeFilePath``: a path ending in a prompt file's
   extension, or holding ``/`` or ``*``, with no newline);
 - a mapping ``{raw | id, label, config}``: ``raw`` (else ``id``) is read as a string is; ``label``
-  names every prompt it gives, ``config`` is merged over the provider's config for its cases;
+  names its prompts (``label#N`` for a file of several; a glob's prompts are named by their files,
+  as in promptfoo), ``config`` is merged over the provider's config for its cases;
 - a mapping of paths to labels: ``{file://a.txt: first, file://b.txt: second}``.
 
 A file is read by its extension, as promptfoo's processors do: ``.txt`` (and files of other
@@ -75,11 +76,11 @@ def _read(doc: Document, path: YamlPath, raw: str, label: str | None, config: An
         return [Prompt(raw, label or _short_label(raw), config=config)]
     target, function = reference
     files = _matching(doc, path, raw, target)
-    prompts = [prompt for file in files for prompt in _from_file(doc, path, file, function, label if len(files) == 1 else None)]
+    if _is_glob(target):
+        label = None  # as in promptfoo, a glob's prompts are named by their files, whatever the label
+    prompts = [prompt for file in files for prompt in _from_file(doc, path, file, function, label)]
     if not prompts:
         raise doc.error(path, f"there are no prompts in {raw!r}", "a prompts file holds text; check that it is not empty")
-    if label is not None and len(files) > 1:  # a glob: each file's prompts keep their names, under the label
-        prompts = [replace(prompt, label=f"{label}: {prompt.label}") for prompt in prompts]
     return [replace(prompt, config=config) for prompt in prompts] if config else prompts
 
 

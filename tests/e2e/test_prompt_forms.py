@@ -64,7 +64,7 @@ def test_bare_paths_globs_and_label_maps(pytester, write_eval):
     result.assert_outcomes(passed=3)
     sent = _prompts(pytester)
     # a path-looking string that names no file stays the prompt's text
-    assert sent == {"many: prompts/a.txt": "A X", "many: prompts/b.txt": "B X", "literal": "Is this true/false? X"}
+    assert sent == {"prompts/a.txt": "A X", "prompts/b.txt": "B X", "literal": "Is this true/false? X"}
 
 
 def test_prompt_functions_get_vars_and_provider_and_may_return_config(pytester, write_eval):
