@@ -494,10 +494,12 @@ def _merged_scenario_test(data: dict, test: dict) -> dict:
 
 
 def _resolve_vars(doc: Document, path: YamlPath, raw: Any) -> dict[str, Any]:
-    if isinstance(raw, list):  # vars: [file://a.yaml, file://b.yaml]: merged, later files win
+    if isinstance(raw, list):  # vars: [a.yaml, more/*.yaml]: promptfoo's vars files, merged, later files win
         merged: dict[str, Any] = {}
         for index, reference in enumerate(raw):
-            merged.update(_vars_file(doc, path + (index,), reference))
+            reference = reference if reference.startswith(FILE_PREFIX) else FILE_PREFIX + reference
+            for file in _resolve_files(doc, path + (index,), reference):
+                merged.update(_vars_file(doc, path + (index,), f"{FILE_PREFIX}{_relative(file, doc.base_dir)}"))
         raw = merged
     elif isinstance(raw, str):  # vars: file://vars.yaml
         raw = _vars_file(doc, path, raw)
