@@ -338,3 +338,21 @@ def test_remote_prompts_and_tests_are_refused_saying_so(pytester, write_eval):
         "*sheet.xlsx: promptfoo's Excel tests files are not supported*",
     ])
     assert_no_traceback(result)
+
+
+def test_store_output_as_under_xdist_with_loadfile(pytester, write_eval):
+    write_eval(
+        """
+        prompts: ["{{ q }}"]
+        providers: [echo]
+        tests:
+          - vars: {q: first answer}
+            options: {storeOutputAs: earlier}
+          - vars: {q: "then {{ earlier }}"}
+            assert: [{type: equals, value: then first answer}]
+          - vars: {q: "and {{ earlier }}"}
+            assert: [{type: equals, value: and first answer}]
+        """
+    )
+    result = pytester.runpytest("-p", "xdist", "-n", "2", "--dist", "loadfile")
+    result.assert_outcomes(passed=3)
