@@ -429,6 +429,8 @@ def _test_sources(doc: Document, path: YamlPath, reference: str | dict, found: _
                   whole: bool) -> Iterator[Document]:
     config = reference.get("config") if isinstance(reference, dict) else None
     target: str = reference["path"] if isinstance(reference, dict) else reference  # {path: gen.py:fn, config}
+    if not target.startswith(FILE_PREFIX):  # promptfoo reads tests from plain paths and globs too
+        target = FILE_PREFIX + target
     if is_generator(target):
         source = found.attempt(partial(_generated, doc, path, target, config))
         if source is not None:
@@ -442,8 +444,7 @@ def _test_sources(doc: Document, path: YamlPath, reference: str | dict, found: _
 
 def _generated(doc: Document, path: YamlPath, reference: str, config: Any) -> Document:
     try:
-        return generated_tests(reference if reference.startswith(FILE_PREFIX) else FILE_PREFIX + reference,
-                               doc.base_dir, config)
+        return generated_tests(reference, doc.base_dir, config)
     except ConfigError as error:
         raise doc.locate(error, path) from None
 

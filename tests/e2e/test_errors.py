@@ -76,7 +76,7 @@ BAD_INPUTS = [
     _case(
         "test given a plain string",
         HEAD + "tests:\n  - tests.yaml\n",
-        "suite.eval.yaml:4: tests[0]: expected a file:// reference or a mapping, got 'tests.yaml'",
+        "suite.eval.yaml:4: tests[0]: file not found: 'file://tests.yaml' (looked for *tests.yaml)",
     ),
     _case(
         "eval file that is not a mapping",

@@ -356,3 +356,18 @@ def test_store_output_as_under_xdist_with_loadfile(pytester, write_eval):
     )
     result = pytester.runpytest("-p", "xdist", "-n", "2", "--dist", "loadfile")
     result.assert_outcomes(passed=3)
+
+
+def test_tests_named_by_plain_paths_and_globs(pytester, write_eval):
+    write(pytester, "cases/a.yaml", "- vars: {x: a}\n")
+    write(pytester, "cases/b.yaml", "- vars: {x: b}\n")
+    write(pytester, "gen.py", "def generate_tests():\n    return [{'vars': {'x': 'g'}}]\n")
+    write_eval(
+        """
+        prompts: ["{{ x }}"]
+        providers: [echo]
+        tests: [cases/*.yaml, gen.py]
+        """
+    )
+    result = pytester.runpytest("-q")
+    result.assert_outcomes(passed=3)
