@@ -429,6 +429,10 @@ def _test_sources(doc: Document, path: YamlPath, reference: str | dict, found: _
                   whole: bool) -> Iterator[Document]:
     config = reference.get("config") if isinstance(reference, dict) else None
     target: str = reference["path"] if isinstance(reference, dict) else reference  # {path: gen.py:fn, config}
+    remote = validation.remote_source(target)
+    if remote is not None:
+        found.of_file.append(doc.error(path, *validation.remote_refusal(remote)))
+        return
     if not target.startswith(FILE_PREFIX):  # promptfoo reads tests from plain paths and globs too
         target = FILE_PREFIX + target
     if is_generator(target):

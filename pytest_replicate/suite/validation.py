@@ -233,10 +233,9 @@ def _explain_one(error: jsonschema.ValidationError) -> tuple[tuple, str, str | N
             return path, f"{_SHORTHAND} (got {shorthand!r} as a key)", \
                 f"write it as: {{type: {shorthand}, value: ...}}"
         return path, f"missing required key {missing!r}", None
-    remote = _remote_source(error.instance) if error.validator in ("pattern", "oneOf") else None
+    remote = remote_source(error.instance) if error.validator in ("pattern", "oneOf") else None
     if remote is not None:  # where a file:// reference was expected
-        return path, f"promptfoo's {remote} are not supported: this plugin reads tests from local files", \
-            "download them and save them as a CSV, JSON, JSONL or YAML file beside the eval file"
+        return (path, *remote_refusal(remote))
     if error.validator == "pattern" and error.schema.get("pattern") == "^file://" and error.parent is not None:
         error = error.parent  # a string where a file:// reference or something else was allowed
     if error.validator in ("oneOf", "anyOf"):
@@ -263,11 +262,17 @@ _REMOTE_TESTS = {"huggingface://": "Hugging Face dataset tests", "hf://": "Huggi
                  "https://": "tests from a URL", "http://": "tests from a URL"}
 
 
-def _remote_source(value: Any) -> str | None:
-    """What kind of remote tests a string names, if it names some."""
+def remote_source(value: Any) -> str | None:
+    """What kind of remote tests a string names, if it names some (promptfoo fetches them, we do not)."""
     if isinstance(value, str):
         return next((kind for prefix, kind in _REMOTE_TESTS.items() if value.startswith(prefix)), None)
     return None
+
+
+def remote_refusal(kind: str) -> tuple[str, str]:
+    """The message and hint for remote tests of ``kind``."""
+    return (f"promptfoo's {kind} are not supported: this plugin reads tests from local files",
+            "download them and save them as a CSV, JSON, JSONL or YAML file beside the eval file")
 
 
 _TYPE_NAMES = {"string": "a string", "array": "a list", "object": "a mapping", "number": "a number",
