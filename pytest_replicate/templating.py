@@ -40,7 +40,7 @@ from .jscompat import nunjucks
 from .jscompat.values import js_dump, strict_json
 from .text import counted, shorten
 
-__all__ = ["has_template_syntax", "render", "render_prompt", "render_value", "syntax_error"]
+__all__ = ["has_template_syntax", "register_filter", "render", "render_prompt", "render_value", "syntax_error"]
 
 _UNDEFINED_NAME = re.compile(r"'([^']+)' is undefined")
 _PAIRS_FUNCTION = "_nunjucks_pairs"
@@ -185,6 +185,17 @@ _environment.filters.update(dump=js_dump, join=nunjucks.join, string=nunjucks.pr
                            nl2br=nunjucks.nl2br)
 _environment.globals[_PAIRS_FUNCTION] = nunjucks.pairs
 _environment.globals[_CONCAT_FUNCTION] = nunjucks.concat
+
+
+def register_filter(name: str, function: Any) -> None:
+    """An eval file's ``nunjucksFilters`` entry: ``{{ x | name(args) }}`` calls ``function(x, *args)``.
+
+    Filters live in the one template environment, so they are the session's: a later file that
+    gives a name another function replaces it (compiled templates are dropped, to use the new one).
+    """
+    if _environment.filters.get(name) is not function:
+        _environment.filters[name] = function
+        _compile.cache_clear()
 
 
 # Tags that read other templates: an eval has no template folder to read them from.

@@ -8,7 +8,8 @@ scripts/promptfoo_diff/files/ (JavaScript modules, say) are copied next to each.
 ``echo`` provider, so the output is the rendered prompt and no network is needed. For every
 case (file, description, prompt, vars) the script prints whether the two tools agree on the
 verdict (pass, fail, or error: the case could not be graded or its file was rejected) and
-ends with ``agreed N/M``. Cases listed in ``scripts/promptfoo_diff/deliberate.yaml`` are known,
+ends with ``agreed N/M``. A config's own files (prompt files, tests files, Python functions) live
+in the folder ``<config stem>.files/`` beside it and are copied next to it for both tools. Cases listed in ``scripts/promptfoo_diff/deliberate.yaml`` are known,
 documented differences; they are reported apart and not counted.
 
 A test with a problem (a value one tool rejects) errors that test's cases in both tools, and the
@@ -38,7 +39,6 @@ import yaml
 
 HERE = Path(__file__).resolve().parent
 CONFIGS = HERE / "promptfoo_diff"
-FILES = CONFIGS / "files"  # what configs name with file:// (checks.js...), copied next to them
 Key = tuple[str, str, str, str]  # file, description, prompt label, vars as canonical JSON
 
 
@@ -66,12 +66,17 @@ def make_key(file: str, description: str | None, prompt: str | None, variables: 
     # written; we drop it when loading. Key both sides on the var as rendered.
     rendered = {name: value.removesuffix("\n") if isinstance(value, str) else value
                 for name, value in (variables or {}).items()}
-    return (file, description or "", prompt or "", json.dumps(canonical(rendered), sort_keys=True, ensure_ascii=False))
+    # promptfoo labels a labelled text file's prompt "label: path: text"; compare the label alone.
+    prompt = (prompt or "").split(": ", 1)[0]
+    return (file, description or "", prompt, json.dumps(canonical(rendered), sort_keys=True, ensure_ascii=False))
 
 
-def copy_files(folder: Path) -> None:
-    for file in FILES.iterdir() if FILES.is_dir() else ():
-        shutil.copy(file, folder / file.name)
+def copy_files(config: Path, folder: Path) -> None:
+    """A config's own files (``<stem>.files/``), copied into ``folder`` where the config runs; their
+    names start with the config's stem, so that configs sharing our one folder do not collide."""
+    files = config.with_name(f"{config.stem}.files")
+    if files.is_dir():
+        shutil.copytree(files, folder, dirs_exist_ok=True)
 
 
 # -- promptfoo ------------------------------------------------------------------------------
@@ -85,7 +90,7 @@ def run_promptfoo(config: Path, promptfoo_dir: Path, workdir: Path) -> dict[Key,
         env["PATH"] = f"{node_dir}{os.pathsep}{env.get('PATH', '')}"
     out = workdir / f"{config.stem}.promptfoo.json"
     shutil.copy(config, workdir / config.name)
-    copy_files(workdir)
+    copy_files(config, workdir)
     subprocess.run(["node", str(main), "eval", "-c", config.name, "--no-cache", "--no-write", "-o", out.name],
                    cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600, check=False)
     if not out.exists():
@@ -129,7 +134,7 @@ def run_ours(configs: list[Path], workdir: Path) -> Ours:
     for config in configs:
         names[f"{config.stem}.eval.yaml"] = config.name
         shutil.copy(config, folder / f"{config.stem}.eval.yaml")
-    copy_files(folder)
+        copy_files(config, folder)
     out = workdir / "ours.json"
     env = dict(os.environ, PROMPTFOO_DIFF_OUT=str(out),
                PYTHONPATH=os.pathsep.join([str(CONFIGS), os.environ.get("PYTHONPATH", "")]))

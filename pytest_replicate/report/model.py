@@ -16,6 +16,7 @@ from typing import Any
 
 from ..errors import display_path
 from ..results.sampling import wilson_interval
+from ..suite.derived import derived_metrics
 
 SCHEMA_VERSION = 1
 CaseData = dict[str, Any]
@@ -128,6 +129,8 @@ def figures(cases: Iterable[CaseData]) -> dict[str, Any]:
     for case in graded:
         for metric, score in case["named_scores"].items():
             metrics.setdefault(metric, []).append(score)
+    definitions = next((case["derived_metrics"] for case in cases if case.get("derived_metrics")), None)
+    derived = derived_metrics(definitions, (case["named_scores"] for case in graded)) if definitions and graded else {}
     latencies = sorted(case["latency_ms"] for case in cases if case["live"] and case["latency_ms"] is not None)
     return {
         "cases": len(cases),
@@ -136,8 +139,11 @@ def figures(cases: Iterable[CaseData]) -> dict[str, Any]:
         "errors": errors,
         "skipped": len(cases) - len(graded),
         "pass_rate": passed / len(graded) if graded else None,
-        "metrics": {metric: {"mean": math.fsum(scores) / len(scores), "count": len(scores)}
-                    for metric, scores in sorted(metrics.items())},
+        "metrics": {**{metric: {"mean": math.fsum(scores) / len(scores), "count": len(scores)}
+                       for metric, scores in sorted(metrics.items())},
+                    # derivedMetrics (suite/derived.py): their value, not a mean; missing when it has none
+                    **{name: {"mean": value, "count": len(graded), "derived": True}
+                       for name, value in derived.items() if value is not None}},
         "latency_ms": {"p50": percentile(latencies, 50), "p95": percentile(latencies, 95), "count": len(latencies)},
         "cost": {"live": _cost(case for case in cases if case["live"]),
                  "replayed": _cost(case for case in cases if not case["live"])},

@@ -130,6 +130,8 @@ class CaseResult(RedactedRepr):
             "samples": [_sample_dict(index, sample) for index, sample in enumerate(self.samples, 1)],
             "repeat": self.verdict.as_dict() if self.verdict is not None else None,
         }
+        if self.case.suite.derived_metrics:  # the file's derivedMetrics, computed by the report over its cases
+            data["derived_metrics"] = [list(pair) for pair in self.case.suite.derived_metrics]
         return (redactor or Redactor()).redact_data(data)
 
     def _named_scores(self) -> dict[str, float]:

@@ -52,11 +52,16 @@ class SessionGraders:
                 raise ConfigError(f"the assertion's provider {_describe(override)} cannot do {purpose} grading",
                                   file=self.file, hint=_PURPOSE_HINTS.get(purpose))
         else:
-            levels = (self.options.get("provider"),
+            option = self.options.get("provider")
+            overlay = option if _settings_only(option) else None  # {config: ...}: the grader we would use, so set
+            levels = (None if overlay is not None else option,
                       self.text_grader if purpose == "text" else None,
                       DEFAULT_GRADERS.get(purpose))
             spec = next((found for level in levels if level is not None
                          if (found := grader_spec(level, purpose)) is not None), None)
+            if spec is not None and overlay is not None:
+                spec = {**spec, **{key: value for key, value in overlay.items() if key != "config"},
+                        "config": {**(spec.get("config") or {}), **(overlay.get("config") or {})}}
         if spec is None:
             raise ConfigError(f"no {purpose} grader is configured", file=self.file,
                               hint="give the assertion a provider")
@@ -86,6 +91,12 @@ def grader_spec(value: Any, purpose: str) -> dict[str, Any] | None:
     if "id" not in value:  # {text: ..., embedding: ...}
         return grader_spec(value[purpose], purpose) if value.get(purpose) is not None else None
     return value if isinstance(value["id"], str) and grader_purpose(value["id"]) == purpose else None
+
+
+def _settings_only(value: Any) -> bool:
+    """An ``options.provider`` with neither an id nor a purpose (``{config: {temperature: 0}}``): settings
+    for whichever grader the purpose would use."""
+    return isinstance(value, dict) and "id" not in value and not value.keys() & set(GRADER_KINDS)
 
 
 def _describe(value: Any) -> str:

@@ -9,24 +9,44 @@ runs a repeated case and ``sampled`` reduces its samples to one result.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from ..assertions import AssertionContext, grade
 from ..assertions.base import Graders, Sibling
+from ..assertions.custom_scoring import scored
 from ..errors import CassetteError, ProviderError, ReplicateEvalError
-from ..providers.base import CallContext, Provider
+from ..providers.base import CallContext, Provider, ProviderResponse
 from ..results.case import CaseResult
 from ..results.sampling import reduce_samples
 from ..suite.model import Case, Repeat
+from ..templating import has_template_syntax, render
 from ..templating import render_prompt as render_template_prompt
 
 
 def render_prompt(case: Case) -> str:
     """The test's ``options.prefix``/``suffix`` wrap the raw prompt before rendering, as in promptfoo
-    (so they decide whether the whole parses as JSON)."""
+    (so they decide whether the whole parses as JSON). Outputs that earlier cases stored
+    (``options.storeOutputAs``) are vars too, over the case's own, as in promptfoo."""
     options = case.test.options
     raw = f"{options.get('prefix', '')}{case.prompt.raw}{options.get('suffix', '')}"
-    return render_template_prompt(raw, case.vars, what=f"prompt {case.prompt.label!r}")
+    return render_template_prompt(raw, case_vars(case), what=f"prompt {case.prompt.label!r}")
+
+
+def case_vars(case: Case) -> Mapping[str, Any]:
+    """The case's vars with the outputs stored so far by its file's ``storeOutputAs`` tests; a var
+    template that uses one (kept as written at collection, when it was unknown) is rendered now."""
+    registers = case.suite.registers
+    if not registers:
+        return case.vars
+    variables = {**case.vars, **registers}
+    for name, value in case.vars.items():
+        if isinstance(value, str) and has_template_syntax(value) and name not in registers:
+            try:
+                variables[name] = render(value, variables, what=f"var {name!r}")
+            except ReplicateEvalError:
+                pass  # promptfoo keeps a var it cannot render as written
+    return variables
 
 
 def run_case(
@@ -110,7 +130,10 @@ def call_case(case: Case, provider: Provider, context: CallContext) -> CaseResul
         return result
     try:
         result.prompt = render_prompt(case)
-        response = result.response = provider.call(result.prompt, context)
+        if case.test.provider_output is not None:  # promptfoo's providerOutput: graded as if the provider said it
+            response = result.response = ProviderResponse(output=case.test.provider_output, cost=0.0)
+        else:
+            response = result.response = provider.call(result.prompt, context)
         if response.error is not None:
             result.error = response.error
             result.call_failed = True
@@ -122,6 +145,9 @@ def call_case(case: Case, provider: Provider, context: CallContext) -> CaseResul
         if case.test.options.get("transform") is not None:
             output = case.test.options["transform"](output, user_context)
         result.output = output
+        stored = case.test.options.get("storeOutputAs")
+        if stored and output:  # later cases of the file see it as a var (promptfoo stores the provider's output)
+            case.suite.registers[stored] = response.output
     except ReplicateEvalError as error:
         _fail(result, error)
     finally:
@@ -139,6 +165,8 @@ def grade_case(result: CaseResult, context: CallContext, *, graders: Graders | N
         seen = assertion_context(result, context, graders)
         seen.compared = compared
         result.grading = grade(result.case.test.asserts, result.output, seen, result.case.test.threshold)
+        if result.case.test.scoring is not None:
+            result.grading = scored(result.case.test.scoring, result.grading, result.case.test.threshold)
     except ReplicateEvalError as error:
         _fail(result, error)
     finally:
@@ -156,7 +184,7 @@ def assertion_context(result: CaseResult, context: CallContext, graders: Graders
     """What the assertions of a called case see."""
     case = result.case
     return AssertionContext(
-        vars=case.vars,
+        vars=case_vars(case),
         prompt=result.prompt or "",
         base_dir=case.suite.base_dir,
         response=result.response,

@@ -104,7 +104,8 @@ class EvalSession:
             return self._providers[key]
 
     def provider_for(self, spec: ProviderSpec, suite: EvalSuite) -> Provider:
-        return self.provider(spec.id, label=spec.label, config=spec.config, env=suite.env)
+        return self.provider(spec.id, label=spec.label, config=spec.config,
+                             env={**suite.env, **spec.env} if spec.env else suite.env)
 
     def collected(self, file: Path, cases: list[Case]) -> None:
         """An eval file's items were collected: check that ``--replicate-repeat`` suits them, claim
@@ -116,7 +117,7 @@ class EvalSession:
 
     def submit(self, case: Case, nodeid: str) -> None:
         """Start ``case``'s calls early, if the session runs calls concurrently."""
-        if self.scheduler is None:
+        if self.scheduler is None or case.suite.stores_outputs:  # storeOutputAs: in order, as later cases read it
             return
         limit = case.provider.config.get(MAX_CONCURRENCY)
         group = (case.provider.id, json.dumps(case.provider.config, sort_keys=True, default=str))

@@ -35,7 +35,8 @@ from ..jscompat.engine import JsError
 from ..templating import has_template_syntax, render
 from ..text import one_line, shorten
 from .limits import DEFAULT_MAX_CASES, MAX_CASES_OPTION
-from .model import Case, EvalSuite, FileChoices, FileVar, Prompt, TestCase
+from .model import Case, EvalSuite, FileChoices, FileVar, Prompt, ProviderSpec, TestCase
+from .prompts import called
 
 _LABEL_LIMIT = 60
 
@@ -53,15 +54,23 @@ def expand(suite: EvalSuite, *, max_cases: int | None = None, redact: Callable[[
     axes_of = [_axes(test) for test in tests]
     _check_size(suite, tests, axes_of, len(pairs), limit)
     cases: list[Case] = []
+    specs = _Specs()
+    # Prompt functions and configs, a test's own provider and filters: the everyday file has none.
+    special_pairs = any(prompt.function is not None or prompt.config for prompt, _ in pairs)
     for test, axes in zip(tests, axes_of, strict=True):
         expanded_keys = [key for key, values in axes.items() if len(values) > 1] if axes else []
         several = bool(expanded_keys)
+        special = special_pairs or test.provider is not None or test.prompts is not None or test.providers is not None
         for combination in _combinations(test.vars, axes):
             label = _case_label(test, combination, expanded_keys if several else [], redact)
             per_prompt = _needs_prompt(combination)
             shared = None if per_prompt else _case_vars(test, combination, None)
             for prompt, provider in pairs:
                 case_test, variables = shared if shared is not None else _case_vars(test, combination, prompt)
+                if special:
+                    if not test.runs_on(prompt, provider):
+                        continue
+                    prompt, provider, case_test = _answered(specs, case_test, variables, prompt, provider)
                 cases.append(Case(label, suite, case_test, variables, prompt, provider))
     _make_unique(cases)
     return cases
@@ -105,11 +114,66 @@ def _problem(test: TestCase, key: str, message: str, hint: str | None = None) ->
     return ConfigError(message, file=test.file, path=test.path + (key, "transformVars"), line=test.line, hint=hint)
 
 
+def _test_error(test: TestCase, message: str) -> ConfigError:
+    return ConfigError(message, file=test.file, path=test.path, line=test.line)
+
+
+class _Specs:
+    """The provider that answers a case: the column's, or the test's own ``provider``, with the
+    prompt's ``config`` merged over its config; one object per combination, shared by its cases."""
+
+    def __init__(self) -> None:
+        self._made: dict[tuple[int, int, int], ProviderSpec] = {}
+
+    def answering(self, test: TestCase, prompt: Prompt, provider: ProviderSpec) -> ProviderSpec:
+        if test.provider is None and not prompt.config:
+            return provider
+        key = (id(test.provider), id(prompt), id(provider))
+        spec = self._made.get(key)
+        if spec is None:
+            spec = provider
+            own = test.provider
+            if own is not None and own.id == ProviderSpec.OVERRIDE:  # no id: the column's, with this config
+                spec = replace(provider, config={**provider.config, **own.config}, transform=own.transform or provider.transform,
+                               env={**provider.env, **own.env})
+            elif own is not None:  # promptfoo calls the test's provider in the column's place
+                spec = replace(own, label=provider.label, prompts=provider.prompts)
+            if prompt.config:
+                spec = replace(spec, config={**spec.config, **prompt.config})
+            self._made[key] = spec
+        return spec
+
+
+def _answered(specs: _Specs, test: TestCase, variables: dict[str, Any], prompt: Prompt,
+              provider: ProviderSpec) -> tuple[Prompt, ProviderSpec, TestCase]:
+    """The prompt, provider and test of a case whose prompt or test asks for more than the column's pair."""
+    spec = specs.answering(test, prompt, provider)
+    if prompt.function is not None and test.problem is None:
+        return _called(test, variables, prompt, spec)
+    return prompt, spec, test
+
+
+def _called(test: TestCase, variables: dict[str, Any], prompt: Prompt,
+            spec: ProviderSpec) -> tuple[Prompt, ProviderSpec, TestCase]:
+    """A prompt function's prompt for this case; the config it returns is merged over the provider's;
+    a function that fails fails this case alone."""
+    try:
+        made = called(prompt, variables, spec.id, spec.label)
+    except ConfigError as error:
+        return prompt, spec, replace(test, asserts=[], problem=_test_error(test, error.message))
+    if made.config and made.config != prompt.config:
+        spec = replace(spec, config={**spec.config, **made.config})
+    return made, spec, test
+
+
 # -- expansion ----------------------------------------------------------------------------
 
 
 def _axes(test: TestCase) -> dict[str, list[Any]]:
-    """The vars that expand, with their values (promptfoo: lists whose first item is a string)."""
+    """The vars that expand, with their values (promptfoo: lists whose first item is a string),
+    unless the test's ``options.disableVarExpansion`` keeps lists whole."""
+    if test.options.get("disableVarExpansion"):
+        return {}
     return {key: list(value) for key, value in test.vars.items() if _expands(value)}
 
 

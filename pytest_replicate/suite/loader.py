@@ -18,11 +18,9 @@ from ..assertions.parse import FILE_PREFIX, parse_assertion
 from ..assertions.spec import AssertionSpec
 from ..errors import ConfigError, ConfigErrors, display_path, format_path
 from ..providers.registry import check_provider_id
-from ..templating import syntax_error
-from ..text import one_line, shorten
-from ..transforms import UserCode, compile_code
-from . import validation, var_files
-from .csv_tests import load_csv_tests
+from ..templating import register_filter, syntax_error
+from ..transforms import UserCode, compile_code, load_file_function
+from . import derived, refs, validation, var_files
 from .model import (
     MAX_CONCURRENCY,
     NOT_REPEATABLE,
@@ -34,7 +32,9 @@ from .model import (
     Repeat,
     TestCase,
 )
+from .prompts import load_prompt
 from .source import Document, YamlPath, load_yaml, paused_gc, read_file
+from .test_files import generated_tests, is_generator, read_tests_file
 
 T = TypeVar("T")
 
@@ -51,10 +51,14 @@ def _load_eval_file(file: Path) -> EvalSuite:
     doc = load_yaml(file)
     if not isinstance(doc.data, dict):
         raise ConfigError("an eval file must be a mapping with prompts, providers and tests", file=file, line=1)
+    _promptfoo_aliases(doc)
     found = _Problems(validation.problems(doc))
     data = doc.data
-    default = found.attempt(lambda: _parse_test(data.get("defaultTest") or {}, doc, ("defaultTest",), None)) \
-        if found.clean("defaultTest") else None
+    for index, item in enumerate(data.get("derivedMetrics") or () if found.clean("derivedMetrics") else ()):
+        found.attempt(partial(_check_derived, doc, ("derivedMetrics", index, "value"), item["value"]))
+    if found.clean("nunjucksFilters") and data.get("nunjucksFilters"):  # before prompts, whose templates use them
+        found.attempt(lambda: _register_filters(doc))
+    default = found.attempt(lambda: _default_test(doc)) if found.clean("defaultTest") else None
     readable = {key: key in data and found.clean(key) for key in ("prompts", "providers")}
     prompts = _load_prompts(doc, found) if readable["prompts"] else []
     providers = _load_providers(doc, found) if readable["providers"] else []
@@ -62,17 +66,73 @@ def _load_eval_file(file: Path) -> EvalSuite:
         _check_prompt_filters(doc, prompts, found)
     tests = [_test(raw, source, path, default, problems, found)
              for raw, source, path, problems in _test_entries(doc, found)]
+    if found.clean("scenarios"):
+        tests += [_test(raw, doc, path, default, problems, found) for raw, path, problems in _scenario_tests(doc, found)]
     found.check(file, tests)
     assert default is not None  # else found.check raised
+    if not tests and not data.get("scenarios"):
+        tests = [_parse_test({}, doc, ("defaultTest",), default)]
     return EvalSuite(
         file=file,
         description=data.get("description"),
         prompts=prompts,
         providers=providers,
-        tests=tests or [_parse_test({}, doc, ("defaultTest",), default)],
+        tests=tests,
         env={key: str(value) for key, value in (data.get("env") or {}).items()},
         min_pass_rate=(data.get("metadata") or {}).get("min_pass_rate"),
+        derived_metrics=[(item["name"], item["value"]) for item in data.get("derivedMetrics") or ()],
     )
+
+
+def _promptfoo_aliases(doc: Document) -> None:
+    """What promptfoo resolves before validating: ``$ref`` references, and ``targets`` (its other
+    name for ``providers``)."""
+    if refs.mentions_refs(doc):
+        doc.data = refs.dereference(doc)
+    data = doc.data
+    if "targets" in data and "providers" not in data:
+        data["providers"] = data.pop("targets")
+        doc.line_of(("targets", 0, 0))  # index every line, then file them under providers too
+        doc.lines.update({("providers",) + path[1:]: line for path, line in list(doc.lines.items())
+                          if path[:1] == ("targets",)})
+
+
+def _check_derived(doc: Document, path: YamlPath, expression: str) -> None:
+    try:
+        derived.parse(expression)
+    except derived.ExpressionError as error:
+        raise doc.error(path, f"derived metric {expression!r}: {error}",
+                        "promptfoo's JavaScript-function form is not supported; write an arithmetic expression "
+                        "over metric names and __count") from None
+
+
+def _register_filters(doc: Document) -> None:
+    """``nunjucksFilters``: each name's Python function (file://filters.py:function, default ``filter``)
+    becomes a template filter."""
+    for name, reference in doc.data["nunjucksFilters"].items():
+        path = ("nunjucksFilters", name)
+        if not reference.startswith(FILE_PREFIX):
+            reference = FILE_PREFIX + reference  # promptfoo names them by plain paths too
+        try:
+            function = load_file_function(reference, doc.base_dir, "filter")
+        except ValueError as error:
+            raise doc.error(path, str(error), "a filter is file://filters.py:function, called with the "
+                                              "filtered value and the filter's arguments") from None
+        register_filter(name, function)
+
+
+def _default_test(doc: Document) -> TestCase:
+    """``defaultTest``: a test mapping, or a file:// reference to one."""
+    raw = doc.data.get("defaultTest") or {}
+    if not isinstance(raw, str):
+        return _parse_test(raw, doc, ("defaultTest",), None)
+    source = read_tests_file(_resolve_files(doc, ("defaultTest",), raw)[0])
+    if len(source.data) != 1 or not isinstance(source.data[0], dict):
+        raise doc.error(("defaultTest",), f"{raw!r} must hold one test mapping (vars, assert, options...)")
+    problems = validation.problems(Document(source.file, source.data[0], {(): 1}), "test")
+    if problems:
+        raise problems[0] if len(problems) == 1 else ConfigErrors(problems, source.file)
+    return _parse_test(source.data[0], source, (0,), None)
 
 
 class _Problems:
@@ -85,8 +145,13 @@ class _Problems:
     """
 
     def __init__(self, schema: list[ConfigError]) -> None:
-        self.of_file = [error for error in schema if _test_index(error.path) is None]
+        self.of_file = [error for error in schema if _test_index(error.path) is None and _scenario_part(error.path) is None]
         self.schema_of_tests = [error for error in schema if _test_index(error.path) is not None]
+        self.schema_of_scenarios: dict[YamlPath, list[ConfigError]] = {}  # by scenarios[i].config[k] / .tests[j]
+        for error in schema:
+            part = _scenario_part(error.path)
+            if part is not None:
+                self.schema_of_scenarios.setdefault(part, []).append(error)
         self.of_tests: list[ConfigError] = []  # every test's, for the file's message if the file fails
 
     def clean(self, key: str) -> bool:
@@ -112,6 +177,13 @@ class _Problems:
 
         problems = sorted(self.of_file + self.of_tests, key=order)
         raise problems[0] if len(problems) == 1 else ConfigErrors(problems, file)
+
+
+def _scenario_part(path: YamlPath) -> YamlPath | None:
+    """``scenarios[i].config[k]`` or ``scenarios[i].tests[j]`` if a main file's error path is inside one, else None."""
+    if len(path) > 4 and path[0] == "scenarios" and path[2] in ("config", "tests") and isinstance(path[3], int):
+        return path[:4]
+    return None
 
 
 def _test_index(path: YamlPath) -> int | None:
@@ -196,12 +268,12 @@ def _load_data_file(doc: Document, path: YamlPath, reference: str) -> Any:
 # -- prompts and providers ---------------------------------------------------------------
 
 
-def _short_label(text: str, limit: int = 40) -> str:
-    return shorten(one_line(text).replace("::", ":"), limit)
-
-
 def _as_entries(doc: Document, key: str) -> Iterator[tuple[Any, YamlPath]]:
     raw = doc.data[key]
+    if key == "prompts" and isinstance(raw, dict):  # promptfoo's {path: label} form
+        for name, label in raw.items():
+            yield {"raw": name, "label": label}, (key, name)
+        return
     if isinstance(raw, list):
         for index, item in enumerate(raw):
             yield item, (key, index)
@@ -217,29 +289,12 @@ def _load_prompts(doc: Document, found: _Problems) -> list[Prompt]:
 
 
 def _load_prompt(doc: Document, item: Any, path: YamlPath) -> list[Prompt]:
-    if isinstance(item, dict):
-        found = [Prompt(item["raw"], item.get("label") or item.get("id") or _short_label(item["raw"]), item.get("id"))]
-    elif item.startswith(FILE_PREFIX):
-        found = [p for file in _resolve_files(doc, path, item) for p in _prompts_from_file(file, doc.base_dir)]
-    else:
-        found = [Prompt(item, _short_label(item))]
+    found = load_prompt(doc, item, path)
     for prompt in found:
-        problem = syntax_error(prompt.raw)
+        problem = syntax_error(prompt.raw) if prompt.function is None else None
         if problem:
             raise doc.error(path, f"prompt {prompt.label!r}: {problem}")
     return found
-
-
-def _prompts_from_file(file: Path, base_dir: Path) -> list[Prompt]:
-    """A .json file is one (chat) prompt; a text file holds prompts separated by ``---`` lines."""
-    text = read_file(file)
-    name = file.relative_to(base_dir).as_posix() if file.is_relative_to(base_dir) else file.name
-    if file.suffix == ".json":
-        return [Prompt(text, name)]
-    parts = [part.strip() for part in re.split(r"^---\s*$", text, flags=re.MULTILINE) if part.strip()]
-    if len(parts) == 1:
-        return [Prompt(parts[0], name)]
-    return [Prompt(part, f"{name}#{index}") for index, part in enumerate(parts, 1)]
 
 
 def _load_providers(doc: Document, found: _Problems) -> list[ProviderSpec]:
@@ -251,12 +306,17 @@ def _load_providers(doc: Document, found: _Problems) -> list[ProviderSpec]:
     return providers
 
 
-def _load_provider(doc: Document, item: Any, path: YamlPath) -> ProviderSpec:
+def _load_provider(doc: Document, item: Any, path: YamlPath, *, check_id: bool = True) -> ProviderSpec:
     if isinstance(item, str):
         item, id_path = {"id": item}, path
+    elif "id" not in item:  # promptfoo's {provider-id: {config, label...}}
+        (key, options), = item.items()
+        item, path = {"id": key, **options}, path + (key,)
+        id_path = path
     else:
         id_path = path + ("id",)
-    _check_provider_id(doc, id_path, item["id"])
+    if check_id:
+        _check_provider_id(doc, id_path, item["id"])
     transform = None
     if "transform" in item:
         transform = _compile(doc, path + ("transform",), item["transform"], "get_transform", "provider transform")
@@ -267,7 +327,14 @@ def _load_provider(doc: Document, item: Any, path: YamlPath) -> ProviderSpec:
         raise doc.error(path + ("delay",), f"expected milliseconds from 0 to {MAX_DELAY_MS} (one hour), got {delay!r}")
     _check_max_concurrency(doc, path, item.get("config") or {})
     return ProviderSpec(item["id"], label, item.get("config") or {}, prompts, transform, doc.line_of(path),
-                        delay=delay / 1000)
+                        delay=delay / 1000, env={key: str(value) for key, value in (item.get("env") or {}).items()})
+
+
+def _test_provider(doc: Document, item: Any, path: YamlPath) -> ProviderSpec:
+    """A test's ``provider``; without an id, an override of the column's provider (``ProviderSpec.OVERRIDE``)."""
+    if isinstance(item, dict) and "id" not in item:
+        return _load_provider(doc, {"id": ProviderSpec.OVERRIDE, **item}, path, check_id=False)
+    return _load_provider(doc, item, path)
 
 
 def _check_prompt_filters(doc: Document, prompts: list[Prompt], found: _Problems) -> None:
@@ -322,63 +389,138 @@ def _test_entries(doc: Document, found: _Problems) -> Iterator[tuple[Any, Docume
     raw = doc.data.get("tests")
     if raw is None or (not found.clean("tests") and not isinstance(raw, list)):
         return
-    if isinstance(raw, str):
-        yield from _tests_from_files(doc, ("tests",), raw, found)
+    if isinstance(raw, (str, dict)):
+        yield from _tests_from_files(doc, ("tests",), raw, found, whole=True)
         return
     by_test: dict[int, list[ConfigError]] = {}
     for error in found.schema_of_tests:
         by_test.setdefault(_test_index(error.path) or 0, []).append(error)
     for index in range(len(raw)):
         item, path = raw[index], ("tests", index)
-        if isinstance(item, dict):
+        if isinstance(item, dict) and "path" not in item:
             yield item, doc, path, by_test.get(index, [])
             raw[index] = None  # parsed: a large suite need not hold its raw and parsed tests at once
-        elif index in by_test:  # not a test nor a file:// reference: there are no cases to fail
+        elif index in by_test:  # not a test: a generator or reference the schema refused, no cases to fail
             found.of_file.extend(by_test[index])
         else:
             yield from _tests_from_files(doc, path, item, found)
 
 
-def _tests_from_files(doc: Document, path: YamlPath, reference: str,
-                      found: _Problems) -> Iterator[tuple[Any, Document, YamlPath, list[ConfigError]]]:
-    files = found.attempt(lambda: _resolve_files(doc, path, reference)) or []
-    for file in files:
-        source = found.attempt(partial(_tests_file, file))
-        if source is None:
-            continue
+def _tests_from_files(doc: Document, path: YamlPath, reference: str | dict, found: _Problems, *,
+                      whole: bool = False) -> Iterator[tuple[Any, Document, YamlPath, list[ConfigError]]]:
+    """The tests of a file reference (a glob: of each file), or of a generator (``x.py:function``,
+    or ``{path, config}``); ``whole``: the reference is all of ``tests``."""
+    for source in _test_sources(doc, path, reference, found, whole):
         by_test: dict[int, list[ConfigError]] = {}
-        for error in validation.problems(source, "testList") if file.suffix != ".csv" else ():
+        for error in validation.problems(source, "testList") if source.file.suffix != ".csv" else ():
             by_test.setdefault(error.path[0] if error.path and isinstance(error.path[0], int) else 0, []).append(error)
         items = source.data or []
         for index in range(len(items)):
-            if isinstance(items[index], dict):
+            if isinstance(items[index], dict) and "path" not in items[index]:
                 yield items[index], source, (index,), by_test.get(index, [])
                 items[index] = None  # parsed: let the raw test go
             elif index in by_test:
                 found.of_file.extend(by_test[index])
             else:  # a string the schema accepts: a file:// reference
-                found.of_file.append(source.error((index,), "nested file:// test references are not supported"))
+                found.of_file.append(source.error((index,), "nested test files and generators are not supported",
+                                                  "name every tests file from the eval file"))
 
 
-def _tests_file(file: Path) -> Document:
-    if file.suffix == ".csv":
-        return load_csv_tests(file)
-    source = load_yaml(file)
-    if not isinstance(source.data, list):
-        raise source.error((), "a tests file must contain a YAML list of tests")
-    return source
+def _test_sources(doc: Document, path: YamlPath, reference: str | dict, found: _Problems,
+                  whole: bool) -> Iterator[Document]:
+    config = reference.get("config") if isinstance(reference, dict) else None
+    target: str = reference["path"] if isinstance(reference, dict) else reference  # {path: gen.py:fn, config}
+    remote = validation.remote_source(target)
+    if remote is not None:
+        found.of_file.append(doc.error(path, *validation.remote_refusal(remote)))
+        return
+    if not target.startswith(FILE_PREFIX):  # promptfoo reads tests from plain paths and globs too
+        target = FILE_PREFIX + target
+    if is_generator(target):
+        source = found.attempt(partial(_generated, doc, path, target, config))
+        if source is not None:
+            yield source
+        return
+    for file in found.attempt(partial(_resolve_files, doc, path, target)) or []:
+        source = found.attempt(partial(read_tests_file, file, whole=whole))
+        if source is not None:
+            yield source
+
+
+def _generated(doc: Document, path: YamlPath, reference: str, config: Any) -> Document:
+    try:
+        return generated_tests(reference, doc.base_dir, config)
+    except ConfigError as error:
+        raise doc.locate(error, path) from None
+
+
+def _scenario_tests(doc: Document, found: _Problems) -> Iterator[tuple[dict, YamlPath, list[ConfigError]]]:
+    """promptfoo's ``scenarios``: each of a scenario's ``config`` entries with each of its ``tests``,
+    merged as promptfoo's ``mergeScenarioTest`` does (vars, options and metadata key by key, the
+    config's assertions first), after the file's own tests."""
+    for index, scenario in enumerate(doc.data.get("scenarios") or ()):
+        at: YamlPath = ("scenarios", index)
+        scenarios = found.attempt(partial(_scenario_files, doc, at, scenario)) or [] if isinstance(scenario, str) \
+            else [scenario]
+        for scenario in scenarios:
+            if not isinstance(scenario, dict) or not isinstance(scenario.get("config"), list):
+                found.of_file.append(doc.error(at, "a scenario is a mapping with config (a list) and tests"))
+                continue
+            for index_of_data, data in enumerate(scenario["config"]):
+                for number, test in enumerate(scenario.get("tests") or [{}]):
+                    # the schema's findings in either part are this merged test's (a file's scenarios: none)
+                    problems = [*found.schema_of_scenarios.get(at + ("config", index_of_data), ()),
+                                *found.schema_of_scenarios.get(at + ("tests", number), ())] if isinstance(
+                                    doc.data["scenarios"][index], dict) else []
+                    yield _merged_scenario_test(data, test), at + ("tests", number), problems
+
+
+def _scenario_files(doc: Document, path: YamlPath, reference: str) -> list[dict]:
+    """The scenarios of ``scenarios: [file://...]`` entries (a file holds one or a list), checked by the schema."""
+    scenarios: list[dict] = []
+    for file in _resolve_files(doc, path, reference):
+        source = load_yaml(file)  # JSON is YAML too
+        items = source.data if isinstance(source.data, list) else [source.data]
+        problems = [error for index, item in enumerate(items) for error in validation.problems(
+            Document(file, item, {(): source.line_of((index,) if source.data is items else ()) or 1}), "scenario")]
+        if problems:
+            raise problems[0] if len(problems) == 1 else ConfigErrors(problems, file)
+        scenarios.extend(items)
+    return scenarios
+
+
+def _merged_scenario_test(data: dict, test: dict) -> dict:
+    merged = {**data, **test}
+    for key in ("vars", "options", "metadata"):
+        if isinstance(data.get(key), dict) or isinstance(test.get(key), dict):
+            merged[key] = {**(data.get(key) or {}), **(test.get(key) or {})}
+    if "assert" in data or "assert" in test:
+        merged["assert"] = [*(data.get("assert") or ()), *(test.get("assert") or ())]
+    return merged
 
 
 def _resolve_vars(doc: Document, path: YamlPath, raw: Any) -> dict[str, Any]:
-    if isinstance(raw, str):  # vars: file://vars.yaml
-        raw = _load_data_file(doc, path, raw)
-        if not isinstance(raw, dict):
-            raise doc.error(path, "a vars file must contain a mapping of variable names to values")
+    if isinstance(raw, list):  # vars: [a.yaml, more/*.yaml]: promptfoo's vars files, merged, later files win
+        merged: dict[str, Any] = {}
+        for index, reference in enumerate(raw):
+            reference = reference if reference.startswith(FILE_PREFIX) else FILE_PREFIX + reference
+            for file in _resolve_files(doc, path + (index,), reference):
+                merged.update(_vars_file(doc, path + (index,), f"{FILE_PREFIX}{_relative(file, doc.base_dir)}"))
+        raw = merged
+    elif isinstance(raw, str):  # vars: file://vars.yaml
+        raw = _vars_file(doc, path, raw)
     if not raw:
         return {}
     if not any(_has_file_reference(value) for value in raw.values()):
         return raw  # the common case: nothing to read, nothing to copy
     return {name: _resolve_var(doc, path + (name,), value) for name, value in raw.items()}
+
+
+def _vars_file(doc: Document, path: YamlPath, reference: str) -> dict[str, Any]:
+    found = _load_data_file(doc, path, reference)
+    if not isinstance(found, dict):
+        raise doc.error(path, "a vars file must contain a mapping of variable names to values")
+    return found
 
 
 def _has_file_reference(value: Any) -> bool:
@@ -458,13 +600,12 @@ def _parse_test(raw: dict, doc: Document, path: YamlPath, default: TestCase | No
             return fallback
 
     options = dict(raw["options"]) if isinstance(raw.get("options"), dict) else {}
-    if "transform" in options:
-        options["transform"] = part(("options", "transform"), lambda: _compile(
-            doc, path + ("options", "transform"), options["transform"], "get_transform", "transform"), None)
-    if "transformVars" in options:
-        options["transformVars"] = part(("options", "transformVars"), lambda: _compile(
-            doc, path + ("options", "transformVars"), options["transformVars"], "get_transform", "transformVars",
-            params=("vars", "context")), None)
+    if "postprocess" in options:  # promptfoo's old name for transform
+        options.setdefault("transform", options.pop("postprocess"))
+    for key, params in (("transform", ("output", "context")), ("transformVars", ("vars", "context"))):
+        if key in options:
+            options[key] = part(("options", key), partial(
+                _compile, doc, path + ("options", key), options[key], "get_transform", key, params=params), None)
     line = doc.line_of(path)
     test = TestCase(
         description=raw.get("description"),
@@ -480,15 +621,30 @@ def _parse_test(raw: dict, doc: Document, path: YamlPath, default: TestCase | No
         path=doc.prefix + tuple(path),
         line=line,
         repeat=part(("repeat",), lambda: _parse_repeat(doc, path + ("repeat",), raw.get("repeat")), None),
+        provider=part(("provider",), partial(_test_provider, doc, raw["provider"], path + ("provider",)), None)
+        if raw.get("provider") is not None else None,
+        providers=tuple(raw["providers"]) if isinstance(raw.get("providers"), list) else None,
+        prompts=tuple(raw["prompts"]) if isinstance(raw.get("prompts"), list) else None,
+        provider_output=raw.get("providerOutput") or None,
+        scoring=part(("assertScoringFunction",), lambda: _compile(
+            doc, path + ("assertScoringFunction",), raw["assertScoringFunction"], "get_assert", "assertScoringFunction"),
+            None) if isinstance(raw.get("assertScoringFunction"), str) else None,
     )
+    if test.repeat is None and isinstance(options.get("repeat"), int):
+        test.repeat = Repeat(options["repeat"])
     if problems:
         raise problems[0] if len(problems) == 1 else ConfigErrors(problems, doc.file)
     if default is None:
         return test
     if default.vars:
         test.vars = {**default.vars, **test.vars}
-    test.asserts = default.asserts + test.asserts
+    if not options.get("disableDefaultAsserts"):
+        test.asserts = default.asserts + test.asserts
     test.options = {**default.options, **test.options}
+    test.provider = test.provider or default.provider
+    test.providers = default.providers if test.providers is None else test.providers
+    test.prompts = default.prompts if test.prompts is None else test.prompts
+    test.scoring = test.scoring or default.scoring
     test.metadata = {**default.metadata, **test.metadata}
     if test.threshold is None:
         test.threshold = default.threshold

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from ..assertions.spec import AssertionSpec
 from ..errors import ConfigError
@@ -17,6 +18,10 @@ class Prompt:
     raw: str
     label: str
     id: str | None = None
+    # promptfoo's prompt-level ``config``: merged over the provider's config for this prompt's cases.
+    config: Mapping[str, Any] | None = None
+    # A prompt function (``file://x.py:fn``): called per case with {vars, provider, config} (``prompts.py``).
+    function: Callable[..., Any] | None = None
 
 
 # A provider config key for the scheduler, not the model: the provider's calls at once.
@@ -32,6 +37,10 @@ class ProviderSpec:
     transform: UserCode | None = None
     line: int | None = None  # where the eval file declares it, for errors found later
     delay: float = 0.0  # seconds to wait after each live call, as promptfoo's provider ``delay`` (ms)
+    env: Mapping[str, str] = field(default_factory=dict)  # this provider's own env, over the file's
+
+    # The id of a test's id-less ``provider``: its config, label and transform go over the column's provider.
+    OVERRIDE: ClassVar[str] = "<the column's provider>"
 
     def runs_prompt(self, prompt: Prompt) -> bool:
         return self.prompts is None or prompt.label in self.prompts or (prompt.id in self.prompts)
@@ -99,6 +108,17 @@ class TestCase:
     # Why its cases cannot run (a bad assertion, a missing file...): they are collected, and fail
     # with it, as promptfoo errors only such a test. Its vars are then as written, unexpanded files.
     problem: ConfigError | None = None
+    # promptfoo's test-level keys (see docs/format.md): who answers, where it runs, how it is scored.
+    provider: ProviderSpec | None = None  # answers this test instead of each listed provider
+    providers: tuple[str, ...] | None = None  # runs only on these providers (label, id, or prefix*)
+    prompts: tuple[str, ...] | None = None  # runs only with these prompts (label, id, or prefix*)
+    provider_output: Any = None  # graded instead of calling a provider
+    scoring: UserCode | None = None  # assertScoringFunction: (named_scores, context) -> grading result
+
+    def runs_on(self, prompt: Prompt, provider: ProviderSpec) -> bool:
+        """Whether this test's ``prompts`` and ``providers`` filters let it run for the pair."""
+        return (self.prompts is None or any(_ref_matches(ref, prompt.label, prompt.id) for ref in self.prompts)) and (
+            self.providers is None or any(_ref_matches(ref, provider.label, provider.id) for ref in self.providers))
 
     def as_written(self) -> dict[str, Any]:
         """The test as user code sees it (promptfoo's ``context.test``): its code as its source."""
@@ -112,6 +132,16 @@ class TestCase:
         }
 
 
+def _ref_matches(ref: str, label: str, id: str | None) -> bool:
+    """promptfoo's ``doesPromptRefMatch``/``doesProviderRefMatch``: the label or id, a ``prefix*``, or ``ref:...``."""
+    names = [name for name in (label, id) if name]
+    if ref in names:
+        return True
+    if ref.endswith("*") and any(name.startswith(ref[:-1]) for name in names):
+        return True
+    return any(name.startswith(f"{ref}:") for name in names)
+
+
 @dataclass
 class EvalSuite:
     """Everything one eval file defines."""
@@ -123,6 +153,14 @@ class EvalSuite:
     tests: list[TestCase]
     env: dict[str, str]
     min_pass_rate: float | None = None  # metadata.min_pass_rate: below it, the file fails the session
+    derived_metrics: list[tuple[str, str]] = field(default_factory=list)  # (name, expression), in order
+    # options.storeOutputAs: outputs stored by earlier cases, seen by later ones as vars.
+    registers: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def stores_outputs(self) -> bool:
+        """Whether a test stores its output for later ones: then the file's cases run in order."""
+        return any(test.options.get("storeOutputAs") for test in self.tests)
 
     @property
     def base_dir(self) -> Path:

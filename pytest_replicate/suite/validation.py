@@ -24,11 +24,11 @@ from .source import Document
 
 # promptfoo keys we recognise but do not implement: say so instead of "unknown key".
 _UNSUPPORTED = {
-    "scenarios": "promptfoo scenarios are not supported yet; list the combinations under tests",
-    "extensions": "promptfoo extensions (JavaScript hooks) are not supported",
-    "derivedMetrics": "derivedMetrics are not supported yet",
-    "redteam": "promptfoo red-teaming configs are not supported",
-    "nunjucksFilters": "custom Nunjucks filters are not supported; Jinja2's built-in filters are available",
+    "extensions": "its extension hooks (beforeAll, afterEach...) run code around the whole evaluation, which "
+                  "pytest fixtures and conftest.py hooks do here",
+    "redteam": "red-team configs generate attack tests with promptfoo's own service; run `promptfoo redteam generate` "
+               "and name the tests file it writes",
+    "providerPromptMap": "it is promptfoo's internal form; give a provider its prompts with the provider's 'prompts' key",
 }
 
 
@@ -213,10 +213,12 @@ def _explain(error: jsonschema.ValidationError) -> list[tuple[tuple, str, str | 
         known = list(error.schema.get("properties", {}))
         found: list[tuple[tuple, str, str | None]] = []
         for key in [key for key in error.instance if key not in known]:  # in the file's order
-            hint = _UNSUPPORTED.get(key)
-            if hint is None:
-                close = difflib.get_close_matches(key, known, n=1)
-                hint = f"did you mean {close[0]!r}?" if close else f"allowed keys here: {', '.join(known)}"
+            if key in _UNSUPPORTED:
+                found.append((tuple(error.absolute_path) + (key,),
+                              f"promptfoo's {key} is not supported: {_UNSUPPORTED[key]}", None))
+                continue
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"allowed keys here: {', '.join(known)}"
             found.append((tuple(error.absolute_path) + (key,), f"unknown key {key!r}", hint))
         return found
     return [_explain_one(error)]
@@ -231,6 +233,9 @@ def _explain_one(error: jsonschema.ValidationError) -> tuple[tuple, str, str | N
             return path, f"{_SHORTHAND} (got {shorthand!r} as a key)", \
                 f"write it as: {{type: {shorthand}, value: ...}}"
         return path, f"missing required key {missing!r}", None
+    remote = remote_source(error.instance) if error.validator in ("pattern", "oneOf") else None
+    if remote is not None:  # where a file:// reference was expected
+        return (path, *remote_refusal(remote))
     if error.validator == "pattern" and error.schema.get("pattern") == "^file://" and error.parent is not None:
         error = error.parent  # a string where a file:// reference or something else was allowed
     if error.validator in ("oneOf", "anyOf"):
@@ -249,6 +254,25 @@ def _explain_one(error: jsonschema.ValidationError) -> tuple[tuple, str, str | N
         return path + ("assert",), f"only an assert-set can hold 'assert' (this is a {kind!r} assertion)", \
             "use type: assert-set to group assertions"
     return path, error.message, None
+
+
+# promptfoo's tests from elsewhere than a local file, by how their reference starts.
+_REMOTE_TESTS = {"huggingface://": "Hugging Face dataset tests", "hf://": "Hugging Face dataset tests",
+                 "az://": "Azure Blob Storage tests", "https://docs.google.com/spreadsheets/": "Google Sheets tests",
+                 "https://": "tests from a URL", "http://": "tests from a URL"}
+
+
+def remote_source(value: Any) -> str | None:
+    """What kind of remote tests a string names, if it names some (promptfoo fetches them, we do not)."""
+    if isinstance(value, str):
+        return next((kind for prefix, kind in _REMOTE_TESTS.items() if value.startswith(prefix)), None)
+    return None
+
+
+def remote_refusal(kind: str) -> tuple[str, str]:
+    """The message and hint for remote tests of ``kind``."""
+    return (f"promptfoo's {kind} are not supported: this plugin reads tests from local files",
+            "download them and save them as a CSV, JSON, JSONL or YAML file beside the eval file")
 
 
 _TYPE_NAMES = {"string": "a string", "array": "a list", "object": "a mapping", "number": "a number",

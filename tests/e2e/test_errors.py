@@ -56,9 +56,9 @@ BAD_INPUTS = [
     ),
     _case(
         "unsupported promptfoo key",
-        HEAD + "scenarios:\n  - config: []\n",
-        "suite.eval.yaml:3: scenarios: unknown key 'scenarios'",
-        "  hint: promptfoo scenarios are not supported yet; list the combinations under tests",
+        HEAD + "extensions: [file://hooks.py:hook]\n",
+        "suite.eval.yaml:3: extensions: promptfoo's extensions is not supported: its extension hooks (beforeAll, "
+        "afterEach...) run code around the whole evaluation, which pytest fixtures and conftest.py hooks do here",
     ),
     _case(
         "missing required key",
@@ -68,12 +68,15 @@ BAD_INPUTS = [
     _case(
         "tests given a mapping",
         HEAD + "tests:\n  vars: {name: Ada}\n",
-        "suite.eval.yaml:3: tests: expected a file:// reference or a list, got a mapping",
+        "2 problems in suite.eval.yaml:",
+        "  suite.eval.yaml:3: tests: missing required key 'path'",
+        "    hint: a test generator is {path: file://tests.py:function, config: {...}}; the function returns a list of tests",
+        "  suite.eval.yaml:4: tests.vars: unknown key 'vars'",
     ),
     _case(
         "test given a plain string",
         HEAD + "tests:\n  - tests.yaml\n",
-        "suite.eval.yaml:4: tests[0]: expected a file:// reference or a mapping, got 'tests.yaml'",
+        "suite.eval.yaml:4: tests[0]: file not found: 'file://tests.yaml' (looked for *tests.yaml)",
     ),
     _case(
         "eval file that is not a mapping",
@@ -193,8 +196,8 @@ BAD_INPUTS = [
     _case(
         "tests file that is not a list",
         HEAD + "tests: file://cases.yaml\n",
-        "cases.yaml:1: a tests file must contain a YAML list of tests",
-        cases__yaml="vars: {name: Ada}\n",
+        "cases.yaml:1: a tests file must contain a list of tests",
+        cases__yaml="just text\n",
     ),
     _case(
         "malformed tests file",

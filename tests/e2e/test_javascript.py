@@ -297,3 +297,31 @@ def test_csv_javascript_asserts(pytester, write_eval):
     result = pytester.runpytest("-v")
     result.assert_outcomes(passed=3, failed=1)
     result.stdout.fnmatch_lines(["*out=hey*FAILED*"])
+
+
+def test_prompt_functions_filters_and_test_generators_in_javascript(pytester, write_eval):
+    """The hooks that load file:// functions take JavaScript files through the same loader."""
+    write(pytester, "prompt.js", """
+        module.exports = ({ vars, provider }) => `Tell me about ${vars.topic.toUpperCase()} (${provider.id()})`;
+        module.exports.chat = ({ vars }) => [{ role: 'system', content: 'Be brief' }, { role: 'user', content: vars.topic }];
+        """)
+    write(pytester, "filters.js", "module.exports = (text) => text.split('').reverse().join('');\n")
+    write(pytester, "gen.js", """
+        module.exports.cases = (config) => [{ vars: { topic: config.topic } }];
+        """)
+    write_eval("""
+        prompts:
+          - file://prompt.js
+          - {id: "file://prompt.js:chat", label: chat}
+          - {raw: "{{ topic | rev }}", label: reversed}
+        providers: [echo]
+        nunjucksFilters: {rev: file://filters.js}
+        defaultTest:
+          assert: [{type: javascript, value: "output.includes('TEA (echo)') || output.includes('Be brief') || output === 'aet'"}]
+        tests:
+          - path: file://gen.js:cases
+            config: {topic: tea}
+        """)
+    result = pytester.runpytest("-v")
+    clean(result)
+    result.assert_outcomes(passed=3)

@@ -1,0 +1,2 @@
+def get_transform(vars, context):
+    return {"shout": vars["q"].upper()}
