@@ -83,7 +83,7 @@ class CassetteLibrary:
         self.stats = stats
         self.record_hint = record_hint  # printed before ``pytest`` in the command that records a cassette
         self.writable = writable  # cassette folders probed once per session
-        self._owners: dict[Path, Path] = {}  # cassette -> the eval file whose item records it
+        self._owners: dict[tuple[Path, str], Path] = {}  # cassette (folder, name) -> the eval file whose item records it
         self._open: dict[int, Cassette] = {}  # by id(): a test's cassette until its test is done
         self._used: list[CassetteUse] = []
         self._lock = threading.Lock()
@@ -98,11 +98,13 @@ class CassetteLibrary:
         and ``a.eval.yml`` (or an absolute ``replicate_cassette_dir``) can give two items one
         cassette, and each recording would replace the other's.
         """
+        folder = cassette_folder(file, self.directory)
         with self._lock:
             for name in test_names:
-                path = self.path(file, name)
-                owner = self._owners.setdefault(path, file)
+                key = (folder, cassette_file_name(name))  # a cassette's path, without a Path per item
+                owner = self._owners.setdefault(key, file)
                 if owner != file:
+                    path = folder / key[1]
                     raise ConfigError(
                         f"the item {name!r} would share its cassette {display_path(path)} with the "
                         f"same-named item of {display_path(owner)}, and each recording would replace the other's",
