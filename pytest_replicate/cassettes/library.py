@@ -83,7 +83,7 @@ class CassetteLibrary:
         self.stats = stats
         self.record_hint = record_hint  # printed before ``pytest`` in the command that records a cassette
         self.writable = writable  # cassette folders probed once per session
-        self._owners: dict[tuple[Path, str], Path] = {}  # cassette (folder, name) -> the eval file whose item records it
+        self._claims: dict[Path, dict[Path, list[str]]] = {}  # cassette folder -> eval file -> its items' names
         self._open: dict[int, Cassette] = {}  # by id(): a test's cassette until its test is done
         self._used: list[CassetteUse] = []
         self._lock = threading.Lock()
@@ -96,20 +96,28 @@ class CassetteLibrary:
 
         Cassette folders are named after the eval file without its extension, so ``a.eval.yaml``
         and ``a.eval.yml`` (or an absolute ``replicate_cassette_dir``) can give two items one
-        cassette, and each recording would replace the other's.
+        cassette, and each recording would replace the other's. Only the names are kept (the
+        items hold them anyway); cassette file names are worked out only for a folder that
+        several eval files share.
         """
         folder = cassette_folder(file, self.directory)
+        names = list(test_names)
         with self._lock:
-            for name in test_names:
-                key = (folder, cassette_file_name(name))  # a cassette's path, without a Path per item
-                owner = self._owners.setdefault(key, file)
-                if owner != file:
-                    path = folder / key[1]
-                    raise ConfigError(
-                        f"the item {name!r} would share its cassette {display_path(path)} with the "
-                        f"same-named item of {display_path(owner)}, and each recording would replace the other's",
-                        file=file, hint="rename one of the two eval files (a cassette folder is named after its "
-                                        "eval file without the extension)")
+            claims = self._claims.setdefault(folder, {})
+            others = [(owner, claimed) for owner, claimed in claims.items() if owner != file]
+            claims.setdefault(file, []).extend(names)
+            if not others:
+                return
+            for owner, claimed in others:
+                taken = {cassette_file_name(name) for name in claimed}
+                for name in names:
+                    file_name = cassette_file_name(name)
+                    if file_name in taken:
+                        raise ConfigError(
+                            f"the item {name!r} would share its cassette {display_path(folder / file_name)} with the "
+                            f"same-named item of {display_path(owner)}, and each recording would replace the other's",
+                            file=file, hint="rename one of the two eval files (a cassette folder is named after its "
+                                            "eval file without the extension)")
 
     def open(self, path: Path, rerun_hint: str, record_mode: str | None = None,
              stats: CassetteStats | None = None) -> Cassette:

@@ -52,7 +52,7 @@ def find_stale(tests: Iterable[tuple[Path, str]], uses: Iterable[CassetteUse], d
     used_folders = {path.parent for path in uses_by_path}
     looked_in = [folder for folder, owners in sources.items()
                  if folder in used_folders and not _shared(owners)] if _own_folders(directory) else []
-    unused = []
+    unused: list[Path] = []
     for folder in looked_in:  # cassette names are worked out only here: a run of 100,000 tests may have used none
         expected = {cassette_file_name(name) for name in names[folder]}
         unused.extend(path for path in _cassette_files(folder) if path.name not in expected and path not in uses_by_path)

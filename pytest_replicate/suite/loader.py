@@ -483,11 +483,14 @@ def _parse_test(raw: dict, doc: Document, path: YamlPath, default: TestCase | No
         raise problems[0] if len(problems) == 1 else ConfigErrors(problems, doc.file)
     if default is None:
         return test
-    if default.vars:
+    if default.vars:  # merged only where defaultTest has something: 100,000 tests need no copies
         test.vars = {**default.vars, **test.vars}
-    test.asserts = default.asserts + test.asserts
-    test.options = {**default.options, **test.options}
-    test.metadata = {**default.metadata, **test.metadata}
+    if default.asserts:
+        test.asserts = default.asserts + test.asserts
+    if default.options:
+        test.options = {**default.options, **test.options}
+    if default.metadata:
+        test.metadata = {**default.metadata, **test.metadata}
     if test.threshold is None:
         test.threshold = default.threshold
     if test.repeat is None:
