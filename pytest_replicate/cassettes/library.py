@@ -13,7 +13,6 @@ interactions) that no test uses any more (``stale.py``), as syrupy reports unuse
 
 from __future__ import annotations
 
-import re
 import shlex
 import threading
 from collections.abc import Iterable
@@ -25,10 +24,6 @@ from typing import Any
 from ..errors import ConfigError, display_path
 from ..redaction import Redactor
 from .cassette import Cassette, CassetteStats, WritableFolders, cassette_file_name
-
-# The names ``cassette_file_name`` gives: ``<slug>.<8 hex digits>.yaml``. Only such files are ours
-# to call unused and delete; a pytest-recording cassette (``<test name>.yaml``) never matches.
-OUR_CASSETTE_NAME = re.compile(r".+\.[0-9a-f]{8}\.yaml")
 
 
 def name_in_source(nodeid: str) -> str:

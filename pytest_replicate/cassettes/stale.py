@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from .cassette import cassette_file_name
-from .library import OUR_CASSETTE_NAME, CassetteUse, cassette_folder
+from .library import CassetteUse, cassette_folder
+from .names import OUR_CASSETTE_NAME
 
 
 @dataclass(frozen=True)
