@@ -322,7 +322,10 @@ class Cassette:
         return bool(self._cassette.write_protected)
 
     def exchange(self, request: httpx.Request, network: httpx.BaseTransport) -> httpx.Response:
-        kept = {name: request.headers[name] for name in _RECORDED_REQUEST_HEADERS if name in request.headers}
+        kept: dict[str, str] = {}  # one pass: each lookup of httpx's headers scans them all
+        for name, value in request.headers.multi_items():  # names in lower case
+            if name in _RECORDED_REQUEST_HEADERS:
+                kept[name] = f"{kept[name]}, {value}" if name in kept else value  # as request.headers[name]
         recorded_request = VcrRequest(request.method, str(request.url), request.read(), kept)
         with self._lock:
             if self._cassette.can_play_response_for(recorded_request):
