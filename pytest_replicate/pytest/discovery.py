@@ -45,8 +45,8 @@ def is_cassette_folder(path: Path, config: pytest.Config) -> bool:
     also holds anything else (a subfolder, a ``.py`` file, a file named like an eval file) is
     walked as before.
     """
-    settings = config.stash[settings_key]
-    if path.parent.name != _folder_name(settings.cassette_dir):
+    settings = config.stash.get(settings_key, None)
+    if settings is None or path.parent.name != _folder_name(settings.cassette_dir):
         return False
     try:
         with os.scandir(path) as entries:

@@ -77,8 +77,8 @@ class EvalItem(pytest.Item):
     _described = False  # user_properties start with the case's provider and prompt (see below)
 
     def __init__(self, *, case: Case, **kwargs: Any) -> None:
-        self.case = case
         super().__init__(**kwargs)
+        self.case = case
         self.result: CaseResult | None = None
 
     @property
