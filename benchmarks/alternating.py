@@ -40,9 +40,12 @@ def listed(values: Sequence[float], unit: str = "") -> str:
     return ", ".join(f"{value:.2f}{unit}" for value in values)
 
 
+def timed_process(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, float, str]:
+    """(wall seconds, peak resident MB, CPU seconds, output) of one child process, which must succeed.
 
-def timed_process(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, str]:
-    """(wall seconds, peak resident MB, output) of one child process, which must succeed."""
+    The CPU time (user and system) is printed beside the wall time: on a shared machine other
+    processes' load stretches wall times, much less the CPU a process itself needs.
+    """
     with tempfile.TemporaryFile() as output:
         started = time.perf_counter()
         process = subprocess.Popen(args, cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT)
@@ -52,4 +55,4 @@ def timed_process(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[floa
         text = output.read().decode(errors="replace")
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit(f"{' '.join(args)} failed in {cwd}:\n{text[-3000:]}")
-    return seconds, usage.ru_maxrss / 1024, text  # ru_maxrss is in KiB on Linux
+    return seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime, text  # ru_maxrss is in KiB on Linux

@@ -52,11 +52,11 @@ def write_suite(folder: Path, cases: int, shape: str) -> Path:
     return file
 
 
-def collect(folder: Path, target: str, env: dict[str, str]) -> tuple[float, float, str]:
-    """Seconds, peak MB and the last line of ``pytest --collect-only -q`` in a fresh child process."""
+def collect(folder: Path, target: str, env: dict[str, str]) -> tuple[float, float, float, str]:
+    """Seconds, peak MB, CPU seconds and the last line of ``pytest --collect-only -q`` in a fresh child process."""
     options = ["-o", f"replicate_max_cases={10**9}"] if target.endswith(".yaml") else []
-    seconds, peak, output = timed_process(COLLECT + options + [target], folder, env)
-    return seconds, peak, output.strip().splitlines()[-1]
+    seconds, peak, cpu, output = timed_process(COLLECT + options + [target], folder, env)
+    return seconds, peak, cpu, output.strip().splitlines()[-1]
 
 
 def main() -> None:
@@ -77,18 +77,19 @@ def main() -> None:
         collect(warm_up, write_suite(warm_up, 10, args.shape).name, ours)
         lines: list[str] = []
 
-        def measure(target: str, env: dict[str, str]) -> tuple[float, float]:
-            seconds, peak, line = collect(folder, target, env)
+        def measure(target: str, env: dict[str, str]) -> tuple[float, float, float]:
+            seconds, peak, cpu, line = collect(folder, target, env)
             lines.append(line)
-            return seconds, peak
+            return seconds, peak, cpu
 
         pairs = alternate(args.repeat, lambda: measure(file.name, ours), lambda: measure("test_trivial.py", bare))
     print(f"{args.cases:,} cases ({args.shape}, {size_mb:.1f} MB of YAML): {lines[0]}; bare pytest: {lines[1]}")
     print(f"collection time: median {median_of(pairs, 0):.2f} s ({listed([a[0] for a, _ in pairs], ' s')}); "
           f"bare pytest {median_of(pairs, 1):.2f} s ({listed([b[0] for _, b in pairs], ' s')})")
     print(f"peak memory:     median {median_of(pairs, 0, 1):.0f} MB; bare pytest {median_of(pairs, 1, 1):.0f} MB")
+    print(f"CPU time:        median {median_of(pairs, 0, 2):.2f} s; bare pytest {median_of(pairs, 1, 2):.2f} s")
     print(f"ratios, median of {args.repeat} alternating pairs: time {median_ratio(pairs):.2f}x (target <= 1.1x), "
-          f"memory {median_ratio(pairs, 1):.2f}x (target <= 1.2x)")
+          f"memory {median_ratio(pairs, 1):.2f}x (target <= 1.2x), CPU time {median_ratio(pairs, 2):.2f}x")
 
 
 if __name__ == "__main__":

@@ -105,14 +105,15 @@ def main() -> None:
         (plain_dir / "test_trivial.py").write_text(TRIVIAL.format(count=args.items))
         timed_process(PYTEST, plain_dir, env)  # warm-up: its bytecode cached
 
-        pairs = alternate(args.repeat, lambda: timed_process(PYTEST, replay_dir, env)[:2],
-                          lambda: timed_process(PYTEST, plain_dir, env)[:2])
+        pairs = alternate(args.repeat, lambda: timed_process(PYTEST, replay_dir, env)[:3],
+                          lambda: timed_process(PYTEST, plain_dir, env)[:3])
         print(f"replay {args.items} cassette-backed items: median {median_of(pairs, 0):.2f} s "
               f"({listed([a[0] for a, _ in pairs], ' s')})")
         print(f"plain pytest, {args.items} trivial parametrized tests: median {median_of(pairs, 1):.2f} s "
               f"({listed([b[0] for _, b in pairs], ' s')})")
         print(f"ratio replay / plain, median of {args.repeat} alternating pairs: {median_ratio(pairs):.2f}x "
-              f"(target <= 1.5x)", flush=True)
+              f"(target <= 1.5x); CPU time {median_of(pairs, 0, 2):.2f} s against {median_of(pairs, 1, 2):.2f} s, "
+              f"{median_ratio(pairs, 2):.2f}x", flush=True)
 
         clone_cassettes(replay_dir, memory_dir, args.memory_items)
         (plain_dir / "test_trivial.py").write_text(TRIVIAL.format(count=args.memory_items))
@@ -120,7 +121,7 @@ def main() -> None:
                            lambda: timed_process(PYTEST, plain_dir, env)[:2])
         print(f"peak memory replaying {args.memory_items} items, median of {args.memory_repeat}: "
               f"{median_of(memory, 0, 1):.0f} MB (target <= 120 MB); plain pytest, {args.memory_items} trivial "
-              f"tests: {median_of(memory, 1, 1):.0f} MB")
+              f"tests: {median_of(memory, 1, 1):.0f} MB; replay / plain {median_ratio(memory, 1):.2f}x")
 
 
 if __name__ == "__main__":

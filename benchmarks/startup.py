@@ -22,6 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from alternating import alternate, median_of
 from environment import pytest_environment
 
 TEST = "def test_trivial():\n    assert True\n"
@@ -66,24 +67,16 @@ def main() -> None:
         path = os.pathsep.join(filter(None, [str(root / "sitecustomize"), os.environ.get("PYTHONPATH")]))
         with_plugin = pytest_environment(root / "bytecode", PYTHONPATH=path)
         without = {**with_plugin, "PYTEST_ADDOPTS": ""}
-        runs: dict[str, list[tuple[float, float, str]]] = {"bare pytest": [], "with the plugin": []}
         for env in (without, with_plugin):  # warm-up: bytecode cached, files in the page cache
             run_once(folder, env)
-        for _ in range(args.repeat):
-            runs["bare pytest"].append(run_once(folder, without))
-            runs["with the plugin"].append(run_once(folder, with_plugin))
-    medians = {}
-    for name, samples in runs.items():
-        seconds = statistics.median(sample[0] for sample in samples)
-        megabytes = statistics.median(sample[1] for sample in samples)
-        medians[name] = (seconds, megabytes)
-        print(f"{name:16s} median of {args.repeat}: {seconds:.3f} s, peak {megabytes:.1f} MB; "
-              f"imported: {samples[-1][2]}")
-    extra_seconds = medians["with the plugin"][0] - medians["bare pytest"][0]
-    extra_mb = medians["with the plugin"][1] - medians["bare pytest"][1]
-    print(f"plugin start-up cost: {extra_seconds:+.3f} s (target <= +0.030 s), "
-          f"{extra_mb:+.1f} MB (target <= +3.0 MB)")
-
+        pairs = alternate(args.repeat, lambda: run_once(folder, with_plugin), lambda: run_once(folder, without))
+    for side, name in ((1, "bare pytest"), (0, "with the plugin")):
+        print(f"{name:16s} median of {args.repeat}: {median_of(pairs, side):.3f} s, peak {median_of(pairs, side, 1):.1f} MB; "
+              f"imported: {pairs[-1][side][2]}")
+    extra_seconds = statistics.median(a[0] - b[0] for a, b in pairs)
+    extra_mb = statistics.median(a[1] - b[1] for a, b in pairs)
+    print(f"plugin start-up cost, median of {args.repeat} alternating pairs' differences: {extra_seconds:+.3f} s "
+          f"(target <= +0.030 s), {extra_mb:+.1f} MB (target <= +3.0 MB)")
 
 if __name__ == "__main__":
     main()

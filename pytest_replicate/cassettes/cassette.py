@@ -31,6 +31,7 @@ import httpx
 from vcr import matchers
 from vcr.cassette import Cassette as VcrCassette
 from vcr.errors import MissingMetadataError
+from vcr.matchers import requests_match
 from vcr.patch import PATCHER_NAMES
 from vcr.persisters.filesystem import CassetteNotFoundError
 from vcr.record_mode import RecordMode
@@ -136,6 +137,72 @@ def _cassette_options(path: Path, record_mode: str, redactor: Redactor) -> dict[
     }
 
 
+class ReplayOnly:
+    """A cassette in record mode ``none`` as vcrpy's ``Cassette`` plays it, without that object.
+
+    Replay reads a cassette per item, and most of what vcrpy's object does on the way (a deep copy
+    of every response, logging, a context manager, matching each request twice: can it play,
+    then play) serves recording. This plays the same interactions by the same rules: vcrpy's
+    loading (``vcr.serialize`` through the persister), its matchers (``requests_match`` on
+    ``MATCH_ON``), each recorded interaction once, the first unplayed one that matches, and its
+    metadata, read-only. A miss asks a real vcrpy cassette of the same file what came closest.
+    """
+
+    write_protected = True
+
+    def __init__(self, options: dict[str, Any]) -> None:
+        self._options = options
+        self._path, self.record_mode = options["path"], options["record_mode"]  # as vcrpy's errors read them
+        try:
+            requests, responses, *metadata = options["persister"].load_cassette(options["path"],
+                                                                                serializer=options["serializer"])
+        except CassetteNotFoundError:
+            requests, responses, metadata = [], [], []
+        self.data: list[tuple[VcrRequest, dict[str, Any]]] = list(zip(requests, responses, strict=False))
+        self._metadata: dict[str, Any] = metadata[0] if metadata else {}
+        self.play_counts: Counter[int] = Counter()
+        self._found: tuple[VcrRequest, int] | None = None  # the request asked about last, and its interaction
+
+    def _unplayed(self, request: VcrRequest) -> int | None:
+        match_on = self._options["match_on"]
+        for index, (recorded, _) in enumerate(self.data):
+            if not self.play_counts[index] and requests_match(request, recorded, match_on):
+                return index
+        return None
+
+    def can_play_response_for(self, request: VcrRequest) -> bool:
+        index = self._unplayed(request)
+        self._found = (request, index) if index is not None else None
+        return index is not None
+
+    def play_response(self, request: VcrRequest) -> dict[str, Any]:
+        found = self._found
+        index = found[1] if found is not None and found[0] is request else self._unplayed(request)
+        self._found = None
+        if index is None:
+            raise CassetteError(f"cassette {self._path} has no unplayed response for {request!r}")
+        self.play_counts[index] += 1
+        return self.data[index][1]
+
+    def get_metadata(self, key: str, default: Any) -> Any:
+        if key in self._metadata:
+            return self._metadata[key]
+        raise MissingMetadataError(cassette=self, key=key)
+
+    def append(self, request: VcrRequest, response: dict[str, Any]) -> None:
+        raise CassetteError(f"cassette {self._path} is replayed only (record mode none)")
+
+    def responses_of(self, request: VcrRequest) -> list[dict[str, Any]]:
+        return self._vcr().responses_of(request)
+
+    def find_requests_with_most_matches(self, request: VcrRequest) -> list[Any]:
+        return self._vcr().find_requests_with_most_matches(request)
+
+    def _vcr(self) -> VcrCassette:
+        """vcrpy's own cassette of the file, for what a miss message says (a miss is rare)."""
+        return VcrCassette.load(**self._options)
+
+
 class WritableFolders:
     """Where cassettes were shown writable this session: each folder is probed once, not per cassette.
 
@@ -224,8 +291,12 @@ class Cassette:
         # Entering vcrpy's context loads the file; leaving it (save) saves it. A cassette whose
         # calls failed is dropped without leaving it: nothing was patched, so nothing needs undoing.
         self._vcr_context = ExitStack()
-        self._cassette: VcrCassette = self._vcr_context.enter_context(
-            VcrCassette.use(**_cassette_options(path, record_mode, redactor or Redactor())))
+        options = _cassette_options(path, record_mode, redactor or Redactor())
+        self._cassette: VcrCassette | ReplayOnly
+        if record_mode == "none":  # CI's replay: nothing is ever recorded or saved
+            self._cassette = ReplayOnly(options)
+        else:
+            self._cassette = self._vcr_context.enter_context(VcrCassette.use(**options))
         if not self._cassette.write_protected:  # before any model is called (and billed), not after
             (writable or WritableFolders()).check(path)
 
@@ -251,7 +322,10 @@ class Cassette:
         return bool(self._cassette.write_protected)
 
     def exchange(self, request: httpx.Request, network: httpx.BaseTransport) -> httpx.Response:
-        kept = {name: request.headers[name] for name in _RECORDED_REQUEST_HEADERS if name in request.headers}
+        kept: dict[str, str] = {}  # one pass: each lookup of httpx's headers scans them all
+        for name, value in request.headers.multi_items():  # names in lower case
+            if name in _RECORDED_REQUEST_HEADERS:
+                kept[name] = f"{kept[name]}, {value}" if name in kept else value  # as request.headers[name]
         recorded_request = VcrRequest(request.method, str(request.url), request.read(), kept)
         with self._lock:
             if self._cassette.can_play_response_for(recorded_request):

@@ -13,7 +13,6 @@ interactions) that no test uses any more (``stale.py``), as syrupy reports unuse
 
 from __future__ import annotations
 
-import re
 import shlex
 import threading
 from collections.abc import Iterable
@@ -25,10 +24,6 @@ from typing import Any
 from ..errors import ConfigError, display_path
 from ..redaction import Redactor
 from .cassette import Cassette, CassetteStats, WritableFolders, cassette_file_name
-
-# The names ``cassette_file_name`` gives: ``<slug>.<8 hex digits>.yaml``. Only such files are ours
-# to call unused and delete; a pytest-recording cassette (``<test name>.yaml``) never matches.
-OUR_CASSETTE_NAME = re.compile(r".+\.[0-9a-f]{8}\.yaml")
 
 
 def name_in_source(nodeid: str) -> str:
@@ -83,7 +78,7 @@ class CassetteLibrary:
         self.stats = stats
         self.record_hint = record_hint  # printed before ``pytest`` in the command that records a cassette
         self.writable = writable  # cassette folders probed once per session
-        self._owners: dict[Path, Path] = {}  # cassette -> the eval file whose item records it
+        self._claims: dict[Path, dict[Path, list[str]]] = {}  # cassette folder -> eval file -> its items' names
         self._open: dict[int, Cassette] = {}  # by id(): a test's cassette until its test is done
         self._used: list[CassetteUse] = []
         self._lock = threading.Lock()
@@ -96,18 +91,28 @@ class CassetteLibrary:
 
         Cassette folders are named after the eval file without its extension, so ``a.eval.yaml``
         and ``a.eval.yml`` (or an absolute ``replicate_cassette_dir``) can give two items one
-        cassette, and each recording would replace the other's.
+        cassette, and each recording would replace the other's. Only the names are kept (the
+        items hold them anyway); cassette file names are worked out only for a folder that
+        several eval files share.
         """
+        folder = cassette_folder(file, self.directory)
+        names = list(test_names)
         with self._lock:
-            for name in test_names:
-                path = self.path(file, name)
-                owner = self._owners.setdefault(path, file)
-                if owner != file:
-                    raise ConfigError(
-                        f"the item {name!r} would share its cassette {display_path(path)} with the "
-                        f"same-named item of {display_path(owner)}, and each recording would replace the other's",
-                        file=file, hint="rename one of the two eval files (a cassette folder is named after its "
-                                        "eval file without the extension)")
+            claims = self._claims.setdefault(folder, {})
+            others = [(owner, claimed) for owner, claimed in claims.items() if owner != file]
+            claims.setdefault(file, []).extend(names)
+            if not others:
+                return
+            for owner, claimed in others:
+                taken = {cassette_file_name(name) for name in claimed}
+                for name in names:
+                    file_name = cassette_file_name(name)
+                    if file_name in taken:
+                        raise ConfigError(
+                            f"the item {name!r} would share its cassette {display_path(folder / file_name)} with the "
+                            f"same-named item of {display_path(owner)}, and each recording would replace the other's",
+                            file=file, hint="rename one of the two eval files (a cassette folder is named after its "
+                                            "eval file without the extension)")
 
     def open(self, path: Path, rerun_hint: str, record_mode: str | None = None,
              stats: CassetteStats | None = None) -> Cassette:

@@ -33,7 +33,6 @@ _ANY_FIRST = None in _LOADER.yaml_implicit_resolvers  # a resolver for any first
 # Characters read the same in every scalar style and never a line break to YAML: no tab,
 # no control character, no \r, \x85, \u2028, \u2029, no byte-order mark.
 _OUTSIDE_SHAPE = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
-_MARKER = re.compile(r"^(?:---|\.\.\.)", re.MULTILINE)  # a document's start or end
 _SINGLE_QUOTED = re.compile(r"'((?:[^']|'')*)'")
 # A plain scalar may not start with an indicator or a space, nor contain ': ' or ' #', nor end
 # in ':' or a space; in a flow collection it holds none of these either.
@@ -54,7 +53,7 @@ class _Declined(Exception):
 
 def load(text: str) -> Any | None:
     """The document in ``text`` as PyYAML's safe loader builds it, or ``None`` to say "use PyYAML"."""
-    if not text.endswith("\n") or _OUTSIDE_SHAPE.search(text) or _MARKER.search(text):
+    if not text.endswith("\n") or _OUTSIDE_SHAPE.search(text) or _has_marker(text):
         return None
     lines = text.split("\n")
     lines.pop()  # after the final line break
@@ -67,6 +66,12 @@ def load(text: str) -> Any | None:
     except _Declined:
         return None
     return value if end == len(lines) else None
+
+
+def _has_marker(text: str) -> bool:
+    """Whether a line starts with ``---`` or ``...`` (a document's start or end); plain string
+    searches, several times faster than a multi-line regular expression."""
+    return text.startswith(("---", "...")) or "\n---" in text or "\n..." in text
 
 
 def _scalar(text: str) -> Any:

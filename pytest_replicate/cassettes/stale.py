@@ -20,7 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .library import OUR_CASSETTE_NAME, CassetteUse, cassette_folder, cassette_path
+from .cassette import cassette_file_name
+from .library import CassetteUse, cassette_folder
+from .names import OUR_CASSETTE_NAME
 
 
 @dataclass(frozen=True)
@@ -38,18 +40,24 @@ class StaleCassettes:
 def find_stale(tests: Iterable[tuple[Path, str]], uses: Iterable[CassetteUse], directory: str) -> StaleCassettes:
     """``tests``: (source file, name in the naming rule) of every collected test; ``uses``: every
     cassette the run opened; ``directory``: the cassette folder setting."""
-    tests = list(tests)
     located = _Locator()
-    expected = {located(cassette_path(source, name, directory)) for source, name in tests}
     uses_by_path = _merged(uses, located)
     sources: dict[Path, set[Path]] = {}  # cassette folder -> the collected files whose cassettes it holds
-    for source, _ in tests:
-        sources.setdefault(located.folder(cassette_folder(source, directory)), set()).add(source)
+    names: dict[Path, list[str]] = {}  # cassette folder -> the names of the collected tests with cassettes there
+    for source, name in tests:
+        folder = located.folder(cassette_folder(source, directory))
+        if folder not in sources:
+            sources[folder], names[folder] = set(), []
+        sources[folder].add(source)
+        names[folder].append(name)
     used_folders = {path.parent for path in uses_by_path}
     looked_in = [folder for folder, owners in sources.items()
                  if folder in used_folders and not _shared(owners)] if _own_folders(directory) else []
-    known = expected | uses_by_path.keys()
-    unused = sorted(path for folder in looked_in for path in _cassette_files(folder) if path not in known)
+    unused: list[Path] = []
+    for folder in looked_in:  # cassette names are worked out only here: a run of 100,000 tests may have used none
+        expected = {cassette_file_name(name) for name in names[folder]}
+        unused.extend(path for path in _cassette_files(folder) if path.name not in expected and path not in uses_by_path)
+    unused.sort()
     unplayed = {}
     for path, use in sorted(uses_by_path.items()):
         never = sorted(set(range(use.interactions)) - use.played)

@@ -60,9 +60,10 @@ class EvalFile(pytest.File):
             # An explicit string id: pytest >= 9.2 parses ids into name and [params], and
             # --lf compares ids parsed from strings, so ours must be built the same way.
             cases = expand(suite, max_cases=self.config.stash[settings_key].max_cases, redact=session.redactor.redact)
-            session.collected(self.path, cases)
-            return [EvalItem.from_parent(self, name=case.name, nodeid=f"{self.nodeid}::{case.name}", case=case)
-                    for case in cases]
+            names = [case.name for case in cases]  # one string per case, shared by its item and the claims
+            session.collected(self.path, cases, names)
+            return [EvalItem.from_parent(self, name=name, nodeid=f"{self.nodeid}::{name}", case=case)
+                    for name, case in zip(names, cases, strict=True)]
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException]) -> Any:  # type: ignore[override]
         if isinstance(excinfo.value, ReplicateEvalError):
@@ -73,11 +74,29 @@ class EvalFile(pytest.File):
 
 
 class EvalItem(pytest.Item):
+    _described = False  # user_properties start with the case's provider and prompt (see below)
+
     def __init__(self, *, case: Case, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.case = case
         self.result: CaseResult | None = None
-        self.user_properties.extend([("provider", case.provider.id), ("prompt", case.prompt.label)])
+
+    @property
+    def user_properties(self) -> list[tuple[str, object]]:
+        """The item's user properties (JUnit XML shows them), the case's provider and prompt first.
+
+        Those two are added when a report first reads the list: a collection of 100,000 items
+        (``--collect-only``, or all but a few deselected) should not hold 200,000 tuples for nothing.
+        """
+        properties: list[tuple[str, object]] = self.__dict__["_user_properties"]
+        if not self._described:
+            self._described = True
+            properties[:0] = [("provider", self.case.provider.id), ("prompt", self.case.prompt.label)]
+        return properties
+
+    @user_properties.setter
+    def user_properties(self, properties: list[tuple[str, object]]) -> None:
+        self.__dict__["_user_properties"] = properties
 
     def add_result_properties(self, result: dict[str, Any]) -> None:
         """What JUnit XML shows per case (user properties, read from the teardown report): score,

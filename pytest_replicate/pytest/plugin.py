@@ -31,7 +31,7 @@ from ..run.settings import (
     Settings,
 )
 from . import hookspecs
-from .discovery import is_eval_file
+from .discovery import is_cassette_folder, is_eval_file
 from .fixtures import MARKER, replicate_provider, replicate_session, replicate_simulator  # noqa: F401 (fixtures)
 from .repeat_count import refuse_repeat_count
 from .report_settings import MIN_PASS_RATE_OPTION, ReportSettings
@@ -146,6 +146,12 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     session = started_session(config)
     if session is not None:
         session.close()
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    if collection_path.suffix != ".py" and is_cassette_folder(collection_path, config):
+        return True  # cassettes only: nothing to collect there (folders named on the command line are walked)
+    return None
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> EvalFile | None:

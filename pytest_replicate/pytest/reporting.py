@@ -12,6 +12,7 @@ on in collection order to the ``pytest_replicate_case_result`` hook.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -142,7 +143,15 @@ def _stale_cassettes(config: pytest.Config, nodeids: list[str]) -> dict[str, Any
     from ..cassettes.library import name_in_source
     from ..cassettes.stale import find_stale, prune
 
-    tests = ((config.rootpath / nodeid.split("::", 1)[0], name_in_source(nodeid)) for nodeid in nodeids)
+    sources: dict[str, Path] = {}  # one Path per file, not per test
+
+    def source(nodeid: str) -> Path:
+        file = nodeid.split("::", 1)[0]
+        if file not in sources:
+            sources[file] = config.rootpath / file
+        return sources[file]
+
+    tests = ((source(nodeid), name_in_source(nodeid)) for nodeid in nodeids)
     stale = find_stale(tests, session.cassettes.used(), config.stash[settings_key].cassette_dir)
     return stale.as_dict(prune(stale.unused) if config.getoption(PRUNE_OPTION) else ())
 

@@ -107,12 +107,12 @@ class EvalSession:
         return self.provider(spec.id, label=spec.label, config=spec.config,
                              env={**suite.env, **spec.env} if spec.env else suite.env)
 
-    def collected(self, file: Path, cases: list[Case]) -> None:
+    def collected(self, file: Path, cases: list[Case], names: list[str] | None = None) -> None:
         """An eval file's items were collected: check that ``--replicate-repeat`` suits them, claim
         their cassettes (a ConfigError if another eval file's item has one) and keep select-best
-        tests' cases as each other's siblings."""
+        tests' cases as each other's siblings. ``names``: the cases' names, if already made."""
         self.check_repeat(cases)
-        self.cassettes.claim(file, (case.name for case in cases))
+        self.cassettes.claim(file, names if names is not None else (case.name for case in cases))
         self.select_best.add(cases)
 
     def submit(self, case: Case, nodeid: str) -> None:

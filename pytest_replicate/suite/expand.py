@@ -382,6 +382,8 @@ def _fingerprint(case: Case) -> str:
 def _make_unique(cases: list[Case]) -> None:
     """Cases that share a name get a short content hash, then (if still equal) a counter."""
     counts = Counter(case.name for case in cases)
+    if len(counts) == len(cases):  # the usual case: every name is unique already
+        return
     for case in cases:
         if counts[case.name] > 1:
             case.label = f"{case.label} #{_fingerprint(case)}"

@@ -636,16 +636,18 @@ def _parse_test(raw: dict, doc: Document, path: YamlPath, default: TestCase | No
         raise problems[0] if len(problems) == 1 else ConfigErrors(problems, doc.file)
     if default is None:
         return test
-    if default.vars:
+    if default.vars:  # merged only where defaultTest has something: 100,000 tests need no copies
         test.vars = {**default.vars, **test.vars}
-    if not options.get("disableDefaultAsserts"):
+    if default.asserts and not options.get("disableDefaultAsserts"):
         test.asserts = default.asserts + test.asserts
-    test.options = {**default.options, **test.options}
+    if default.options:
+        test.options = {**default.options, **test.options}
+    if default.metadata:
+        test.metadata = {**default.metadata, **test.metadata}
     test.provider = test.provider or default.provider
     test.providers = default.providers if test.providers is None else test.providers
     test.prompts = default.prompts if test.prompts is None else test.prompts
     test.scoring = test.scoring or default.scoring
-    test.metadata = {**default.metadata, **test.metadata}
     if test.threshold is None:
         test.threshold = default.threshold
     if test.repeat is None:

@@ -177,6 +177,27 @@ def test_cassettes_are_never_collected(pytester, write_eval):
     pytester.runpytest().assert_outcomes(passed=1)
 
 
+def test_pytest_does_not_walk_folders_of_cassettes_only(pytester, write_eval):
+    """A folder of our cassettes (and files saved beside them) is skipped whole; one that holds
+    anything else is walked as before, and a folder named on the command line always is."""
+    write_eval(ECHO_SUITE)
+    cassettes = pytester.path / "cassettes" / "suite.eval"
+    cassettes.mkdir(parents=True)
+    (cassettes / "greets.0123abcd.yaml").write_text("interactions: []\nversion: 1\n")
+    (cassettes / "greets.0123abcd.output-1.png").write_bytes(b"png")
+    (pytester.path / "conftest.py").write_text(
+        "def pytest_collect_file(file_path, parent):\n"
+        "    print('offered', file_path.name)\n")
+    result = pytester.runpytest("-s")
+    result.assert_outcomes(passed=1)
+    assert "offered greets" not in result.stdout.str()
+    result = pytester.runpytest("-s", "cassettes/suite.eval", "suite.eval.yaml")
+    assert "offered greets.0123abcd.yaml" in result.stdout.str()
+
+    (cassettes / "test_here.py").write_text("def test_here():\n    pass\n")
+    pytester.runpytest().assert_outcomes(passed=2)
+
+
 def test_short_summary_shows_the_headline_only(pytester, write_eval, monkeypatch):
     monkeypatch.setenv("CI", "true")  # pytest prints summary messages untruncated on CI
     write_eval('prompts: ["{{ x }}"]\nproviders: [echo]\ntests:\n  - vars: {x: a}\n    assert: [{type: equals, value: b}]\n')

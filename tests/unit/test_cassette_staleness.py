@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from pytest_replicate.cassettes.cassette import cassette_file_name
-from pytest_replicate.cassettes.library import OUR_CASSETTE_NAME, CassetteUse, cassette_path, name_in_source
+from pytest_replicate.cassettes.library import CassetteUse, cassette_path, name_in_source
+from pytest_replicate.cassettes.names import OUR_CASSETTE_NAME
 from pytest_replicate.cassettes.stale import find_stale, prune, sidecars
 from pytest_replicate.report.model import build_report
 from pytest_replicate.report.terminal import plain_text, summary_sections

@@ -32,7 +32,6 @@ from ...text import shorten
 from ..base import AssertionContext, Verdict, output_text
 from ..declare import assertion
 from ..spec import AssertionSpec
-from .json_schema import schema_problem, validation_problem
 
 _PREVIEW = 60
 
@@ -265,6 +264,8 @@ def _valid_schema(value: Any) -> str | None:
         return str(error)
     if not isinstance(schema, dict):
         return "value must be a JSON Schema (a mapping, or JSON/YAML text), or omitted"
+    from .json_schema import schema_problem  # jsonschema (~0.1 s to import) loads only where a schema is used
+
     problem = schema_problem(schema)
     return f"value is not a valid JSON Schema: {problem}" if problem else None
 
@@ -281,6 +282,8 @@ def check_is_json(output: Any, value: Any, spec: AssertionSpec, ctx: AssertionCo
     else:
         document = output
     if value is not None:
+        from .json_schema import validation_problem
+
         try:
             problem = validation_problem(document, _load_schema(value))
         except JsRegexTimeout as error:
@@ -308,6 +311,8 @@ def _json_candidates(text: str) -> Iterator[Any]:
 
 @assertion("contains-json", needs_value=False, validate_value=_valid_schema, render_value=False)
 def check_contains_json(output: Any, value: Any, spec: AssertionSpec, ctx: AssertionContext) -> Verdict:
+    from .json_schema import validation_problem
+
     last_problem = None
     schema = _load_schema(value)
     for document in _json_candidates(output_text(output)):

@@ -27,7 +27,6 @@ from ...jscompat.values import js_dump
 from ..base import AssertionContext, Verdict
 from ..declare import assertion
 from ..spec import AssertionSpec
-from .json_schema import schema_problem, validation_problem
 
 
 class _Invalid(Exception):
@@ -82,6 +81,8 @@ def _check_call(call: Any, functions: Sequence[Any] | None) -> None:
     schema = next((f.get("parameters") for f in functions or [] if isinstance(f, dict) and f.get("name") == name), None)
     if schema is None:
         raise _Invalid(f'Called "{name}", but there is no function with that name')
+    from .json_schema import schema_problem, validation_problem  # jsonschema loads only where a schema is used
+
     problem = schema_problem(schema)
     if problem:
         raise _Invalid(f"The parameters schema of {name!r} is not a valid JSON Schema: {problem}")

@@ -8,6 +8,7 @@ output counts as a refusal, with score 0 either way, as in promptfoo.
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Any
 
 from ...jscompat.values import js_trim
@@ -60,13 +61,18 @@ def _plain(text: str) -> str:
 
 
 _PREFIX_FORMS = tuple(_plain(prefix.lower()) for prefix in _PREFIXES)
-# JavaScript's \b: word characters are ASCII letters, digits and "_".
-_PHRASE_PATTERNS = tuple(re.compile(rf"\b{re.escape(phrase.lower())}\b", re.ASCII) for phrase in _PHRASES)
+
+
+@cache
+def _phrase_patterns() -> tuple[re.Pattern[str], ...]:
+    """Compiled on first use: every run imports this module, few check refusals (~20 ms of start-up)."""
+    # JavaScript's \b: word characters are ASCII letters, digits and "_".
+    return tuple(re.compile(rf"\b{re.escape(phrase.lower())}\b", re.ASCII) for phrase in _PHRASES)
 
 
 def is_refusal(text: str) -> bool:
     lowered = _plain(js_trim(text).lower())
-    return lowered.startswith(_PREFIX_FORMS) or any(pattern.search(lowered) for pattern in _PHRASE_PATTERNS)
+    return lowered.startswith(_PREFIX_FORMS) or any(pattern.search(lowered) for pattern in _phrase_patterns())
 
 
 @assertion("is-refusal", needs_value=False)

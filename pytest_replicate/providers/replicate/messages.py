@@ -78,7 +78,9 @@ def parse_json(response: httpx.Response, secrets: Iterable[str | None] = ()) -> 
         data = response.json()
     except RecursionError:
         raise too_deep_error(response, secrets) from None
-    if _too_deep(data):
+    content = response.content
+    # Each level opens a bracket: a body with no more brackets than the limit cannot nest deeper.
+    if content.count(b"[") + content.count(b"{") > MAX_JSON_DEPTH and _too_deep(data):
         raise too_deep_error(response, secrets)
     return data
 
