@@ -165,7 +165,7 @@ def grade_case(result: CaseResult, context: CallContext, *, graders: Graders | N
         seen = assertion_context(result, context, graders)
         seen.compared = compared
         result.grading = grade(result.case.test.asserts, result.output, seen, result.case.test.threshold)
-        if result.case.test.scoring is not None:
+        if result.case.test.scoring is not None and result.case.test.asserts:  # promptfoo: no assertions, no call
             result.grading = scored(result.case.test.scoring, result.grading, result.case.test.threshold)
     except ReplicateEvalError as error:
         _fail(result, error)

@@ -25,3 +25,22 @@ def test_a_python_assertion_file_reads_its_own_config_from_the_context(pytester,
     result = pytester.runpytest()
     result.assert_outcomes(passed=1, failed=1)
     assert_no_traceback(result)
+
+
+def test_a_scoring_function_is_not_called_for_a_test_without_assertions(pytester, write_eval):
+    """examples/assertion-scoring-override: promptfoo passes a test with no assertions ("No
+    assertions") without calling its ``assertScoringFunction``; one with assertions gets it."""
+    (pytester.path / "override.py").write_text(
+        "def calculate_score(named_scores, context=None):\n"
+        "    accuracy = named_scores.get('accuracy')\n"
+        "    return {'pass': accuracy >= context['threshold'], 'score': accuracy, 'reason': 'accuracy only'}\n")
+    write_eval(
+        "prompts: ['Translate to {{language}}: {{text}}']\nproviders: [echo]\n"
+        "defaultTest: {assertScoringFunction: 'file://./override.py:calculate_score', threshold: 0.5}\ntests:\n"
+        "  - description: no assertions\n    vars: {language: French, text: Hello}\n"
+        "  - description: graded\n    vars: {language: German, text: Hello}\n"
+        "    assert: [{type: contains, value: Hello, metric: accuracy}]\n"
+    )
+    result = pytester.runpytest("-v")
+    result.assert_outcomes(passed=2)
+    assert_no_traceback(result)
