@@ -44,3 +44,29 @@ def test_a_scoring_function_is_not_called_for_a_test_without_assertions(pytester
     result = pytester.runpytest("-v")
     result.assert_outcomes(passed=2)
     assert_no_traceback(result)
+
+
+def test_a_python_prompt_function_may_be_a_static_method_of_a_class(pytester, write_eval):
+    """examples/custom-prompt-function: ``file://prompt_python.py:Prompt.prompt`` names a static
+    method, as promptfoo's Python wrapper resolves it."""
+    (pytester.path / "prompt_python.py").write_text(
+        "class Prompt:\n"
+        "    @staticmethod\n"
+        "    def prompt(context):\n"
+        "        return f\"Tell me about {context['vars']['topic']}\"\n")
+    write_eval(
+        "prompts:\n  - {id: 'file://prompt_python.py:Prompt.prompt', label: prompt_python_class}\n"
+        "providers: [echo]\ntests:\n  - vars: {topic: bananas}\n    assert: [{type: equals, value: Tell me about bananas}]\n"
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1)
+    assert_no_traceback(result)
+
+
+def test_a_missing_method_of_a_python_class_names_it(pytester, write_eval):
+    (pytester.path / "prompt_python.py").write_text("class Prompt:\n    pass\n")
+    write_eval("prompts: ['file://prompt_python.py:Prompt.missing']\nproviders: [echo]\ntests: [{}]\n")
+    result = pytester.runpytest()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*prompt_python.py has no function 'Prompt.missing'*"])
+    assert_no_traceback(result)
