@@ -70,3 +70,29 @@ def test_a_missing_method_of_a_python_class_names_it(pytester, write_eval):
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*prompt_python.py has no function 'Prompt.missing'*"])
     assert_no_traceback(result)
+
+
+def test_csv_tests_with_config_metric_and_list_metadata_columns(pytester, write_eval):
+    """examples/csv-metadata: ``__config:__expectedN:threshold`` sets the threshold of the row's
+    Nth assertion (empty cells not counted), ``__metric`` names every assertion's metric and
+    ``__metadata:KEY[]`` is a list; promptfoo 0.123.1 reads all three."""
+    (pytester.path / "tests.csv").write_text(
+        "topic,__expected1,__expected2,__metric,__metadata:tags[],__config:__expected:threshold,"
+        "__config:__expected2:threshold\n"
+        "the cat sat,rouge-n: the cat sat on the mat,,overlap,\"ai,data\\,science\",0.4,0.9\n"
+        "the cat sat,rouge-n: the cat sat on the mat,,overlap,,0.9,0.1\n")
+    write_eval("prompts: ['{{topic}}']\nproviders: [echo]\ntests: file://tests.csv\n")
+    result = pytester.runpytest("--replicate-json=out.json")
+    result.assert_outcomes(passed=1, failed=1)
+    report = (pytester.path / "out.json").read_text()
+    assert '"overlap"' in report
+    assert_no_traceback(result)
+
+
+def test_a_csv_config_column_for_another_setting_is_refused(pytester, write_eval):
+    (pytester.path / "tests.csv").write_text("topic,__expected,__config:__expected:weight\nx,contains: x,2\n")
+    write_eval("prompts: ['{{topic}}']\nproviders: [echo]\ntests: file://tests.csv\n")
+    result = pytester.runpytest()
+    result.stdout.fnmatch_lines(["*__config:__expected:weight*a __config column sets one assertion's threshold*"])
+    assert result.ret != 0
+    assert_no_traceback(result)
