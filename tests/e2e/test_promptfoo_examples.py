@@ -96,3 +96,19 @@ def test_a_csv_config_column_for_another_setting_is_refused(pytester, write_eval
     result.stdout.fnmatch_lines(["*__config:__expected:weight*a __config column sets one assertion's threshold*"])
     assert result.ret != 0
     assert_no_traceback(result)
+
+
+def test_keys_promptfoo_ignores_in_its_own_examples_are_accepted(pytester, write_eval):
+    """examples/cerebras (top-level ``outputs``), examples/anthropic/web-tools (an assertion's
+    ``reason``) and examples/google-adk-example (``options.delay``): promptfoo runs them, ignoring
+    those keys, and so do we."""
+    write_eval(
+        "prompts: ['Explain {{topic}}']\nproviders: [echo]\n"
+        "defaultTest: {options: {delay: 1000}}\n"
+        "tests:\n  - vars: {topic: tides}\n"
+        "    assert: [{type: contains, value: tides, reason: the answer names the topic}]\n"
+        "outputs:\n  - {type: csv, path: results.csv}\n"
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1)
+    assert_no_traceback(result)
