@@ -112,3 +112,18 @@ def test_keys_promptfoo_ignores_in_its_own_examples_are_accepted(pytester, write
     result = pytester.runpytest()
     result.assert_outcomes(passed=1)
     assert_no_traceback(result)
+
+
+def test_a_test_in_a_tests_file_reads_its_vars_from_a_bare_path_glob(pytester, write_eval):
+    """examples/separate-test-configs: ``vars: ../vars/vars_*.yaml`` in tests/tests2.yaml is a glob
+    of vars files, relative to the tests file, merged (promptfoo's readTestFiles)."""
+    (pytester.path / "vars").mkdir()
+    (pytester.path / "vars" / "vars_extra.yaml").write_text("topic: bananas\n")
+    (pytester.path / "vars" / "vars_more.yaml").write_text("content_type: musings\n")
+    (pytester.path / "tests").mkdir()
+    (pytester.path / "tests" / "tests2.yaml").write_text(
+        "- vars: ../vars/vars_*.yaml\n  assert: [{type: equals, value: musings about bananas}]\n")
+    write_eval("prompts: ['{{content_type}} about {{topic}}']\nproviders: [echo]\ntests: file://tests/tests2.yaml\n")
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1)
+    assert_no_traceback(result)
