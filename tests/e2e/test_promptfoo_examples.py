@@ -127,3 +127,31 @@ def test_a_test_in_a_tests_file_reads_its_vars_from_a_bare_path_glob(pytester, w
     result = pytester.runpytest()
     result.assert_outcomes(passed=1)
     assert_no_traceback(result)
+
+
+def test_the_conversation_var_holds_the_earlier_turns_of_a_thread(pytester, write_eval):
+    """examples/multiple-turn-conversation: a prompt using ``_conversation`` sees the earlier cases'
+    turns for its provider, prompt and ``metadata.conversationId``, in test order; the file's cases
+    run in order even with concurrency, and ``completion.prompt.length`` reads as in Nunjucks."""
+    (pytester.path / "prompt.json").write_text(
+        '[{"role": "system", "content": "{{ system_message }}"},\n'
+        '{% for completion in _conversation %}'
+        '{"role": "user", "content": "{{ completion.prompt[completion.prompt.length - 1].content }}"},'
+        '{"role": "assistant", "content": "{{ completion.output | length }} chars"},'
+        '{% endfor %}\n'
+        '{"role": "user", "content": "{{ question }}"}]\n')
+    write_eval(
+        "prompts: [{id: 'file://prompt.json', label: multi-turn-conversation}]\nproviders: [echo]\n"
+        "defaultTest: {vars: {system_message: Be brief}}\ntests:\n"
+        "  - vars: {question: Who founded Facebook?}\n    metadata: {conversationId: facebook}\n"
+        "  - vars: {question: Umbrella?}\n    metadata: {conversationId: weather}\n"
+        "    assert: [{type: javascript, value: 'JSON.parse(output).length === 2'}]\n"
+        "  - vars: {question: Where does he live?}\n    metadata: {conversationId: facebook}\n"
+        "    assert:\n"
+        "      - {type: javascript, value: 'JSON.parse(output).length === 4'}\n"
+        "      - {type: contains, value: '\"content\": \"Who founded Facebook?\"'}\n"
+        "      - {type: not-contains, value: Umbrella}\n"
+    )
+    result = pytester.runpytest("--replicate-concurrency=4")
+    result.assert_outcomes(passed=3)
+    assert_no_traceback(result)
