@@ -171,6 +171,8 @@ class _Environment(jinja2.Environment):
         # Nunjucks reads ``a.b`` as ``a["b"]``: a key wins over a dict method of that name.
         if isinstance(obj, Mapping) and attribute in obj:
             return obj[attribute]
+        if attribute == "length" and isinstance(obj, (str, list, tuple)):  # a JavaScript array's or string's
+            return len(obj)
         return super().getattr(obj, attribute)
 
 

@@ -141,9 +141,12 @@ def _names_function(target: str) -> bool:
 
 def _load_python_function(path: Path, path_text: str, function_name: str | None,
                           default_function: str) -> Callable[..., Any]:
+    """The module's function; ``Class.method`` names a static or class method, as promptfoo's
+    Python wrapper allows."""
     function_name = function_name or default_function
-    module = _import_file(path)
-    function = getattr(module, function_name, None)
+    function: Any = _import_file(path)
+    for part in function_name.split("."):
+        function = getattr(function, part, None)
     if not callable(function):
         raise ValueError(f"{path_text} has no function {function_name!r}")
     return function

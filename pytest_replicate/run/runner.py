@@ -22,6 +22,7 @@ from ..results.sampling import reduce_samples
 from ..suite.model import Case, Repeat
 from ..templating import has_template_syntax, render
 from ..templating import render_prompt as render_template_prompt
+from .conversation import remember_turn, with_conversation
 
 
 def render_prompt(case: Case) -> str:
@@ -38,7 +39,7 @@ def case_vars(case: Case) -> Mapping[str, Any]:
     template that uses one (kept as written at collection, when it was unknown) is rendered now."""
     registers = case.suite.registers
     if not registers:
-        return case.vars
+        return with_conversation(case, case.vars)
     variables = {**case.vars, **registers}
     for name, value in case.vars.items():
         if isinstance(value, str) and has_template_syntax(value) and name not in registers:
@@ -46,7 +47,7 @@ def case_vars(case: Case) -> Mapping[str, Any]:
                 variables[name] = render(value, variables, what=f"var {name!r}")
             except ReplicateEvalError:
                 pass  # promptfoo keeps a var it cannot render as written
-    return variables
+    return with_conversation(case, variables)
 
 
 def run_case(
@@ -138,6 +139,7 @@ def call_case(case: Case, provider: Provider, context: CallContext) -> CaseResul
             result.error = response.error
             result.call_failed = True
             return result
+        remember_turn(case, result.prompt, response)
         output = response.output
         user_context = assertion_context(result, context, None).as_user_context()
         if case.provider.transform is not None:
@@ -165,7 +167,7 @@ def grade_case(result: CaseResult, context: CallContext, *, graders: Graders | N
         seen = assertion_context(result, context, graders)
         seen.compared = compared
         result.grading = grade(result.case.test.asserts, result.output, seen, result.case.test.threshold)
-        if result.case.test.scoring is not None:
+        if result.case.test.scoring is not None and result.case.test.asserts:  # promptfoo: no assertions, no call
             result.grading = scored(result.case.test.scoring, result.grading, result.case.test.threshold)
     except ReplicateEvalError as error:
         _fail(result, error)

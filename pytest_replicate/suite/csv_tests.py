@@ -37,7 +37,9 @@ _DEFAULT_THRESHOLDS = {
     "similar": 0.8,
 }
 
-_SPECIAL_HINT = "special columns are __expected, __expectedN, __description, __threshold, __metadata:KEY, __prefix, __suffix"
+_SPECIAL_HINT = ("special columns are __expected, __expectedN, __description, __threshold, __metric, __providerOutput, "
+                 "__metadata:KEY, __metadata:KEY[] (a list), __config:__expectedN:threshold, __prefix, __suffix")
+_CONFIG_COLUMN = re.compile(r"^__config:__expected(?P<index>\d*):(?P<key>[^:]*)$")
 
 
 def assertion_from_string(text: str) -> dict[str, Any]:
@@ -163,8 +165,8 @@ def _header(file: Path, line: int, cells: list[str]) -> list[str]:
 
 
 def _special(name: str) -> bool:
-    return (name.startswith("__expected") or name.startswith("__metadata")
-            or name in ("__description", "__threshold", "__prefix", "__suffix"))
+    return (name.startswith("__expected") or name.startswith("__metadata") or name.startswith("__config:")
+            or name in ("__description", "__threshold", "__metric", "__providerOutput", "__prefix", "__suffix"))
 
 
 def _wrong_length(file: Path, line: int, header: list[str], cells: list[str]) -> None:
@@ -181,6 +183,8 @@ def _wrong_length(file: Path, line: int, header: list[str], cells: list[str]) ->
 def _test_from_row(file: Path, line: int, header: list[str], cells: list[str], places: _CsvPlaces) -> dict[str, Any]:
     test: dict[str, Any] = {"vars": {}, "assert": [], "metadata": {}}
     columns: list[str] = []
+    configs: dict[int, float] = {}  # index among the row's assertions -> threshold
+    metric: str | None = None
     for column, cell in zip(header, cells, strict=True):
         if column.startswith("__expected"):
             if cell.strip():
@@ -197,13 +201,50 @@ def _test_from_row(file: Path, line: int, header: list[str], cells: list[str], p
                 test["threshold"] = threshold
         elif column.startswith("__metadata"):
             key = column.partition(":")[2] or "metadata"
-            test["metadata"][key] = cell
+            if key.endswith("[]"):  # promptfoo: a list, split on commas not escaped as \\,
+                if cell.strip():
+                    test["metadata"][key[:-2]] = [item.strip().replace("\\,", ",")
+                                                  for item in re.split(r"(?<!\\),", cell)]
+            elif cell.strip():  # promptfoo keeps no empty metadata value
+                test["metadata"][key] = cell
+        elif column.startswith("__config:"):
+            configs[_config_index(file, line, column)] = _config_number(file, line, column, cell)
+        elif column == "__metric":
+            metric = cell
+        elif column == "__providerOutput":
+            if cell:
+                test["providerOutput"] = cell
         elif column in ("__prefix", "__suffix"):
             test.setdefault("options", {})[column[2:]] = cell
         else:
             test["vars"][column] = cell
+    for assertion in test["assert"]:  # as promptfoo: __metric names every assertion's metric
+        if metric is not None:
+            assertion["metric"] = metric
+    # promptfoo counts __config:__expectedN among the row's assertions (empty cells skipped), and
+    # copies the threshold into the test's metadata.
+    for index, threshold in sorted(configs.items()):
+        if index < len(test["assert"]):
+            test["assert"][index]["threshold"] = threshold
+            test["metadata"]["threshold"] = threshold
     places.assert_columns.append(columns)
     return test
+
+
+def _config_index(file: Path, line: int, column: str) -> int:
+    """The assertion a ``__config:__expectedN:threshold`` column sets (``__expected`` is the first)."""
+    match = _CONFIG_COLUMN.match(column)
+    if match is None or match.group("key") != "threshold" or match.group("index") == "0":
+        raise _error(file, line, f"column {column!r}: a __config column sets one assertion's threshold",
+                     "write __config:__expected:threshold or __config:__expectedN:threshold (N from 1)")
+    return int(match.group("index") or 1) - 1
+
+
+def _config_number(file: Path, line: int, column: str, cell: str) -> float:
+    number = _number(cell)
+    if number is None or number < 0:
+        raise _error(file, line, f"column {column!r}: a threshold must be a number of 0 or more, got {cell!r}")
+    return number
 
 
 def _number(cell: str) -> float | None:

@@ -500,15 +500,14 @@ def _merged_scenario_test(data: dict, test: dict) -> dict:
 
 
 def _resolve_vars(doc: Document, path: YamlPath, raw: Any) -> dict[str, Any]:
-    if isinstance(raw, list):  # vars: [a.yaml, more/*.yaml]: promptfoo's vars files, merged, later files win
+    if isinstance(raw, (list, str)):  # vars: [a.yaml, more/*.yaml]: promptfoo's vars files, merged, later files win
         merged: dict[str, Any] = {}
-        for index, reference in enumerate(raw):
+        for index, reference in enumerate([raw] if isinstance(raw, str) else raw):
+            where = path if isinstance(raw, str) else path + (index,)
             reference = reference if reference.startswith(FILE_PREFIX) else FILE_PREFIX + reference
-            for file in _resolve_files(doc, path + (index,), reference):
-                merged.update(_vars_file(doc, path + (index,), f"{FILE_PREFIX}{_relative(file, doc.base_dir)}"))
+            for file in _resolve_files(doc, where, reference):
+                merged.update(_vars_file(doc, where, f"{FILE_PREFIX}{_relative(file, doc.base_dir)}"))
         raw = merged
-    elif isinstance(raw, str):  # vars: file://vars.yaml
-        raw = _vars_file(doc, path, raw)
     if not raw:
         return {}
     if not any(_has_file_reference(value) for value in raw.values()):

@@ -24,6 +24,11 @@ class Prompt:
     function: Callable[..., Any] | None = None
 
 
+def uses_conversation(prompt: Prompt) -> bool:
+    """Whether the prompt reads promptfoo's ``_conversation`` var (see ``run/conversation.py``)."""
+    return "_conversation" in prompt.raw
+
+
 # A provider config key for the scheduler, not the model: the provider's calls at once.
 MAX_CONCURRENCY = "max_concurrency"
 
@@ -156,11 +161,15 @@ class EvalSuite:
     derived_metrics: list[tuple[str, str]] = field(default_factory=list)  # (name, expression), in order
     # options.storeOutputAs: outputs stored by earlier cases, seen by later ones as vars.
     registers: dict[str, Any] = field(default_factory=dict)
+    # promptfoo's _conversation var: the turns so far, per provider, prompt and conversationId.
+    conversations: dict[tuple[str, str, str, str], list[dict[str, Any]]] = field(default_factory=dict)
 
     @cached_property
     def stores_outputs(self) -> bool:
-        """Whether a test stores its output for later ones: then the file's cases run in order."""
-        return any(test.options.get("storeOutputAs") for test in self.tests)
+        """Whether later cases read earlier ones' outputs (a test's ``storeOutputAs``, a prompt
+        using ``_conversation``): then the file's cases run in order."""
+        return (any(test.options.get("storeOutputAs") for test in self.tests)
+                or any(uses_conversation(prompt) for prompt in self.prompts))
 
     @property
     def base_dir(self) -> Path:

@@ -222,7 +222,8 @@ BAD_INPUTS = [
         "CSV with an unknown special column",
         HEAD + "tests: file://tests.csv\n",
         "tests.csv:1: unknown special column '__foo'",
-        "  hint: special columns are __expected, __expectedN, __description, __threshold, __metadata:KEY, __prefix, __suffix",
+        "  hint: special columns are __expected, __expectedN, __description, __threshold, __metric, __providerOutput, "
+        "__metadata:KEY, __metadata:KEY[] (a list), __config:__expectedN:threshold, __prefix, __suffix",
         tests__csv="name,__foo\nAda,x\n",
     ),
     _case(

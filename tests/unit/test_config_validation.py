@@ -56,7 +56,7 @@ def test_every_problem_is_found_once():
         ("providers[0].bad", "unknown key 'bad'"),
         ("providers[1]", "expected a string or a mapping, got 5"),
         ("tests[1].asert", "unknown key 'asert'"),
-        ("tests[1].vars", "expected a file:// reference or a list or a mapping, got 3"),
+        ("tests[1].vars", "expected a string or a list or a mapping, got 3"),
         ("tests[2].assert[0].weight", "expected a number, got 'h'"),
         ("tests[2].assert[1]", "an assertion needs a 'type' (got 'value' as a key)"),
     ]

@@ -23,7 +23,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("providers",),
     ("assertions",),
     ("suite",),
-    ("results", "run.runner"),
+    ("results", "run.runner", "run.conversation"),
     ("run",),
     ("report", "api"),
     ("pytest.xdist", "pytest.hookspecs", "pytest.repeat_count", "pytest.signals"),

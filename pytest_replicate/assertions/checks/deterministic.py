@@ -333,7 +333,7 @@ def check_contains_json(output: Any, value: Any, spec: AssertionSpec, ctx: Asser
 def check_python(output: Any, value: Any, spec: AssertionSpec, ctx: AssertionContext) -> Verdict:
     assert spec.code is not None  # compiled when the file was loaded
     try:
-        result = spec.code(output, ctx.as_user_context())
+        result = spec.code(output, ctx.as_user_context(spec))
     except TransformError as error:  # as promptfoo 0.123.1: this assertion fails (not-python too), the rest are graded
         return Verdict(False, str(error), 0.0, final=True)
     if isinstance(result, dict):

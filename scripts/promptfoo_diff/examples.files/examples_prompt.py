@@ -1,0 +1,4 @@
+class Prompt:
+    @staticmethod
+    def prompt(context):
+        return f"Tell me about {context['vars']['topic']}"
