@@ -48,7 +48,7 @@ def shared_cassette_path(source: Path, name: str, directory: str) -> Path:
     return cassette_folder(source, directory) / (name if Path(name).suffix in (".yaml", ".yml") else f"{name}.yaml")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per test until the run ends: no __dict__ each
 class CassetteUse:
     """How a test used one cassette: the interactions it held and which of them were replayed."""
 
@@ -152,4 +152,13 @@ class CassetteLibrary:
 
 
 def _use(cassette: Cassette) -> CassetteUse:
-    return CassetteUse(cassette.path, cassette.interaction_count, cassette.played, cassette.recorded)
+    count, played = cassette.interaction_count, cassette.played
+    if len(played) == count:  # every interaction played, as in most replays: one shared set, not one per test
+        played = _every(count)
+    return CassetteUse(cassette.path, count, played, cassette.recorded)
+
+
+@lru_cache(maxsize=64)
+def _every(count: int) -> frozenset[int]:
+    """The indices of all ``count`` interactions of a cassette."""
+    return frozenset(range(count))

@@ -48,6 +48,8 @@ def attach_result(item: pytest.Item, call: pytest.CallInfo[None], report: pytest
     result = item.result or CaseResult(item.case, error=str(call.excinfo.value) if call.excinfo else None)
     data = {"nodeid": item.nodeid, "outcome": report.outcome, "min_pass_rate": item.case.suite.min_pass_rate,
             **result.to_dict(session.redactor)}
+    if data["name"] == item.name:  # the item's own string (it is the case's name), not a copy kept per item
+        data["name"] = item.name
     folder = item.config.stash[report_settings_key].image_folder
     image = result.response.image if result.response is not None else None
     if folder is not None and image is not None:  # the reports show it from a file of their own

@@ -6,6 +6,7 @@ aggregation send it between processes.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
@@ -96,7 +97,7 @@ class CaseResult(RedactedRepr):
         image = response.image if response is not None else None
         data = {
             "name": self.case.name,
-            "file": str(self.case.suite.file),
+            "file": sys.intern(str(self.case.suite.file)),  # one string for a file's cases, not one each
             "description": self.case.test.description,
             "test": self.case.test.location,  # where the test is written: with vars, a row of the matrix
             "provider": self.case.provider.id,

@@ -185,6 +185,7 @@ class PredictionRun:
         self._owner = threading.current_thread()
         self._lock = threading.Lock()
         self._sent: _SentCreate | None = None
+        self._answered: tuple[httpx.Response, dict[str, Any]] | None = None  # a create's answer, read as it was claimed
         self._maybe_created = False  # a create failed without proving it made no prediction (see _MaybeCreated)
         # Where the helper sending a held create puts its outcome, while it is out.
         self._pending: queue.SimpleQueue[tuple[httpx.Response | None, BaseException | None]] | None = None
@@ -340,7 +341,10 @@ class PredictionRun:
                 self._sleep(self._backoff(attempt, None))
                 continue
             self._raise_for_status(response, creating=True)
-            self.prediction = read_prediction(response, self.secrets)  # claimed as it came (see _create)
+            answered, self._answered = self._answered, None
+            # Claimed as it came (see _create), so already read and checked, unless it was not a prediction.
+            self.prediction = answered[1] if answered is not None and answered[0] is response else (
+                read_prediction(response, self.secrets))
             return self.prediction
         raise AssertionError("unreachable")
 
@@ -374,9 +378,11 @@ class PredictionRun:
         """Claim the prediction a create answered with, if it is one (``create`` explains any other answer)."""
         if response.status_code < 300:
             try:
-                self.claims.claim(read_prediction(response)["id"])
-            except ReplicateEvalError:
-                pass
+                prediction = read_prediction(response)
+            except ReplicateEvalError:  # create reads it again, to say what is wrong with it
+                return
+            self._answered = (response, prediction)
+            self.claims.claim(prediction["id"])
 
     def _held(self, send: Callable[[], httpx.Response]) -> httpx.Response:
         """Run a create on a helper thread, so an interrupt or the deadline is noticed at once.
