@@ -77,7 +77,7 @@ def compile_code(source: str, base_dir: Path, *, default_function: str, what: st
             example = "JSON.parse(output)" if params[0] == "output" else "({...vars, n: Number(vars.n)})"
             hint = (f"a {what} is a JavaScript expression over {over} ({example}), a body with return, "
                     f"file://file.js[:function] or file://module.py:function (default function {default_function})")
-        raise ConfigError(str(error), hint=hint        ) from None
+        raise ConfigError(str(error), hint=hint) from None
 
 
 def javascript_function(params: tuple[str, ...], body: str, what: str, source: str) -> Callable[..., Any]:
