@@ -189,15 +189,25 @@ _environment.globals[_PAIRS_FUNCTION] = nunjucks.pairs
 _environment.globals[_CONCAT_FUNCTION] = nunjucks.concat
 
 
-def register_filter(name: str, function: Any) -> None:
+# Which user function (its file and name) each registered filter name stands for.
+_filter_origins: dict[str, str] = {}
+
+
+def register_filter(name: str, function: Any, origin: str) -> None:
     """An eval file's ``nunjucksFilters`` entry: ``{{ x | name(args) }}`` calls ``function(x, *args)``.
 
-    Filters live in the one template environment, so they are the session's: a later file that
-    gives a name another function replaces it (compiled templates are dropped, to use the new one).
+    Filters live in the one template environment, so they are the session's, and templates render
+    after every file is collected: a name that another file gives another function (``origin``)
+    would change that file's verdicts, so it raises :class:`ValueError` instead.
     """
-    if _environment.filters.get(name) is not function:
+    known = _filter_origins.get(name)
+    if known is not None and known != origin:
+        raise ValueError(f"the filter {name!r} is already {known} in another eval file of this session")
+    if known is None:
+        _filter_origins[name] = origin
+        if name in _environment.filters:  # a built-in replaced: templates compiled with it are dropped
+            _compile.cache_clear()
         _environment.filters[name] = function
-        _compile.cache_clear()
 
 
 # Tags that read other templates: an eval has no template folder to read them from.

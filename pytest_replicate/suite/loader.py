@@ -115,10 +115,12 @@ def _register_filters(doc: Document) -> None:
             reference = FILE_PREFIX + reference  # promptfoo names them by plain paths too
         try:
             function = load_file_function(reference, doc.base_dir, "filter")
+            register_filter(name, function, (doc.base_dir / reference[len(FILE_PREFIX):]).resolve().as_posix())
         except ValueError as error:
             raise doc.error(path, str(error), "a filter is file://filters.py:function, called with the "
-                                              "filtered value and the filter's arguments") from None
-        register_filter(name, function)
+                                              "filtered value and the filter's arguments; filters are shared "
+                                              "by the session's eval files, so give different ones different "
+                                              "names") from None
 
 
 def _default_test(doc: Document) -> TestCase:

@@ -371,3 +371,20 @@ def test_tests_named_by_plain_paths_and_globs(pytester, write_eval):
     )
     result = pytester.runpytest("-q")
     result.assert_outcomes(passed=3)
+
+
+def test_a_filter_name_two_files_give_different_functions_is_refused(pytester, write_eval):
+    """Filters are the session's and templates render after collection: one name, one function."""
+    write(pytester, "a/filters.py", "def tag(value):\n    return 'A-' + str(value)\n")
+    write(pytester, "b/filters.py", "def tag(value):\n    return 'B-' + str(value)\n")
+    for folder in ("a", "b"):
+        write(pytester, f"{folder}/x.eval.yaml", """
+            prompts: ["{{ x | tag }}"]
+            providers: [echo]
+            nunjucksFilters: {tag: file://filters.py:tag}
+            tests: [{vars: {x: 1}}]
+            """)
+    result = pytester.runpytest("a", "b")
+    result.assert_outcomes(errors=1)  # a file's problem: a collection error, as for any bad nunjucksFilters
+    result.stdout.fnmatch_lines(["*nunjucksFilters.tag: the filter 'tag' is already */a/filters.py:tag in another "
+                                 "eval file of this session*"])
