@@ -5,6 +5,9 @@
 1. Records ``--items`` Llama items against the bundled simulator, then runs ``CI=true pytest``
    replaying them and plain pytest running as many trivial parametrized tests, alternately,
    ``--repeat`` times each. Prints the median of the pairs' time ratios. Target: <= 1.5x.
+   Then the floor under that ratio: the same trivial tests with a conftest that only imports
+   the libraries every replay needs (vcrpy, httpx, Jinja2, jsonschema, PyYAML), against plain
+   pytest, alternately: what a replay costs before it does any work.
 2. Replays ``--memory-items`` items and prints the median peak resident memory of that pytest
    process over ``--memory-repeat`` runs (alternating with plain pytest running as many trivial
    tests, shown for scale). Target: <= 120 MB. Those cassettes are copies of one recorded
@@ -44,6 +47,9 @@ tests:
       - type: icontains
         value: paris
 """
+# What a replay imports whatever it replays (vcrpy's own import brings in vcr.patch and the HTTP
+# libraries it could patch): the floor measure's conftest imports just these.
+REPLAY_IMPORTS = "import httpx, jinja2, jsonschema, vcr, yaml\n"
 TRIVIAL = """\
 import pytest
 
@@ -114,6 +120,17 @@ def main() -> None:
         print(f"ratio replay / plain, median of {args.repeat} alternating pairs: {median_ratio(pairs):.2f}x "
               f"(target <= 1.5x); CPU time {median_of(pairs, 0, 2):.2f} s against {median_of(pairs, 1, 2):.2f} s, "
               f"{median_ratio(pairs, 2):.2f}x", flush=True)
+
+        floor_dir = root / "floor"
+        floor_dir.mkdir()
+        (floor_dir / "test_trivial.py").write_text(TRIVIAL.format(count=args.items))
+        (floor_dir / "conftest.py").write_text(REPLAY_IMPORTS)
+        timed_process(PYTEST, floor_dir, env)  # warm-up
+        floor = alternate(args.repeat, lambda: timed_process(PYTEST, floor_dir, env)[:3],
+                          lambda: timed_process(PYTEST, plain_dir, env)[:3])
+        print(f"floor: plain pytest that only imports what a replay needs / plain pytest, median of {args.repeat} "
+              f"alternating pairs: {median_ratio(floor):.2f}x ({median_of(floor, 0):.2f} s against "
+              f"{median_of(floor, 1):.2f} s; CPU {median_ratio(floor, 2):.2f}x)", flush=True)
 
         clone_cassettes(replay_dir, memory_dir, args.memory_items)
         (plain_dir / "test_trivial.py").write_text(TRIVIAL.format(count=args.memory_items))
