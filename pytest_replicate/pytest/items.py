@@ -16,6 +16,7 @@ from ..suite.expand import expand
 from ..suite.loader import load_eval_file
 from ..suite.model import Case
 from ..suite.source import paused_gc
+from .frozen import freeze_collected
 from .state import eval_session, settings_key
 from .xdist import queued_indices
 
@@ -43,6 +44,14 @@ def failure_repr(text: str, path: str, line: int) -> ReprExceptionInfo:
 
 class EvalFile(pytest.File):
     def collect(self) -> list[EvalItem]:
+        # A file of many cases builds millions of objects that all live as long as the session:
+        # the collector is paused while they are built, then they are frozen (``frozen.py``).
+        with paused_gc():
+            items = self._collect()
+            freeze_collected(self.config)  # before the collector resumes, or it would walk them once first
+        return items
+
+    def _collect(self) -> list[EvalItem]:
         suite = load_eval_file(self.path)
         session = eval_session(self.config)
         problems = []
@@ -55,15 +64,13 @@ class EvalFile(pytest.File):
                                             hint=error.hint))
         if problems:
             raise problems[0] if len(problems) == 1 else ConfigErrors(problems, self.path)
-        # Building many items would trigger the garbage collector over and over for nothing.
-        with paused_gc():
-            # An explicit string id: pytest >= 9.2 parses ids into name and [params], and
-            # --lf compares ids parsed from strings, so ours must be built the same way.
-            cases = expand(suite, max_cases=self.config.stash[settings_key].max_cases, redact=session.redactor.redact)
-            names = [case.name for case in cases]  # one string per case, shared by its item and the claims
-            session.collected(self.path, cases, names)
-            return [EvalItem.from_parent(self, name=name, nodeid=f"{self.nodeid}::{name}", case=case)
-                    for name, case in zip(names, cases, strict=True)]
+        # An explicit string id: pytest >= 9.2 parses ids into name and [params], and
+        # --lf compares ids parsed from strings, so ours must be built the same way.
+        cases = expand(suite, max_cases=self.config.stash[settings_key].max_cases, redact=session.redactor.redact)
+        names = [case.name for case in cases]  # one string per case, shared by its item and the claims
+        session.collected(self.path, cases, names)
+        return [EvalItem.from_parent(self, name=name, nodeid=f"{self.nodeid}::{name}", case=case)
+                for name, case in zip(names, cases, strict=True)]
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException]) -> Any:  # type: ignore[override]
         if isinstance(excinfo.value, ReplicateEvalError):
