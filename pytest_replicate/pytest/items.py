@@ -96,7 +96,7 @@ class EvalItem(pytest.Item):
         Those two are added when a report first reads the list: a collection of 100,000 items
         (``--collect-only``, or all but a few deselected) should not hold 200,000 tuples for nothing.
         """
-        properties: list[tuple[str, object]] = self.__dict__["_user_properties"]
+        properties: list[tuple[str, object]] = self._user_properties
         if not self._described:
             self._described = True
             properties[:0] = [("provider", self.case.provider.id), ("prompt", self.case.prompt.label)]
@@ -104,7 +104,8 @@ class EvalItem(pytest.Item):
 
     @user_properties.setter
     def user_properties(self, properties: list[tuple[str, object]]) -> None:
-        self.__dict__["_user_properties"] = properties
+        # An attribute, not ``self.__dict__[...]``: reading ``__dict__`` makes each item a dict of its own.
+        self._user_properties = properties
 
     def add_result_properties(self, result: dict[str, Any]) -> None:
         """What JUnit XML shows per case (user properties, read from the teardown report): score,

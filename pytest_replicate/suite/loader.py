@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from ..assertions.parse import FILE_PREFIX, parse_assertion
 from ..assertions.spec import AssertionSpec
+from ..empty import EMPTY
 from ..errors import ConfigError, ConfigErrors, display_path, format_path
 from ..providers.registry import check_provider_id
 from ..templating import register_filter, syntax_error
@@ -224,8 +225,8 @@ def _broken_test(raw: dict, doc: Document, path: YamlPath, default: TestCase | N
     line = doc.line_of(path)
     return TestCase(
         description=description if isinstance(description, str) else None,
-        vars=variables, asserts=[], options={}, threshold=None, metadata={},
-        location=f"{doc.file.name}:{line or 1}", file=doc.file, path=doc.prefix + tuple(path), line=line,
+        vars=variables, asserts=[], options=EMPTY, threshold=None, metadata=EMPTY,
+        file=doc.file, path=doc.prefix + tuple(path), line=line,
         problem=problems[0] if len(problems) == 1 else ConfigErrors(
             problems, f"{format_path(doc.prefix + tuple(path)) or 'the test'} of {display_path(doc.file)}"),
     )
@@ -600,7 +601,7 @@ def _parse_test(raw: dict, doc: Document, path: YamlPath, default: TestCase | No
             problems.append(error)
             return fallback
 
-    options = dict(raw["options"]) if isinstance(raw.get("options"), dict) else {}
+    options = dict(raw["options"]) if isinstance(raw.get("options"), dict) and raw["options"] else EMPTY
     if "postprocess" in options:  # promptfoo's old name for transform
         options.setdefault("transform", options.pop("postprocess"))
     for key, params in (("transform", ("output", "context")), ("transformVars", ("vars", "context"))):
@@ -616,8 +617,7 @@ def _parse_test(raw: dict, doc: Document, path: YamlPath, default: TestCase | No
                                   None))],
         options=options,
         threshold=raw.get("threshold"),
-        metadata=dict(raw.get("metadata") or {}),
-        location=f"{doc.file.name}:{line or 1}",
+        metadata=dict(raw["metadata"]) if raw.get("metadata") else EMPTY,
         file=doc.file,
         path=doc.prefix + tuple(path),
         line=line,

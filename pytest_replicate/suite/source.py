@@ -217,6 +217,9 @@ class _Builder:
         self.open_anchors: set[str] = set()
         self.alias_uses: dict[str, int] = {}
         self.distinct = 0
+        # One string for each distinct text: generated suites repeat values (an assertion's type,
+        # a topic) in every test, and each test's copy would live as long as the session.
+        self.strings: dict[str, str] = {}
 
     def build(self) -> Any:
         loader = self.loader
@@ -228,6 +231,7 @@ class _Builder:
         root: Any = None
         root_size = 0
         lines = self.lines
+        strings = self.strings
         while True:
             event = loader.get_event()
             kind = type(event)
@@ -235,6 +239,8 @@ class _Builder:
             if kind is yaml.ScalarEvent:
                 self.distinct += 1
                 value, size = self._scalar(event, stack), 1
+                if type(value) is str:
+                    value = strings.setdefault(value, value)
                 if event.anchor is not None:
                     self.anchors[event.anchor] = (value, 1, line)
             elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
