@@ -16,7 +16,7 @@ class _SharedEmpty(dict):
     def _refuse(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise TypeError("this empty mapping is shared by many tests: copy it (dict(...)) before changing it")
 
-    __setitem__ = __delitem__ = update = setdefault = pop = popitem = clear = __ior__ = _refuse  # type: ignore[assignment]
+    __setitem__ = __delitem__ = update = setdefault = pop = popitem = clear = __ior__ = _refuse
 
     def __reduce__(self) -> tuple[Any, ...]:  # a copy or unpickled value is a plain, changeable {}
         return dict, ()

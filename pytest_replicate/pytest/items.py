@@ -17,6 +17,7 @@ from ..suite.loader import load_eval_file
 from ..suite.model import Case
 from ..suite.source import paused_gc
 from .frozen import freeze_collected
+from .parse_cache import parse_cache
 from .state import eval_session, settings_key
 from .xdist import queued_indices
 
@@ -52,7 +53,7 @@ class EvalFile(pytest.File):
         return items
 
     def _collect(self) -> list[EvalItem]:
-        suite = load_eval_file(self.path)
+        suite = load_eval_file(self.path, parse_cache(self.config))
         session = eval_session(self.config)
         problems = []
         for index, spec in enumerate(suite.providers):

@@ -33,6 +33,7 @@ from .model import (
     Repeat,
     TestCase,
 )
+from .parse_cache import ParseCache
 from .prompts import load_prompt
 from .source import Document, YamlPath, load_yaml, paused_gc, read_file
 from .test_files import generated_tests, is_generator, read_tests_file
@@ -42,14 +43,17 @@ T = TypeVar("T")
 _PATH_HINT = "paths in file:// references are relative to the folder of the file that names them"
 
 
-def load_eval_file(file: Path) -> EvalSuite:
-    """``file`` read, validated and with its references resolved; expanding it into cases is ``expand``'s job."""
+def load_eval_file(file: Path, cache: ParseCache | None = None) -> EvalSuite:
+    """``file`` read, validated and with its references resolved; expanding it into cases is ``expand``'s job.
+
+    ``cache``: parsed files kept between runs (``parse_cache.py``), for the eval file itself.
+    """
     with paused_gc():
-        return _load_eval_file(file)
+        return _load_eval_file(file, cache)
 
 
-def _load_eval_file(file: Path) -> EvalSuite:
-    doc = load_yaml(file)
+def _load_eval_file(file: Path, cache: ParseCache | None) -> EvalSuite:
+    doc = load_yaml(file, cache)
     if not isinstance(doc.data, dict):
         raise ConfigError("an eval file must be a mapping with prompts, providers and tests", file=file, line=1)
     _promptfoo_aliases(doc)

@@ -26,7 +26,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("results", "run.runner", "run.conversation"),
     ("run",),
     ("report", "api"),
-    ("pytest.xdist", "pytest.hookspecs", "pytest.repeat_count", "pytest.signals", "pytest.frozen"),
+    ("pytest.xdist", "pytest.hookspecs", "pytest.repeat_count", "pytest.signals", "pytest.frozen", "pytest.parse_cache"),
     ("pytest.report_settings",),
     ("pytest.state", "pytest.discovery"),
     ("pytest.items", "pytest.replicate_session"),
