@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from ..suite.parse_cache import ParseCache
+from .state import eval_session
 
 FOLDER = "replicate-parsed"
 
@@ -19,6 +20,6 @@ def parse_cache(config: pytest.Config) -> ParseCache | None:
     if cache is None:
         return None
     try:
-        return ParseCache(cache.mkdir(FOLDER))
+        return ParseCache(cache.mkdir(FOLDER), eval_session(config).redactor)
     except OSError:
         return None

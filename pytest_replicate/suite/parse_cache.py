@@ -13,6 +13,10 @@ and the file parsed; entries are written whole or not at all (``atomic.py``). On
 eval file (named by a hash of its path), so editing a file replaces its entry instead of
 adding one. ``marshal`` keeps the data's shared objects shared (an alias, one string for
 repeated text) and reads back only plain values.
+
+A file holding a secret (one the session knows, or text shaped like a Replicate token) is
+never kept: the cache folder is often kept by CI between jobs, and no secret may reach disk
+through this plugin (an entry made before the secret was known is deleted when it is met).
 """
 
 from __future__ import annotations
@@ -25,21 +29,28 @@ from pathlib import Path
 from typing import Any
 
 from ..atomic import write_atomically
+from ..redaction import TOKEN_SHAPE, Redactor
 
 _MAGIC = b"pytest-replicate parsed YAML 1\n"
 _DIGEST = 32  # bytes of a SHA-256
 
 
 class ParseCache:
-    """Entries in ``folder`` (pytest's cache folder, when its cacheprovider is active)."""
+    """Entries in ``folder`` (pytest's cache folder, when its cacheprovider is active); ``redactor``
+    knows the session's secrets."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, redactor: Redactor) -> None:
         self.folder = folder
+        self.redactor = redactor
 
     def load(self, file: Path, text: str) -> tuple[Any, dict] | None:
         """The (data, lines) parsed from ``text`` by an earlier run, or None."""
+        entry = self._entry(file)
+        if self._holds_secret(text):
+            entry.unlink(missing_ok=True)
+            return None
         try:
-            blob = self._entry(file).read_bytes()
+            blob = entry.read_bytes()
         except OSError:
             return None
         head = len(_MAGIC)
@@ -57,6 +68,8 @@ class ParseCache:
     def store(self, file: Path, text: str, data: Any, lines: dict) -> None:
         """Keep what ``text`` parsed to; a value marshal cannot write, or a folder that cannot
         be written, leaves the file to be parsed next time."""
+        if self._holds_secret(text):
+            return
         try:
             payload = marshal.dumps((data, lines))
         except ValueError:  # a value no eval file needs; not worth a format of our own
@@ -65,6 +78,9 @@ class ParseCache:
             write_atomically(self._entry(file), _MAGIC + _key(text) + hashlib.sha256(payload).digest() + payload)
         except OSError:
             return
+
+    def _holds_secret(self, text: str) -> bool:
+        return TOKEN_SHAPE.search(text) is not None or any(value in text for value in self.redactor.secrets)
 
     def _entry(self, file: Path) -> Path:
         return self.folder / hashlib.sha256(str(file.resolve()).encode()).hexdigest()[:32]

@@ -26,10 +26,10 @@ LAYERS: list[tuple[str, ...]] = [
     ("results", "run.runner", "run.conversation"),
     ("run",),
     ("report", "api"),
-    ("pytest.xdist", "pytest.hookspecs", "pytest.repeat_count", "pytest.signals", "pytest.frozen", "pytest.parse_cache"),
+    ("pytest.xdist", "pytest.hookspecs", "pytest.repeat_count", "pytest.signals", "pytest.frozen"),
     ("pytest.report_settings",),
     ("pytest.state", "pytest.discovery"),
-    ("pytest.items", "pytest.replicate_session"),
+    ("pytest.items", "pytest.replicate_session", "pytest.parse_cache"),
     ("pytest.fixtures", "pytest.reporting"),
     ("pytest", ""),  # "" is the package's __init__
 ]

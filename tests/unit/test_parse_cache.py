@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from pytest_replicate.errors import ConfigError
+from pytest_replicate.redaction import Redactor
 from pytest_replicate.suite import parse_cache, source
 from pytest_replicate.suite.loader import load_eval_file
 from pytest_replicate.suite.parse_cache import ParseCache
@@ -27,7 +28,7 @@ tests:
 
 @pytest.fixture
 def cache(tmp_path: Path) -> ParseCache:
-    return ParseCache(tmp_path / "cache")
+    return ParseCache(tmp_path / "cache", Redactor())
 
 
 @pytest.fixture
@@ -107,7 +108,7 @@ def test_an_unreadable_entry_is_ignored(tmp_path, cache, parses, damage):
 def test_an_entry_that_cannot_be_written_leaves_the_file_parsed(tmp_path, parses):
     (tmp_path / "cache").write_text("a file where the folder should be")
     file = write(tmp_path, SUITE)
-    cache = ParseCache(tmp_path / "cache")
+    cache = ParseCache(tmp_path / "cache", Redactor())
     assert load_yaml(file, cache).data == load_yaml(file, cache).data == load_yaml(file).data
     assert parses == [file, file, file]
 
@@ -156,3 +157,22 @@ def test_suites_are_the_same_from_the_cache(tmp_path, cache):
     load_eval_file(file, cache)
     cached = load_eval_file(file, cache)
     assert cached.tests == without.tests
+
+
+@pytest.mark.parametrize("secret", ["r8_" + "Ab1" * 10, "known-secret-value"])
+def test_a_file_holding_a_secret_is_never_kept(tmp_path, parses, secret):
+    """Text shaped like a token, or a secret the session knows: CI often keeps the cache folder."""
+    cache = ParseCache(tmp_path / "cache", Redactor(["known-secret-value"]))
+    file = write(tmp_path, SUITE.replace("name: Bob", f"name: {secret}"))
+    assert load_yaml(file, cache).data == load_yaml(file, cache).data == load_yaml(file).data
+    assert parses == [file, file, file]
+    assert not cache.folder.exists() or not any(cache.folder.iterdir())
+
+
+def test_an_entry_made_before_its_secret_was_known_is_deleted(tmp_path, parses):
+    file = write(tmp_path, SUITE.replace("name: Bob", "name: later-known"))
+    load_yaml(file, ParseCache(tmp_path / "cache", Redactor()))
+    assert len(list((tmp_path / "cache").iterdir())) == 1
+    load_yaml(file, ParseCache(tmp_path / "cache", Redactor(["later-known"])))
+    assert not any((tmp_path / "cache").iterdir())
+    assert parses == [file, file]
