@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
+from ..empty import EMPTY
 from ..errors import ConfigError, YamlPath
 from ..providers.purposes import GRADER_KINDS, grader_id_form
 from ..providers.registry import check_provider_id
@@ -37,7 +38,7 @@ def parse_assertion(raw: Mapping[str, Any], at: YamlPath, *, base_dir: Path, loa
         metric=raw.get("metric"),
         provider=raw.get("provider"),
         rubric_prompt=raw.get("rubricPrompt"),
-        config=raw.get("config") or {},
+        config=raw.get("config") or EMPTY,
     )
     if "contextTransform" in raw:
         spec.context_transform = _compile(raw["contextTransform"], at + ("contextTransform",), base_dir,

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..transforms import UserCode
 
 
-@dataclass
+@dataclass(slots=True)
 class AssertionSpec:
-    """One ``assert`` entry. ``type`` is the base type; ``negate`` records a ``not-`` prefix."""
+    """One ``assert`` entry. ``type`` is the base type; ``negate`` records a ``not-`` prefix.
+
+    Slotted, and without a list of its own when it has no children: a suite of 100,000 tests
+    holds one per assertion.
+    """
 
     type: str
     negate: bool = False
@@ -24,7 +28,7 @@ class AssertionSpec:
     rubric_prompt: Any = None  # ``rubricPrompt``: the grading prompt instead of the built-in one
     context_transform: UserCode | None = None  # ``contextTransform``: output -> context (context-* checks)
     config: Mapping[str, Any] = field(default_factory=dict)
-    children: list[AssertionSpec] = field(default_factory=list)
+    children: Sequence[AssertionSpec] = ()  # an assert-set's assertions
     code: UserCode | None = None  # compiled value of a ``python`` assertion, or a ``javascript`` file's function
     # Another type's ``value: file://x.js`` (or .py): called with (output, context), its result is the value.
     value_code: UserCode | None = None

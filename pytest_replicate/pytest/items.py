@@ -16,6 +16,8 @@ from ..suite.expand import expand
 from ..suite.loader import load_eval_file
 from ..suite.model import Case
 from ..suite.source import paused_gc
+from .frozen import freeze_collected
+from .parse_cache import parse_cache
 from .state import eval_session, settings_key
 from .xdist import queued_indices
 
@@ -43,7 +45,15 @@ def failure_repr(text: str, path: str, line: int) -> ReprExceptionInfo:
 
 class EvalFile(pytest.File):
     def collect(self) -> list[EvalItem]:
-        suite = load_eval_file(self.path)
+        # A file of many cases builds millions of objects that all live as long as the session:
+        # the collector is paused while they are built, then they are frozen (``frozen.py``).
+        with paused_gc():
+            items = self._collect()
+            freeze_collected(self.config)  # before the collector resumes, or it would walk them once first
+        return items
+
+    def _collect(self) -> list[EvalItem]:
+        suite = load_eval_file(self.path, parse_cache(self.config))
         session = eval_session(self.config)
         problems = []
         for index, spec in enumerate(suite.providers):
@@ -55,15 +65,13 @@ class EvalFile(pytest.File):
                                             hint=error.hint))
         if problems:
             raise problems[0] if len(problems) == 1 else ConfigErrors(problems, self.path)
-        # Building many items would trigger the garbage collector over and over for nothing.
-        with paused_gc():
-            # An explicit string id: pytest >= 9.2 parses ids into name and [params], and
-            # --lf compares ids parsed from strings, so ours must be built the same way.
-            cases = expand(suite, max_cases=self.config.stash[settings_key].max_cases, redact=session.redactor.redact)
-            names = [case.name for case in cases]  # one string per case, shared by its item and the claims
-            session.collected(self.path, cases, names)
-            return [EvalItem.from_parent(self, name=name, nodeid=f"{self.nodeid}::{name}", case=case)
-                    for name, case in zip(names, cases, strict=True)]
+        # An explicit string id: pytest >= 9.2 parses ids into name and [params], and
+        # --lf compares ids parsed from strings, so ours must be built the same way.
+        cases = expand(suite, max_cases=self.config.stash[settings_key].max_cases, redact=session.redactor.redact)
+        names = [case.name for case in cases]  # one string per case, shared by its item and the claims
+        session.collected(self.path, cases, names)
+        return [EvalItem.from_parent(self, name=name, nodeid=f"{self.nodeid}::{name}", case=case)
+                for name, case in zip(names, cases, strict=True)]
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException]) -> Any:  # type: ignore[override]
         if isinstance(excinfo.value, ReplicateEvalError):
@@ -89,7 +97,7 @@ class EvalItem(pytest.Item):
         Those two are added when a report first reads the list: a collection of 100,000 items
         (``--collect-only``, or all but a few deselected) should not hold 200,000 tuples for nothing.
         """
-        properties: list[tuple[str, object]] = self.__dict__["_user_properties"]
+        properties: list[tuple[str, object]] = self._user_properties
         if not self._described:
             self._described = True
             properties[:0] = [("provider", self.case.provider.id), ("prompt", self.case.prompt.label)]
@@ -97,7 +105,8 @@ class EvalItem(pytest.Item):
 
     @user_properties.setter
     def user_properties(self, properties: list[tuple[str, object]]) -> None:
-        self.__dict__["_user_properties"] = properties
+        # An attribute, not ``self.__dict__[...]``: reading ``__dict__`` makes each item a dict of its own.
+        self._user_properties = properties
 
     def add_result_properties(self, result: dict[str, Any]) -> None:
         """What JUnit XML shows per case (user properties, read from the teardown report): score,

@@ -33,6 +33,7 @@ from ..run.settings import (
 from . import hookspecs
 from .discovery import is_cassette_folder, is_eval_file
 from .fixtures import MARKER, replicate_provider, replicate_session, replicate_simulator  # noqa: F401 (fixtures)
+from .frozen import thaw_at_the_end
 from .repeat_count import refuse_repeat_count
 from .report_settings import MIN_PASS_RATE_OPTION, ReportSettings
 from .reporting import PRUNE_OPTION, attach_result, start_collecting, write_summary
@@ -138,6 +139,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[settings_key] = Settings.from_pytest(config)
     config.stash[report_settings_key] = ReportSettings.from_pytest(config)
     start_collecting(config)
+    thaw_at_the_end(config)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from ..assertions.parse import FILE_PREFIX, parse_assertion
 from ..assertions.spec import AssertionSpec
+from ..empty import EMPTY
 from ..errors import ConfigError, ConfigErrors, display_path, format_path
 from ..providers.registry import check_provider_id
 from ..templating import register_filter, syntax_error
@@ -32,6 +33,7 @@ from .model import (
     Repeat,
     TestCase,
 )
+from .parse_cache import ParseCache
 from .prompts import load_prompt
 from .source import Document, YamlPath, load_yaml, paused_gc, read_file
 from .test_files import generated_tests, is_generator, read_tests_file
@@ -41,14 +43,17 @@ T = TypeVar("T")
 _PATH_HINT = "paths in file:// references are relative to the folder of the file that names them"
 
 
-def load_eval_file(file: Path) -> EvalSuite:
-    """``file`` read, validated and with its references resolved; expanding it into cases is ``expand``'s job."""
+def load_eval_file(file: Path, cache: ParseCache | None = None) -> EvalSuite:
+    """``file`` read, validated and with its references resolved; expanding it into cases is ``expand``'s job.
+
+    ``cache``: parsed files kept between runs (``parse_cache.py``), for the eval file itself.
+    """
     with paused_gc():
-        return _load_eval_file(file)
+        return _load_eval_file(file, cache)
 
 
-def _load_eval_file(file: Path) -> EvalSuite:
-    doc = load_yaml(file)
+def _load_eval_file(file: Path, cache: ParseCache | None) -> EvalSuite:
+    doc = load_yaml(file, cache)
     if not isinstance(doc.data, dict):
         raise ConfigError("an eval file must be a mapping with prompts, providers and tests", file=file, line=1)
     _promptfoo_aliases(doc)
@@ -224,8 +229,8 @@ def _broken_test(raw: dict, doc: Document, path: YamlPath, default: TestCase | N
     line = doc.line_of(path)
     return TestCase(
         description=description if isinstance(description, str) else None,
-        vars=variables, asserts=[], options={}, threshold=None, metadata={},
-        location=f"{doc.file.name}:{line or 1}", file=doc.file, path=doc.prefix + tuple(path), line=line,
+        vars=variables, asserts=[], options=EMPTY, threshold=None, metadata=EMPTY,
+        file=doc.file, path=doc.prefix + tuple(path), line=line,
         problem=problems[0] if len(problems) == 1 else ConfigErrors(
             problems, f"{format_path(doc.prefix + tuple(path)) or 'the test'} of {display_path(doc.file)}"),
     )
@@ -600,7 +605,7 @@ def _parse_test(raw: dict, doc: Document, path: YamlPath, default: TestCase | No
             problems.append(error)
             return fallback
 
-    options = dict(raw["options"]) if isinstance(raw.get("options"), dict) else {}
+    options = dict(raw["options"]) if isinstance(raw.get("options"), dict) and raw["options"] else EMPTY
     if "postprocess" in options:  # promptfoo's old name for transform
         options.setdefault("transform", options.pop("postprocess"))
     for key, params in (("transform", ("output", "context")), ("transformVars", ("vars", "context"))):
@@ -616,8 +621,7 @@ def _parse_test(raw: dict, doc: Document, path: YamlPath, default: TestCase | No
                                   None))],
         options=options,
         threshold=raw.get("threshold"),
-        metadata=dict(raw.get("metadata") or {}),
-        location=f"{doc.file.name}:{line or 1}",
+        metadata=dict(raw["metadata"]) if raw.get("metadata") else EMPTY,
         file=doc.file,
         path=doc.prefix + tuple(path),
         line=line,

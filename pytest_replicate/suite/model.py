@@ -95,7 +95,7 @@ class Repeat:
         return None
 
 
-@dataclass
+@dataclass(slots=True)
 class TestCase:
     """A test after ``defaultTest`` is merged in; ``vars`` may still hold lists to expand."""
 
@@ -105,7 +105,6 @@ class TestCase:
     options: dict[str, Any]
     threshold: float | None
     metadata: dict[str, Any]
-    location: str  # e.g. "suite.yaml:12" or "tests.csv:4", for messages
     file: Path | None = None  # where the test is written, for errors found while expanding
     path: tuple = ()  # its YAML path there: ("tests", 3), or (4,) in a tests file
     line: int | None = None
@@ -119,6 +118,12 @@ class TestCase:
     prompts: tuple[str, ...] | None = None  # runs only with these prompts (label, id, or prefix*)
     provider_output: Any = None  # graded instead of calling a provider
     scoring: UserCode | None = None  # assertScoringFunction: (named_scores, context) -> grading result
+
+    @property
+    def location(self) -> str:
+        """Where the test is written, for messages: ``suite.yaml:12``, ``tests.csv:4`` (made when
+        asked: a string per test is 7 MB for 100,000 tests)."""
+        return f"{self.file.name if self.file is not None else ''}:{self.line or 1}"
 
     def runs_on(self, prompt: Prompt, provider: ProviderSpec) -> bool:
         """Whether this test's ``prompts`` and ``providers`` filters let it run for the pair."""
@@ -176,22 +181,46 @@ class EvalSuite:
         return self.file.parent
 
 
-@dataclass(slots=True)
 class Case:
     """One (test, prompt, provider) combination with concrete vars: one pytest item.
 
     Cases share everything they can (the test, the suite, a vars dict common to all of a
-    test's prompts and providers): a suite of 100,000 cases must stay small.
+    test's prompts and providers): a suite of 100,000 cases must stay small. So a case keeps
+    its item name, one string that the item and the claims share, and finds its ``label`` in
+    it (the label is kept apart only in the rare case the name changes it: a ``::``).
     """
 
-    label: str  # from the test: description or vars
-    suite: EvalSuite
-    test: TestCase
-    vars: dict[str, Any]
-    prompt: Prompt
-    provider: ProviderSpec
+    __slots__ = ("_label", "name", "prompt", "provider", "suite", "test", "vars")
+
+    def __init__(self, label: str, suite: EvalSuite, test: TestCase, vars: dict[str, Any], prompt: Prompt,
+                 provider: ProviderSpec) -> None:
+        self.suite, self.test, self.vars, self.prompt, self.provider = suite, test, vars, prompt, provider
+        self.label = label
 
     @property
-    def name(self) -> str:
-        """The item name, pytest-parametrize style: ``label[prompt-provider]``."""
-        return f"{self.label}[{self.prompt.label}-{self.provider.label}]".replace("::", ":")
+    def label(self) -> str:
+        """From the test: its description or vars."""
+        if self._label is not None:
+            return self._label
+        return self.name[: len(self.name) - len(self._suffix())]
+
+    @label.setter
+    def label(self, label: str) -> None:
+        # The item name, pytest-parametrize style: ``label[prompt-provider]``.
+        own = label.replace("::", ":")
+        self.name: str = own + self._suffix()
+        self._label: str | None = None if own == label else label
+
+    def _suffix(self) -> str:
+        return f"[{self.prompt.label}-{self.provider.label}]".replace("::", ":")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Case):
+            return NotImplemented
+        return (self.label, self.suite, self.test, self.vars, self.prompt, self.provider) == (
+            other.label, other.suite, other.test, other.vars, other.prompt, other.provider)
+
+    __hash__ = None  # type: ignore[assignment]  # as the dataclass it was: its vars change
+
+    def __repr__(self) -> str:
+        return f"Case(label={self.label!r}, test={self.test.location!r}, prompt={self.prompt.label!r}, provider={self.provider.label!r})"

@@ -20,11 +20,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import yaml
 
 from ..errors import ConfigError, YamlPath
+
+if TYPE_CHECKING:
+    from .parse_cache import ParseCache
 
 try:  # The C parser is several times faster on large suites.
     _BaseLoader: type = yaml.CSafeLoader
@@ -217,6 +220,9 @@ class _Builder:
         self.open_anchors: set[str] = set()
         self.alias_uses: dict[str, int] = {}
         self.distinct = 0
+        # One string for each distinct text: generated suites repeat values (an assertion's type,
+        # a topic) in every test, and each test's copy would live as long as the session.
+        self.strings: dict[str, str] = {}
 
     def build(self) -> Any:
         loader = self.loader
@@ -228,6 +234,7 @@ class _Builder:
         root: Any = None
         root_size = 0
         lines = self.lines
+        strings = self.strings
         while True:
             event = loader.get_event()
             kind = type(event)
@@ -235,6 +242,8 @@ class _Builder:
             if kind is yaml.ScalarEvent:
                 self.distinct += 1
                 value, size = self._scalar(event, stack), 1
+                if type(value) is str:
+                    value = strings.setdefault(value, value)
                 if event.anchor is not None:
                     self.anchors[event.anchor] = (value, 1, line)
             elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
@@ -443,10 +452,22 @@ def _reader_error(file: Path, text: str, error: yaml.reader.ReaderError) -> Conf
     )
 
 
-def load_yaml(file: Path) -> Document:
-    """Parse ``file`` into a :class:`Document`; malformed YAML becomes a ConfigError."""
+def load_yaml(file: Path, cache: ParseCache | None = None) -> Document:
+    """Parse ``file`` into a :class:`Document`; malformed YAML becomes a ConfigError.
+
+    With a ``cache``, what an earlier run parsed from the same text is read back instead
+    (``parse_cache.py``), and what this run parses is kept.
+    """
     with paused_gc():
-        return _load_yaml(file, read_file(file))
+        text = read_file(file)
+        if cache is not None:
+            found = cache.load(file, text)
+            if found is not None:
+                return Document(file=file, data=found[0], lines=found[1], text=text)
+        doc = _load_yaml(file, text)
+        if cache is not None:
+            cache.store(file, text, doc.data, doc.lines)
+        return doc
 
 
 def _load_yaml(file: Path, text: str) -> Document:

@@ -205,3 +205,42 @@ def test_short_summary_shows_the_headline_only(pytester, write_eval, monkeypatch
     result.stdout.fnmatch_lines(["FAILED suite.eval.yaml::x=a[[]{{ x }}-echo[]] - output 'a' does not equal 'b'"])
     summary = result.stdout.str().split("short test summary info")[1]
     assert "provider: echo" not in summary
+
+
+def test_collected_objects_are_frozen_for_the_session_and_thawed_after(pytester, write_eval):
+    """An eval file's collection freezes what it built (the collector skips it for the session);
+    the session's end gives it back, so an in-process run leaves nothing frozen."""
+    import gc
+
+    write_eval(ECHO_SUITE)
+    pytester.makeconftest("""
+        import gc
+
+        def pytest_collection_finish(session):
+            print(f"frozen during the session: {gc.get_freeze_count() > 0}")
+    """)
+    assert gc.get_freeze_count() == 0
+    result = pytester.runpytest_inprocess("-s")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*frozen during the session: True*"])
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_second_run_reads_the_parsed_file_from_pytests_cache(pytester, write_eval):
+    write_eval(ECHO_SUITE)
+    first = pytester.runpytest("--collect-only", "-q").stdout.lines
+    entries = list((pytester.path / ".pytest_cache" / "d" / "replicate-parsed").iterdir())
+    assert len(entries) == 1
+    assert pytester.runpytest("--collect-only", "-q").stdout.lines[:1] == first[:1]
+    pytester.runpytest().assert_outcomes(passed=1)
+    write_eval(ECHO_SUITE.replace("vars: {name: Ada}", "vars: {name: Grace}"))  # parsed again, its entry replaced
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*Hello Grace*"])
+    assert [entry.name for entry in entries[0].parent.iterdir()] == [entries[0].name]
+
+
+def test_without_pytests_cache_nothing_is_kept(pytester, write_eval):
+    write_eval(ECHO_SUITE)
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+    assert not (pytester.path / ".pytest_cache").exists()

@@ -128,3 +128,25 @@ def test_a_case_whose_test_has_a_problem_calls_nothing_and_fails_with_it(tmp_pat
 
     result = run_case(case, Refuses(), CallContext())  # as load_suite + run_case in a test function
     assert not result.passed and "unknown assertion type 'contians'" in result.error
+
+
+def test_a_case_keeps_its_name_and_finds_its_label_in_it(tmp_path):
+    """The name is one string shared with the item; the label is read back from it, or kept
+    apart when the name changed it (``::`` becomes ``:`` in node ids)."""
+    cases = expand(suite(tmp_path, """
+        prompts: [{id: p, label: "lab::el", raw: "{{ q }}"}]
+        providers: [echo]
+        tests:
+          - vars: {q: plain}
+          - description: "a::b :::c"
+            vars: {q: colons}
+          - description: same
+            vars: {q: one}
+          - description: same
+            vars: {q: two}
+        """), max_cases=10)
+    assert [case.name for case in cases[:2]] == ["q=plain[lab:el-echo]", "a:b ::c[lab:el-echo]"]
+    assert [case.label for case in cases[:2]] == ["q=plain", "a::b :::c"]
+    for case in cases[2:]:  # made unique: the label changed, and the name with it
+        assert case.label.startswith("same #") and case.name == f"{case.label}[lab:el-echo]"
+    assert cases[2].name != cases[3].name

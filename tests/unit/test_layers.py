@@ -16,7 +16,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[2] / "pytest_replicate"
 # Bottom first. A module's layer is the first prefix (dotted, below the package) that matches it.
 LAYERS: list[tuple[str, ...]] = [
-    ("errors", "redaction", "text", "version", "atomic", "jscompat", "http.extensions", "http.limits", "http.auth", "http.breaker",
+    ("errors", "empty", "redaction", "text", "version", "atomic", "jscompat", "http.extensions", "http.limits", "http.auth", "http.breaker",
      "cassettes.record_modes"),
     ("cassettes", "http"),
     ("images", "templating", "transforms", "results.stats", "run.scheduler"),
@@ -26,10 +26,10 @@ LAYERS: list[tuple[str, ...]] = [
     ("results", "run.runner", "run.conversation"),
     ("run",),
     ("report", "api"),
-    ("pytest.xdist", "pytest.hookspecs", "pytest.repeat_count", "pytest.signals"),
+    ("pytest.xdist", "pytest.hookspecs", "pytest.repeat_count", "pytest.signals", "pytest.frozen"),
     ("pytest.report_settings",),
     ("pytest.state", "pytest.discovery"),
-    ("pytest.items", "pytest.replicate_session"),
+    ("pytest.items", "pytest.replicate_session", "pytest.parse_cache"),
     ("pytest.fixtures", "pytest.reporting"),
     ("pytest", ""),  # "" is the package's __init__
 ]
