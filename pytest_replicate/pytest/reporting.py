@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 import pytest
 
@@ -154,20 +154,39 @@ def _stale_cassettes(config: pytest.Config, nodeids: list[str]) -> dict[str, Any
     session = started_session(config)
     if session is None:
         return None
-    from ..cassettes.library import name_in_source
     from ..cassettes.stale import find_stale, prune
 
-    sources: dict[str, Path] = {}  # one Path per file, not per test
-
-    def source(nodeid: str) -> Path:
-        file = nodeid.split("::", 1)[0]
-        if file not in sources:
-            sources[file] = config.rootpath / file
-        return sources[file]
-
-    tests = ((source(nodeid), name_in_source(nodeid)) for nodeid in nodeids)
-    stale = find_stale(tests, session.cassettes.used(), config.stash[settings_key].cassette_dir)
+    stale = find_stale(_CollectedTests(config.rootpath, nodeids), session.cassettes.used(),
+                       config.stash[settings_key].cassette_dir)
     return stale.as_dict(prune(stale.unused) if config.getoption(PRUNE_OPTION) else ())
+
+
+class _CollectedTests(Sequence[tuple[Path, str]]):
+    """(source file, name in the cassette naming rule) of each collected test, worked out when read."""
+
+    def __init__(self, root: Path, nodeids: list[str]) -> None:
+        from ..cassettes.library import name_in_source  # loads vcrpy: only once a cassette of ours was used
+
+        self._root, self._nodeids, self._name = root, nodeids, name_in_source
+        self._sources: dict[str, Path] = {}  # one Path per file, not per test
+
+    def __len__(self) -> int:
+        return len(self._nodeids)
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[Path, str]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[tuple[Path, str]]: ...
+
+    def __getitem__(self, index: int | slice) -> tuple[Path, str] | list[tuple[Path, str]]:
+        if isinstance(index, slice):
+            return [self[position] for position in range(len(self))[index]]
+        nodeid = self._nodeids[index]
+        file = nodeid.split("::", 1)[0]
+        if file not in self._sources:
+            self._sources[file] = self._root / file
+        return self._sources[file], self._name(nodeid)
 
 
 def finish_reports(session: pytest.Session, results: Sequence[CaseData], *, complete: bool,
