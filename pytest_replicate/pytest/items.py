@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any
 
 import pytest
@@ -92,7 +93,7 @@ class EvalItem(pytest.Item):
         properties: list[tuple[str, object]] = self.__dict__["_user_properties"]
         if not self._described:
             self._described = True
-            properties[:0] = [("provider", self.case.provider.id), ("prompt", self.case.prompt.label)]
+            properties[:0] = _described_by(self.case.provider.id, self.case.prompt.label)
         return properties
 
     @user_properties.setter
@@ -135,6 +136,13 @@ class EvalItem(pytest.Item):
         # A line is required: pytest reports skip marks by (path, line).
         _, _, line = self.case.test.location.rpartition(":")
         return self.path, int(line) - 1 if line.isdigit() else 0, f"{self.case.name} ({self.case.test.location})"
+
+
+@lru_cache(maxsize=256)
+def _described_by(provider: str, prompt: str) -> tuple[tuple[str, object], ...]:
+    """The first user properties of a (provider, prompt) column's items: one pair of tuples for
+    all of them, since every item's reports keep theirs until the run ends."""
+    return ("provider", provider), ("prompt", prompt)
 
 
 def schedule_upcoming(item: pytest.Item, session: EvalSession) -> None:

@@ -132,13 +132,14 @@ class _FileBuilder:
         self.column_tallies[column].add(case)
 
     def report(self, results: Sequence[CaseData], bar: float | None, *, views: bool) -> dict[str, Any]:
-        row_cells: list[list[int | None]] = [[None] * len(self.columns) for _ in self.rows]
+        width = len(self.columns)
+        cells = array("q", [-1]) * (len(self.rows) * width)  # row by row, each column's case (-1: none)
         for position, (row, column) in enumerate(zip(self.case_rows, self.case_columns, strict=True)):
-            row_cells[row][column] = position
+            cells[row * width + column] = position
         cases: Sequence[CaseData] = _PlacedCases(results, self.indices, self.case_rows, self.case_columns)
         if not views:
             cases = list(cases)
-        rows: Sequence[dict[str, Any]] = _Rows(cases, self.row_firsts, row_cells)
+        rows: Sequence[dict[str, Any]] = _Rows(cases, self.row_firsts, cells, width)
         if not views:
             rows = list(rows)
         file_figures = self.tally.figures()
@@ -184,8 +185,8 @@ class _Rows(Sequence[dict[str, Any]]):
     """A file's rows: each its first case's test, description and vars, and its cells (the
     position of its case in each column, or None)."""
 
-    def __init__(self, cases: Sequence[CaseData], firsts: Sequence[int], cells: list[list[int | None]]) -> None:
-        self._cases, self._firsts, self._cells = cases, firsts, cells
+    def __init__(self, cases: Sequence[CaseData], firsts: Sequence[int], cells: Sequence[int], width: int) -> None:
+        self._cases, self._firsts, self._cells, self._width = cases, firsts, cells, width
 
     def __len__(self) -> int:
         return len(self._firsts)
@@ -200,8 +201,9 @@ class _Rows(Sequence[dict[str, Any]]):
         if isinstance(row, slice):
             return [self[index] for index in range(len(self))[row]]
         first = self._cases[self._firsts[row]]
+        start = range(len(self))[row] * self._width
         return {"test": first["test"], "description": first["description"], "vars": first["vars"],
-                "cells": self._cells[row]}
+                "cells": [None if position < 0 else position for position in self._cells[start:start + self._width]]}
 
 
 def figures(cases: Iterable[CaseData]) -> dict[str, Any]:
