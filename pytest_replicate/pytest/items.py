@@ -107,9 +107,10 @@ class EvalItem(pytest.Item):
         text = output if isinstance(output, str) else json.dumps(output, ensure_ascii=False)
         if len(text) > JUNIT_OUTPUT_CHARS:
             text = text[: JUNIT_OUTPUT_CHARS - 1] + "…"
-        properties = {"score": result["score"], "latency_ms": result["latency_ms"], "cost": result["cost"],
-                      "prediction_id": result["prediction_id"], "output": text}
-        self.user_properties.extend((name, value) for name, value in properties.items() if value is not None)
+        self.user_properties.extend(property for property in (
+            _repeated_property("score", result["score"]), ("latency_ms", result["latency_ms"]),
+            _repeated_property("cost", result["cost"]), ("prediction_id", result["prediction_id"]), ("output", text),
+        ) if property[1] is not None)
 
     def runtest(self) -> None:
         problem = self.case.test.problem
@@ -143,6 +144,13 @@ def _described_by(provider: str, prompt: str) -> tuple[tuple[str, object], ...]:
     """The first user properties of a (provider, prompt) column's items: one pair of tuples for
     all of them, since every item's reports keep theirs until the run ends."""
     return ("provider", provider), ("prompt", prompt)
+
+
+@lru_cache(maxsize=64, typed=True)
+def _repeated_property(name: str, value: float | None) -> tuple[str, float | None]:
+    """A user property whose value many items share (a score of 1.0, a model's price per call):
+    one tuple for them all, as the reports keep each item's until the run ends."""
+    return name, value
 
 
 def schedule_upcoming(item: pytest.Item, session: EvalSession) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import pickle
 import zlib
+from array import array
 from collections.abc import Iterator, Sequence
 from typing import Any, overload
 
@@ -30,13 +31,17 @@ class CompactResults(Sequence[CaseData]):
     one each time except for the latest."""
 
     def __init__(self) -> None:
-        self._records: list[bytes] = []  # every result but the latest, compressed
+        # Every result but the latest, compressed, end to end in one buffer (a bytes object each
+        # would add 40 bytes per result), and where each ends.
+        self._records = bytearray()
+        self._ends = array("Q")
         self._latest: CaseData | None = None
         self._preset: bytes | None = None  # the first result's pickle: zlib's preset dictionary for all
 
     def append(self, result: CaseData) -> None:
         if self._latest is not None:
-            self._records.append(self._compress(self._latest))
+            self._records += self._compress(self._latest)
+            self._ends.append(len(self._records))
         self._latest = result
 
     def _compress(self, result: CaseData) -> bytes:
@@ -46,13 +51,16 @@ class CompactResults(Sequence[CaseData]):
         compressor = zlib.compressobj(_LEVEL, zlib.DEFLATED, _WINDOW, _MEMORY, zlib.Z_DEFAULT_STRATEGY, self._preset)
         return compressor.compress(data) + compressor.flush()
 
-    def _read(self, record: bytes) -> CaseData:
+    def _read(self, position: int) -> CaseData:
         assert self._preset is not None  # a record exists, so the first one set it
-        result: CaseData = pickle.loads(zlib.decompressobj(_WINDOW, self._preset).decompress(record))
+        start = self._ends[position - 1] if position else 0
+        with memoryview(self._records) as records:  # released at once: the buffer must stay free to grow
+            data = zlib.decompressobj(_WINDOW, self._preset).decompress(records[start:self._ends[position]])
+        result: CaseData = pickle.loads(data)
         return result
 
     def __len__(self) -> int:
-        return len(self._records) + (self._latest is not None)
+        return len(self._ends) + (self._latest is not None)
 
     @overload
     def __getitem__(self, index: int) -> CaseData: ...
@@ -64,12 +72,12 @@ class CompactResults(Sequence[CaseData]):
         if isinstance(index, slice):
             return [self[position] for position in range(len(self))[index]]
         position = range(len(self))[index]  # negative indices count from the end; IndexError past it
-        if position == len(self._records):
+        if position == len(self._ends):
             assert self._latest is not None
             return self._latest
-        return self._read(self._records[position])
+        return self._read(position)
 
     def __iter__(self) -> Iterator[CaseData]:
-        yield from map(self._read, self._records)
+        yield from map(self._read, range(len(self._ends)))
         if self._latest is not None:
             yield self._latest
