@@ -107,10 +107,10 @@ class EvalItem(pytest.Item):
         text = output if isinstance(output, str) else json.dumps(output, ensure_ascii=False)
         if len(text) > JUNIT_OUTPUT_CHARS:
             text = text[: JUNIT_OUTPUT_CHARS - 1] + "…"
-        self.user_properties.extend(property for property in (
-            _repeated_property("score", result["score"]), ("latency_ms", result["latency_ms"]),
-            _repeated_property("cost", result["cost"]), ("prediction_id", result["prediction_id"]), ("output", text),
-        ) if property[1] is not None)
+        added = (_repeated_property("score", result["score"]), ("latency_ms", result["latency_ms"]),
+                 _repeated_property("cost", result["cost"]), ("prediction_id", result["prediction_id"]), ("output", text))
+        # A new list of just the right length: grown in place, it would keep room for more until the run ends.
+        self.user_properties = list((*self.user_properties, *(pair for pair in added if pair[1] is not None)))
 
     def runtest(self) -> None:
         problem = self.case.test.problem
