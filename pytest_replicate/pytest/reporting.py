@@ -7,7 +7,9 @@ report attributes into data and back when xdist sends reports to the controller,
 result reaches the main process's ``pytest_runtest_logreport`` with the report itself: one
 path for plain and distributed runs, streamed as items finish rather than sent in a batch
 when a worker ends. There :class:`ResultsReceiver` feeds the collector, which hands results
-on in collection order to the ``pytest_replicate_case_result`` hook.
+on in collection order to the ``pytest_replicate_case_result`` hook and keeps them compact for
+the reports; the result leaves its report once every ``pytest_runtest_logreport`` hook saw it,
+as pytest's terminal reporter keeps every report until the run ends.
 """
 
 from __future__ import annotations
@@ -190,7 +192,7 @@ class _CollectedTests(Sequence[tuple[Path, str]]):
 
 
 def finish_reports(session: pytest.Session, results: Sequence[CaseData], *, complete: bool,
-                   stale: dict[str, Any] | None = None, bars: Mapping[str, float | None] | None = None) -> None:
+                   bars: Mapping[str, float | None], stale: dict[str, Any] | None = None) -> None:
     """In the main process: build the report document from every result (for the summary and
     the HTML report), compare it with the baseline, judge the gates, write the JSON report and
     settle the exit status. ``complete``: every collected item ran (see ``ResultsReceiver.complete``);
@@ -211,7 +213,7 @@ def finish_reports(session: pytest.Session, results: Sequence[CaseData], *, comp
     baseline = config.stash.get(baseline_key, None)
     document = build_report(results, run=_run_figures(started_session(config)), stale=stale,
                             min_pass_rates={file: options.min_pass_rate if bar is None else bar
-                                            for file, bar in (bars or {}).items()},
+                                            for file, bar in bars.items()},
                             generator=f"pytest-replicate {package_version()}",
                             views=options.json is None and options.html is None and baseline is None)
     if baseline is not None:
