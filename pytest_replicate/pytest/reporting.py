@@ -286,7 +286,9 @@ def _settle_exit_status(session: pytest.Session, document: dict[str, Any], *, co
 
 
 def report_of(config: pytest.Config) -> dict[str, Any] | None:
-    """The report document, once the session finished; None in a run without eval results or reports."""
+    """The report document, once the session finished; None in a run without eval results or reports.
+    Its files' ``cases`` and ``rows`` are read-only sequences unless a JSON or HTML report or a
+    baseline was asked for (see ``finish_reports``)."""
     return config.stash.get(report_key, None)
 
 
