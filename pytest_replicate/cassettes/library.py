@@ -52,19 +52,19 @@ def shared_cassette_path(source: Path, name: str, directory: str) -> Path:
 class CassetteUse:
     """How a test used one cassette: the interactions it held and which of them were replayed."""
 
-    path: Path
+    path: str  # the cassette file: as text, since a Path per test kept to the end costs 500 bytes more
     interactions: int  # in the cassette when its test was done: the file's plus those recorded
     played: frozenset[int]  # indices of the interactions replayed
     recorded: int  # interactions recorded live (the last ones)
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data, as an xdist worker sends it to the controller."""
-        return {"path": str(self.path), "interactions": self.interactions, "played": sorted(self.played),
+        return {"path": self.path, "interactions": self.interactions, "played": sorted(self.played),
                 "recorded": self.recorded}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CassetteUse:
-        return cls(Path(data["path"]), int(data["interactions"]), frozenset(data["played"]), int(data["recorded"]))
+        return cls(str(data["path"]), int(data["interactions"]), frozenset(data["played"]), int(data["recorded"]))
 
 
 class CassetteLibrary:
@@ -155,7 +155,7 @@ def _use(cassette: Cassette) -> CassetteUse:
     count, played = cassette.interaction_count, cassette.played
     if len(played) == count:  # every interaction played, as in most replays: one shared set, not one per test
         played = _every(count)
-    return CassetteUse(cassette.path, count, played, cassette.recorded)
+    return CassetteUse(str(cassette.path), count, played, cassette.recorded)
 
 
 @lru_cache(maxsize=64)

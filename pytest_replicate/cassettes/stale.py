@@ -15,7 +15,8 @@ saved beside it) belongs to that cassette and is deleted with it.
 from __future__ import annotations
 
 import glob
-from collections.abc import Iterable
+import os
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,33 +38,35 @@ class StaleCassettes:
                 "pruned": [str(path) for path in pruned]}
 
 
-def find_stale(tests: Iterable[tuple[Path, str]], uses: Iterable[CassetteUse], directory: str) -> StaleCassettes:
+def find_stale(tests: Sequence[tuple[Path, str]], uses: Iterable[CassetteUse], directory: str) -> StaleCassettes:
     """``tests``: (source file, name in the naming rule) of every collected test; ``uses``: every
-    cassette the run opened; ``directory``: the cassette folder setting."""
+    cassette the run opened; ``directory``: the cassette folder setting.
+
+    Paths are text here, and the tests' cassette names are worked out only for a folder holding
+    files that no test of the run used: at the end of a run of 10,000 tests, Paths and names for
+    them all would take 10 MB for a moment."""
     located = _Locator()
     uses_by_path = _merged(uses, located)
     sources: dict[Path, set[Path]] = {}  # cassette folder -> the collected files whose cassettes it holds
-    names: dict[Path, list[str]] = {}  # cassette folder -> the names of the collected tests with cassettes there
-    for source, name in tests:
-        folder = located.folder(cassette_folder(source, directory))
-        if folder not in sources:
-            sources[folder], names[folder] = set(), []
-        sources[folder].add(source)
-        names[folder].append(name)
-    used_folders = {path.parent for path in uses_by_path}
+    for source, _ in tests:
+        sources.setdefault(located.folder(cassette_folder(source, directory)), set()).add(source)
+    used_folders = {Path(folder) for folder in {os.path.dirname(path) for path in uses_by_path}}
     looked_in = [folder for folder, owners in sources.items()
                  if folder in used_folders and not _shared(owners)] if _own_folders(directory) else []
     unused: list[Path] = []
-    for folder in looked_in:  # cassette names are worked out only here: a run of 100,000 tests may have used none
-        expected = {cassette_file_name(name) for name in names[folder]}
-        unused.extend(path for path in _cassette_files(folder) if path.name not in expected and path not in uses_by_path)
+    for folder in looked_in:
+        unopened = [name for name in _cassette_files(folder) if os.path.join(folder, name) not in uses_by_path]
+        if unopened:
+            expected = {cassette_file_name(name) for source, name in tests
+                        if located.folder(cassette_folder(source, directory)) == folder}
+            unused.extend(folder / name for name in unopened if name not in expected)
     unused.sort()
-    unplayed = {}
-    for path, use in sorted(uses_by_path.items()):
+    unplayed = []
+    for path, use in uses_by_path.items():
         never = sorted(set(range(use.interactions)) - use.played)
         if never and not use.recorded:  # a test that recorded made its cassette: nothing in it is left over
-            unplayed[path] = never
-    return StaleCassettes(unused, unplayed)
+            unplayed.append((Path(path), never))
+    return StaleCassettes(unused, dict(sorted(unplayed)))
 
 
 def prune(cassettes: Iterable[Path]) -> list[Path]:
@@ -90,9 +93,9 @@ def sidecars(cassette: Path) -> list[Path]:
         return []
 
 
-def _merged(uses: Iterable[CassetteUse], located: _Locator) -> dict[Path, CassetteUse]:
+def _merged(uses: Iterable[CassetteUse], located: _Locator) -> dict[str, CassetteUse]:
     """One use per file: a cassette several tests share was played by all of them."""
-    merged: dict[Path, CassetteUse] = {}
+    merged: dict[str, CassetteUse] = {}
     for use in uses:
         path = located(use.path)
         seen = merged.get(path)
@@ -120,19 +123,28 @@ class _Locator:
 
     def __init__(self) -> None:
         self._folders: dict[Path, Path] = {}
+        self._texts: dict[str, str] = {}  # a folder as text -> resolved, as text
 
     def folder(self, folder: Path) -> Path:
         if folder not in self._folders:
             self._folders[folder] = folder.resolve()
         return self._folders[folder]
 
-    def __call__(self, path: Path) -> Path:
-        return self.folder(path.parent) / path.name
+    def __call__(self, path: str) -> str:
+        """``path`` (text) with its folder resolved, as text (``path`` itself if it was)."""
+        parent, name = os.path.split(path)
+        if parent not in self._texts:
+            self._texts[parent] = str(self.folder(Path(parent)))
+        resolved = self._texts[parent]
+        return path if resolved == parent else os.path.join(resolved, name)
 
 
-def _cassette_files(folder: Path) -> list[Path]:
-    """Files in ``folder`` named as the library names cassettes (none if it cannot be read)."""
+def _cassette_files(folder: Path) -> Iterator[str]:
+    """The names of the files in ``folder`` named as the library names cassettes (none if it cannot be read)."""
     try:
-        return [path for path in folder.iterdir() if OUR_CASSETTE_NAME.fullmatch(path.name) and path.is_file()]
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if OUR_CASSETTE_NAME.fullmatch(entry.name) and entry.is_file():
+                    yield entry.name
     except OSError:
-        return []
+        return

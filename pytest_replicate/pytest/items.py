@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any
 
 import pytest
@@ -100,7 +101,7 @@ class EvalItem(pytest.Item):
         properties: list[tuple[str, object]] = self._user_properties
         if not self._described:
             self._described = True
-            properties[:0] = [("provider", self.case.provider.id), ("prompt", self.case.prompt.label)]
+            properties[:0] = _described_by(self.case.provider.id, self.case.prompt.label)
         return properties
 
     @user_properties.setter
@@ -115,9 +116,10 @@ class EvalItem(pytest.Item):
         text = output if isinstance(output, str) else json.dumps(output, ensure_ascii=False)
         if len(text) > JUNIT_OUTPUT_CHARS:
             text = text[: JUNIT_OUTPUT_CHARS - 1] + "…"
-        properties = {"score": result["score"], "latency_ms": result["latency_ms"], "cost": result["cost"],
-                      "prediction_id": result["prediction_id"], "output": text}
-        self.user_properties.extend((name, value) for name, value in properties.items() if value is not None)
+        added = (_repeated_property("score", result["score"]), ("latency_ms", result["latency_ms"]),
+                 _repeated_property("cost", result["cost"]), ("prediction_id", result["prediction_id"]), ("output", text))
+        # A new list of just the right length: grown in place, it would keep room for more until the run ends.
+        self.user_properties = list((*self.user_properties, *(pair for pair in added if pair[1] is not None)))
 
     def runtest(self) -> None:
         problem = self.case.test.problem
@@ -144,6 +146,20 @@ class EvalItem(pytest.Item):
         # A line is required: pytest reports skip marks by (path, line).
         _, _, line = self.case.test.location.rpartition(":")
         return self.path, int(line) - 1 if line.isdigit() else 0, f"{self.case.name} ({self.case.test.location})"
+
+
+@lru_cache(maxsize=256)
+def _described_by(provider: str, prompt: str) -> tuple[tuple[str, object], ...]:
+    """The first user properties of a (provider, prompt) column's items: one pair of tuples for
+    all of them, since every item's reports keep theirs until the run ends."""
+    return ("provider", provider), ("prompt", prompt)
+
+
+@lru_cache(maxsize=64, typed=True)
+def _repeated_property(name: str, value: float | None) -> tuple[str, float | None]:
+    """A user property whose value many items share (a score of 1.0, a model's price per call):
+    one tuple for them all, as the reports keep each item's until the run ends."""
+    return name, value
 
 
 def schedule_upcoming(item: pytest.Item, session: EvalSession) -> None:

@@ -36,7 +36,7 @@ from .fixtures import MARKER, replicate_provider, replicate_session, replicate_s
 from .frozen import thaw_at_the_end
 from .repeat_count import refuse_repeat_count
 from .report_settings import MIN_PASS_RATE_OPTION, ReportSettings
-from .reporting import PRUNE_OPTION, attach_result, start_collecting, write_summary
+from .reporting import PRUNE_OPTION, attach_result, release_result, start_collecting, write_summary
 from .signals import install_for_workers, restore_signal_handlers
 from .state import eval_session, report_settings_key, settings_key, started_session
 from .xdist import is_worker, received_stats, remove_spend_ledger, send_stats, share_spend
@@ -185,6 +185,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = yield
     attach_result(item, call, report)
     return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_logreport(report: pytest.TestReport) -> Generator[None, None, None]:
+    try:
+        return (yield)
+    finally:
+        release_result(report)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -7,13 +7,16 @@ report attributes into data and back when xdist sends reports to the controller,
 result reaches the main process's ``pytest_runtest_logreport`` with the report itself: one
 path for plain and distributed runs, streamed as items finish rather than sent in a batch
 when a worker ends. There :class:`ResultsReceiver` feeds the collector, which hands results
-on in collection order to the ``pytest_replicate_case_result`` hook.
+on in collection order to the ``pytest_replicate_case_result`` hook and keeps them compact for
+the reports; the result leaves its report once every ``pytest_runtest_logreport`` hook saw it,
+as pytest's terminal reporter keeps every report until the run ends.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 import pytest
 
@@ -63,6 +66,13 @@ def attach_result(item: pytest.Item, call: pytest.CallInfo[None], report: pytest
     item.result = None
 
 
+def release_result(report: pytest.TestReport) -> None:
+    """Every ``pytest_runtest_logreport`` implementation has seen ``report``'s case result (the
+    collector here, xdist's sending it to the controller on a worker): take it off the report,
+    which pytest's terminal reporter keeps until the run ends. The collector keeps it, compact."""
+    report.__dict__.pop(RESULT_ATTRIBUTE, None)
+
+
 def start_collecting(config: pytest.Config) -> None:
     """In the main process (not on xdist workers): gather results and hand them to the hook,
     and read the baseline they will be compared with (a bad one stops the run before it starts).
@@ -82,9 +92,11 @@ def start_collecting(config: pytest.Config) -> None:
 
 
 def results_of(config: pytest.Config) -> list[CaseData]:
-    """Every eval item's result handed on so far, in collection order (all of them once the session finished)."""
+    """Every eval item's result handed on so far, in collection order (all of them once the session finished).
+
+    The results are kept compact (``results/compact.py``): each call reads them back as new dicts."""
     collector = config.stash.get(collector_key, None)
-    return collector.results if collector is not None else []
+    return list(collector.results) if collector is not None else []
 
 
 class ResultsReceiver:
@@ -94,6 +106,7 @@ class ResultsReceiver:
     def __init__(self, collector: ResultsCollector) -> None:
         self.collector = collector
         self.nodeids: list[str] = []  # the collected items
+        self.bars: dict[str, float | None] = {}  # eval file -> its own bar (metadata.min_pass_rate), as results come
         # Seen by hooks rather than options: items deselected (by -k, -m, --lf or a plugin, here or
         # on an xdist worker), a collection error, a crashed xdist worker (its figures are lost).
         self.partial = False
@@ -124,6 +137,7 @@ class ResultsReceiver:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         data = getattr(report, RESULT_ATTRIBUTE, None)
         if data is not None:
+            self.bars[data["file"]] = data["min_pass_rate"]
             self.collector.add(data)
         if report.when == "teardown":
             self.collector.finished(report.nodeid)
@@ -132,7 +146,7 @@ class ResultsReceiver:
         self.collector.flush()
         complete = session.config.stash[complete_key] = self.complete(session)
         stale = _stale_cassettes(session.config, self.nodeids) if complete else None
-        finish_reports(session, self.collector.results, complete=complete, stale=stale)
+        finish_reports(session, self.collector.results, complete=complete, stale=stale, bars=self.bars)
 
 
 def _stale_cassettes(config: pytest.Config, nodeids: list[str]) -> dict[str, Any] | None:
@@ -142,28 +156,51 @@ def _stale_cassettes(config: pytest.Config, nodeids: list[str]) -> dict[str, Any
     session = started_session(config)
     if session is None:
         return None
-    from ..cassettes.library import name_in_source
     from ..cassettes.stale import find_stale, prune
 
-    sources: dict[str, Path] = {}  # one Path per file, not per test
-
-    def source(nodeid: str) -> Path:
-        file = nodeid.split("::", 1)[0]
-        if file not in sources:
-            sources[file] = config.rootpath / file
-        return sources[file]
-
-    tests = ((source(nodeid), name_in_source(nodeid)) for nodeid in nodeids)
-    stale = find_stale(tests, session.cassettes.used(), config.stash[settings_key].cassette_dir)
+    stale = find_stale(_CollectedTests(config.rootpath, nodeids), session.cassettes.used(),
+                       config.stash[settings_key].cassette_dir)
     return stale.as_dict(prune(stale.unused) if config.getoption(PRUNE_OPTION) else ())
 
 
-def finish_reports(session: pytest.Session, results: list[CaseData], *, complete: bool,
-                   stale: dict[str, Any] | None = None) -> None:
+class _CollectedTests(Sequence[tuple[Path, str]]):
+    """(source file, name in the cassette naming rule) of each collected test, worked out when read."""
+
+    def __init__(self, root: Path, nodeids: list[str]) -> None:
+        from ..cassettes.library import name_in_source  # loads vcrpy: only once a cassette of ours was used
+
+        self._root, self._nodeids, self._name = root, nodeids, name_in_source
+        self._sources: dict[str, Path] = {}  # one Path per file, not per test
+
+    def __len__(self) -> int:
+        return len(self._nodeids)
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[Path, str]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[tuple[Path, str]]: ...
+
+    def __getitem__(self, index: int | slice) -> tuple[Path, str] | list[tuple[Path, str]]:
+        if isinstance(index, slice):
+            return [self[position] for position in range(len(self))[index]]
+        nodeid = self._nodeids[index]
+        file = nodeid.split("::", 1)[0]
+        if file not in self._sources:
+            self._sources[file] = self._root / file
+        return self._sources[file], self._name(nodeid)
+
+
+def finish_reports(session: pytest.Session, results: Sequence[CaseData], *, complete: bool,
+                   bars: Mapping[str, float | None], stale: dict[str, Any] | None = None) -> None:
     """In the main process: build the report document from every result (for the summary and
     the HTML report), compare it with the baseline, judge the gates, write the JSON report and
     settle the exit status. ``complete``: every collected item ran (see ``ResultsReceiver.complete``);
-    ``stale``: the cassettes judged then."""
+    ``stale``: the cassettes judged then; ``bars``: each eval file's own bar (None: it has none).
+
+    The document holds each case as a dict only for the reports that need them all (JSON, HTML
+    and the baseline comparison, which marks each case); otherwise its cases are views of the
+    compact results, read when used."""
     config = session.config
     options = config.stash[report_settings_key]
     if not results and not options.wanted and stale is None:
@@ -173,11 +210,12 @@ def finish_reports(session: pytest.Session, results: list[CaseData], *, complete
     from ..version import package_version
 
     # A file's own bar (metadata.min_pass_rate) wins; the command line or ini one covers the rest.
-    bars = {result["file"]: result["min_pass_rate"] for result in results}
-    bars = {file: options.min_pass_rate if bar is None else bar for file, bar in bars.items()}
-    document = build_report(results, run=_run_figures(started_session(config)), min_pass_rates=bars, stale=stale,
-                            generator=f"pytest-replicate {package_version()}")
     baseline = config.stash.get(baseline_key, None)
+    document = build_report(results, run=_run_figures(started_session(config)), stale=stale,
+                            min_pass_rates={file: options.min_pass_rate if bar is None else bar
+                                            for file, bar in bars.items()},
+                            generator=f"pytest-replicate {package_version()}",
+                            views=options.json is None and options.html is None and baseline is None)
     if baseline is not None:
         from ..report.baseline import compare
 
@@ -248,7 +286,9 @@ def _settle_exit_status(session: pytest.Session, document: dict[str, Any], *, co
 
 
 def report_of(config: pytest.Config) -> dict[str, Any] | None:
-    """The report document, once the session finished; None in a run without eval results or reports."""
+    """The report document, once the session finished; None in a run without eval results or reports.
+    Its files' ``cases`` and ``rows`` are read-only sequences unless a JSON or HTML report or a
+    baseline was asked for (see ``finish_reports``)."""
     return config.stash.get(report_key, None)
 
 

@@ -63,11 +63,16 @@ def summary_sections(document: Mapping[str, Any], *, width: int, verbosity: int)
         sections.append(_plan_section(plan, cases, width=width, verbose=verbosity > 0))
     if verbosity >= 0:
         sections.extend(_run_sections(document["run"]))
-        cases = [case for file in document["files"] for case in file["cases"]]
-        flaky = [_flaky_line(case) for case in cases if case.get("repeat") and case["repeat"]["flaky"]]
+        flaky: list[Line] = []
+        drifting = []  # the cases are read once, one at a time (a run's may be views of compact results)
+        for case in (case for file in document["files"] for case in file["cases"]):
+            if case.get("repeat") and case["repeat"]["flaky"]:
+                flaky.append(_flaky_line(case))
+            if case.get("drift"):
+                drifting.append(case)
         if flaky:
             sections.append(Section("replicate flaky cases (some samples passed, some failed)", flaky))
-        drift = drift_lines(cases)
+        drift = drift_lines(drifting)
         if drift:
             sections.append(Section("replicate drift (cassettes against the live models)",
                                     [[(line, PLAIN)] for line in drift]))

@@ -3,7 +3,7 @@
 Results arrive as items finish: in order in a plain run, in any order from pytest-xdist
 workers. Each is handed on (to the ``pytest_replicate_case_result`` hook) as soon as every
 item collected before it has finished, so consumers see collection order either way, and
-the list stays here for reports written at the end.
+the results stay here, compact (``compact.py``), for reports written at the end.
 """
 
 from __future__ import annotations
@@ -11,12 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from .compact import CompactResults
+
 CaseData = dict[str, Any]  # CaseResult.to_dict() plus "nodeid" and "outcome"
 
 
 class ResultsCollector:
     def __init__(self, emit: Callable[[CaseData], None]) -> None:
-        self.results: list[CaseData] = []  # handed on so far, in collection order
+        self.results = CompactResults()  # handed on so far, in collection order
         self._emit = emit
         self._order: list[str] = []  # node ids in collection order
         self._next = 0  # position in _order of the first item not finished yet

@@ -139,3 +139,41 @@ def test_the_summary_is_the_same_under_xdist(pytester, write_eval, replicate_env
                                 "  words *0.50", "suite.eval.yaml: 6 of 6 passed (100%)", "*", "*", "*",
                                 "  number *1.00", "  live/replayed/missed *0/6/0"], consecutive=True)
 
+
+
+KEEPER = """\
+import json
+
+from pytest_replicate.pytest.reporting import results_of
+
+seen, carried = [], []
+
+
+def pytest_replicate_case_result(config, result):
+    seen.append(json.dumps(result, sort_keys=True))
+
+
+def pytest_runtest_logreport(report):
+    if getattr(report, "replicate_result", None) is not None:
+        carried.append(report.nodeid)
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    reports = [report for kept in terminalreporter.stats.values() for report in kept]
+    with open("kept.json", "w", encoding="utf-8") as file:
+        json.dump({"seen": seen, "kept": [json.dumps(result, sort_keys=True) for result in results_of(config)],
+                   "carried": carried, "left": [r.nodeid for r in reports if hasattr(r, "replicate_result")]}, file)
+"""
+
+
+@pytest.mark.parametrize("mode", ARGS)
+def test_results_kept_for_the_end_are_those_the_hook_received(pytester, write_eval, mode):
+    """Results are kept compact once handed on, and leave their reports once every logreport hook saw them."""
+    pytest.importorskip("xdist")
+    pytester.makeconftest(KEEPER)
+    write_eval(ECHO_SUITE, name="a.eval.yaml")
+    write_eval(ECHO_SUITE, name="z.eval.yaml")
+    pytester.runpytest(*ARGS[mode]).assert_outcomes(passed=4, failed=4)
+    kept = json.loads((pytester.path / "kept.json").read_text(encoding="utf-8"))
+    assert len(kept["seen"]) == 8 and kept["kept"] == kept["seen"]
+    assert len(kept["carried"]) == 8 and kept["left"] == []

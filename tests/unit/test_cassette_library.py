@@ -74,15 +74,15 @@ def test_the_library_records_which_cassettes_and_interactions_were_used(tmp_path
     _exchange(cassette, "/v1/one")
     _exchange(cassette, "/v1/two")
     recorder.done(cassette, save=True)
-    assert [(u.path, u.interactions, u.played, u.recorded) for u in recorder.used()] == [(path, 2, frozenset(), 2)]
+    assert [(u.path, u.interactions, u.played, u.recorded) for u in recorder.used()] == [(str(path), 2, frozenset(), 2)]
 
     replayer = make_library("none")
     cassette = replayer.open(path, "suite.eval.yaml::case")
     _exchange(cassette, "/v1/two")
     untouched = replayer.open(tmp_path / "cassettes" / "suite" / "other.yaml", "suite.eval.yaml::other")
-    assert [(u.path, u.played) for u in replayer.used()] == [(path, {1}), (untouched.path, frozenset())]
+    assert [(u.path, u.played) for u in replayer.used()] == [(str(path), {1}), (str(untouched.path), frozenset())]
     replayer.done(cassette, save=False)
     replayer.done(untouched, save=False)
     uses = replayer.used()
     assert [(u.path, u.interactions, u.played, u.recorded) for u in uses] == [
-        (path, 2, frozenset({1}), 0), (untouched.path, 0, frozenset(), 0)]
+        (str(path), 2, frozenset({1}), 0), (str(untouched.path), 0, frozenset(), 0)]

@@ -35,7 +35,7 @@ def test_name_in_source_is_the_node_id_within_the_file() -> None:
 
 
 def test_a_use_travels_as_plain_data() -> None:
-    use = CassetteUse(Path("/c/a.0123abcd.yaml"), 3, frozenset({0, 2}), 1)
+    use = CassetteUse("/c/a.0123abcd.yaml", 3, frozenset({0, 2}), 1)
     assert CassetteUse.from_dict(use.as_dict()) == use
 
 
@@ -57,7 +57,7 @@ def test_unused_cassettes_are_ours_not_expected_and_in_a_folder_the_run_used(tmp
     idle_cassette = write(cassette_path(idle, "old", "cassettes"))  # its folder saw no use this run
 
     stale = find_stale([(source, "kept"), (source, "skipped"), (idle, "new")],
-                       [CassetteUse(kept, 1, frozenset({0}), 0), CassetteUse(shared, 1, frozenset({0}), 0)], "cassettes")
+                       [CassetteUse(str(kept), 1, frozenset({0}), 0), CassetteUse(str(shared), 1, frozenset({0}), 0)], "cassettes")
     assert stale.unused == [gone]
     assert stale.unplayed == {}
     assert sidecars(gone) == [sidecar]
@@ -68,8 +68,8 @@ def test_unused_cassettes_are_ours_not_expected_and_in_a_folder_the_run_used(tmp
 
 def test_unplayed_interactions_of_cassettes_replayed_from(tmp_path: Path) -> None:
     shared, recorded, full = (tmp_path / f"{name}.0123abcd.yaml" for name in ("shared", "recorded", "full"))
-    stale = find_stale([], [CassetteUse(shared, 4, frozenset({0}), 0), CassetteUse(shared, 4, frozenset({2}), 0),
-                            CassetteUse(recorded, 3, frozenset({0}), 1), CassetteUse(full, 2, frozenset({0, 1}), 0)],
+    stale = find_stale([], [CassetteUse(str(shared), 4, frozenset({0}), 0), CassetteUse(str(shared), 4, frozenset({2}), 0),
+                            CassetteUse(str(recorded), 3, frozenset({0}), 1), CassetteUse(str(full), 2, frozenset({0, 1}), 0)],
                        "cassettes")
     assert stale.unplayed == {shared: [1, 3]}  # played by either test counts; a test that recorded is left out
     assert stale.as_dict() == {"unused": [], "unplayed": {str(shared): [1, 3]}, "pruned": []}
@@ -101,5 +101,5 @@ def test_a_folder_that_files_not_collected_may_share_is_not_looked_in(tmp_path: 
         write(source.with_name("a.eval.yml"))  # not collected in this run
     kept = write(cassette_path(source, "kept", directory))
     other = write(cassette_path(source, "the other file's", directory))
-    stale = find_stale([(source, "kept")], [CassetteUse(kept, 1, frozenset({0}), 0)], directory)
+    stale = find_stale([(source, "kept")], [CassetteUse(str(kept), 1, frozenset({0}), 0)], directory)
     assert stale.unused == [] and other.exists()
