@@ -83,11 +83,20 @@ class AtomicPersister:
         return requests, sidecars.internalise(path, responses), *metadata
 
     @staticmethod
-    def save_cassette(cassette_path: str | Path, cassette_dict: dict[str, Any], serializer: Any) -> None:
+    def save_cassette(cassette_path: str | Path, cassette_dict: dict[str, Any], serializer: Any, *,
+                      folders: WritableFolders | None = None) -> None:
+        """Save; ``folders``, the session's knowledge of its cassette folders, spares listing a
+        folder for stale sidecars where none can be (listing a folder of 1,000 cassettes per save
+        would make recording them quadratic)."""
         path = Path(cassette_path)
         responses = sidecars.externalise(path, cassette_dict["responses"])
         data = serialize({**cassette_dict, "responses": responses}, serializer)
         write_atomically(path, data.encode("utf-8"))
+        if sidecars.refers_to_sidecars(responses):
+            if folders is not None:
+                folders.holds_sidecars(path.parent)
+        elif folders is not None and not folders.may_hold_sidecars(path.parent):
+            return
         sidecars.remove_stale(path, responses)
 
 
@@ -97,6 +106,20 @@ class RewritePersister(AtomicPersister):
     @staticmethod
     def load_cassette(cassette_path: str | Path, serializer: Any) -> Any:
         raise CassetteNotFoundError()
+
+
+class _SessionPersister:
+    """One of the persisters above, saving with the session's knowledge of its folders (vcrpy's persister API)."""
+
+    def __init__(self, persister: type[AtomicPersister], folders: WritableFolders) -> None:
+        self._persister = persister
+        self._folders = folders
+
+    def load_cassette(self, cassette_path: str | Path, serializer: Any) -> Any:
+        return self._persister.load_cassette(cassette_path, serializer)
+
+    def save_cassette(self, cassette_path: str | Path, cassette_dict: dict[str, Any], serializer: Any) -> None:
+        self._persister.save_cassette(cassette_path, cassette_dict, serializer, folders=self._folders)
 
 
 @dataclass
@@ -125,11 +148,11 @@ class CassetteStats:
         return self.replayed + self.recorded + self.missed
 
 
-def _cassette_options(path: Path, record_mode: str, redactor: Redactor) -> dict[str, Any]:
+def _cassette_options(path: Path, record_mode: str, redactor: Redactor, folders: WritableFolders) -> dict[str, Any]:
     return {
         "path": str(path),
         "serializer": cassette_format,
-        "persister": RewritePersister if record_mode == "rewrite" else AtomicPersister,
+        "persister": _SessionPersister(RewritePersister if record_mode == "rewrite" else AtomicPersister, folders),
         "record_mode": RecordMode("all" if record_mode == "rewrite" else record_mode),
         "match_on": MATCH_ON,
         "before_save_interaction": redactor.hide_in_interaction,
@@ -214,12 +237,25 @@ class WritableFolders:
     saving cassettes into the same folder.
 
     The first probe of a folder also deletes the temporary files interrupted saves (``kill -9``)
-    left in it, those whose process is gone (see :func:`~pytest_replicate.atomic.sweep_leftovers`).
+    left in it, those whose process is gone (see :func:`~pytest_replicate.atomic.sweep_leftovers`),
+    and notes whether any file in it is named like a sidecar (``sidecars.py``): a folder with none,
+    into which this session writes none, has no stale sidecars for a save to look for.
     """
 
     def __init__(self) -> None:
         self._subfolders: dict[Path, frozenset[str]] = {}  # probed folder -> names of its subfolders
+        self._sidecars: dict[Path, bool] = {}  # folder -> whether a sidecar may be in it
         self._lock = threading.Lock()
+
+    def may_hold_sidecars(self, folder: Path) -> bool:
+        """False only for a folder seen without sidecars (or not there yet) and given none since."""
+        with self._lock:
+            return self._sidecars.get(folder, True)
+
+    def holds_sidecars(self, folder: Path) -> None:
+        """A sidecar was written into ``folder``."""
+        with self._lock:
+            self._sidecars[folder] = True
 
     def check(self, path: Path) -> None:
         """Raise :class:`CassetteError` unless the cassette file ``path`` could be written now."""
@@ -231,8 +267,10 @@ class WritableFolders:
             if existing is None:
                 return
             subfolders = self._probe(path, existing)
-            if existing != folder:
-                return  # the cassette's folder does not exist yet, so nothing can stand in the way
+            if existing != folder:  # the cassette's folder does not exist yet, so nothing can stand in the way
+                with self._lock:
+                    self._sidecars.setdefault(folder, False)
+                return
         if path.name in subfolders:
             raise CassetteError(f"cannot record cassette {display_path(path)}: a folder of that name is in the way")
 
@@ -251,8 +289,10 @@ class WritableFolders:
             descriptor, scratch = tempfile.mkstemp(dir=existing, prefix=f".{path.name}.", suffix=".check")
             os.close(descriptor)
             os.unlink(scratch)
-            with os.scandir(existing) as entries:
-                subfolders = frozenset(entry.name for entry in entries if entry.is_dir())
+            with os.scandir(existing) as scanned:
+                entries = list(scanned)
+            subfolders = frozenset(entry.name for entry in entries if entry.is_dir())
+            has_sidecars = any(sidecars.is_sidecar_name(entry.name) for entry in entries)
             sweep_leftovers(existing)  # what interrupted saves left, before anything could commit it
         except OSError as error:
             raise CassetteError(
@@ -261,6 +301,7 @@ class WritableFolders:
             ) from None
         with self._lock:
             self._subfolders[existing] = subfolders
+            self._sidecars[existing] = has_sidecars or self._sidecars.get(existing, False)  # or written since
         return subfolders
 
 
@@ -291,14 +332,15 @@ class Cassette:
         # Entering vcrpy's context loads the file; leaving it (save) saves it. A cassette whose
         # calls failed is dropped without leaving it: nothing was patched, so nothing needs undoing.
         self._vcr_context = ExitStack()
-        options = _cassette_options(path, record_mode, redactor or Redactor())
+        folders = writable or WritableFolders()
+        options = _cassette_options(path, record_mode, redactor or Redactor(), folders)
         self._cassette: VcrCassette | ReplayOnly
         if record_mode == "none":  # CI's replay: nothing is ever recorded or saved
             self._cassette = ReplayOnly(options)
         else:
             self._cassette = self._vcr_context.enter_context(VcrCassette.use(**options))
         if not self._cassette.write_protected:  # before any model is called (and billed), not after
-            (writable or WritableFolders()).check(path)
+            folders.check(path)
 
     @cached_property
     def where(self) -> str:

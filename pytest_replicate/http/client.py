@@ -46,6 +46,7 @@ class LiveTransport(httpx.BaseTransport):
     def __init__(self, breaker: CircuitBreaker | None = None,
                  max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE) -> None:
         self._network: httpx.HTTPTransport | None = None
+        self._closed = False
         self._lock = threading.Lock()
         self.breaker = breaker or CircuitBreaker()
         self.max_response_size = max_response_size
@@ -58,21 +59,44 @@ class LiveTransport(httpx.BaseTransport):
         before_live = request.extensions.get(BEFORE_LIVE)
         if before_live is not None:  # may refuse the call (the spend limit), before it costs anything
             before_live()
-        with self._lock:  # created on first use: a replay-only run never pays for TLS setup
-            if self._network is None:
-                self._network = httpx.HTTPTransport(retries=0)
+        network = self._network_transport()
         self.breaker.before(request.url)
         try:
-            response = _network_send()(self._network, request)
+            response = _network_send()(network, request)
         except CONNECTION_FAILURES as error:
             self.breaker.failed(request.url, error)
             raise
         self.breaker.succeeded(request.url)
         return self._read(request, response)
 
+    def warm_up(self) -> None:
+        """Make the network transport now, on a thread of its own, for a run whose calls will go live.
+
+        Making it loads the TLS certificates (tens of milliseconds, mostly outside the interpreter
+        lock); done while pytest collects, the first live requests find it ready instead of
+        waiting for it. A failure here is left for the first request to meet and report.
+        """
+        def make() -> None:
+            try:
+                with self._lock:
+                    if self._network is None and not self._closed:
+                        self._network = httpx.HTTPTransport(retries=0)
+            except Exception:  # the first live request makes it again, and says what is wrong
+                pass
+
+        threading.Thread(target=make, name="pytest-replicate-warm-up", daemon=True).start()
+
+    def _network_transport(self) -> httpx.HTTPTransport:
+        with self._lock:  # made on first use: a replay-only run never pays for TLS setup
+            if self._network is None:
+                self._network = httpx.HTTPTransport(retries=0)
+            return self._network
+
     def close(self) -> None:
-        if self._network is not None:
-            self._network.close()
+        with self._lock:  # not while warm_up is still making it
+            self._closed = True
+            if self._network is not None:
+                self._network.close()
 
     def _read(self, request: httpx.Request, response: httpx.Response) -> httpx.Response:
         """``response`` with its body read: :class:`ResponseTooLarge` past the size limit, ReadTimeout
@@ -112,9 +136,13 @@ class LiveTransport(httpx.BaseTransport):
             f"output is meant to be that large, {MAX_RESPONSE_SIZE_HINT}")
 
 
-def make_client(max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE) -> httpx.Client:
+def make_client(max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE, *, live: bool = False) -> httpx.Client:
+    """The session's client; ``live``: its calls will go to the network (see :meth:`LiveTransport.warm_up`)."""
+    network = LiveTransport(max_response_size=max_response_size)
+    if live:
+        network.warm_up()
     return httpx.Client(
-        transport=CassetteTransport(LiveTransport(max_response_size=max_response_size)),
+        transport=CassetteTransport(network),
         follow_redirects=True,
         timeout=httpx.Timeout(30.0, connect=5.0),
         headers={"User-Agent": "pytest-replicate"},

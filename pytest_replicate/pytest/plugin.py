@@ -33,6 +33,7 @@ from ..run.settings import (
 from . import hookspecs
 from .discovery import is_cassette_folder, is_eval_file
 from .fixtures import MARKER, replicate_provider, replicate_session, replicate_simulator  # noqa: F401 (fixtures)
+from .heap import freeze_after_collection
 from .repeat_count import refuse_repeat_count
 from .report_settings import MIN_PASS_RATE_OPTION, ReportSettings
 from .reporting import PRUNE_OPTION, attach_result, start_collecting, write_summary
@@ -161,6 +162,11 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> EvalFile |
     from .items import EvalFile
 
     return EvalFile.from_parent(parent, path=file_path)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    if started_session(session.config) is not None:  # eval files were collected: their run's heap
+        freeze_after_collection(session.config)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
