@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from pytest_replicate.http import client as http_client
-from pytest_replicate.http.client import LiveTransport
+from pytest_replicate.http.client import CallClient, LiveTransport, make_client
 from pytest_replicate.run.session import EvalSession
 from pytest_replicate.run.settings import Settings
 
@@ -82,3 +82,30 @@ def test_only_a_session_whose_every_call_goes_live_warms_up(made, record_mode, d
         assert made == (["pytest-replicate-warm-up"] if warmed else [])
     finally:
         session.close()
+
+
+def test_a_live_request_is_told_out_once_written_not_once_answered(simulator) -> None:
+    """The scheduler holds back a finished call's bookkeeping until the calls just started are out."""
+    events: list[str] = []
+    with make_client() as client:
+        calls = CallClient(client, None, on_request=lambda: events.append("told"))
+        response = calls.get(f"{simulator.url}/v1/models/meta/llama-2-7b-chat",
+                             extensions={"trace": lambda event, info: events.append(event)})
+    assert response.status_code < 500
+    assert events.count("told") == 1
+    told = events.index("told")
+    assert events[told - 1] == "http11.send_request_body.complete"
+    assert "http11.receive_response_headers.started" in events[told:]
+
+
+def test_a_refused_request_is_told_too(simulator) -> None:
+    told: list[str] = []
+
+    def refuse() -> None:
+        raise RuntimeError("spend limit")
+
+    with make_client() as client:
+        calls = CallClient(client, None, on_request=lambda: told.append("told"), before_live=refuse)
+        with pytest.raises(RuntimeError, match="spend limit"):
+            calls.get(f"{simulator.url}/v1/models/meta/llama-2-7b-chat")
+    assert told == ["told"]
