@@ -13,8 +13,9 @@ import pytest
 import yaml
 from helpers import png
 
+from pytest_replicate.cassettes import serializer as cassette_format
 from pytest_replicate.cassettes import sidecars
-from pytest_replicate.cassettes.cassette import Cassette, CassetteStats, WritableFolders
+from pytest_replicate.cassettes.cassette import AtomicPersister, Cassette, CassetteStats, WritableFolders
 from pytest_replicate.errors import CassetteError
 from pytest_replicate.redaction import Redactor
 
@@ -153,6 +154,29 @@ def test_saves_into_a_folder_without_sidecars_do_not_list_it(tmp_path: Path, mon
         cassette.save()
     assert listed == []
     assert len(list((tmp_path / "cassettes").glob("*.yaml"))) == 3
+
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+COMMITTED = sorted(path for path in REPOSITORY.glob("*/**/cassettes/**/*.yaml")
+                   if ".git" not in path.parts and OLD_FORMAT not in path.parents)
+
+
+@pytest.mark.parametrize("committed", COMMITTED, ids=lambda path: str(path.relative_to(REPOSITORY)))
+def test_a_committed_cassette_saved_again_is_the_same_bytes(committed: Path, tmp_path: Path) -> None:
+    """Loading a cassette and saving what was loaded writes the file it came from, byte for byte:
+    re-recording identical answers changes nothing, whatever the serializer does to be fast."""
+    folder = tmp_path / "copy"
+    shutil.copytree(committed.parent, folder)
+    copy = folder / committed.name
+    requests, responses, *metadata = AtomicPersister.load_cassette(copy, cassette_format)
+    copy.unlink()
+    AtomicPersister.save_cassette(copy, {"requests": requests, "responses": responses,
+                                         **({"metadata": metadata[0]} if metadata else {})}, cassette_format)
+    assert copy.read_bytes() == committed.read_bytes()
+
+
+def test_there_are_committed_cassettes_to_compare() -> None:
+    assert len(COMMITTED) >= 10
 
 
 def test_cassettes_of_the_earlier_format_still_replay(tmp_path: Path) -> None:
