@@ -32,7 +32,6 @@ from functools import lru_cache
 from typing import Any
 
 import yaml
-from vcr.serializers import yamlserializer
 
 from . import quick_yaml
 
@@ -116,6 +115,8 @@ def deserialize(cassette_string: str) -> Any:
     """
     document = quick_yaml.load(cassette_string)
     if document is None:
+        from vcr.serializers import yamlserializer
+
         document = yamlserializer.deserialize(cassette_string)
     if not isinstance(document, dict):
         return document  # vcrpy says what is wrong with it
