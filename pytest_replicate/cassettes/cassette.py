@@ -15,14 +15,12 @@ leaving it saves it (through :class:`AtomicPersister`), and nothing else happens
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import os
 import re
 import sys
 import tempfile
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -38,7 +36,7 @@ from ..errors import CassetteError, display_path
 from ..http.extensions import CASSETTE, REPLAYED
 from ..redaction import Redactor
 from . import serializer as cassette_format
-from . import sidecars
+from . import sidecars, vcrpy
 from .record_modes import RECORD_MODES
 
 if TYPE_CHECKING:
@@ -52,46 +50,19 @@ def match_on() -> tuple[Any, ...]:
     """vcrpy's matchers a request is matched by. The prediction API is the same whichever host
     served it (Replicate or the simulator), so the host is not matched; the JSON body is
     compared parsed, so key order is irrelevant."""
+    vcrpy.ensure()
     from vcr import matchers
 
     return (matchers.method, matchers.path, matchers.query, matchers.body)
 
 
-def import_vcrpy_soon() -> None:
-    """Import vcrpy on a thread of its own, once, unless it is imported already.
-
-    Importing it takes 70 to 90 ms (``vcr.patch`` imports requests, botocore, urllib3 and
-    unittest.mock to learn what it could patch). A rewrite needs none of it until its first
-    answer is recorded, so the first requests go out first: this is called once one is written,
-    and the import starts a moment later (``_VCRPY_AFTER``), when the other calls starting with
-    it are out too and all wait for the model; whatever needs vcrpy then finds it ready (or
-    waits for the import to end).
-    """
-    global _vcrpy_asked
-    with _vcrpy_lock:
-        if _vcrpy_asked or "vcr.cassette" in sys.modules:
-            return
-        _vcrpy_asked = True
-
-    def load() -> None:
-        time.sleep(_VCRPY_AFTER)
-        importlib.import_module("vcr.cassette")
-
-    threading.Thread(target=load, name="pytest-replicate-import-vcrpy", daemon=True).start()
-
-
-_VCRPY_AFTER = 0.02  # seconds
-_vcrpy_lock = threading.Lock()
-_vcrpy_asked = False
-
-
 def _import_vcrpy_once_written(trace: Callable[[str, Any], None] | None) -> Callable[[str, Any], None]:
-    """An httpcore ``trace`` extension that calls :func:`import_vcrpy_soon` once the request is written (after ``trace``)."""
+    """An httpcore ``trace`` extension that calls :func:`vcrpy.import_soon` once the request is written (after ``trace``)."""
     def traced(event: str, info: Any) -> None:
         if trace is not None:
             trace(event, info)
         if event.endswith("send_request_body.complete"):
-            import_vcrpy_soon()
+            vcrpy.import_soon()
 
     return traced
 # Request headers worth keeping: the body matcher reads content-type. An allow-list keeps
@@ -110,6 +81,7 @@ class AtomicPersister:
 
     @staticmethod
     def load_cassette(cassette_path: str | Path, serializer: Any) -> Any:
+        vcrpy.ensure()
         from vcr.persisters.filesystem import CassetteNotFoundError
         from vcr.serialize import deserialize
 
@@ -136,6 +108,7 @@ class AtomicPersister:
         """Save; ``folders``, the session's knowledge of its cassette folders, spares listing a
         folder for stale sidecars where none can be (listing a folder of 1,000 cassettes per save
         would make recording them quadratic)."""
+        vcrpy.ensure()
         from vcr.serialize import serialize
 
         path = Path(cassette_path)
@@ -155,6 +128,7 @@ class RewritePersister(AtomicPersister):
 
     @staticmethod
     def load_cassette(cassette_path: str | Path, serializer: Any) -> Any:
+        vcrpy.ensure()
         from vcr.persisters.filesystem import CassetteNotFoundError
 
         raise CassetteNotFoundError()
@@ -201,6 +175,7 @@ class CassetteStats:
 
 
 def _cassette_options(path: Path, record_mode: str, redactor: Redactor, folders: WritableFolders) -> dict[str, Any]:
+    vcrpy.ensure()
     from vcr.patch import PATCHER_NAMES
     from vcr.record_mode import RecordMode
 
@@ -229,6 +204,7 @@ class ReplayOnly:
     write_protected = True
 
     def __init__(self, options: dict[str, Any]) -> None:
+        vcrpy.ensure()
         from vcr.persisters.filesystem import CassetteNotFoundError
 
         self._options = options
@@ -244,6 +220,7 @@ class ReplayOnly:
         self._found: tuple[VcrRequest, int] | None = None  # the request asked about last, and its interaction
 
     def _unplayed(self, request: VcrRequest) -> int | None:
+        vcrpy.ensure()
         from vcr.matchers import requests_match
 
         match_on = self._options["match_on"]
@@ -267,6 +244,7 @@ class ReplayOnly:
         return self.data[index][1]
 
     def get_metadata(self, key: str, default: Any) -> Any:
+        vcrpy.ensure()
         from vcr.errors import MissingMetadataError
 
         if key in self._metadata:
@@ -284,6 +262,7 @@ class ReplayOnly:
 
     def _vcr(self) -> VcrCassette:
         """vcrpy's own cassette of the file, for what a miss message says (a miss is rare)."""
+        vcrpy.ensure()
         from vcr.cassette import Cassette as VcrCassette
 
         return VcrCassette.load(**self._options)
@@ -408,6 +387,7 @@ class Cassette:
     def _opened(self) -> VcrCassette | ReplayOnly:
         """vcrpy's cassette, entered (the file loaded) now if it was not yet."""
         if self._cassette is None:
+            vcrpy.ensure()
             from vcr.cassette import Cassette as VcrCassette
 
             self._cassette = self._vcr_context.enter_context(VcrCassette.use(**_cassette_options(*self._options)))
@@ -441,7 +421,7 @@ class Cassette:
                 kept[name] = f"{kept[name]}, {value}" if name in kept else value  # as request.headers[name]
         recorded_request: VcrRequest | None = None
         if self.record_mode == "rewrite":  # vcrpy's record mode all: nothing is played, every request goes live
-            if "vcr.cassette" not in sys.modules:
+            if "vcr" not in sys.modules:
                 request.extensions["trace"] = _import_vcrpy_once_written(request.extensions.get("trace"))
         else:
             recorded_request = _vcr_request(request, kept)
@@ -481,6 +461,7 @@ class Cassette:
         listed predictions it adopted): a replay must decide the same without that timing. Kept
         as vcrpy cassette metadata, ``<name> #<n>`` for the n-th such choice, beside the interactions.
         """
+        vcrpy.ensure()
         from vcr.errors import MissingMetadataError
 
         with self._lock:
@@ -547,6 +528,7 @@ class Cassette:
 
 def _vcr_request(request: httpx.Request, headers: dict[str, str]) -> VcrRequest:
     """``request`` as vcrpy records and matches it: the headers given (those kept), its body read."""
+    vcrpy.ensure()
     from vcr.request import Request as VcrRequest
 
     return VcrRequest(request.method, str(request.url), request.read(), headers)

@@ -33,7 +33,7 @@ from typing import Any
 
 import yaml
 
-from . import quick_yaml
+from . import quick_yaml, vcrpy
 
 _SafeDumper: type = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml's when PyYAML has it
 
@@ -115,6 +115,7 @@ def deserialize(cassette_string: str) -> Any:
     """
     document = quick_yaml.load(cassette_string)
     if document is None:
+        vcrpy.ensure()
         from vcr.serializers import yamlserializer
 
         document = yamlserializer.deserialize(cassette_string)
