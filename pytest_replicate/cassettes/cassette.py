@@ -9,7 +9,9 @@ user's own vcrpy or pytest-recording cassettes do not interfere.
 
 Only vcrpy's public API is used: a cassette is opened and saved by vcrpy's own context
 manager (``Cassette.use``) with every patcher skipped, so entering it loads the file and
-leaving it saves it (through :class:`AtomicPersister`), and nothing else happens.
+leaving it saves it (through :class:`AtomicPersister`), and nothing else happens. vcrpy itself
+is imported when a cassette first needs it (``vcrpy.py``); a rewrite's cassette, which never
+reads its file, makes vcrpy's object only when its first answer is recorded.
 """
 
 from __future__ import annotations
@@ -44,7 +46,6 @@ if TYPE_CHECKING:
     from vcr.request import Request as VcrRequest
 
 
-
 @lru_cache(maxsize=1)
 def match_on() -> tuple[Any, ...]:
     """vcrpy's matchers a request is matched by. The prediction API is the same whichever host
@@ -65,6 +66,8 @@ def _import_vcrpy_once_written(trace: Callable[[str, Any], None] | None) -> Call
             vcrpy.import_soon()
 
     return traced
+
+
 # Request headers worth keeping: the body matcher reads content-type. An allow-list keeps
 # Authorization (and any header added later) out of cassettes, and their diffs quiet.
 _RECORDED_REQUEST_HEADERS = ("content-type", "prefer")
