@@ -148,7 +148,7 @@ class Redactor:
         vcrpy's own sensitive-data filter does the replacing; only hiding is used, since
         restoring is ambiguous when several secrets share the placeholder.
         """
-        from vcr.filters import sensitive_data_hooks  # vcrpy loads with the session (see pytest/state.py)
+        from vcr.filters import sensitive_data_hooks  # called by vcrpy, so vcrpy is loaded
 
         hide, _restore = sensitive_data_hooks([(PLACEHOLDER, value) for value in sorted(self._secrets)])
         return hide(request, response)

@@ -9,7 +9,9 @@ user's own vcrpy or pytest-recording cassettes do not interfere.
 
 Only vcrpy's public API is used: a cassette is opened and saved by vcrpy's own context
 manager (``Cassette.use``) with every patcher skipped, so entering it loads the file and
-leaving it saves it (through :class:`AtomicPersister`), and nothing else happens.
+leaving it saves it (through :class:`AtomicPersister`), and nothing else happens. vcrpy itself
+is imported when a cassette first needs it (``vcrpy.py``); a rewrite's cassette, which never
+reads its file, makes vcrpy's object only when its first answer is recorded.
 """
 
 from __future__ import annotations
@@ -18,37 +20,54 @@ import hashlib
 import json
 import os
 import re
+import sys
 import tempfile
 import threading
 from collections import Counter
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
-from vcr import matchers
-from vcr.cassette import Cassette as VcrCassette
-from vcr.errors import MissingMetadataError
-from vcr.matchers import requests_match
-from vcr.patch import PATCHER_NAMES
-from vcr.persisters.filesystem import CassetteNotFoundError
-from vcr.record_mode import RecordMode
-from vcr.request import Request as VcrRequest
-from vcr.serialize import deserialize, serialize
 
 from ..atomic import sweep_leftovers, write_atomically
 from ..errors import CassetteError, display_path
 from ..http.extensions import CASSETTE, REPLAYED
 from ..redaction import Redactor
 from . import serializer as cassette_format
-from . import sidecars
+from . import sidecars, vcrpy
 from .record_modes import RECORD_MODES
 
-# The prediction API is the same whichever host served it (Replicate or the simulator),
-# so the host is not matched; the JSON body is compared parsed, so key order is irrelevant.
-MATCH_ON = (matchers.method, matchers.path, matchers.query, matchers.body)
+if TYPE_CHECKING:
+    from vcr.cassette import Cassette as VcrCassette
+    from vcr.request import Request as VcrRequest
+
+
+@lru_cache(maxsize=1)
+def match_on() -> tuple[Any, ...]:
+    """vcrpy's matchers a request is matched by. The prediction API is the same whichever host
+    served it (Replicate or the simulator), so the host is not matched; the JSON body is
+    compared parsed, so key order is irrelevant."""
+    vcrpy.ensure()
+    from vcr import matchers
+
+    return (matchers.method, matchers.path, matchers.query, matchers.body)
+
+
+def _import_vcrpy_once_written(trace: Callable[[str, Any], None] | None) -> Callable[[str, Any], None]:
+    """An httpcore ``trace`` extension that calls :func:`vcrpy.import_soon` once the request is written (after ``trace``)."""
+    def traced(event: str, info: Any) -> None:
+        if trace is not None:
+            trace(event, info)
+        if event.endswith("send_request_body.complete"):
+            vcrpy.import_soon()
+
+    return traced
+
+
 # Request headers worth keeping: the body matcher reads content-type. An allow-list keeps
 # Authorization (and any header added later) out of cassettes, and their diffs quiet.
 _RECORDED_REQUEST_HEADERS = ("content-type", "prefer")
@@ -65,6 +84,10 @@ class AtomicPersister:
 
     @staticmethod
     def load_cassette(cassette_path: str | Path, serializer: Any) -> Any:
+        vcrpy.ensure()
+        from vcr.persisters.filesystem import CassetteNotFoundError
+        from vcr.serialize import deserialize
+
         path = Path(cassette_path)
         if not path.is_file():
             raise CassetteNotFoundError()
@@ -83,11 +106,23 @@ class AtomicPersister:
         return requests, sidecars.internalise(path, responses), *metadata
 
     @staticmethod
-    def save_cassette(cassette_path: str | Path, cassette_dict: dict[str, Any], serializer: Any) -> None:
+    def save_cassette(cassette_path: str | Path, cassette_dict: dict[str, Any], serializer: Any, *,
+                      folders: WritableFolders | None = None) -> None:
+        """Save; ``folders``, the session's knowledge of its cassette folders, spares listing a
+        folder for stale sidecars where none can be (listing a folder of 1,000 cassettes per save
+        would make recording them quadratic)."""
+        vcrpy.ensure()
+        from vcr.serialize import serialize
+
         path = Path(cassette_path)
         responses = sidecars.externalise(path, cassette_dict["responses"])
         data = serialize({**cassette_dict, "responses": responses}, serializer)
         write_atomically(path, data.encode("utf-8"))
+        if sidecars.refers_to_sidecars(responses):
+            if folders is not None:
+                folders.holds_sidecars(path.parent)
+        elif folders is not None and not folders.may_hold_sidecars(path.parent):
+            return
         sidecars.remove_stale(path, responses)
 
 
@@ -96,7 +131,24 @@ class RewritePersister(AtomicPersister):
 
     @staticmethod
     def load_cassette(cassette_path: str | Path, serializer: Any) -> Any:
+        vcrpy.ensure()
+        from vcr.persisters.filesystem import CassetteNotFoundError
+
         raise CassetteNotFoundError()
+
+
+class _SessionPersister:
+    """One of the persisters above, saving with the session's knowledge of its folders (vcrpy's persister API)."""
+
+    def __init__(self, persister: type[AtomicPersister], folders: WritableFolders) -> None:
+        self._persister = persister
+        self._folders = folders
+
+    def load_cassette(self, cassette_path: str | Path, serializer: Any) -> Any:
+        return self._persister.load_cassette(cassette_path, serializer)
+
+    def save_cassette(self, cassette_path: str | Path, cassette_dict: dict[str, Any], serializer: Any) -> None:
+        self._persister.save_cassette(cassette_path, cassette_dict, serializer, folders=self._folders)
 
 
 @dataclass
@@ -125,13 +177,17 @@ class CassetteStats:
         return self.replayed + self.recorded + self.missed
 
 
-def _cassette_options(path: Path, record_mode: str, redactor: Redactor) -> dict[str, Any]:
+def _cassette_options(path: Path, record_mode: str, redactor: Redactor, folders: WritableFolders) -> dict[str, Any]:
+    vcrpy.ensure()
+    from vcr.patch import PATCHER_NAMES
+    from vcr.record_mode import RecordMode
+
     return {
         "path": str(path),
         "serializer": cassette_format,
-        "persister": RewritePersister if record_mode == "rewrite" else AtomicPersister,
+        "persister": _SessionPersister(RewritePersister if record_mode == "rewrite" else AtomicPersister, folders),
         "record_mode": RecordMode("all" if record_mode == "rewrite" else record_mode),
-        "match_on": MATCH_ON,
+        "match_on": match_on(),
         "before_save_interaction": redactor.hide_in_interaction,
         "skip_patchers": PATCHER_NAMES,  # requests reach the cassette through CassetteTransport
     }
@@ -144,13 +200,16 @@ class ReplayOnly:
     of every response, logging, a context manager, matching each request twice: can it play,
     then play) serves recording. This plays the same interactions by the same rules: vcrpy's
     loading (``vcr.serialize`` through the persister), its matchers (``requests_match`` on
-    ``MATCH_ON``), each recorded interaction once, the first unplayed one that matches, and its
+    :func:`match_on`), each recorded interaction once, the first unplayed one that matches, and its
     metadata, read-only. A miss asks a real vcrpy cassette of the same file what came closest.
     """
 
     write_protected = True
 
     def __init__(self, options: dict[str, Any]) -> None:
+        vcrpy.ensure()
+        from vcr.persisters.filesystem import CassetteNotFoundError
+
         self._options = options
         self._path, self.record_mode = options["path"], options["record_mode"]  # as vcrpy's errors read them
         try:
@@ -164,6 +223,9 @@ class ReplayOnly:
         self._found: tuple[VcrRequest, int] | None = None  # the request asked about last, and its interaction
 
     def _unplayed(self, request: VcrRequest) -> int | None:
+        vcrpy.ensure()
+        from vcr.matchers import requests_match
+
         match_on = self._options["match_on"]
         for index, (recorded, _) in enumerate(self.data):
             if not self.play_counts[index] and requests_match(request, recorded, match_on):
@@ -185,6 +247,9 @@ class ReplayOnly:
         return self.data[index][1]
 
     def get_metadata(self, key: str, default: Any) -> Any:
+        vcrpy.ensure()
+        from vcr.errors import MissingMetadataError
+
         if key in self._metadata:
             return self._metadata[key]
         raise MissingMetadataError(cassette=self, key=key)
@@ -200,6 +265,9 @@ class ReplayOnly:
 
     def _vcr(self) -> VcrCassette:
         """vcrpy's own cassette of the file, for what a miss message says (a miss is rare)."""
+        vcrpy.ensure()
+        from vcr.cassette import Cassette as VcrCassette
+
         return VcrCassette.load(**self._options)
 
 
@@ -214,12 +282,25 @@ class WritableFolders:
     saving cassettes into the same folder.
 
     The first probe of a folder also deletes the temporary files interrupted saves (``kill -9``)
-    left in it, those whose process is gone (see :func:`~pytest_replicate.atomic.sweep_leftovers`).
+    left in it, those whose process is gone (see :func:`~pytest_replicate.atomic.sweep_leftovers`),
+    and notes whether any file in it is named like a sidecar (``sidecars.py``): a folder with none,
+    into which this session writes none, has no stale sidecars for a save to look for.
     """
 
     def __init__(self) -> None:
         self._subfolders: dict[Path, frozenset[str]] = {}  # probed folder -> names of its subfolders
+        self._sidecars: dict[Path, bool] = {}  # folder -> whether a sidecar may be in it
         self._lock = threading.Lock()
+
+    def may_hold_sidecars(self, folder: Path) -> bool:
+        """False only for a folder seen without sidecars (or not there yet) and given none since."""
+        with self._lock:
+            return self._sidecars.get(folder, True)
+
+    def holds_sidecars(self, folder: Path) -> None:
+        """A sidecar was written into ``folder``."""
+        with self._lock:
+            self._sidecars[folder] = True
 
     def check(self, path: Path) -> None:
         """Raise :class:`CassetteError` unless the cassette file ``path`` could be written now."""
@@ -231,8 +312,10 @@ class WritableFolders:
             if existing is None:
                 return
             subfolders = self._probe(path, existing)
-            if existing != folder:
-                return  # the cassette's folder does not exist yet, so nothing can stand in the way
+            if existing != folder:  # the cassette's folder does not exist yet, so nothing can stand in the way
+                with self._lock:
+                    self._sidecars.setdefault(folder, False)
+                return
         if path.name in subfolders:
             raise CassetteError(f"cannot record cassette {display_path(path)}: a folder of that name is in the way")
 
@@ -251,8 +334,10 @@ class WritableFolders:
             descriptor, scratch = tempfile.mkstemp(dir=existing, prefix=f".{path.name}.", suffix=".check")
             os.close(descriptor)
             os.unlink(scratch)
-            with os.scandir(existing) as entries:
-                subfolders = frozenset(entry.name for entry in entries if entry.is_dir())
+            with os.scandir(existing) as scanned:
+                entries = list(scanned)
+            subfolders = frozenset(entry.name for entry in entries if entry.is_dir())
+            has_sidecars = any(sidecars.is_sidecar_name(entry.name) for entry in entries)
             sweep_leftovers(existing)  # what interrupted saves left, before anything could commit it
         except OSError as error:
             raise CassetteError(
@@ -261,6 +346,7 @@ class WritableFolders:
             ) from None
         with self._lock:
             self._subfolders[existing] = subfolders
+            self._sidecars[existing] = has_sidecars or self._sidecars.get(existing, False)  # or written since
         return subfolders
 
 
@@ -291,14 +377,24 @@ class Cassette:
         # Entering vcrpy's context loads the file; leaving it (save) saves it. A cassette whose
         # calls failed is dropped without leaving it: nothing was patched, so nothing needs undoing.
         self._vcr_context = ExitStack()
-        options = _cassette_options(path, record_mode, redactor or Redactor())
-        self._cassette: VcrCassette | ReplayOnly
+        folders = writable or WritableFolders()
+        self._options = (path, record_mode, redactor or Redactor(), folders)
+        self._cassette: VcrCassette | ReplayOnly | None = None
         if record_mode == "none":  # CI's replay: nothing is ever recorded or saved
-            self._cassette = ReplayOnly(options)
-        else:
-            self._cassette = self._vcr_context.enter_context(VcrCassette.use(**options))
-        if not self._cassette.write_protected:  # before any model is called (and billed), not after
-            (writable or WritableFolders()).check(path)
+            self._cassette = ReplayOnly(_cassette_options(*self._options))
+        elif record_mode != "rewrite":  # rewrite never reads the file: vcrpy's cassette waits for the first answer
+            self._opened()
+        if not self.replay_only:  # before any model is called (and billed), not after
+            folders.check(path)
+
+    def _opened(self) -> VcrCassette | ReplayOnly:
+        """vcrpy's cassette, entered (the file loaded) now if it was not yet."""
+        if self._cassette is None:
+            vcrpy.ensure()
+            from vcr.cassette import Cassette as VcrCassette
+
+            self._cassette = self._vcr_context.enter_context(VcrCassette.use(**_cassette_options(*self._options)))
+        return self._cassette
 
     @cached_property
     def where(self) -> str:
@@ -308,32 +404,38 @@ class Cassette:
     @property
     def interaction_count(self) -> int:
         """Interactions in the cassette: loaded from its file and recorded since."""
-        return len(self._cassette.data)
+        return len(self._cassette.data) if self._cassette is not None else 0
 
     @property
     def played(self) -> frozenset[int]:
         """Indices of the interactions replayed so far (vcrpy counts plays by index)."""
         with self._lock:
-            return frozenset(self._cassette.play_counts)
+            return frozenset(self._cassette.play_counts) if self._cassette is not None else frozenset()
 
     @property
     def replay_only(self) -> bool:
         """Every request is answered from this cassette or refused: nothing here goes live."""
-        return bool(self._cassette.write_protected)
+        return self._cassette is not None and bool(self._cassette.write_protected)
 
     def exchange(self, request: httpx.Request, network: httpx.BaseTransport) -> httpx.Response:
         kept: dict[str, str] = {}  # one pass: each lookup of httpx's headers scans them all
         for name, value in request.headers.multi_items():  # names in lower case
             if name in _RECORDED_REQUEST_HEADERS:
                 kept[name] = f"{kept[name]}, {value}" if name in kept else value  # as request.headers[name]
-        recorded_request = VcrRequest(request.method, str(request.url), request.read(), kept)
-        with self._lock:
-            if self._cassette.can_play_response_for(recorded_request):
-                self.stats.count("replayed")
-                return _replayed_response(self._cassette.play_response(recorded_request), request, self.path)
-            if self._cassette.write_protected:
-                self.stats.count("missed")
-                raise CassetteError(self._miss_message(recorded_request))
+        recorded_request: VcrRequest | None = None
+        if self.record_mode == "rewrite":  # vcrpy's record mode all: nothing is played, every request goes live
+            if "vcr" not in sys.modules:
+                request.extensions["trace"] = _import_vcrpy_once_written(request.extensions.get("trace"))
+        else:
+            recorded_request = _vcr_request(request, kept)
+            with self._lock:
+                cassette = self._opened()
+                if cassette.can_play_response_for(recorded_request):
+                    self.stats.count("replayed")
+                    return _replayed_response(cassette.play_response(recorded_request), request, self.path)
+                if cassette.write_protected:
+                    self.stats.count("missed")
+                    raise CassetteError(self._miss_message(recorded_request))
         response = network.handle_request(request)
         self.stats.count("sent")
         try:
@@ -343,6 +445,8 @@ class Cassette:
         headers = [(name, value) for name, value in response.headers.multi_items()
                    if name.lower() not in _DROPPED_RESPONSE_HEADERS]
         recorded_response = _recorded_response(response, headers, content)
+        if recorded_request is None:
+            recorded_request = _vcr_request(request, kept)
         with self._lock:
             polled = (request.method, str(request.url))
             self._still_running.pop(polled, None)  # superseded by this answer
@@ -360,10 +464,13 @@ class Cassette:
         listed predictions it adopted): a replay must decide the same without that timing. Kept
         as vcrpy cassette metadata, ``<name> #<n>`` for the n-th such choice, beside the interactions.
         """
+        vcrpy.ensure()
+        from vcr.errors import MissingMetadataError
+
         with self._lock:
             self._choices[name] += 1
             try:
-                return str(self._cassette.get_metadata(f"{name} #{self._choices[name]}", value))
+                return str(self._opened().get_metadata(f"{name} #{self._choices[name]}", value))
             except MissingMetadataError:  # a replay-only cassette recorded without it
                 return value
 
@@ -388,7 +495,7 @@ class Cassette:
                 self.stats.add({"recorded": self.recorded})
 
     def _append(self, request: VcrRequest, response: dict[str, Any]) -> None:
-        self._cassette.append(request, response)
+        self._opened().append(request, response)
         self.recorded += 1
 
     def _command(self, mode: str) -> str:
@@ -402,14 +509,15 @@ class Cassette:
             lines[0] = f"cassette miss: no cassette recorded for this item ({where})"
             lines.append(f"  record it: {self._command('once')}")
             return "\n".join(lines)
+        cassette = self._opened()
         try:
-            already = self._cassette.responses_of(request)
+            already = cassette.responses_of(request)
         except Exception:
             already = []
         if already:
             lines.append(f"  all {len(already)} recorded responses for this request were already replayed")
         else:
-            closest = self._cassette.find_requests_with_most_matches(request)
+            closest = cassette.find_requests_with_most_matches(request)
             if closest:
                 recorded, _, failures = closest[0]
                 differences = _json_differences(recorded.body, request.body)
@@ -419,6 +527,14 @@ class Cassette:
                 lines.extend(f"    {line}" for line in differences[:10])
         lines.append(f"  re-record it: {self._command('rewrite')}")
         return "\n".join(lines)
+
+
+def _vcr_request(request: httpx.Request, headers: dict[str, str]) -> VcrRequest:
+    """``request`` as vcrpy records and matches it: the headers given (those kept), its body read."""
+    vcrpy.ensure()
+    from vcr.request import Request as VcrRequest
+
+    return VcrRequest(request.method, str(request.url), request.read(), headers)
 
 
 def _recorded_response(response: httpx.Response, headers: list[tuple[str, str]], content: bytes) -> dict[str, Any]:

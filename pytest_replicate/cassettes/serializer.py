@@ -28,12 +28,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 from typing import Any
 
 import yaml
-from vcr.serializers import yamlserializer
 
-from . import quick_yaml
+from . import quick_yaml, vcrpy
 
 _SafeDumper: type = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml's when PyYAML has it
 
@@ -53,7 +53,26 @@ class _Line(dict[str, Any]):
 
 class _Dumper(_SafeDumper):
     """Sorted keys, no folding, literal blocks for multi-line text, a list of numbers (an
-    embedding) on one line."""
+    embedding) on one line.
+
+    Two shortcuts that leave the text as it was (a save is on every recorded item's way): no
+    anchors are looked for, since :meth:`_Volatile.hide` makes every mapping and list of a
+    document afresh, so none can appear twice; and a scalar's implicit tag, which PyYAML works
+    out twice per scalar from the scalar alone, is remembered (the same keys and words recur).
+    """
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+    def resolve(self, kind: type[yaml.Node], value: Any, implicit: Any) -> Any:
+        if kind is yaml.ScalarNode and isinstance(value, str):
+            return _scalar_tag(value, implicit)
+        return super().resolve(kind, value, implicit)
+
+
+@lru_cache(maxsize=4096)
+def _scalar_tag(value: str, implicit: tuple[bool, bool]) -> str:
+    return str(_RESOLVER.resolve(yaml.ScalarNode, value, implicit))
 
 
 def _represent_str(dumper: _Dumper, value: str) -> yaml.Node:
@@ -73,6 +92,7 @@ def _represent_list(dumper: _Dumper, value: list[Any]) -> yaml.Node:
 _Dumper.add_representer(str, _represent_str)
 _Dumper.add_representer(_Line, _represent_line)
 _Dumper.add_representer(list, _represent_list)
+_RESOLVER = yaml.resolver.Resolver()  # PyYAML's implicit tags, which SafeDumper uses unchanged
 
 
 def serialize(cassette_dict: dict[str, Any]) -> str:
@@ -95,6 +115,9 @@ def deserialize(cassette_string: str) -> Any:
     """
     document = quick_yaml.load(cassette_string)
     if document is None:
+        vcrpy.ensure()
+        from vcr.serializers import yamlserializer
+
         document = yamlserializer.deserialize(cassette_string)
     if not isinstance(document, dict):
         return document  # vcrpy says what is wrong with it

@@ -8,9 +8,9 @@ digest, so an edited or missing file is an error naming it rather than a wrong r
 
 from __future__ import annotations
 
-import glob
 import hashlib
 import mimetypes
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,9 @@ from ..errors import CassetteError, display_path
 
 # Text bodies stay in the YAML; anything else of these kinds goes beside it.
 _BINARY_TYPES = ("image/", "audio/", "video/", "application/octet-stream")
+# A sidecar's name after ``<cassette stem>.``, and a whole one.
+_DIGEST_AND_EXTENSION = re.compile(r"[0-9a-f]{16}\.[A-Za-z0-9]+")
+_SIDECAR = re.compile(r".+\.[0-9a-f]{16}\.[A-Za-z0-9]+")
 
 
 def externalise(cassette: Path, responses: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -42,10 +45,24 @@ def externalise(cassette: Path, responses: list[dict[str, Any]]) -> list[dict[st
 def remove_stale(cassette: Path, responses: list[dict[str, Any]]) -> None:
     """Delete this cassette's sidecars that ``responses`` (as saved) do not refer to."""
     used = {(response.get("body") or {}).get("file") for response in responses}
-    own = re.compile(re.escape(cassette.stem) + r"\.[0-9a-f]{16}\.[A-Za-z0-9]+")
-    for path in cassette.parent.glob(f"{glob.escape(cassette.stem)}.*"):
-        if own.fullmatch(path.name) and path.name not in used:
-            path.unlink(missing_ok=True)
+    prefix = f"{cassette.stem}."
+    try:
+        names = os.listdir(cassette.parent)
+    except (FileNotFoundError, NotADirectoryError, PermissionError):
+        return
+    for name in names:
+        if name.startswith(prefix) and _DIGEST_AND_EXTENSION.fullmatch(name, len(prefix)) and name not in used:
+            (cassette.parent / name).unlink(missing_ok=True)
+
+
+def is_sidecar_name(name: str) -> bool:
+    """Whether a file named ``name`` could be some cassette's sidecar."""
+    return _SIDECAR.fullmatch(name) is not None
+
+
+def refers_to_sidecars(responses: list[dict[str, Any]]) -> bool:
+    """Whether ``responses`` (as saved) keep a body beside their cassette."""
+    return any("file" in (response.get("body") or {}) for response in responses)
 
 
 def internalise(cassette: Path, responses: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -13,7 +13,7 @@ import httpx
 from ..cassettes.cassette import Cassette, CassetteTransport
 from ..errors import ProviderError
 from .breaker import CONNECTION_FAILURES, CircuitBreaker
-from .extensions import API_AUTH, BEFORE_LIVE, CASSETTE, DEADLINE
+from .extensions import API_AUTH, BEFORE_LIVE, CASSETTE, DEADLINE, SENT
 from .limits import DEFAULT_MAX_RESPONSE_SIZE, MAX_RESPONSE_SIZE_INI, MAX_RESPONSE_SIZE_OPTION, size_text
 
 
@@ -46,6 +46,7 @@ class LiveTransport(httpx.BaseTransport):
     def __init__(self, breaker: CircuitBreaker | None = None,
                  max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE) -> None:
         self._network: httpx.HTTPTransport | None = None
+        self._closed = False
         self._lock = threading.Lock()
         self.breaker = breaker or CircuitBreaker()
         self.max_response_size = max_response_size
@@ -58,21 +59,47 @@ class LiveTransport(httpx.BaseTransport):
         before_live = request.extensions.get(BEFORE_LIVE)
         if before_live is not None:  # may refuse the call (the spend limit), before it costs anything
             before_live()
-        with self._lock:  # created on first use: a replay-only run never pays for TLS setup
-            if self._network is None:
-                self._network = httpx.HTTPTransport(retries=0)
+        network = self._network_transport()
+        sent = request.extensions.get(SENT)
+        if sent is not None:  # told by httpcore's trace as soon as the whole request is written
+            request.extensions["trace"] = _tell_when_written(sent, request.extensions.get("trace"))
         self.breaker.before(request.url)
         try:
-            response = _network_send()(self._network, request)
+            response = _network_send()(network, request)
         except CONNECTION_FAILURES as error:
             self.breaker.failed(request.url, error)
             raise
         self.breaker.succeeded(request.url)
         return self._read(request, response)
 
+    def warm_up(self) -> None:
+        """Make the network transport now, on a thread of its own, for a run whose calls will go live.
+
+        Making it loads the TLS certificates (tens of milliseconds, mostly outside the interpreter
+        lock); done while pytest collects, the first live requests find it ready instead of
+        waiting for it. A failure here is left for the first request to meet and report.
+        """
+        def make() -> None:
+            try:
+                with self._lock:
+                    if self._network is None and not self._closed:
+                        self._network = httpx.HTTPTransport(retries=0)
+            except Exception:  # the first live request makes it again, and says what is wrong
+                pass
+
+        threading.Thread(target=make, name="pytest-replicate-warm-up", daemon=True).start()
+
+    def _network_transport(self) -> httpx.HTTPTransport:
+        with self._lock:  # made on first use: a replay-only run never pays for TLS setup
+            if self._network is None:
+                self._network = httpx.HTTPTransport(retries=0)
+            return self._network
+
     def close(self) -> None:
-        if self._network is not None:
-            self._network.close()
+        with self._lock:  # not while warm_up is still making it
+            self._closed = True
+            if self._network is not None:
+                self._network.close()
 
     def _read(self, request: httpx.Request, response: httpx.Response) -> httpx.Response:
         """``response`` with its body read: :class:`ResponseTooLarge` past the size limit, ReadTimeout
@@ -112,19 +139,48 @@ class LiveTransport(httpx.BaseTransport):
             f"output is meant to be that large, {MAX_RESPONSE_SIZE_HINT}")
 
 
-def make_client(max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE) -> httpx.Client:
+def _tell_when_written(sent: Callable[[], None], trace: Callable[..., Any] | None) -> Callable[[str, Any], None]:
+    """An httpcore ``trace`` extension that calls ``sent`` when the request body is written (after ``trace``)."""
+    def traced(event: str, info: Any) -> None:
+        if trace is not None:
+            trace(event, info)
+        if event.endswith("send_request_body.complete"):
+            sent()
+
+    return traced
+
+
+def make_client(max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE, *, live: bool = False) -> httpx.Client:
+    """The session's client; ``live``: its calls will go to the network (see :meth:`LiveTransport.warm_up`)."""
+    network = LiveTransport(max_response_size=max_response_size)
+    if live:
+        network.warm_up()
     return httpx.Client(
-        transport=CassetteTransport(LiveTransport(max_response_size=max_response_size)),
+        transport=CassetteTransport(network),
         follow_redirects=True,
         timeout=httpx.Timeout(30.0, connect=5.0),
         headers={"User-Agent": "pytest-replicate"},
     )
 
 
+class _Once:
+    """A callable that calls ``told`` the first time only (from any thread)."""
+
+    def __init__(self, told: Callable[[], None]) -> None:
+        self._told: Callable[[], None] | None = told
+        self._lock = threading.Lock()
+
+    def __call__(self) -> None:
+        with self._lock:
+            told, self._told = self._told, None
+        if told is not None:
+            told()
+
+
 class CallClient:
     """The session client as one test sees it: every request carries the test's cassette, and
-    ``on_request`` (if given) is told before each one goes out; ``before_live`` (if given) runs
-    before one goes to the network, and may refuse it by raising."""
+    ``on_request`` (if given) is told once each one is out (see ``SENT``); ``before_live`` (if
+    given) runs before one goes to the network, and may refuse it by raising."""
 
     def __init__(self, client: httpx.Client, cassette: Cassette | None,
                  on_request: Callable[[], None] | None = None, before_live: Callable[[], None] | None = None) -> None:
@@ -139,9 +195,13 @@ class CallClient:
             extensions[CASSETTE] = self.cassette
         if self.before_live is not None:
             extensions[BEFORE_LIVE] = self.before_live
-        if self.on_request is not None:
-            self.on_request()
-        return self._client.request(method, url, extensions=extensions, **kwargs)
+        if self.on_request is None:
+            return self._client.request(method, url, extensions=extensions, **kwargs)
+        sent = extensions[SENT] = _Once(self.on_request)
+        try:
+            return self._client.request(method, url, extensions=extensions, **kwargs)
+        finally:
+            sent()  # a replayed or refused request, or a live one that failed before it was out
 
     def get(self, url: str, **kwargs: Any) -> httpx.Response:
         return self.request("GET", url, **kwargs)

@@ -15,3 +15,7 @@ DEADLINE = "pytest_replicate.deadline"
 # request: a callable run just before the request goes to the network (never for a replay); it
 # raises to refuse the request, as the spend limit does for an item's first live call (run/spend.py).
 BEFORE_LIVE = "pytest_replicate.before_live"
+# request: a callable told once the request is out: its body written to the network (a live
+# request), or its answer back (a replayed or refused one). The scheduler holds back bookkeeping
+# until the calls that just started are out (run/scheduler.py, wait_for_starts).
+SENT = "pytest_replicate.sent"

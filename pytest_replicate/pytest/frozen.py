@@ -7,7 +7,8 @@ unraisable exceptions, over a second for 100,000 items. So once a file's items a
 every object alive is frozen (``gc.freeze``), and given back to the collector when pytest's
 own cleanup is over, so that an in-process run (pytester) leaves nothing frozen behind. A
 cycle that is already garbage when the file is frozen is kept until then: the collector is
-paused while a file is built, so there is next to none.
+paused while a file is built, so there is next to none. A heap someone else froze (a program
+calling ``pytest.main()``) is left as it is, and not thawed.
 """
 
 from __future__ import annotations
@@ -34,5 +35,7 @@ def thaw_at_the_end(config: pytest.Config) -> None:
 
 def freeze_collected(config: pytest.Config) -> None:
     """Freeze every object alive now (called once an eval file's items are built)."""
+    if gc.get_freeze_count() and not config.stash.get(_froze, False):
+        return  # frozen by someone else, who would not expect it thawed
     config.stash[_froze] = True
     gc.freeze()

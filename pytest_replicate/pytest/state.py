@@ -28,8 +28,8 @@ def eval_session(config: pytest.Config) -> EvalSession:
     """The run's session, made now if this is the first time it is needed."""
     session = config.stash.get(_session_key, None)
     if session is None:
-        # Imported only now: it loads vcrpy, whose matchers pytest-recording registers for
-        # assertion rewriting before vcrpy is first imported.
+        # Imported only now: it loads the eval machinery (vcrpy itself once a cassette needs it, after
+        # pytest-recording has registered vcrpy's matchers for assertion rewriting).
         from ..run.session import EvalSession
 
         # An xdist worker: other processes run some items (select-best siblings, see select_best.py).

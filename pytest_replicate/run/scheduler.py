@@ -74,7 +74,8 @@ class Scheduler:
             self._jobs[key] = job
             self._queue.append(job)
             self._start_threads()
-            self._condition.notify()
+            if self._active < self.limit:  # else a freed slot wakes a thread; waking one now would be for nothing
+                self._condition.notify()
 
     def result(self, key: Hashable) -> Any:
         """The result of ``key``'s work, waiting for it; KeyError if it was never submitted."""
@@ -139,7 +140,7 @@ class Scheduler:
             self._condition.notify_all()
 
     def request_sent(self, key: Hashable, *, live: bool = True) -> None:
-        """``key``'s work is sending a request (``live``: one its cassette may not answer): its call has started."""
+        """``key``'s work sent a request (``live``: one its cassette may not answer): its call has started."""
         with self._condition:
             job = self._jobs.get(key)
             if job is not None:

@@ -69,7 +69,10 @@ class EvalSession:
                                          record_hint=RECORD_HINT)
         self._providers: dict[str, Provider] = {}
         self._lock = threading.Lock()
-        self._http: httpx.Client | None = None
+        # When every call goes live (rewrite, all, drift), the network is made ready while pytest collects.
+        every_call_live = self.settings.record_mode in ("all", "rewrite") or self.settings.drift is not None
+        self._http: httpx.Client | None = (make_client(self.settings.max_response_size, live=True)
+                                           if every_call_live and not self.settings.plan else None)
         # Set on Ctrl-C: every call in flight, in any thread, cancels its prediction.
         self.cancel = threading.Event()
         self.claims = PredictionClaims()  # which predictions the session's calls follow
@@ -79,7 +82,7 @@ class EvalSession:
 
     @property
     def http(self) -> httpx.Client:
-        """One pooled client for the session, created on first use (it costs ~0.1 s)."""
+        """One pooled client for the session, created on first use (or as the session starts, see above)."""
         with self._lock:
             if self._http is None:
                 self._http = make_client(self.settings.max_response_size)

@@ -48,3 +48,30 @@ def test_a_fixture_brings_the_machinery_in(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-s")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["HEAVY: *httpx*"])
+
+
+REPORT_VCRPY = """
+import sys
+
+def pytest_collection_finish(session):
+    print("VCRPY AT COLLECTION:", "vcr" in sys.modules)
+"""
+
+
+def test_a_rewrite_imports_vcrpy_only_once_its_first_requests_are_out(pytester: pytest.Pytester, write_eval,
+                                                                      replicate_env) -> None:
+    """vcrpy's import (70 to 90 ms) waits, on a thread of its own, for the first calls to be sent."""
+    pytester.makeconftest(REPORT_VCRPY)
+    write_eval("""
+        prompts: ["Say hello to {{ name }}"]
+        providers: [replicate:meta/llama-2-7b-chat]
+        tests:
+          - vars: {name: [Ada, Alan, Grace]}
+            assert: [{type: icontains, value: hello}]
+    """)
+    recorded = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-s", "--record-mode=rewrite")
+    recorded.assert_outcomes(passed=3)
+    recorded.stdout.fnmatch_lines(["VCRPY AT COLLECTION: False"])
+    assert len(list((pytester.path / "cassettes" / "suite.eval").glob("*.yaml"))) == 3
+    replayed = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--record-mode=none")
+    replayed.assert_outcomes(passed=3)

@@ -13,7 +13,9 @@ import pytest
 import yaml
 from helpers import png
 
-from pytest_replicate.cassettes.cassette import Cassette, CassetteStats
+from pytest_replicate.cassettes import serializer as cassette_format
+from pytest_replicate.cassettes import sidecars
+from pytest_replicate.cassettes.cassette import AtomicPersister, Cassette, CassetteStats, WritableFolders
 from pytest_replicate.errors import CassetteError
 from pytest_replicate.redaction import Redactor
 
@@ -115,6 +117,66 @@ def test_rerecording_replaces_the_sidecar_it_no_longer_needs(tmp_path: Path, mon
     cassette.save()
     (second,) = tmp_path.glob("*.png")
     assert second != first and second.read_bytes() == png(5, 5)
+
+
+def test_a_session_drops_a_sidecar_its_own_rerecording_no_longer_needs(tmp_path: Path) -> None:
+    """The session's folders know where sidecars may be (see WritableFolders): one it wrote counts too."""
+    folders = WritableFolders()
+    path = tmp_path / "cassettes" / "case.yaml"  # the folder does not exist yet when the session starts
+    cassette = Cassette(path, "once", writable=folders)
+    call(cassette, "GET", create(cassette, image=True).json()["output"][0])
+    cassette.save()
+    assert len(list(path.parent.glob("*.png"))) == 1
+    again = Cassette(path, "rewrite", writable=folders)
+    create(again, prompt="hi")
+    again.save()
+    assert list(path.parent.glob("*.png")) == []
+
+
+def test_a_folder_an_earlier_recording_left_a_sidecar_in_is_still_cleaned(tmp_path: Path) -> None:
+    record(tmp_path / "case.yaml", image=True)
+    folders = WritableFolders()  # a later session
+    cassette = Cassette(tmp_path / "case.yaml", "rewrite", writable=folders)
+    create(cassette, prompt="hi")
+    cassette.save()
+    assert list(tmp_path.glob("*.png")) == []
+
+
+def test_saves_into_a_folder_without_sidecars_do_not_list_it(tmp_path: Path, monkeypatch) -> None:
+    """Listing a folder per save would make recording a folder of 1,000 cassettes quadratic."""
+    listed: list = []
+    real = sidecars.os.listdir
+    monkeypatch.setattr(sidecars.os, "listdir", lambda folder: listed.append(folder) or real(folder))
+    folders = WritableFolders()
+    for number in range(3):
+        cassette = Cassette(tmp_path / "cassettes" / f"case{number}.yaml", "rewrite", writable=folders)
+        create(cassette, prompt=f"hi {number}")
+        cassette.save()
+    assert listed == []
+    assert len(list((tmp_path / "cassettes").glob("*.yaml"))) == 3
+
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+COMMITTED = sorted(path for path in REPOSITORY.glob("*/**/cassettes/**/*.yaml")
+                   if ".git" not in path.parts and OLD_FORMAT not in path.parents)
+
+
+@pytest.mark.parametrize("committed", COMMITTED, ids=lambda path: str(path.relative_to(REPOSITORY)))
+def test_a_committed_cassette_saved_again_is_the_same_bytes(committed: Path, tmp_path: Path) -> None:
+    """Loading a cassette and saving what was loaded writes the file it came from, byte for byte:
+    re-recording identical answers changes nothing, whatever the serializer does to be fast."""
+    folder = tmp_path / "copy"
+    shutil.copytree(committed.parent, folder)
+    copy = folder / committed.name
+    requests, responses, *metadata = AtomicPersister.load_cassette(copy, cassette_format)
+    copy.unlink()
+    AtomicPersister.save_cassette(copy, {"requests": requests, "responses": responses,
+                                         **({"metadata": metadata[0]} if metadata else {})}, cassette_format)
+    assert copy.read_bytes() == committed.read_bytes()
+
+
+def test_there_are_committed_cassettes_to_compare() -> None:
+    assert len(COMMITTED) >= 10
 
 
 def test_cassettes_of_the_earlier_format_still_replay(tmp_path: Path) -> None:
