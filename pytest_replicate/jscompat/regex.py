@@ -33,8 +33,6 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-import regex
-
 from .values import JS_WHITESPACE
 
 __all__ = ["MATCH_TIMEOUT", "JsRegex", "JsRegexError", "JsRegexTimeout", "compile_js", "translate", "utf16_units"]
@@ -439,6 +437,8 @@ class JsRegex:
         self.pattern = pattern
         self.flags = flags
         self.python_source = translate(pattern, flags)
+        import regex  # here, not at the top: most runs compile no pattern, and it costs a megabyte
+
         try:
             self._compiled = regex.compile(self.python_source, regex.VERSION0 | (regex.IGNORECASE if "i" in flags else 0))
         except regex.error as error:

@@ -75,3 +75,28 @@ def test_a_rewrite_imports_vcrpy_only_once_its_first_requests_are_out(pytester: 
     assert len(list((pytester.path / "cassettes" / "suite.eval").glob("*.yaml"))) == 3
     replayed = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--record-mode=none")
     replayed.assert_outcomes(passed=3)
+
+
+REPORT_REGEX = """
+import sys
+
+def pytest_unconfigure(config):
+    print("REGEX:", "regex" in sys.modules)
+"""
+
+
+@pytest.mark.parametrize(("check", "loaded"), [("{type: contains, value: hello}", False),
+                                               ("{type: regex, value: 'h.llo'}", True)])
+def test_the_regex_package_is_imported_only_for_a_pattern(pytester: pytest.Pytester, write_eval,
+                                                          check: str, loaded: bool) -> None:
+    pytester.makeconftest(REPORT_REGEX)
+    write_eval(f"""
+        prompts: ["Say {{{{ word }}}}"]
+        providers: [echo]
+        tests:
+          - vars: {{word: hello}}
+            assert: [{check}]
+    """)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-s")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines([f"REGEX: {loaded}"])
