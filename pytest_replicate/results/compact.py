@@ -8,7 +8,8 @@ back gives an equal dict (a fresh one each time), in about 5 µs.
 
 The latest result stays the dict it was until the next one comes: the results hook receives
 it just after it is appended, and whatever an implementer changes in it is what reports show,
-as when every result stayed a dict.
+as when every result stayed a dict. A result that cannot be pickled (a hook implementer put a
+lock or a client in it) is kept as it is.
 """
 
 from __future__ import annotations
@@ -37,10 +38,14 @@ class CompactResults(Sequence[CaseData]):
         self._ends = array("Q")
         self._latest: CaseData | None = None
         self._preset: bytes | None = None  # the first result's pickle: zlib's preset dictionary for all
+        self._unpicklable: dict[int, CaseData] = {}  # by position: results kept as they are (no record)
 
     def append(self, result: CaseData) -> None:
         if self._latest is not None:
-            self._records += self._compress(self._latest)
+            try:
+                self._records += self._compress(self._latest)
+            except (pickle.PicklingError, TypeError, AttributeError, ValueError, RecursionError):
+                self._unpicklable[len(self._ends)] = self._latest
             self._ends.append(len(self._records))
         self._latest = result
 
@@ -52,6 +57,8 @@ class CompactResults(Sequence[CaseData]):
         return compressor.compress(data) + compressor.flush()
 
     def _read(self, position: int) -> CaseData:
+        if position in self._unpicklable:
+            return self._unpicklable[position]
         assert self._preset is not None  # a record exists, so the first one set it
         start = self._ends[position - 1] if position else 0
         with memoryview(self._records) as records:  # released at once: the buffer must stay free to grow

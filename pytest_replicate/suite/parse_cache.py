@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import marshal
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from ..atomic import write_atomically
 from ..redaction import TOKEN_SHAPE, Redactor
 
 _MAGIC = b"pytest-replicate parsed YAML 1\n"
+_TOKEN_BYTES = re.compile(TOKEN_SHAPE.pattern.removeprefix("\\b").encode())
 _DIGEST = 32  # bytes of a SHA-256
 
 
@@ -46,9 +48,6 @@ class ParseCache:
     def load(self, file: Path, text: str) -> tuple[Any, dict] | None:
         """The (data, lines) parsed from ``text`` by an earlier run, or None."""
         entry = self._entry(file)
-        if self._holds_secret(text):
-            entry.unlink(missing_ok=True)
-            return None
         try:
             blob = entry.read_bytes()
         except OSError:
@@ -59,6 +58,9 @@ class ParseCache:
         payload = blob[head + 2 * _DIGEST:]
         if hashlib.sha256(payload).digest() != blob[head + _DIGEST:head + 2 * _DIGEST]:
             return None  # damaged
+        if self._holds_secret(payload):  # kept before the secret was known: it goes now
+            entry.unlink(missing_ok=True)
+            return None
         try:
             data, lines = marshal.loads(payload)
         except (EOFError, ValueError, TypeError):
@@ -68,21 +70,26 @@ class ParseCache:
     def store(self, file: Path, text: str, data: Any, lines: dict) -> None:
         """Keep what ``text`` parsed to; a value marshal cannot write, or a folder that cannot
         be written, leaves the file to be parsed next time."""
-        if self._holds_secret(text):
-            return
         try:
             payload = marshal.dumps((data, lines))
         except ValueError:  # a value no eval file needs; not worth a format of our own
+            return
+        if self._holds_secret(payload):
+            self._entry(file).unlink(missing_ok=True)  # nor what an earlier text of the file left
             return
         try:
             write_atomically(self._entry(file), _MAGIC + _key(text) + hashlib.sha256(payload).digest() + payload)
         except OSError:
             return
 
-    def _holds_secret(self, text: str) -> bool:
+    def _holds_secret(self, payload: bytes) -> bool:
+        """Whether what would be kept holds a secret. The parsed values are searched, not the
+        text: a token spelled with YAML escapes (``r8\\u005f...``) is plain in them. marshal
+        writes each string's UTF-8 bytes whole, after a length, which may read as a letter:
+        so the token's shape without its leading word boundary."""
         # "r8_" first: a plain substring search is 30 times faster than the pattern over 11 MB.
-        shaped = "r8_" in text and TOKEN_SHAPE.search(text) is not None
-        return shaped or any(value in text for value in self.redactor.secrets)
+        shaped = b"r8_" in payload and _TOKEN_BYTES.search(payload) is not None
+        return shaped or any(value.encode("utf-8", "surrogatepass") in payload for value in self.redactor.secrets if value)
 
     def _entry(self, file: Path) -> Path:
         return self.folder / hashlib.sha256(str(file.resolve()).encode()).hexdigest()[:32]

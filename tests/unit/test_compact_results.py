@@ -89,3 +89,14 @@ def test_a_document_of_views_reads_as_the_document_of_lists(verbosity: int) -> N
         file["cases"], file["rows"] = list(file["cases"]), list(file["rows"])
     assert views == lists
     assert build_report(compact(results), run=RUN, created=created) == lists
+
+
+def test_a_result_that_cannot_be_pickled_is_kept_as_it_is() -> None:
+    import threading
+
+    lock = threading.Lock()  # a hook implementer's addition: pickle refuses it
+    results = [result(0, annotation=lock), result(1), result(2, annotation=lock), result(3)]
+    kept = compact(results)
+    assert list(kept) == results
+    assert kept[0]["annotation"] is lock and kept[2]["annotation"] is lock
+    assert kept[1] == results[1] and kept[1] is not results[1]  # the others still compact

@@ -159,7 +159,9 @@ def test_suites_are_the_same_from_the_cache(tmp_path, cache):
     assert cached.tests == without.tests
 
 
-@pytest.mark.parametrize("secret", ["r8_" + "Ab1" * 10, "known-secret-value"])
+@pytest.mark.parametrize("secret", ["r8_" + "Ab1" * 10, "known-secret-value",
+                                    '"r8\\u005f' + "Ab1" * 10 + '"',  # a token spelled with a YAML escape
+                                    '"known\\x2dsecret-value"'])
 def test_a_file_holding_a_secret_is_never_kept(tmp_path, parses, secret):
     """Text shaped like a token, or a secret the session knows: CI often keeps the cache folder."""
     cache = ParseCache(tmp_path / "cache", Redactor(["known-secret-value"]))
