@@ -24,7 +24,6 @@ import sys
 import tempfile
 import threading
 from collections import Counter
-from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -35,7 +34,7 @@ import httpx
 
 from ..atomic import sweep_leftovers, write_atomically
 from ..errors import CassetteError, display_path
-from ..http.extensions import CASSETTE, REPLAYED
+from ..http.extensions import CASSETTE, REPLAYED, when_written
 from ..redaction import Redactor
 from . import serializer as cassette_format
 from . import sidecars, vcrpy
@@ -55,17 +54,6 @@ def match_on() -> tuple[Any, ...]:
     from vcr import matchers
 
     return (matchers.method, matchers.path, matchers.query, matchers.body)
-
-
-def _import_vcrpy_once_written(trace: Callable[[str, Any], None] | None) -> Callable[[str, Any], None]:
-    """An httpcore ``trace`` extension that calls :func:`vcrpy.import_soon` once the request is written (after ``trace``)."""
-    def traced(event: str, info: Any) -> None:
-        if trace is not None:
-            trace(event, info)
-        if event.endswith("send_request_body.complete"):
-            vcrpy.import_soon()
-
-    return traced
 
 
 # Request headers worth keeping: the body matcher reads content-type. An allow-list keeps
@@ -425,7 +413,7 @@ class Cassette:
         recorded_request: VcrRequest | None = None
         if self.record_mode == "rewrite":  # vcrpy's record mode all: nothing is played, every request goes live
             if "vcr" not in sys.modules:
-                request.extensions["trace"] = _import_vcrpy_once_written(request.extensions.get("trace"))
+                when_written(request, vcrpy.import_soon)
         else:
             recorded_request = _vcr_request(request, kept)
             with self._lock:

@@ -13,7 +13,7 @@ import httpx
 from ..cassettes.cassette import Cassette, CassetteTransport
 from ..errors import ProviderError
 from .breaker import CONNECTION_FAILURES, CircuitBreaker
-from .extensions import API_AUTH, BEFORE_LIVE, CASSETTE, DEADLINE, SENT
+from .extensions import API_AUTH, BEFORE_LIVE, CASSETTE, DEADLINE, SENT, when_written
 from .limits import DEFAULT_MAX_RESPONSE_SIZE, MAX_RESPONSE_SIZE_INI, MAX_RESPONSE_SIZE_OPTION, size_text
 
 
@@ -62,7 +62,7 @@ class LiveTransport(httpx.BaseTransport):
         network = self._network_transport()
         sent = request.extensions.get(SENT)
         if sent is not None:  # told by httpcore's trace as soon as the whole request is written
-            request.extensions["trace"] = _tell_when_written(sent, request.extensions.get("trace"))
+            when_written(request, sent)
         self.breaker.before(request.url)
         try:
             response = _network_send()(network, request)
@@ -137,17 +137,6 @@ class LiveTransport(httpx.BaseTransport):
             f"the answer to {request.method} {request.url.copy_with(query=None)} is larger than the "
             f"{size_text(self.max_response_size)} limit ({how}); nothing of it was recorded. If the model's "
             f"output is meant to be that large, {MAX_RESPONSE_SIZE_HINT}")
-
-
-def _tell_when_written(sent: Callable[[], None], trace: Callable[..., Any] | None) -> Callable[[str, Any], None]:
-    """An httpcore ``trace`` extension that calls ``sent`` when the request body is written (after ``trace``)."""
-    def traced(event: str, info: Any) -> None:
-        if trace is not None:
-            trace(event, info)
-        if event.endswith("send_request_body.complete"):
-            sent()
-
-    return traced
 
 
 def make_client(max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE, *, live: bool = False) -> httpx.Client:
